@@ -1,0 +1,188 @@
+/**
+ * Plain data shared by the embedded server's policy (pure rules: seed, rbac, requests,
+ * resources) and its runtime (store, service handlers, certificates, watch fan-out).
+ * Roles and users follow Teleport's YAML resource format (snake_case keys).
+ */
+import type { AccessRequestV3, AccessReview, AccessCapabilities } from '../gen/teleport/legacy/types/types.js';
+
+export type LabelSelector = Record<string, string | string[]>;
+
+export interface KubeResourceMatcher {
+  kind: string;
+  api_group?: string;
+  namespace?: string;
+  name?: string;
+  verbs?: string[];
+}
+
+export interface ClaimMapping {
+  claim: string;
+  value: string;
+  roles: string[];
+}
+
+export interface RequestConditions {
+  roles?: string[];
+  claims_to_roles?: ClaimMapping[];
+  search_as_roles?: string[];
+  thresholds?: { name?: string; filter?: string; approve?: number; deny?: number }[];
+  suggested_reviewers?: string[];
+  max_duration?: string;
+  annotations?: Record<string, string[]>;
+  kubernetes_resources?: KubeResourceMatcher[];
+}
+
+export interface RoleConditions {
+  logins?: string[];
+  node_labels?: LabelSelector;
+  db_labels?: LabelSelector;
+  app_labels?: LabelSelector;
+  kubernetes_labels?: LabelSelector;
+  windows_desktop_labels?: LabelSelector;
+  kubernetes_resources?: KubeResourceMatcher[];
+  request?: RequestConditions;
+  review_requests?: { roles?: string[]; claims_to_roles?: ClaimMapping[]; where?: string };
+  rules?: { resources: string[]; verbs: string[] }[];
+  impersonate?: { users?: string[]; roles?: string[] };
+}
+
+export interface Role {
+  name: string;
+  options: { max_session_ttl?: string; request_access?: 'optional' | 'reason' | 'always'; request_prompt?: string };
+  allow: RoleConditions;
+  deny: RoleConditions;
+}
+
+export interface User {
+  name: string;
+  roles: string[];
+  traits: Record<string, string[]>;
+}
+
+export type ResourceKind = 'node' | 'db' | 'app' | 'kube_cluster' | 'windows_desktop' | 'kube_resource';
+
+/** A resource that can be searched and requested. */
+export interface Resource {
+  kind: ResourceKind;
+  /** node: UUID; others: resource name. */
+  name: string;
+  labels: Record<string, string>;
+  hostname?: string;
+  addr?: string;
+  /** db */
+  protocol?: string;
+  /** db, app */
+  uri?: string;
+  /** app */
+  publicAddr?: string;
+  /** windows_desktop */
+  domain?: string;
+  /** kube_resource: plural kind (`pods`), API group (empty = core), kube cluster, namespace. */
+  kubeKind?: string;
+  apiGroup?: string;
+  kubeCluster?: string;
+  namespace?: string;
+}
+
+export interface Seed {
+  roles: Role[];
+  users: User[];
+  resources: Resource[];
+}
+
+/** The authenticated caller, from its client certificate. */
+export interface Caller {
+  user: string;
+  /** Roles in the certificate, including those added by assumed requests. */
+  roles: string[];
+  traits: Record<string, string[]>;
+  activeRequests: string[];
+  allowedResourceIds: string[];
+  expires: Date;
+}
+
+/** A server-side failure with the gRPC status code Teleport uses. */
+export class ServerError extends Error {
+  override readonly name = 'ServerError';
+  constructor(
+    /** gRPC status code: 3 InvalidArgument, 5 NotFound, 6 AlreadyExists, 7 PermissionDenied, 9 FailedPrecondition, 8 ResourceExhausted, 12 Unimplemented, 13 Internal. */
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Verb = 'list' | 'read' | 'create' | 'update' | 'delete';
+
+/**
+ * The rules of the embedded server, pure: no I/O, no clock reads (time is passed in).
+ * Every method throws ServerError with Teleport's code and message when a rule refuses.
+ */
+export interface Policy {
+  readonly clusterName: string;
+  user(name: string): User | undefined;
+  role(name: string): Role | undefined;
+  /** Whether any role of the caller allows `verb` on `access_request` (deny rules win). */
+  allows(caller: Caller, verb: Verb): boolean;
+  /**
+   * Validates a new request and returns it completed: roles expanded (`*` and resource
+   * requests resolved), thresholds, role_threshold_mapping, suggested reviewers,
+   * system annotations, state PENDING, created, expires, max_duration, session_ttl.
+   * `req.spec.user` is the requester; `actor` is the caller (differs when acting for another user).
+   */
+  prepareCreate(actor: Caller, req: AccessRequestV3, now: Date): AccessRequestV3;
+  /** Whether the caller may see the request (own, reviewable, or list/read rules). */
+  canSee(caller: Caller, req: AccessRequestV3): boolean;
+  /** Whether the caller could review it (ignores state and earlier reviews). */
+  canReview(caller: Caller, req: AccessRequestV3): boolean;
+  /**
+   * Applies a review by `author` and returns the updated request (review appended,
+   * state changed when a threshold is met). Refuses own requests, non-reviewers, a
+   * second review, and requests no longer PENDING ("already approved"/"already denied").
+   */
+  applyReview(author: Caller, req: AccessRequestV3, review: AccessReview, now: Date): AccessRequestV3;
+  /** Applies SetAccessRequestState rules (transitions, role narrowing) after the `update` rule was checked. */
+  applyState(
+    req: AccessRequestV3,
+    change: {
+      state: number;
+      reason: string;
+      annotations: Record<string, string[]>;
+      roles: string[];
+      delegator: string;
+      assumeStartTime?: Date;
+    },
+    now: Date,
+  ): AccessRequestV3;
+  capabilities(
+    caller: Caller,
+    query: { user: string; requestableRoles: boolean; suggestedReviewers: boolean; resourceIds: string[] },
+  ): AccessCapabilities;
+  /** Resources of `kind` the caller may see (or request, with useSearchAsRoles), after filters. */
+  searchResources(
+    caller: Caller,
+    query: {
+      kind: ResourceKind;
+      useSearchAsRoles: boolean;
+      keywords: string[];
+      labels: Record<string, string>;
+      predicate: string;
+      kubeCluster?: string;
+      namespace?: string;
+      kubeKind?: string;
+    },
+  ): Resource[];
+  /**
+   * Certificate issuance: the roles and allowed resource IDs of a certificate for `user`
+   * with the given approved requests assumed, and the latest expiry allowed
+   * (max_session_ttl of the user's roles, the requests' access expiry).
+   */
+  certificateGrant(
+    user: string,
+    assumed: AccessRequestV3[],
+    now: Date,
+  ): { roles: string[]; allowedResourceIds: string[]; traits: Record<string, string[]>; maxExpires: Date };
+  /** Whether `caller` may obtain certificates for `user` (impersonate users/roles). */
+  canImpersonate(caller: Caller, user: string): boolean;
+}
