@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { AccessError } from '../model/errors.js';
+
+/** One file for {@link writeFilesExclusive}. */
+export interface FileToWrite {
+  path: string;
+  data: string | Uint8Array;
+  mode?: number;
+}
+
+/** A sibling temp name, so the final rename stays on one filesystem and is atomic. */
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** A short, human reason for a failed file-system call ("no such file", "permission denied"). */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'ENOTDIR':
+      return 'a parent is not a directory';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EROFS':
+      return 'read-only file system';
+    default:
+      return code ?? (err instanceof Error ? err.message : String(err));
+  }
+}
+
+function writeError(path: string, err: unknown): AccessError {
+  if (err instanceof AccessError) return err;
+  const reason =
+    (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : describeFsError(err);
+  return new AccessError('failure', `cannot write "${path}": ${reason}`, undefined, { cause: err });
+}
+
+async function writeTemp(path: string, data: string | Uint8Array, mode: number): Promise<string> {
+  const temp = tempPathFor(path);
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(temp, 'wx', mode);
+  } catch (err) {
+    throw writeError(path, err);
+  }
+  try {
+    await handle.writeFile(data);
+    // open() filters the mode through the umask; key files need it exact.
+    await handle.chmod(mode);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw writeError(path, err);
+  }
+  await handle.close();
+  return temp;
+}
+
+/** Makes the renames durable; some platforms cannot open a directory, which is fine to skip. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Durability of the rename is best effort where directories cannot be fsynced.
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Replaces `path` atomically: writes a temp file in the same directory, fsyncs it, sets
+ * `mode`, renames it over `path` and fsyncs the directory. Readers see the old or the new
+ * content, never a mix.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  const temp = await writeTemp(path, data, mode);
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw writeError(path, err);
+  }
+  await syncDirectory(dirname(path));
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw writeError(path, err);
+  }
+}
+
+/**
+ * Writes several files as one unit. Without `overwrite`, refuses (usage error, nothing
+ * written) when any target exists. All content goes to temp files first and is only then
+ * renamed into place; on failure the temps and any newly created targets are removed, so
+ * no half-written set is left (a replaced file keeps its new content).
+ */
+export async function writeFilesExclusive(files: FileToWrite[], opts: { overwrite: boolean }): Promise<void> {
+  const existing = new Set<string>();
+  for (const file of files) {
+    if (!(await exists(file.path))) continue;
+    if (!opts.overwrite) {
+      throw new AccessError('usage', `refusing to overwrite "${file.path}": pass --overwrite to replace it`);
+    }
+    existing.add(file.path);
+  }
+  const temps: { temp: string; path: string }[] = [];
+  const created: string[] = [];
+  try {
+    for (const file of files) {
+      temps.push({ temp: await writeTemp(file.path, file.data, file.mode ?? 0o600), path: file.path });
+    }
+    for (const t of temps) {
+      try {
+        await rename(t.temp, t.path);
+      } catch (err) {
+        throw writeError(t.path, err);
+      }
+      if (!existing.has(t.path)) created.push(t.path);
+    }
+  } catch (err) {
+    await Promise.all(temps.map((t) => rm(t.temp, { force: true })));
+    await Promise.all(created.map((p) => rm(p, { force: true })));
+    throw err;
+  }
+  for (const dir of new Set(files.map((f) => dirname(f.path)))) await syncDirectory(dir);
+}

@@ -1,0 +1,102 @@
+import { readFile } from 'node:fs/promises';
+import { AccessError } from '../model/errors.js';
+import { describeFsError } from './files.js';
+import { parsePrivateKey, spkiDer } from './keys.js';
+import { certificateSpki } from './x509.js';
+
+/** One PEM block: its label (`CERTIFICATE`, `PRIVATE KEY`, …) and its text, newline-terminated. */
+export interface PemBlock {
+  label: string;
+  text: string;
+}
+
+const BEGIN = /^-----BEGIN ([A-Z0-9 ]+)-----$/;
+
+/**
+ * Collects PEM blocks from text, line by line (lines trimmed), and hands every line that
+ * is outside a block to `other`. An unterminated block is dropped.
+ */
+export function scanPem(text: string, other?: (line: string) => void): PemBlock[] {
+  const blocks: PemBlock[] = [];
+  let current: { label: string; lines: string[] } | undefined;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (current) {
+      current.lines.push(line);
+      if (line === `-----END ${current.label}-----`) {
+        blocks.push({ label: current.label, text: `${current.lines.join('\n')}\n` });
+        current = undefined;
+      }
+      continue;
+    }
+    const begin = BEGIN.exec(line);
+    if (begin) {
+      current = { label: begin[1], lines: [line] };
+    } else if (line !== '') {
+      other?.(line);
+    }
+  }
+  return blocks;
+}
+
+/** The `CERTIFICATE` blocks of a PEM bundle, each newline-terminated. */
+export function certificateBlocks(text: string): string[] {
+  return scanPem(text)
+    .filter((b) => b.label === 'CERTIFICATE')
+    .map((b) => b.text);
+}
+
+/** Ensures PEM text ends with exactly one newline, as Teleport writes each item. */
+export function withNewline(text: string): string {
+  return `${text.replace(/\s+$/, '')}\n`;
+}
+
+/**
+ * Reads a credential file, turning a file-system failure into a one-line permission
+ * error: `cannot read <what> "<path>": <reason>` plus `suffix` when given.
+ */
+export async function readCredentialFile(what: string, path: string, suffix = ''): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const tail = suffix && (err as NodeJS.ErrnoException).code === 'ENOENT' ? ` ${suffix}` : '';
+    throw new AccessError(
+      'permission',
+      `cannot read ${what} "${path}": ${describeFsError(err)}${tail}`,
+      undefined,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** What is wrong with a key/certificate pair, if anything. */
+export type PairProblem = 'bad-key' | 'bad-cert' | 'mismatch';
+
+/** Checks that `keyPem` parses, `certPem` parses, and the key is the certificate's key. */
+export function keyPairProblem(keyPem: string, certPem: string): PairProblem | undefined {
+  let keySpki: Buffer;
+  try {
+    keySpki = spkiDer(parsePrivateKey(keyPem));
+  } catch {
+    return 'bad-key';
+  }
+  let certKey: Buffer;
+  try {
+    certKey = certificateSpki(certPem);
+  } catch {
+    return 'bad-cert';
+  }
+  return keySpki.equals(certKey) ? undefined : 'mismatch';
+}
+
+/** True when `pem` is one parseable X.509 certificate. */
+export function isCertificate(pem: string): boolean {
+  try {
+    certificateSpki(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}

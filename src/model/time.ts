@@ -1,0 +1,69 @@
+import { UsageError } from './errors.js';
+import { flagLabel } from './kv.js';
+
+/** 0001-01-01T00:00:00Z in epoch milliseconds: the zero `time.Time` that Go writes for "unset". */
+export const GO_ZERO_TIME_MS = -62_135_596_800_000;
+
+/**
+ * True when a timestamp carries no time: undefined, an invalid Date, or Go's zero time
+ * (anything at or before 0001-01-01T00:00:00Z). The Unix epoch is a real time.
+ */
+export function isUnsetTime(d: Date | null | undefined): boolean {
+  if (d === undefined || d === null) return true;
+  const ms = d.getTime();
+  return Number.isNaN(ms) || ms <= GO_ZERO_TIME_MS;
+}
+
+/** RFC 3339 in UTC (`2026-11-21T10:00:00Z`, with `.123` only when there are milliseconds), or null when unset. */
+export function toIsoOrNull(d: Date | null | undefined): string | null {
+  if (d === undefined || d === null || isUnsetTime(d)) return null;
+  const iso = d.toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+const RFC3339 =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * Parses a strict RFC 3339 timestamp with `Z` or a numeric offset (`2026-11-21T10:00:00Z`,
+ * `2026-11-21T12:00:00.5+02:00`). Fractions beyond milliseconds are truncated. Anything else,
+ * including out-of-range fields such as February 30th, throws a UsageError naming the flag.
+ */
+export function parseRfc3339(s: string, flagName: string): Date {
+  function fail(what?: string): never {
+    const detail = what ? `${what}; ` : '';
+    throw new UsageError(
+      `invalid time ${JSON.stringify(s)} for ${flagLabel(flagName)}: ${detail}expected RFC 3339 such as 2026-11-21T10:00:00Z`,
+    );
+  }
+  const m = RFC3339.exec(s);
+  if (!m) fail();
+  const [, y, mo, d, h, mi, se, frac = '', z, sign, oh, om] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(se);
+  if (month < 1 || month > 12) fail(`month ${mo} is out of range`);
+  if (day < 1 || day > daysInMonth(year, month)) fail(`day ${d} is out of range`);
+  if (hour > 23) fail(`hour ${h} is out of range`);
+  if (minute > 59) fail(`minute ${mi} is out of range`);
+  if (second > 59) fail(`second ${se} is out of range`);
+  let offsetMinutes = 0;
+  if (!z) {
+    if (Number(oh) > 23 || Number(om) > 59) fail(`offset ${sign}${oh}:${om} is out of range`);
+    offsetMinutes = (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
+  }
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not map years 0–99 to 1900–1999.
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, ms);
+  return new Date(date.getTime() - offsetMinutes * 60_000);
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/model/errors.js';
+import { GO_ZERO_TIME_MS, isUnsetTime, parseRfc3339, toIsoOrNull } from '../../../src/model/time.js';
+
+function usageMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a UsageError');
+}
+
+describe('isUnsetTime', () => {
+  it('treats undefined, null and invalid dates as unset', () => {
+    expect(isUnsetTime(undefined)).toBe(true);
+    expect(isUnsetTime(null)).toBe(true);
+    expect(isUnsetTime(new Date(Number.NaN))).toBe(true);
+  });
+
+  it("treats Go's zero time (year 1) and anything before it as unset", () => {
+    expect(GO_ZERO_TIME_MS).toBe(Date.parse('0001-01-01T00:00:00Z'));
+    expect(isUnsetTime(new Date('0001-01-01T00:00:00Z'))).toBe(true);
+    expect(isUnsetTime(new Date(GO_ZERO_TIME_MS - 1))).toBe(true);
+    expect(isUnsetTime(new Date(GO_ZERO_TIME_MS + 1))).toBe(false);
+  });
+
+  it('treats the Unix epoch and ordinary times as set', () => {
+    expect(isUnsetTime(new Date(0))).toBe(false);
+    expect(isUnsetTime(new Date('2026-11-21T10:00:00Z'))).toBe(false);
+  });
+});
+
+describe('toIsoOrNull', () => {
+  it('is null when unset', () => {
+    expect(toIsoOrNull(undefined)).toBeNull();
+    expect(toIsoOrNull(new Date('0001-01-01T00:00:00Z'))).toBeNull();
+    expect(toIsoOrNull(new Date('invalid'))).toBeNull();
+  });
+
+  it('writes UTC with Z and no milliseconds when there are none', () => {
+    expect(toIsoOrNull(new Date('2026-11-21T12:00:00+02:00'))).toBe('2026-11-21T10:00:00Z');
+    expect(toIsoOrNull(new Date(0))).toBe('1970-01-01T00:00:00Z');
+  });
+
+  it('keeps milliseconds when present', () => {
+    expect(toIsoOrNull(new Date('2026-11-21T10:00:00.250Z'))).toBe('2026-11-21T10:00:00.250Z');
+  });
+});
+
+describe('parseRfc3339', () => {
+  it.each([
+    ['2026-11-21T10:00:00Z', '2026-11-21T10:00:00.000Z'],
+    ['2026-11-21t10:00:00z', '2026-11-21T10:00:00.000Z'],
+    ['2026-11-21T12:30:00+02:30', '2026-11-21T10:00:00.000Z'],
+    ['2026-11-21T05:00:00-05:00', '2026-11-21T10:00:00.000Z'],
+    ['2023-12-12T23:20:50.52Z', '2023-12-12T23:20:50.520Z'],
+    ['2023-12-12T23:20:50.123456789Z', '2023-12-12T23:20:50.123Z'],
+    ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
+    ['2000-02-29T00:00:00Z', '2000-02-29T00:00:00.000Z'],
+    ['0050-06-01T00:00:00Z', '0050-06-01T00:00:00.000Z'],
+  ])('accepts %s', (text, iso) => {
+    expect(parseRfc3339(text, 'assume-start-time').toISOString()).toBe(iso);
+  });
+
+  it.each([
+    ['tomorrow', ''],
+    ['', ''],
+    ['2026-11-21', ''],
+    ['2026-11-21T10:00:00', ''], // no offset
+    ['2026-11-21 10:00:00Z', ''],
+    ['2026-11-21T10:00Z', ''],
+    ['2026-11-21T10:00:00+0200', ''],
+    ['2026-11-21T10:00:00.Z', ''],
+    [' 2026-11-21T10:00:00Z', ''],
+    ['2026-13-01T00:00:00Z', 'month 13 is out of range; '],
+    ['2026-00-01T00:00:00Z', 'month 00 is out of range; '],
+    ['2026-02-29T00:00:00Z', 'day 29 is out of range; '],
+    ['1900-02-29T00:00:00Z', 'day 29 is out of range; '],
+    ['2026-04-31T00:00:00Z', 'day 31 is out of range; '],
+    ['2026-11-21T24:00:00Z', 'hour 24 is out of range; '],
+    ['2026-11-21T10:60:00Z', 'minute 60 is out of range; '],
+    ['2026-11-21T10:00:60Z', 'second 60 is out of range; '],
+    ['2026-11-21T10:00:00+24:00', 'offset +24:00 is out of range; '],
+  ])('rejects %j', (text, detail) => {
+    expect(usageMessage(() => parseRfc3339(text, 'assume-start-time'))).toBe(
+      `invalid time ${JSON.stringify(text)} for --assume-start-time: ${detail}expected RFC 3339 such as 2026-11-21T10:00:00Z`,
+    );
+  });
+
+  it('gives the documented message', () => {
+    expect(usageMessage(() => parseRfc3339('tomorrow', 'assume-start-time'))).toBe(
+      'invalid time "tomorrow" for --assume-start-time: expected RFC 3339 such as 2026-11-21T10:00:00Z',
+    );
+  });
+
+  it('round-trips with toIsoOrNull', () => {
+    const text = '2026-11-21T10:00:00Z';
+    expect(toIsoOrNull(parseRfc3339(text, 'x'))).toBe(text);
+  });
+});
