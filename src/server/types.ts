@@ -30,6 +30,8 @@ export interface RequestConditions {
   max_duration?: string;
   annotations?: Record<string, string[]>;
   kubernetes_resources?: KubeResourceMatcher[];
+  /** `required` makes a reason mandatory for requests of this role's requestable roles. */
+  reason?: { mode?: 'optional' | 'required' };
 }
 
 export interface RoleConditions {

@@ -1,0 +1,373 @@
+/**
+ * The built-in demo seed of `access server start` (used when `--seed` is omitted). It shows
+ * every workflow with Teleport's own role semantics:
+ *
+ * - alice (roles requester, dba-requester) may request `auditor` (one approval) and `dba`
+ *   (a reason is required, and two approvals: dba-requester adds a second threshold set
+ *   that needs two), and may request dev/staging resources through search_as_roles
+ *   `resource-access` (Kubernetes: only pods in namespace `dev`).
+ * - bob and carol (reviewer) review dba, auditor and resource-access requests.
+ * - dave (contractor) must give a reason for every request (options.request_access: reason)
+ *   and gets a request prompt.
+ * - admin (access-admin) lists, reads, updates, deletes and creates requests, reviews any
+ *   role and may impersonate anyone; access-plugin has the standard plugin rules.
+ */
+import { parseSeed } from './seed.js';
+import type { Seed } from './types.js';
+
+export const DEMO_SEED_YAML = `# access demo seed: roles, users and resources in Teleport's resource format.
+kind: role
+version: v7
+metadata:
+  name: requester
+  description: Engineers who request elevated access
+spec:
+  options:
+    max_session_ttl: 8h
+    request_access: optional
+    request_prompt: Describe the change or incident and give its ticket ID
+  allow:
+    request:
+      roles: [dba, auditor]
+      search_as_roles: [resource-access]
+      suggested_reviewers: [bob, carol]
+      thresholds:
+        - name: default
+          approve: 1
+          deny: 1
+      max_duration: 8h
+      annotations:
+        team: ['{{external.team}}']
+        requested-login: ['{{internal.logins}}']
+---
+kind: role
+version: v7
+metadata:
+  name: dba-requester
+  description: Requests for dba need a reason and two approvals
+spec:
+  allow:
+    request:
+      roles: [dba]
+      reason:
+        mode: required
+      thresholds:
+        - name: two-dba-approvals
+          approve: 2
+          deny: 1
+      suggested_reviewers: [bob, carol]
+---
+kind: role
+version: v7
+metadata:
+  name: dba
+  description: Database administration
+spec:
+  options:
+    max_session_ttl: 4h
+  allow:
+    logins: ['{{internal.logins}}']
+    db_labels:
+      '*': '*'
+    node_labels:
+      role: db
+---
+kind: role
+version: v7
+metadata:
+  name: auditor
+  description: Read-only access everywhere
+spec:
+  options:
+    max_session_ttl: 8h
+  allow:
+    node_labels:
+      '*': '*'
+    app_labels:
+      '*': '*'
+---
+kind: role
+version: v7
+metadata:
+  name: resource-access
+  description: What alice may search and request resource by resource
+spec:
+  options:
+    max_session_ttl: 8h
+  allow:
+    logins: ['{{internal.logins}}']
+    node_labels:
+      env: [dev, staging]
+    db_labels:
+      env: [dev, staging]
+    app_labels:
+      env: [dev, staging]
+    kubernetes_labels:
+      env: [dev, staging]
+    kubernetes_resources:
+      - kind: pods
+        namespace: dev
+        name: '*'
+    windows_desktop_labels:
+      env: [dev, staging]
+---
+kind: role
+version: v7
+metadata:
+  name: reviewer
+  description: Reviews access requests
+spec:
+  options:
+    max_session_ttl: 8h
+  allow:
+    review_requests:
+      roles: [dba, auditor, resource-access]
+---
+kind: role
+version: v7
+metadata:
+  name: contractor
+  description: Every request needs a reason
+spec:
+  options:
+    max_session_ttl: 4h
+    request_access: reason
+    request_prompt: Contractors - give the ticket ID of your assignment
+  allow:
+    request:
+      roles: [auditor]
+      suggested_reviewers: [bob]
+---
+kind: role
+version: v7
+metadata:
+  name: access-admin
+  description: Administers access requests
+spec:
+  options:
+    max_session_ttl: 12h
+  allow:
+    rules:
+      - resources: [access_request]
+        verbs: [list, read, update, delete, create]
+      - resources: [user, role]
+        verbs: [list, read]
+    impersonate:
+      users: ['*']
+      roles: ['*']
+    review_requests:
+      roles: ['*']
+---
+kind: role
+version: v7
+metadata:
+  name: access-plugin
+  description: Access request plugins and bots
+spec:
+  allow:
+    rules:
+      - resources: [access_request]
+        verbs: [list, read, update]
+      - resources: [access_plugin_data]
+        verbs: [update]
+---
+kind: user
+version: v2
+metadata:
+  name: alice
+spec:
+  roles: [requester, dba-requester]
+  traits:
+    logins: [alice]
+    team: [dev]
+---
+kind: user
+version: v2
+metadata:
+  name: bob
+spec:
+  roles: [reviewer]
+  traits:
+    logins: [bob]
+    team: [dba]
+---
+kind: user
+version: v2
+metadata:
+  name: carol
+spec:
+  roles: [reviewer]
+  traits:
+    logins: [carol]
+    team: [security]
+---
+kind: user
+version: v2
+metadata:
+  name: dave
+spec:
+  roles: [contractor]
+  traits:
+    logins: [dave]
+    team: [contractors]
+---
+kind: user
+version: v2
+metadata:
+  name: admin
+spec:
+  roles: [access-admin]
+  traits:
+    logins: [admin]
+---
+kind: user
+version: v2
+metadata:
+  name: access-plugin
+spec:
+  roles: [access-plugin]
+---
+kind: node
+version: v2
+metadata:
+  name: 8c3a5f1e-2b7d-4c1a-9e0f-1a2b3c4d5e01
+  labels:
+    env: dev
+    role: web
+spec:
+  hostname: web-dev-1
+  addr: 10.0.1.10:3022
+---
+kind: node
+version: v2
+metadata:
+  name: 8c3a5f1e-2b7d-4c1a-9e0f-1a2b3c4d5e02
+  labels:
+    env: staging
+    role: api
+spec:
+  hostname: api-staging-1
+  addr: 10.0.2.10:3022
+---
+kind: node
+version: v2
+metadata:
+  name: 8c3a5f1e-2b7d-4c1a-9e0f-1a2b3c4d5e03
+  labels:
+    env: prod
+    role: api
+spec:
+  hostname: api-prod-1
+  addr: 10.0.3.10:3022
+---
+kind: node
+version: v2
+metadata:
+  name: 8c3a5f1e-2b7d-4c1a-9e0f-1a2b3c4d5e04
+  labels:
+    env: prod
+    role: db
+spec:
+  hostname: db-prod-1
+  addr: 10.0.3.20:3022
+---
+kind: db
+version: v3
+metadata:
+  name: postgres-dev
+  description: Development PostgreSQL
+  labels:
+    env: dev
+    engine: postgres
+spec:
+  protocol: postgres
+  uri: postgres-dev.internal:5432
+---
+kind: db
+version: v3
+metadata:
+  name: mysql-prod
+  description: Production MySQL
+  labels:
+    env: prod
+    engine: mysql
+spec:
+  protocol: mysql
+  uri: mysql-prod.internal:3306
+---
+kind: app
+version: v3
+metadata:
+  name: grafana
+  labels:
+    env: staging
+spec:
+  uri: http://grafana.internal:3000
+  public_addr: grafana.teleport.example.com
+---
+kind: app
+version: v3
+metadata:
+  name: billing
+  labels:
+    env: prod
+spec:
+  uri: http://billing.internal:8080
+  public_addr: billing.teleport.example.com
+---
+kind: kube_cluster
+version: v3
+metadata:
+  name: demo-kube
+  labels:
+    env: staging
+    region: eu-west-1
+---
+kind: kube_resource
+version: v1
+metadata:
+  name: web-7d9f8
+  labels:
+    app: web
+spec:
+  kind: pods
+  namespace: dev
+  kube_cluster: demo-kube
+---
+kind: kube_resource
+version: v1
+metadata:
+  name: worker-5c4b2
+  labels:
+    app: worker
+spec:
+  kind: pods
+  namespace: dev
+  kube_cluster: demo-kube
+---
+kind: kube_resource
+version: v1
+metadata:
+  name: api-6f7a1
+  labels:
+    app: api
+spec:
+  kind: pods
+  namespace: prod
+  kube_cluster: demo-kube
+---
+kind: windows_desktop
+version: v3
+metadata:
+  name: win-dev-1
+  labels:
+    env: dev
+spec:
+  addr: 10.0.4.10:3389
+  domain: corp.example.com
+`;
+
+/** The demo seed, parsed (a fresh copy on every call). */
+export function demoSeed(): Seed {
+  return parseSeed(DEMO_SEED_YAML, 'built-in demo seed');
+}

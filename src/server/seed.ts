@@ -1,0 +1,406 @@
+/**
+ * Loads the embedded server's seed: multi-document YAML in Teleport's resource format
+ * (`kind`, `version`, `metadata`, `spec`) holding roles, users and requestable resources.
+ * Validation is strict, as a misspelt key silently ignored would grant or refuse access by
+ * surprise: unknown fields, wrong types, bad durations, matchers that do not compile and
+ * references to roles or clusters that do not exist are SeedErrors naming the document and
+ * the field.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
+import { parseDuration } from '../model/duration.js';
+import { LEGACY_KUBE_KINDS } from '../model/resource-id.js';
+import { compilePredicate, reviewEnv } from './predicate.js';
+import { checkSelectorValue, compileRoleMatcher, normalizeKubeKind } from './rbac.js';
+import type { Resource, ResourceKind, Role, Seed, User } from './types.js';
+
+/** An invalid seed file; the CLI maps it to exit code 2. */
+export class SeedError extends Error {
+  override readonly name = 'SeedError';
+}
+
+/** Teleport's longest access duration (MaxAccessDuration). */
+export const MAX_ACCESS_DURATION_MS = 14 * 24 * 3_600_000;
+
+class FieldError extends Error {
+  constructor(
+    readonly path: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+type Schema =
+  | { t: 'string' }
+  | { t: 'int' }
+  | { t: 'enum'; values: readonly string[] }
+  | { t: 'strings' }
+  | { t: 'matchers' }
+  | { t: 'duration' }
+  | { t: 'stringMap' }
+  | { t: 'selector' }
+  | { t: 'listMap' }
+  | { t: 'predicate'; env: 'where' | 'filter' }
+  | { t: 'list'; item: Schema }
+  | { t: 'object'; fields: Readonly<Record<string, Schema>>; required?: readonly string[] };
+
+const str: Schema = { t: 'string' };
+const strings: Schema = { t: 'strings' };
+const matchers: Schema = { t: 'matchers' };
+const selector: Schema = { t: 'selector' };
+const obj = (fields: Record<string, Schema>, required?: string[]): Schema => ({
+  t: 'object',
+  fields,
+  required,
+});
+
+const claimMapping = obj({ claim: str, value: str, roles: matchers }, ['claim', 'value', 'roles']);
+const kubeMatcher = obj({ kind: str, api_group: str, namespace: str, name: str, verbs: strings }, ['kind']);
+
+const conditions = obj({
+  logins: strings,
+  node_labels: selector,
+  db_labels: selector,
+  app_labels: selector,
+  kubernetes_labels: selector,
+  windows_desktop_labels: selector,
+  kubernetes_resources: { t: 'list', item: kubeMatcher },
+  request: obj({
+    roles: matchers,
+    claims_to_roles: { t: 'list', item: claimMapping },
+    search_as_roles: strings,
+    thresholds: {
+      t: 'list',
+      item: obj({
+        name: str,
+        filter: { t: 'predicate', env: 'filter' },
+        approve: { t: 'int' },
+        deny: { t: 'int' },
+      }),
+    },
+    suggested_reviewers: strings,
+    max_duration: { t: 'duration' },
+    annotations: { t: 'listMap' },
+    kubernetes_resources: { t: 'list', item: kubeMatcher },
+    reason: obj({ mode: { t: 'enum', values: ['optional', 'required'] } }),
+  }),
+  review_requests: obj({
+    roles: matchers,
+    claims_to_roles: { t: 'list', item: claimMapping },
+    where: { t: 'predicate', env: 'where' },
+  }),
+  rules: { t: 'list', item: obj({ resources: strings, verbs: strings }, ['resources', 'verbs']) },
+  impersonate: obj({ users: matchers, roles: matchers }),
+});
+
+const SPECS: Readonly<Record<string, Schema>> = {
+  role: obj({
+    options: obj({
+      max_session_ttl: { t: 'duration' },
+      request_access: { t: 'enum', values: ['optional', 'reason', 'always'] },
+      request_prompt: str,
+    }),
+    allow: conditions,
+    deny: conditions,
+  }),
+  user: obj({ roles: strings, traits: { t: 'listMap' } }, ['roles']),
+  node: obj({ hostname: str, addr: str }, ['hostname']),
+  db: obj({ protocol: str, uri: str }, ['protocol', 'uri']),
+  app: obj({ uri: str, public_addr: str }, ['uri']),
+  kube_cluster: obj({}),
+  windows_desktop: obj({ addr: str, domain: str }, ['addr']),
+  kube_resource: obj({ kind: str, api_group: str, namespace: str, kube_cluster: str }, [
+    'kind',
+    'kube_cluster',
+  ]),
+};
+
+const METADATA = obj(
+  { name: str, description: str, labels: { t: 'stringMap' }, namespace: str, revision: str },
+  ['name'],
+);
+const DOCUMENT_FIELDS = ['kind', 'version', 'metadata', 'spec'];
+
+const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function scalarString(v: unknown, path: string): string {
+  if (typeof v === 'string') return v;
+  // YAML reads `tier: 1` or `on: true` as non-strings; Teleport labels and traits are strings.
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new FieldError(path, 'expected a string');
+}
+
+function stringList(v: unknown, path: string): string[] {
+  if (typeof v === 'string') return [v];
+  if (!Array.isArray(v)) throw new FieldError(path, 'expected a list of strings');
+  return v.map((item, i) => scalarString(item, `${path}[${i}]`));
+}
+
+function validate(v: unknown, schema: Schema, path: string): unknown {
+  switch (schema.t) {
+    case 'string':
+      return scalarString(v, path);
+    case 'int':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+        throw new FieldError(path, 'expected a non-negative integer');
+      }
+      return v;
+    case 'enum': {
+      const s = scalarString(v, path);
+      if (!schema.values.includes(s)) {
+        throw new FieldError(path, `expected one of ${schema.values.join(', ')}, got ${JSON.stringify(s)}`);
+      }
+      return s;
+    }
+    case 'strings':
+      return stringList(v, path);
+    case 'matchers': {
+      const list = stringList(v, path);
+      list.forEach((m, i) => {
+        try {
+          compileRoleMatcher(m);
+        } catch (err) {
+          throw new FieldError(`${path}[${i}]`, (err as Error).message);
+        }
+      });
+      return list;
+    }
+    case 'duration': {
+      const s = scalarString(v, path);
+      try {
+        parseDuration(s);
+      } catch {
+        throw new FieldError(path, `invalid duration ${JSON.stringify(s)} (use e.g. 30m, 8h, 1h30m)`);
+      }
+      return s;
+    }
+    case 'stringMap': {
+      if (!isPlainObject(v)) throw new FieldError(path, 'expected a map of strings');
+      return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, scalarString(val, join(path, k))]));
+    }
+    case 'selector': {
+      if (!isPlainObject(v)) throw new FieldError(path, 'expected a map of label names to values');
+      return Object.fromEntries(
+        Object.entries(v).map(([k, val]) => {
+          const values = Array.isArray(val)
+            ? stringList(val, join(path, k))
+            : [scalarString(val, join(path, k))];
+          values.forEach((m, i) => {
+            try {
+              checkSelectorValue(m);
+            } catch (err) {
+              throw new FieldError(`${join(path, k)}[${i}]`, (err as Error).message);
+            }
+          });
+          return [k, Array.isArray(val) ? values : values[0]];
+        }),
+      );
+    }
+    case 'listMap': {
+      if (!isPlainObject(v)) throw new FieldError(path, 'expected a map of names to lists of strings');
+      return Object.fromEntries(
+        Object.entries(v).map(([k, val]) => [k, stringList(val ?? [], join(path, k))]),
+      );
+    }
+    case 'predicate': {
+      const s = scalarString(v, path);
+      try {
+        compilePredicate(s, reviewEnv(schema.env === 'filter'));
+      } catch (err) {
+        throw new FieldError(path, `invalid expression: ${(err as Error).message}`);
+      }
+      return s;
+    }
+    case 'list':
+      if (!Array.isArray(v)) throw new FieldError(path, 'expected a list');
+      return v.map((item, i) => validate(item, schema.item, `${path}[${i}]`));
+    case 'object': {
+      if (v === null || v === undefined) v = {};
+      if (!isPlainObject(v)) throw new FieldError(path, 'expected a map');
+      const out: Record<string, unknown> = {};
+      for (const [k, val] of Object.entries(v)) {
+        if (!Object.hasOwn(schema.fields, k)) throw new FieldError(join(path, k), 'unknown field');
+        if (val === null || val === undefined) continue;
+        out[k] = validate(val, schema.fields[k], join(path, k));
+      }
+      for (const k of schema.required ?? []) {
+        if (out[k] === undefined || out[k] === '') throw new FieldError(join(path, k), 'is required');
+      }
+      return out;
+    }
+  }
+}
+
+const CLUSTER_WIDE_PLURALS = new Set([
+  'namespaces',
+  ...Object.values(LEGACY_KUBE_KINDS)
+    .filter((k) => !k.namespaced)
+    .map((k) => k.plural),
+]);
+
+interface Doc {
+  index: number;
+  kind: string;
+  name: string;
+  metadata: { name: string; description?: string; labels?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+function toRole(d: Doc): Role {
+  const spec = d.spec as Pick<Role, 'options' | 'allow' | 'deny'>;
+  return { name: d.name, options: spec.options ?? {}, allow: spec.allow ?? {}, deny: spec.deny ?? {} };
+}
+
+function toUser(d: Doc): User {
+  const spec = d.spec as { roles: string[]; traits?: Record<string, string[]> };
+  return { name: d.name, roles: spec.roles, traits: spec.traits ?? {} };
+}
+
+function toResource(d: Doc): Resource {
+  const s = d.spec as Record<string, string | undefined>;
+  const base: Resource = { kind: d.kind as ResourceKind, name: d.name, labels: d.metadata.labels ?? {} };
+  switch (d.kind) {
+    case 'node':
+      return { ...base, hostname: s.hostname, ...(s.addr ? { addr: s.addr } : {}) };
+    case 'db':
+      return { ...base, protocol: s.protocol, uri: s.uri };
+    case 'app':
+      return { ...base, uri: s.uri, ...(s.public_addr ? { publicAddr: s.public_addr } : {}) };
+    case 'windows_desktop':
+      return { ...base, addr: s.addr, ...(s.domain ? { domain: s.domain } : {}) };
+    case 'kube_resource': {
+      const { plural, group } = normalizeKubeKind(s.kind ?? '', s.api_group);
+      return {
+        ...base,
+        kubeKind: plural,
+        apiGroup: group ?? '',
+        kubeCluster: s.kube_cluster,
+        ...(s.namespace ? { namespace: s.namespace } : {}),
+      };
+    }
+    default:
+      return base;
+  }
+}
+
+/**
+ * Parses seed YAML. `sourceName` names the file in error messages. Throws SeedError.
+ */
+export function parseSeed(yamlText: string, sourceName: string): Seed {
+  const where = (index: number, kind?: string, name?: string) =>
+    `seed ${JSON.stringify(sourceName)} document ${index}${kind && name ? ` (${kind} ${JSON.stringify(name)})` : ''}`;
+  const docs: Doc[] = [];
+  parseAllDocuments(yamlText).forEach((yamlDoc, i) => {
+    const index = i + 1;
+    if (yamlDoc.errors.length > 0) {
+      throw new SeedError(`${where(index)}: invalid YAML: ${yamlDoc.errors[0].message.split('\n')[0]}`);
+    }
+    const value: unknown = yamlDoc.toJS();
+    if (value === null || value === undefined) return;
+    if (!isPlainObject(value))
+      throw new SeedError(`${where(index)}: expected a resource (a map with kind, metadata, spec)`);
+    const kind = typeof value.kind === 'string' ? value.kind : '';
+    const rawName = isPlainObject(value.metadata) ? value.metadata.name : undefined;
+    const name = typeof rawName === 'string' ? rawName : undefined;
+    const fail = (path: string, detail: string): never => {
+      const field = path === '' ? '' : detail === 'unknown field' ? '' : `field ${JSON.stringify(path)}: `;
+      const text = detail === 'unknown field' ? `unknown field ${JSON.stringify(path)}` : `${field}${detail}`;
+      throw new SeedError(`${where(index, Object.hasOwn(SPECS, kind) ? kind : undefined, name)}: ${text}`);
+    };
+    if (kind === '') fail('kind', 'is required');
+    if (!Object.hasOwn(SPECS, kind)) {
+      fail('kind', `unknown kind ${JSON.stringify(kind)} (expected one of ${Object.keys(SPECS).join(', ')})`);
+    }
+    for (const key of Object.keys(value)) if (!DOCUMENT_FIELDS.includes(key)) fail(key, 'unknown field');
+    if (value.version !== undefined && typeof value.version !== 'string')
+      fail('version', 'expected a string');
+    try {
+      const metadata = validate(value.metadata, METADATA, 'metadata') as Doc['metadata'];
+      const spec = validate(value.spec, SPECS[kind], 'spec') as Record<string, unknown>;
+      docs.push({ index, kind, name: metadata.name, metadata, spec });
+    } catch (err) {
+      if (err instanceof FieldError) fail(err.path, err.detail);
+      throw err;
+    }
+  });
+
+  const seen = new Map<string, number>();
+  for (const d of docs) {
+    const key = `${d.kind === 'role' || d.kind === 'user' ? d.kind : `resource:${d.kind}`}/${d.name}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new SeedError(
+        `${where(d.index, d.kind, d.name)}: duplicate ${d.kind} (also defined in document ${earlier})`,
+      );
+    }
+    seen.set(key, d.index);
+  }
+
+  const roleNames = new Set(docs.filter((d) => d.kind === 'role').map((d) => d.name));
+  const kubeClusters = new Set(docs.filter((d) => d.kind === 'kube_cluster').map((d) => d.name));
+  const seed: Seed = { roles: [], users: [], resources: [] };
+  for (const d of docs) {
+    const fail = (path: string, detail: string): never => {
+      throw new SeedError(`${where(d.index, d.kind, d.name)}: field ${JSON.stringify(path)}: ${detail}`);
+    };
+    if (d.kind === 'role') {
+      const role = toRole(d);
+      if (role.deny.request?.thresholds?.length) {
+        fail(
+          'spec.deny.request.thresholds',
+          'deny.request cannot contain thresholds, set denial counts in allow.request.thresholds instead',
+        );
+      }
+      const maxDuration = role.allow.request?.max_duration;
+      if (maxDuration && parseDuration(maxDuration) > MAX_ACCESS_DURATION_MS) {
+        fail('spec.allow.request.max_duration', 'max access duration must be less than or equal to 336h0m0s');
+      }
+      for (const block of ['allow', 'deny'] as const) {
+        (role[block].request?.search_as_roles ?? []).forEach((r, i) => {
+          if (!roleNames.has(r))
+            fail(`spec.${block}.request.search_as_roles[${i}]`, `role ${JSON.stringify(r)} does not exist`);
+        });
+      }
+      seed.roles.push(role);
+    } else if (d.kind === 'user') {
+      const user = toUser(d);
+      user.roles.forEach((r, i) => {
+        if (!roleNames.has(r)) fail(`spec.roles[${i}]`, `role ${JSON.stringify(r)} does not exist`);
+      });
+      seed.users.push(user);
+    } else {
+      const resource = toResource(d);
+      if (resource.kind === 'kube_resource') {
+        if (!kubeClusters.has(resource.kubeCluster ?? '')) {
+          fail('spec.kube_cluster', `kube_cluster ${JSON.stringify(resource.kubeCluster)} does not exist`);
+        }
+        const clusterWide = CLUSTER_WIDE_PLURALS.has(resource.kubeKind ?? '');
+        if (!clusterWide && !resource.namespace)
+          fail('spec.namespace', `is required for ${resource.kubeKind}`);
+        if (clusterWide && resource.namespace)
+          fail('spec.namespace', `${resource.kubeKind} are not namespaced`);
+      }
+      seed.resources.push(resource);
+    }
+  }
+  return seed;
+}
+
+/** Reads and parses a seed file. Throws SeedError (also when the file cannot be read). */
+export async function loadSeedFile(path: string): Promise<Seed> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SeedError(
+      `cannot read seed ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
+  }
+  return parseSeed(text, path);
+}
