@@ -1,0 +1,238 @@
+/**
+ * Watch fan-out for `WatchEvents`: every committed change of the store is offered to each
+ * subscriber, filtered as Teleport does (PUT by id/user/state, DELETE unfiltered) and by
+ * what the subscriber may see. A subscriber that stops reading is cut off once its backlog
+ * passes a bound, so it never holds up the others or grows memory without limit.
+ */
+import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client/proto/authservice.js';
+import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
+import type { Commit } from './store.js';
+import { type Caller, type Policy, ServerError } from './types.js';
+
+export const ACCESS_REQUEST_KIND = 'access_request';
+
+/** One access_request WatchKind's filter; unset fields match anything. */
+export interface RequestFilter {
+  id?: string;
+  user?: string;
+  state?: RequestState;
+}
+
+/** A validated watch: the kinds confirmed in INIT and the filters of the access_request kinds. */
+export interface WatchPlan {
+  confirmed: WatchKind[];
+  filters: RequestFilter[];
+}
+
+const STATE_NAMES: Record<string, RequestState> = {
+  NONE: RequestState.NONE,
+  PENDING: RequestState.PENDING,
+  APPROVED: RequestState.APPROVED,
+  DENIED: RequestState.DENIED,
+  PROMOTED: RequestState.PROMOTED,
+};
+
+/**
+ * Validates a Watch. Unsupported kinds fail with InvalidArgument unless
+ * AllowPartialSuccess, in which case they are left out (and the watch fails if none is
+ * left); unknown filter keys and bad state names fail with InvalidArgument.
+ */
+export function planWatch(watch: Watch): WatchPlan {
+  if (watch.kinds.length === 0) throw new ServerError(3, 'watch: at least one kind is required');
+  const confirmed: WatchKind[] = [];
+  const filters: RequestFilter[] = [];
+  for (const kind of watch.kinds) {
+    if (kind.kind !== ACCESS_REQUEST_KIND) {
+      if (watch.allowPartialSuccess) continue;
+      throw new ServerError(3, `watcher: unsupported kind "${kind.kind}"`);
+    }
+    filters.push(parseFilter(kind.filter));
+    confirmed.push(kind);
+  }
+  if (confirmed.length === 0) {
+    throw new ServerError(
+      3,
+      `watcher: none of the requested kinds is supported (${watch.kinds.map((k) => `"${k.kind}"`).join(', ')})`,
+    );
+  }
+  return { confirmed, filters };
+}
+
+function parseFilter(map: Record<string, string>): RequestFilter {
+  const filter: RequestFilter = {};
+  for (const [key, value] of Object.entries(map)) {
+    switch (key) {
+      case 'id':
+        if (value) filter.id = value;
+        break;
+      case 'user':
+        if (value) filter.user = value;
+        break;
+      case 'state': {
+        const state = STATE_NAMES[value];
+        if (state === undefined) throw new ServerError(3, `unknown request state "${value}"`);
+        if (state !== RequestState.NONE) filter.state = state;
+        break;
+      }
+      default:
+        throw new ServerError(3, `unknown filter key "${key}"`);
+    }
+  }
+  return filter;
+}
+
+/** Whether a request passes a filter (the same rules as GetAccessRequestsV2). */
+export function matchesFilter(req: AccessRequestV3, filter: RequestFilter): boolean {
+  if (filter.id !== undefined && req.metadata?.name !== filter.id) return false;
+  if (filter.user !== undefined && req.spec?.user !== filter.user) return false;
+  if (filter.state !== undefined && req.spec?.state !== filter.state) return false;
+  return true;
+}
+
+/** Where a subscriber's events go (a gRPC server stream in production). */
+export interface EventSink {
+  /** Queues an event. */
+  write(event: Event): void;
+  /** Events queued but not yet sent. */
+  backlog(): number;
+  /** Ends the stream, with an error status when `err` is given. */
+  close(err?: ServerError): void;
+}
+
+export interface Subscription {
+  /** Removes the subscriber without touching its stream (the client went away). */
+  cancel(): void;
+}
+
+interface Subscriber {
+  caller: Caller;
+  filters: RequestFilter[];
+  sink: EventSink;
+}
+
+export interface WatchHubOptions {
+  /** Backlog (events) at which a subscriber is cut off with ResourceExhausted. */
+  maxBacklog?: number;
+}
+
+/** The INIT event Teleport sends first: a WatchStatus naming the confirmed kinds. */
+export function initEvent(confirmed: WatchKind[]): Event {
+  return {
+    type: Operation.INIT,
+    resource: {
+      $case: 'watchStatus',
+      value: {
+        kind: 'watch_status',
+        subKind: '',
+        version: 'v1',
+        metadata: {
+          name: 'watch-status',
+          namespace: 'default',
+          description: '',
+          labels: {},
+          expires: undefined,
+          revision: '',
+        },
+        spec: { kinds: confirmed },
+      },
+    },
+  };
+}
+
+/** The DELETE event Teleport sends: a ResourceHeader naming the request. */
+export function deleteEvent(id: string): Event {
+  return {
+    type: Operation.DELETE,
+    resource: {
+      $case: 'resourceHeader',
+      value: {
+        kind: ACCESS_REQUEST_KIND,
+        subKind: '',
+        version: 'v3',
+        metadata: {
+          name: id,
+          namespace: 'default',
+          description: '',
+          labels: {},
+          expires: undefined,
+          revision: '',
+        },
+      },
+    },
+  };
+}
+
+export function putEvent(req: AccessRequestV3): Event {
+  return { type: Operation.PUT, resource: { $case: 'accessRequest', value: req } };
+}
+
+/** Subscribers of access-request changes. */
+export class WatchHub {
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly maxBacklog: number;
+
+  constructor(
+    private readonly policy: Pick<Policy, 'canSee'>,
+    opts: WatchHubOptions = {},
+  ) {
+    this.maxBacklog = opts.maxBacklog ?? 4096;
+  }
+
+  /** Number of live subscribers. */
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  /**
+   * Registers a subscriber and queues its INIT event before anything else, so no change
+   * committed after this call can be missed or arrive before INIT.
+   */
+  subscribe(caller: Caller, plan: WatchPlan, sink: EventSink): Subscription {
+    const sub: Subscriber = { caller, filters: plan.filters, sink };
+    this.subscribers.add(sub);
+    sink.write(initEvent(plan.confirmed));
+    return { cancel: () => this.subscribers.delete(sub) };
+  }
+
+  /** Offers a committed change to every subscriber. */
+  publish(commit: Commit): void {
+    for (const sub of this.subscribers) {
+      let event: Event | undefined;
+      try {
+        event = this.eventFor(sub, commit);
+      } catch (err) {
+        // One subscriber's failure must neither reach the committing caller nor the others.
+        this.subscribers.delete(sub);
+        sub.sink.close(new ServerError(13, `watcher: ${(err as Error).message}`));
+        continue;
+      }
+      if (!event) continue;
+      if (sub.sink.backlog() >= this.maxBacklog) {
+        this.subscribers.delete(sub);
+        sub.sink.close(
+          new ServerError(8, 'watcher: buffer overflow, the client is not reading events fast enough'),
+        );
+        continue;
+      }
+      sub.sink.write(event);
+    }
+  }
+
+  /** Ends every stream (server shutdown); clients see `err` and reconnect. */
+  closeAll(err?: ServerError): void {
+    for (const sub of this.subscribers) sub.sink.close(err);
+    this.subscribers.clear();
+  }
+
+  private eventFor(sub: Subscriber, commit: Commit): Event | undefined {
+    if (commit.op === 'delete') {
+      // Teleport does not filter deletes by id/user/state; visibility uses the last known state.
+      if (!commit.before || !this.policy.canSee(sub.caller, commit.before)) return undefined;
+      return deleteEvent(commit.id);
+    }
+    const req = commit.after!;
+    if (!sub.filters.some((f) => matchesFilter(req, f))) return undefined;
+    if (!this.policy.canSee(sub.caller, req)) return undefined;
+    return putEvent(req);
+  }
+}

@@ -1,0 +1,918 @@
+/**
+ * The `proto.AuthService` handlers of the embedded server. Each handler authenticates the
+ * caller from its certificate, asks the Policy whether and how, and makes changes through
+ * the store (durable before the reply) whose commits feed the watch hub.
+ */
+import { createPublicKey, randomBytes } from 'node:crypto';
+import type {
+  handleServerStreamingCall,
+  handleUnaryCall,
+  ServerErrorResponse,
+  ServerUnaryCall,
+  ServerWritableStream,
+} from '@grpc/grpc-js';
+import type { Empty } from '../gen/google/protobuf/empty.js';
+import {
+  AccessRequestSort,
+  type AuthServiceServer,
+  type Certs,
+  type Event,
+  type ListAccessRequestsRequest,
+  type ListResourcesRequest,
+  type ListUnifiedResourcesRequest,
+  type PaginatedResource,
+  type PingResponse,
+  type UserCertsRequest,
+} from '../gen/teleport/legacy/client/proto/authservice.js';
+import {
+  type AccessRequestFilter,
+  AccessRequestScope,
+  type AccessRequestV3,
+  type Metadata,
+  RequestState,
+  type ResourceID,
+  SignatureAlgorithmSuite,
+  type SortBy,
+} from '../gen/teleport/legacy/types/types.js';
+import type { LabelValues } from '../gen/teleport/legacy/types/wrappers/wrappers.js';
+import { AccessError } from '../model/errors.js';
+import { callerForUser, callerOf, requireRule } from './authz.js';
+import {
+  type ClusterCerts,
+  issueUserSshCert,
+  issueUserTlsCert,
+  sshCaAuthorizedKeys,
+  tlsCaPems,
+  type UserCertSpec,
+} from './certs.js';
+import { type EventSink, matchesFilter, planWatch, type WatchHub } from './events.js';
+import { expandOrSkip } from './rbac.js';
+import { expiryOf, type RequestStore, type SortField } from './store.js';
+import { type Caller, type Policy, type Resource, type ResourceKind, ServerError } from './types.js';
+
+/** The Teleport version this server emulates (clients gate features on it). */
+export const SERVER_VERSION = '18.0.0';
+
+/** Page size when a list call does not say, and the most one page may hold. */
+const DEFAULT_PAGE = 1000;
+const MAX_PAGE = 10_000;
+
+export interface ServiceDeps {
+  policy: Policy;
+  store: RequestStore;
+  hub: WatchHub;
+  certs: ClusterCerts;
+  now: () => Date;
+  log: (line: string) => void;
+}
+
+/** A gRPC status for a thrown error: ServerError keeps its code; anything else is UNKNOWN (2). */
+export function toServiceError(err: unknown, log?: (line: string) => void): ServerErrorResponse {
+  let code: number;
+  let message: string;
+  if (err instanceof ServerError) {
+    code = err.code;
+    message = err.message;
+  } else if (err instanceof AccessError) {
+    code = err.kind === 'usage' ? 3 : err.kind === 'permission' ? 7 : err.kind === 'not-found' ? 5 : 2;
+    message = err.message;
+  } else {
+    code = 2;
+    message = err instanceof Error ? err.message : String(err);
+    log?.(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : message}`);
+  }
+  return Object.assign(new Error(message), { code, details: message });
+}
+
+/** Wraps a unary handler: authenticates the caller and turns errors into statuses. */
+export function unary<Req, Res>(
+  deps: Pick<ServiceDeps, 'now' | 'log'>,
+  fn: (req: Req, caller: Caller, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => fn(call.request, callerOf(call, deps.now()), call))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err, deps.log)),
+      );
+  };
+}
+
+/**
+ * Writes messages honouring backpressure, so a long listing to a slow reader does not
+ * buffer without bound.
+ */
+async function writeWithBackpressure<T>(call: ServerWritableStream<unknown, T>, message: T): Promise<void> {
+  if (call.write(message)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      call.off('drain', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('close', done);
+  });
+}
+
+function serverStream<Req, Res>(
+  deps: Pick<ServiceDeps, 'now' | 'log'>,
+  fn: (req: Req, caller: Caller, call: ServerWritableStream<Req, Res>) => Promise<void>,
+): handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    Promise.resolve()
+      .then(() => fn(call.request, callerOf(call, deps.now()), call))
+      .then(
+        () => call.end(),
+        (err: unknown) => call.emit('error', toServiceError(err, deps.log)),
+      );
+  };
+}
+
+/** Go writes an unset time as year 1; both that and undefined mean "not set". */
+export function setTime(d: Date | undefined): Date | undefined {
+  return d && d.getTime() > -62135596800000 + 1000 ? d : undefined;
+}
+
+export function labelValuesToRecord(lv: LabelValues | undefined): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(lv?.values ?? {})) out[k] = [...(v?.values ?? [])];
+  return out;
+}
+
+export function recordToLabelValues(rec: Record<string, readonly string[]>): LabelValues {
+  const values: LabelValues['values'] = {};
+  for (const [k, v] of Object.entries(rec)) values[k] = { values: [...v] };
+  return { values };
+}
+
+export function metadata(name: string, extra: Partial<Metadata> = {}): Metadata {
+  return {
+    name,
+    namespace: 'default',
+    description: '',
+    labels: {},
+    expires: undefined,
+    revision: '',
+    ...extra,
+  };
+}
+
+export function formatResourceID(id: ResourceID): string {
+  const base = `/${id.clusterName}/${id.kind}/${id.name}`;
+  return id.subResourceName ? `${base}/${id.subResourceName}` : base;
+}
+
+/**
+ * A new request ID: a UUIDv7 (time-ordered, as newer Teleport versions generate), so IDs
+ * sort roughly by creation.
+ */
+export function newRequestId(now: Date): string {
+  const b = randomBytes(16);
+  const ms = BigInt(now.getTime());
+  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function stateName(state: RequestState): string {
+  return RequestState[state] ?? String(state);
+}
+
+/** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */
+function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
+  if (keywords.length === 0) return true;
+  const spec = req.spec;
+  const hay = [
+    req.metadata?.name ?? '',
+    spec?.user ?? '',
+    ...(spec?.roles ?? []),
+    spec?.requestReason ?? '',
+    spec?.resolveReason ?? '',
+    ...(spec?.suggestedReviewers ?? []),
+    ...(spec?.requestedResourceIds ?? []).map(formatResourceID),
+    stateName(spec?.state ?? RequestState.NONE),
+  ].map((s) => s.toLowerCase());
+  return keywords.every((kw) => {
+    const k = kw.toLowerCase();
+    return hay.some((h) => h.includes(k));
+  });
+}
+
+/** Whether `caller` has reviewed `req`. */
+function reviewedBy(req: AccessRequestV3, user: string): boolean {
+  return (req.spec?.reviews ?? []).some((r) => r.author === user);
+}
+
+/** The listing predicate of GetAccessRequestsV2/ListAccessRequests: filter, scope, visibility. */
+export function requestMatcher(
+  policy: Policy,
+  caller: Caller,
+  filter: AccessRequestFilter | undefined,
+): (req: AccessRequestV3) => boolean {
+  const f = {
+    id: filter?.id || undefined,
+    user: filter?.user || undefined,
+    state: filter?.state ? filter.state : undefined,
+  };
+  const keywords = (filter?.searchKeywords ?? []).filter((k) => k !== '');
+  const scope = filter?.scope ?? AccessRequestScope.DEFAULT;
+  return (req) => {
+    if (!matchesFilter(req, f)) return false;
+    if (!matchesKeywords(req, keywords)) return false;
+    const own = req.spec?.user === caller.user;
+    switch (scope) {
+      case AccessRequestScope.MY_REQUESTS:
+        if (!own) return false;
+        break;
+      case AccessRequestScope.NEEDS_REVIEW:
+        if (own || req.spec?.state !== RequestState.PENDING || reviewedBy(req, caller.user)) return false;
+        if (!policy.canReview(caller, req)) return false;
+        break;
+      case AccessRequestScope.REVIEWED:
+        if (!reviewedBy(req, caller.user)) return false;
+        break;
+      default:
+        break;
+    }
+    return policy.canSee(caller, req);
+  };
+}
+
+function sortField(sort: AccessRequestSort): SortField {
+  switch (sort) {
+    case AccessRequestSort.STATE:
+      return 'state';
+    case AccessRequestSort.USER:
+      return 'user';
+    default:
+      return 'created';
+  }
+}
+
+function pageLimit(limit: number): number {
+  if (limit <= 0) return DEFAULT_PAGE;
+  return Math.min(limit, MAX_PAGE);
+}
+
+function notFound(id: string): ServerError {
+  return new ServerError(5, `access_request "${id}" not found`);
+}
+
+/** The SSH logins of a set of roles, with trait templates expanded and denied logins removed. */
+export function loginsFor(
+  policy: Policy,
+  roles: readonly string[],
+  traits: Record<string, string[]>,
+): string[] {
+  const allow = new Set<string>();
+  const deny = new Set<string>();
+  for (const name of roles) {
+    const role = policy.role(name);
+    if (!role) continue;
+    for (const l of role.allow.logins ?? []) for (const v of expandOrSkip(l, traits)) allow.add(v);
+    for (const l of role.deny.logins ?? []) for (const v of expandOrSkip(l, traits)) deny.add(v);
+  }
+  return [...allow].filter((l) => !deny.has(l)).sort();
+}
+
+function publicKeyPem(bytes: Buffer): string {
+  const pem = bytes.toString('utf8');
+  try {
+    return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+  } catch {
+    throw new ServerError(3, 'TLSPublicKey is not a PEM public key (PKCS#1 or PKIX)');
+  }
+}
+
+// --- resources ---------------------------------------------------------------------------
+
+/** ListResources resource types and the seed kinds they show. */
+const LIST_RESOURCE_TYPES: Record<string, ResourceKind> = {
+  node: 'node',
+  db_server: 'db',
+  db: 'db',
+  app_server: 'app',
+  app: 'app',
+  kube_cluster: 'kube_cluster',
+  kube_server: 'kube_cluster',
+  windows_desktop: 'windows_desktop',
+};
+
+/** ListUnifiedResources kinds (Teleport's unified kinds, plus the server kinds as aliases). */
+const UNIFIED_KINDS: Record<string, ResourceKind> = {
+  node: 'node',
+  db: 'db',
+  db_server: 'db',
+  app: 'app',
+  app_server: 'app',
+  kube_cluster: 'kube_cluster',
+  kube_server: 'kube_cluster',
+  windows_desktop: 'windows_desktop',
+};
+const DEFAULT_UNIFIED: ResourceKind[] = ['node', 'app', 'db', 'kube_cluster', 'windows_desktop'];
+
+/** The PaginatedResource arm of a seed resource, shaped as Teleport's service heartbeats. */
+export function toPaginated(r: Resource, listedAs: string): PaginatedResource['resource'] {
+  const hostId = `${r.kind}-${r.name}`;
+  const labels = { ...r.labels };
+  switch (r.kind) {
+    case 'node':
+      return {
+        $case: 'node',
+        value: {
+          kind: 'node',
+          subKind: 'teleport',
+          version: 'v2',
+          metadata: metadata(r.name, { labels }),
+          spec: {
+            addr: r.addr ?? '',
+            hostname: r.hostname ?? r.name,
+            useTunnel: false,
+            version: SERVER_VERSION,
+          },
+        },
+      };
+    case 'db':
+      return {
+        $case: 'databaseServer',
+        value: {
+          kind: 'db_server',
+          subKind: '',
+          version: 'v3',
+          metadata: metadata(r.name, { labels }),
+          spec: {
+            version: SERVER_VERSION,
+            hostname: r.hostname ?? r.name,
+            hostId,
+            database: {
+              kind: 'db',
+              subKind: '',
+              version: 'v3',
+              metadata: metadata(r.name, { labels }),
+              spec: { protocol: r.protocol ?? '', uri: r.uri ?? '' },
+            },
+          },
+        },
+      };
+    case 'app':
+      return {
+        $case: 'appServer',
+        value: {
+          kind: 'app_server',
+          subKind: '',
+          version: 'v3',
+          metadata: metadata(r.name, { labels }),
+          spec: {
+            version: SERVER_VERSION,
+            hostname: r.hostname ?? r.name,
+            hostId,
+            app: {
+              kind: 'app',
+              subKind: '',
+              version: 'v3',
+              metadata: metadata(r.name, { labels }),
+              spec: { uri: r.uri ?? '', publicAddr: r.publicAddr ?? '' },
+            },
+          },
+        },
+      };
+    case 'kube_cluster': {
+      const cluster = {
+        kind: 'kube_cluster',
+        subKind: '',
+        version: 'v3',
+        metadata: metadata(r.name, { labels }),
+        spec: {},
+      };
+      if (listedAs === 'kube_server') {
+        return {
+          $case: 'kubernetesServer',
+          value: {
+            kind: 'kube_server',
+            subKind: '',
+            version: 'v3',
+            metadata: metadata(r.name, { labels }),
+            spec: { version: SERVER_VERSION, hostname: r.hostname ?? r.name, hostId, cluster },
+          },
+        };
+      }
+      return { $case: 'kubeCluster', value: cluster };
+    }
+    case 'windows_desktop':
+      return {
+        $case: 'windowsDesktop',
+        value: {
+          header: {
+            kind: 'windows_desktop',
+            subKind: '',
+            version: 'v3',
+            metadata: metadata(r.name, { labels }),
+          },
+          spec: { addr: r.addr ?? '', domain: r.domain ?? '', hostId, nonAd: !r.domain },
+        },
+      };
+    default:
+      throw new ServerError(3, `resource kind "${r.kind}" cannot be listed with ListResources`);
+  }
+}
+
+type SortValue = string;
+
+function resourceSortValue(r: Resource, sortBy: SortBy | undefined): SortValue {
+  switch (sortBy?.field) {
+    case 'hostname':
+      return (r.hostname ?? r.name).toLowerCase();
+    case 'kind':
+      return r.kind;
+    default:
+      return r.name.toLowerCase();
+  }
+}
+
+/**
+ * One page of a sorted resource list. Keys are opaque strings naming the first item of
+ * the next page.
+ */
+export function paginate<T>(
+  items: T[],
+  keyOf: (item: T) => string[],
+  opts: { descending: boolean; limit: number; startKey: string },
+): { page: T[]; nextKey: string } {
+  const keyed = items.map((item) => ({ item, key: keyOf(item) }));
+  const cmp = (a: string[], b: string[]) => {
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] < b[i]) return -1;
+      if (a[i] > b[i]) return 1;
+    }
+    return 0;
+  };
+  keyed.sort((a, b) => (opts.descending ? cmp(b.key, a.key) : cmp(a.key, b.key)));
+  let start = 0;
+  if (opts.startKey) {
+    let key: unknown;
+    try {
+      key = JSON.parse(Buffer.from(opts.startKey, 'base64url').toString('utf8'));
+    } catch {
+      key = undefined;
+    }
+    if (!Array.isArray(key) || !key.every((k) => typeof k === 'string')) {
+      throw new ServerError(3, `invalid start key "${opts.startKey}"`);
+    }
+    start = keyed.findIndex((k) => (opts.descending ? cmp(k.key, key) <= 0 : cmp(k.key, key) >= 0));
+    if (start < 0) start = keyed.length;
+  }
+  const limit = pageLimit(opts.limit);
+  const page = keyed.slice(start, start + limit);
+  const next = keyed[start + limit];
+  return {
+    page: page.map((k) => k.item),
+    nextKey: next ? Buffer.from(JSON.stringify(next.key), 'utf8').toString('base64url') : '',
+  };
+}
+
+// --- the service -------------------------------------------------------------------------
+
+/** Builds the AuthService handlers. */
+export function createAuthService(deps: ServiceDeps): AuthServiceServer {
+  const { policy, store, hub, certs } = deps;
+  const clusterName = certs.clusterName;
+
+  const ping: AuthServiceServer['ping'] = (call, callback) => {
+    const response: PingResponse = {
+      clusterName,
+      serverVersion: SERVER_VERSION,
+      serverFeatures: {
+        advancedAccessWorkflows: true,
+        accessRequests: { monthlyRequestLimit: 0 },
+        identityGovernance: true,
+      },
+      proxyPublicAddr: '',
+      isBoring: false,
+      remoteAddr: call.getPeer(),
+      loadAllCas: false,
+      signatureAlgorithmSuite: SignatureAlgorithmSuite.SIGNATURE_ALGORITHM_SUITE_BALANCED_V1,
+      licenseExpiry: undefined,
+    };
+    callback(null, response);
+  };
+
+  const getAccessRequestsV2 = serverStream<AccessRequestFilter, AccessRequestV3>(
+    deps,
+    async (filter, caller, call) => {
+      const match = requestMatcher(policy, caller, filter);
+      let startKey = '';
+      do {
+        const page = store.page({ sort: 'created', descending: false, startKey, limit: 500, match });
+        for (const req of page.items) {
+          if (call.cancelled || call.destroyed) return;
+          await writeWithBackpressure(call, req);
+        }
+        startKey = page.nextKey;
+      } while (startKey);
+    },
+  );
+
+  const listAccessRequests = unary(deps, (req: ListAccessRequestsRequest, caller) => {
+    const page = store.page({
+      sort: sortField(req.sort),
+      descending: req.descending,
+      startKey: req.startKey,
+      limit: pageLimit(req.limit),
+      match: requestMatcher(policy, caller, req.filter),
+    });
+    return { accessRequests: page.items, nextKey: page.nextKey };
+  });
+
+  const createAccessRequestV2 = unary(deps, async (req: AccessRequestV3, caller) => {
+    const now = deps.now();
+    if (!req.spec) throw new ServerError(3, 'access request is missing its spec');
+    const user = req.spec.user || caller.user;
+    if (user !== caller.user) requireRule(policy, caller, 'create');
+    const wanted = req.metadata?.name ?? '';
+    const id = UUID_RE.test(wanted) ? wanted.toLowerCase() : newRequestId(now);
+    if (store.get(id)) throw new ServerError(6, `access request "${id}" already exists`);
+    const input: AccessRequestV3 = {
+      ...req,
+      kind: 'access_request',
+      version: 'v3',
+      // metadata.expires is how clients ask for a request TTL (how long it may stay pending).
+      metadata: metadata(id, { labels: req.metadata?.labels ?? {}, expires: setTime(req.metadata?.expires) }),
+      spec: { ...req.spec, user },
+    };
+    const prepared = policy.prepareCreate(caller, input, now);
+    prepared.kind = 'access_request';
+    prepared.version = 'v3';
+    prepared.metadata = { ...metadata(id), ...prepared.metadata, name: id, namespace: 'default' };
+    if (req.spec.dryRun) {
+      prepared.spec = { ...prepared.spec!, dryRun: true };
+      return prepared;
+    }
+    prepared.spec = { ...prepared.spec!, dryRun: false };
+    const stored = await store.create(prepared);
+    deps.log(`access request ${id} created by ${caller.user} for ${user} (${prepared.spec.roles.join(',')})`);
+    return stored;
+  });
+
+  const deleteAccessRequest = unary(deps, async (req: { id: string }, caller): Promise<Empty> => {
+    requireRule(policy, caller, 'delete');
+    await store.mutate(req.id, (current) => {
+      if (!current) throw notFound(req.id);
+      return { op: 'delete' };
+    });
+    return {};
+  });
+
+  const setAccessRequestState: AuthServiceServer['setAccessRequestState'] = unary(
+    deps,
+    async (req, caller) => {
+      requireRule(policy, caller, 'update');
+      if (!req.id) throw new ServerError(3, 'missing access request ID');
+      const now = deps.now();
+      await store.mutate(req.id, (current) => {
+        if (!current) throw notFound(req.id);
+        const value = policy.applyState(
+          current,
+          {
+            state: req.state,
+            reason: req.reason,
+            annotations: labelValuesToRecord(req.annotations),
+            roles: req.roles,
+            delegator: req.delegator,
+            assumeStartTime: setTime(req.assumeStartTime),
+          },
+          now,
+        );
+        return { op: 'put', value };
+      });
+      return {};
+    },
+  );
+
+  const submitAccessReview: AuthServiceServer['submitAccessReview'] = unary(deps, async (sub, caller) => {
+    const review = sub.review;
+    if (!review) throw new ServerError(3, 'missing review');
+    if (!sub.requestId) throw new ServerError(3, 'missing access request ID');
+    let author = caller;
+    if (review.author && review.author !== caller.user) {
+      // Teleport lets a caller with `update` on access_request submit reviews for others.
+      if (!policy.allows(caller, 'update')) {
+        throw new ServerError(
+          7,
+          `user "${caller.user}" cannot submit a review on behalf of "${review.author}"`,
+        );
+      }
+      const user = policy.user(review.author);
+      if (!user) throw new ServerError(5, `user "${review.author}" not found`);
+      author = callerForUser(user, caller.expires);
+    }
+    const now = deps.now();
+    const commit = await store.mutate(sub.requestId, (current) => {
+      if (!current) throw notFound(sub.requestId);
+      const value = policy.applyReview(
+        author,
+        current,
+        { ...review, author: author.user, created: now, assumeStartTime: setTime(review.assumeStartTime) },
+        now,
+      );
+      return { op: 'put', value };
+    });
+    return commit!.after!;
+  });
+
+  const getAccessCapabilities: AuthServiceServer['getAccessCapabilities'] = unary(deps, (req, caller) =>
+    policy.capabilities(caller, {
+      user: req.user || caller.user,
+      requestableRoles: req.requestableRoles,
+      suggestedReviewers: req.suggestedReviewers,
+      resourceIds: req.resourceIds.map(formatResourceID),
+    }),
+  );
+
+  const watchEvents: AuthServiceServer['watchEvents'] = (call) => {
+    let caller: Caller;
+    let plan: ReturnType<typeof planWatch>;
+    try {
+      caller = callerOf(call, deps.now());
+      plan = planWatch(call.request);
+    } catch (err) {
+      call.emit('error', toServiceError(err, deps.log));
+      return;
+    }
+    let closed = false;
+    const sink: EventSink = {
+      write: (event: Event) => {
+        if (!closed) call.write(event);
+      },
+      backlog: () => call.writableLength,
+      close: (err) => {
+        if (closed) return;
+        closed = true;
+        if (err) call.emit('error', toServiceError(err));
+        else call.end();
+      },
+    };
+    const sub = hub.subscribe(caller, plan, sink);
+    const gone = () => {
+      closed = true;
+      sub.cancel();
+    };
+    call.on('cancelled', gone);
+    call.on('close', gone);
+    call.on('error', gone);
+  };
+
+  const resourceQuery = (
+    caller: Caller,
+    kind: ResourceKind,
+    req: {
+      useSearchAsRoles: boolean;
+      searchKeywords: string[];
+      labels: Record<string, string>;
+      predicateExpression: string;
+    },
+  ) =>
+    policy.searchResources(caller, {
+      kind,
+      useSearchAsRoles: req.useSearchAsRoles,
+      keywords: req.searchKeywords.filter((k) => k !== ''),
+      labels: req.labels,
+      predicate: req.predicateExpression,
+    });
+
+  const listResources = unary(deps, (req: ListResourcesRequest, caller) => {
+    const kind = LIST_RESOURCE_TYPES[req.resourceType];
+    if (!kind)
+      throw new ServerError(3, `resource type "${req.resourceType}" is not supported by ListResources`);
+    let found = resourceQuery(caller, kind, req);
+    const desktopName = req.windowsDesktopFilter?.name;
+    if (kind === 'windows_desktop' && desktopName) found = found.filter((r) => r.name === desktopName);
+    const { page, nextKey } = paginate(found, (r) => [resourceSortValue(r, req.sortBy), r.name], {
+      descending: req.sortBy?.isDesc ?? false,
+      limit: req.limit,
+      startKey: req.startKey,
+    });
+    return {
+      resources: page.map((r) => ({
+        resource: toPaginated(r, req.resourceType),
+        logins: req.includeLogins && r.kind === 'node' ? loginsFor(policy, caller.roles, caller.traits) : [],
+        requiresRequest: false,
+      })),
+      nextKey,
+      totalCount: req.needTotalCount ? found.length : 0,
+    };
+  });
+
+  const listUnifiedResources = unary(deps, (req: ListUnifiedResourcesRequest, caller) => {
+    const kinds: ResourceKind[] = [];
+    for (const k of req.kinds.length > 0 ? req.kinds : DEFAULT_UNIFIED) {
+      const kind = UNIFIED_KINDS[k];
+      if (!kind) throw new ServerError(3, `resource kind "${k}" is not supported by ListUnifiedResources`);
+      if (!kinds.includes(kind)) kinds.push(kind);
+    }
+    if (req.pinnedOnly) return { resources: [], nextKey: '' };
+    const found: { r: Resource; requiresRequest: boolean }[] = [];
+    for (const kind of kinds) {
+      if (req.includeRequestable) {
+        const direct = new Set(
+          resourceQuery(caller, kind, { ...req, useSearchAsRoles: false }).map((r) => r.name),
+        );
+        for (const r of resourceQuery(caller, kind, { ...req, useSearchAsRoles: true })) {
+          found.push({ r, requiresRequest: !direct.has(r.name) });
+        }
+      } else {
+        for (const r of resourceQuery(caller, kind, req)) found.push({ r, requiresRequest: false });
+      }
+    }
+    const { page, nextKey } = paginate(
+      found,
+      (f) => [resourceSortValue(f.r, req.sortBy), f.r.kind, f.r.name],
+      {
+        descending: req.sortBy?.isDesc ?? false,
+        limit: req.limit,
+        startKey: req.startKey,
+      },
+    );
+    return {
+      resources: page.map((f) => ({
+        resource: toPaginated(f.r, f.r.kind),
+        logins:
+          req.includeLogins && f.r.kind === 'node' ? loginsFor(policy, caller.roles, caller.traits) : [],
+        requiresRequest: f.requiresRequest,
+      })),
+      nextKey,
+    };
+  });
+
+  const generateUserCerts = unary(deps, async (req: UserCertsRequest, caller): Promise<Certs> => {
+    const now = deps.now();
+    const target = req.username || caller.user;
+    const self = target === caller.user;
+    if (!self && !policy.canImpersonate(caller, target)) {
+      throw new ServerError(7, `user "${caller.user}" is not authorized to impersonate "${target}"`);
+    }
+    if (!policy.user(target)) throw new ServerError(5, `user "${target}" not found`);
+
+    const dropAll = req.dropAccessRequests.includes('*');
+    const drop = new Set(req.dropAccessRequests);
+    const assumed: AccessRequestV3[] = [];
+    const seen = new Set<string>();
+    const usable = (id: string): AccessRequestV3 => {
+      const r = store.get(id);
+      if (!r) throw new ServerError(5, `access request "${id}" not found`);
+      if (r.spec?.user !== target)
+        throw new ServerError(7, `access request "${id}" is not owned by user "${target}"`);
+      if (r.spec.state !== RequestState.APPROVED)
+        throw new ServerError(7, `access request "${id}" is not approved`);
+      const accessEnd = setTime(r.spec.expires)?.getTime() ?? Number.POSITIVE_INFINITY;
+      if (accessEnd <= now.getTime() || expiryOf(r) <= now.getTime()) {
+        throw new ServerError(7, `access request "${id}" has expired`);
+      }
+      const start = setTime(r.spec.assumeStartTime);
+      if (start && start.getTime() > now.getTime()) {
+        throw new ServerError(7, `access request "${id}" can not be assumed until ${start.toISOString()}`);
+      }
+      return r;
+    };
+    // Requests already in the certificate stay unless dropped; ones no longer usable
+    // (expired, deleted, denied after approval) fall away silently.
+    if (self) {
+      for (const id of caller.activeRequests) {
+        if (dropAll || drop.has(id) || seen.has(id)) continue;
+        try {
+          assumed.push(usable(id));
+          seen.add(id);
+        } catch (err) {
+          if (!(err instanceof ServerError)) throw err;
+        }
+      }
+    }
+    for (const id of req.accessRequests) {
+      if (seen.has(id)) continue;
+      assumed.push(usable(id));
+      seen.add(id);
+    }
+
+    const grant = policy.certificateGrant(target, assumed, now);
+    let notAfter = Math.min(grant.maxExpires.getTime(), caller.expires.getTime());
+    const wanted = setTime(req.expires);
+    if (wanted && wanted.getTime() > now.getTime()) notAfter = Math.min(notAfter, wanted.getTime());
+    if (notAfter <= now.getTime())
+      throw new ServerError(3, 'the requested certificate would already be expired');
+
+    const sshKey = req.sshPublicKey.length > 0 ? req.sshPublicKey : req.publicKey;
+    if (req.tlsPublicKey.length === 0 && sshKey.length === 0) {
+      throw new ServerError(3, 'missing public key: set TLSPublicKey and/or SSHPublicKey');
+    }
+    const spec: UserCertSpec = {
+      identity: {
+        username: target,
+        roles: grant.roles,
+        traits: grant.traits,
+        activeRequests: assumed.map((r) => r.metadata!.name),
+        allowedResourceIds: grant.allowedResourceIds,
+        routeToCluster: req.routeToCluster || clusterName,
+        impersonator: self ? undefined : caller.user,
+      },
+      principals: loginsFor(policy, grant.roles, grant.traits),
+      notAfter: new Date(notAfter),
+      now,
+    };
+    const tls =
+      req.tlsPublicKey.length > 0 ? await issueUserTlsCert(certs, spec, publicKeyPem(req.tlsPublicKey)) : '';
+    let ssh = '';
+    if (sshKey.length > 0) {
+      try {
+        ssh = issueUserSshCert(certs, spec, sshKey.toString('utf8'));
+      } catch (err) {
+        throw new ServerError(
+          3,
+          `SSHPublicKey is not an authorized_keys public key: ${(err as Error).message}`,
+        );
+      }
+    }
+    deps.log(
+      `issued certificates for ${target}${self ? '' : ` (impersonated by ${caller.user})`} until ${spec.notAfter.toISOString()}` +
+        (assumed.length > 0 ? ` with requests ${spec.identity.activeRequests.join(',')}` : ''),
+    );
+    return {
+      ssh: Buffer.from(ssh ? `${ssh}\n` : '', 'utf8'),
+      tls: Buffer.from(tls, 'utf8'),
+      tlsCaCerts: tlsCaPems(certs).map((p) => Buffer.from(p, 'utf8')),
+      sshCaCerts: sshCaAuthorizedKeys(certs).map((l) => Buffer.from(`${l}\n`, 'utf8')),
+    };
+  });
+
+  const getCurrentUser: AuthServiceServer['getCurrentUser'] = unary(deps, (_req, caller) => {
+    const user = policy.user(caller.user);
+    if (!user) throw new ServerError(5, `user "${caller.user}" not found`);
+    return {
+      kind: 'user',
+      subKind: '',
+      version: 'v2',
+      metadata: metadata(user.name),
+      spec: { roles: [...user.roles], traits: recordToLabelValues(user.traits), expires: undefined },
+    };
+  });
+
+  const getCurrentUserRoles: AuthServiceServer['getCurrentUserRoles'] = serverStream(
+    deps,
+    async (_req, caller, call) => {
+      for (const name of caller.roles) {
+        if (!policy.role(name)) continue;
+        await writeWithBackpressure(call, {
+          kind: 'role',
+          subKind: '',
+          version: 'v7',
+          metadata: metadata(name),
+        });
+      }
+    },
+  );
+
+  const getDomainName: AuthServiceServer['getDomainName'] = unary(deps, () => ({ domainName: clusterName }));
+
+  const getClusterCaCert: AuthServiceServer['getClusterCaCert'] = unary(deps, () => ({
+    tlsCa: Buffer.from(certs.hostCa.certPem, 'utf8'),
+  }));
+
+  return {
+    ping,
+    getAccessRequestsV2,
+    listAccessRequests,
+    createAccessRequestV2,
+    deleteAccessRequest,
+    setAccessRequestState,
+    submitAccessReview,
+    getAccessCapabilities,
+    watchEvents,
+    listResources,
+    listUnifiedResources,
+    generateUserCerts,
+    getCurrentUser,
+    getCurrentUserRoles,
+    getDomainName,
+    getClusterCaCert,
+  };
+}
+
+/**
+ * Removes every request whose metadata.expires has passed; each removal is durable
+ * before its DELETE event goes out. Returns how many were removed.
+ */
+export async function sweepExpired(store: RequestStore, now: Date): Promise<number> {
+  const due = store.expiredAt(now);
+  const results = await Promise.all(
+    due.map((req) =>
+      store.mutate(req.metadata!.name, (current) =>
+        current && expiryOf(current) <= now.getTime() ? { op: 'delete' } : undefined,
+      ),
+    ),
+  );
+  return results.filter((c) => c !== undefined).length;
+}

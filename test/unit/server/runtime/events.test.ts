@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { type Event, Operation } from '../../../../src/gen/teleport/legacy/client/proto/authservice.js';
+import { type AccessRequestV3, RequestState } from '../../../../src/gen/teleport/legacy/types/types.js';
+import { type EventSink, planWatch, WatchHub } from '../../../../src/server/events.js';
+import type { Commit } from '../../../../src/server/store.js';
+import { type Caller, ServerError } from '../../../../src/server/types.js';
+
+function req(id: string, user: string, state = RequestState.PENDING): AccessRequestV3 {
+  return {
+    kind: 'access_request',
+    subKind: '',
+    version: 'v3',
+    metadata: {
+      name: id,
+      namespace: 'default',
+      description: '',
+      labels: {},
+      expires: undefined,
+      revision: '1',
+    },
+    spec: { user, roles: ['dba'], state } as AccessRequestV3['spec'],
+  };
+}
+
+function caller(user: string): Caller {
+  return {
+    user,
+    roles: [],
+    traits: {},
+    activeRequests: [],
+    allowedResourceIds: [],
+    expires: new Date(8.64e15),
+  };
+}
+
+const watchKind = (filter: Record<string, string> = {}, kind = 'access_request') => ({
+  kind,
+  loadSecrets: false,
+  name: '',
+  filter,
+  subKind: '',
+  version: '',
+});
+
+class FakeSink implements EventSink {
+  events: Event[] = [];
+  closedWith: ServerError | null | undefined;
+  pending = 0;
+  write(event: Event) {
+    this.events.push(event);
+  }
+  backlog() {
+    return this.pending;
+  }
+  close(err?: ServerError) {
+    this.closedWith = err ?? null;
+  }
+  kinds() {
+    return this.events.map((e) => `${Operation[e.type]}:${e.resource?.$case}`);
+  }
+}
+
+// Each user sees own requests; "admin" sees everything.
+const policy = { canSee: (c: Caller, r: AccessRequestV3) => c.user === 'admin' || r.spec?.user === c.user };
+
+const put = (after: AccessRequestV3, before?: AccessRequestV3): Commit => ({
+  op: 'put',
+  id: after.metadata!.name,
+  before,
+  after,
+});
+const del = (before: AccessRequestV3): Commit => ({
+  op: 'delete',
+  id: before.metadata!.name,
+  before,
+  after: undefined,
+});
+
+describe('planWatch', () => {
+  it('confirms access_request kinds and parses filters', () => {
+    const plan = planWatch({
+      kinds: [watchKind({ id: 'x', user: 'alice', state: 'APPROVED' })],
+      allowPartialSuccess: false,
+    });
+    expect(plan.filters).toEqual([{ id: 'x', user: 'alice', state: RequestState.APPROVED }]);
+    expect(plan.confirmed.map((k) => k.kind)).toEqual(['access_request']);
+  });
+
+  it('treats state NONE and empty values as no filter', () => {
+    expect(
+      planWatch({ kinds: [watchKind({ state: 'NONE', user: '' })], allowPartialSuccess: false }).filters,
+    ).toEqual([{}]);
+  });
+
+  it('rejects unknown filter keys and states with InvalidArgument', () => {
+    expect(() => planWatch({ kinds: [watchKind({ x: '1' })], allowPartialSuccess: false })).toThrow(
+      'unknown filter key "x"',
+    );
+    expect(() => planWatch({ kinds: [watchKind({ state: 'DONE' })], allowPartialSuccess: false })).toThrow(
+      expect.objectContaining({ code: 3 }),
+    );
+  });
+
+  it('rejects other kinds unless partial success is allowed', () => {
+    expect(() =>
+      planWatch({ kinds: [watchKind({}, 'node'), watchKind()], allowPartialSuccess: false }),
+    ).toThrow('watcher: unsupported kind "node"');
+    const plan = planWatch({ kinds: [watchKind({}, 'node'), watchKind()], allowPartialSuccess: true });
+    expect(plan.confirmed.map((k) => k.kind)).toEqual(['access_request']);
+    expect(() => planWatch({ kinds: [watchKind({}, 'node')], allowPartialSuccess: true })).toThrow(
+      expect.objectContaining({ code: 3 }),
+    );
+  });
+});
+
+describe('WatchHub', () => {
+  it('sends INIT with the watch status first, then filtered PUTs', () => {
+    const hub = new WatchHub(policy);
+    const sink = new FakeSink();
+    hub.subscribe(
+      caller('admin'),
+      planWatch({ kinds: [watchKind({ state: 'APPROVED' })], allowPartialSuccess: false }),
+      sink,
+    );
+    hub.publish(put(req('a', 'alice')));
+    hub.publish(put(req('a', 'alice', RequestState.APPROVED)));
+    expect(sink.kinds()).toEqual(['INIT:watchStatus', 'PUT:accessRequest']);
+    const init = sink.events[0].resource;
+    expect(init?.$case === 'watchStatus' && init.value).toMatchObject({
+      kind: 'watch_status',
+      version: 'v1',
+      metadata: { name: 'watch-status' },
+      spec: { kinds: [{ kind: 'access_request', filter: { state: 'APPROVED' } }] },
+    });
+  });
+
+  it('does not filter DELETE by id/user/state but does by visibility', () => {
+    const hub = new WatchHub(policy);
+    const alice = new FakeSink();
+    const bob = new FakeSink();
+    const plan = planWatch({ kinds: [watchKind({ id: 'other' })], allowPartialSuccess: false });
+    hub.subscribe(caller('alice'), plan, alice);
+    hub.subscribe(caller('bob'), plan, bob);
+    hub.publish(put(req('a', 'alice')));
+    hub.publish(del(req('a', 'alice')));
+    expect(alice.kinds()).toEqual(['INIT:watchStatus', 'DELETE:resourceHeader']);
+    expect(bob.kinds()).toEqual(['INIT:watchStatus']);
+    const header = alice.events[1].resource;
+    expect(header?.$case === 'resourceHeader' && header.value).toMatchObject({
+      kind: 'access_request',
+      version: 'v3',
+      metadata: { name: 'a', namespace: 'default' },
+    });
+  });
+
+  it('hides PUTs of requests the caller cannot see', () => {
+    const hub = new WatchHub(policy);
+    const carol = new FakeSink();
+    hub.subscribe(caller('carol'), planWatch({ kinds: [watchKind()], allowPartialSuccess: false }), carol);
+    hub.publish(put(req('a', 'alice')));
+    hub.publish(put(req('c', 'carol')));
+    expect(
+      carol.events
+        .slice(1)
+        .map((e) => (e.resource?.$case === 'accessRequest' ? e.resource.value.metadata?.name : '')),
+    ).toEqual(['c']);
+  });
+
+  it('cuts off a subscriber whose backlog overflows without affecting others', () => {
+    const hub = new WatchHub(policy, { maxBacklog: 3 });
+    const slow = new FakeSink();
+    const fast = new FakeSink();
+    const plan = planWatch({ kinds: [watchKind()], allowPartialSuccess: false });
+    hub.subscribe(caller('admin'), plan, slow);
+    hub.subscribe(caller('admin'), plan, fast);
+    slow.pending = 3;
+    hub.publish(put(req('a', 'alice')));
+    hub.publish(put(req('b', 'alice')));
+    expect(slow.closedWith).toMatchObject({ code: 8 });
+    expect(slow.closedWith?.message).toMatch(/buffer overflow/);
+    expect(fast.events).toHaveLength(3);
+    expect(hub.size).toBe(1);
+  });
+
+  it('stops delivering after cancel and closes everyone on closeAll', () => {
+    const hub = new WatchHub(policy);
+    const a = new FakeSink();
+    const b = new FakeSink();
+    const plan = planWatch({ kinds: [watchKind()], allowPartialSuccess: false });
+    const sub = hub.subscribe(caller('admin'), plan, a);
+    hub.subscribe(caller('admin'), plan, b);
+    sub.cancel();
+    hub.publish(put(req('a', 'alice')));
+    expect(a.events).toHaveLength(1);
+    hub.closeAll(new ServerError(14, 'server is shutting down'));
+    expect(b.closedWith).toMatchObject({ code: 14 });
+    expect(a.closedWith).toBeUndefined();
+    expect(hub.size).toBe(0);
+  });
+
+  it('isolates a subscriber whose visibility check fails', () => {
+    const hub = new WatchHub({
+      canSee: (c: Caller) => {
+        if (c.user === 'broken') throw new Error('role lookup failed');
+        return true;
+      },
+    });
+    const broken = new FakeSink();
+    const fine = new FakeSink();
+    const plan = planWatch({ kinds: [watchKind()], allowPartialSuccess: false });
+    hub.subscribe(caller('broken'), plan, broken);
+    hub.subscribe(caller('fine'), plan, fine);
+    expect(() => hub.publish(put(req('a', 'alice')))).not.toThrow();
+    expect(broken.closedWith).toMatchObject({ code: 13 });
+    expect(fine.kinds()).toEqual(['INIT:watchStatus', 'PUT:accessRequest']);
+  });
+});
