@@ -1,0 +1,152 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import { status } from '@grpc/grpc-js';
+import { CLOSED_AFTER_HANDSHAKE, classifyConnectError, RpcError } from './errors.js';
+
+/** ALPN value that asks a Teleport Proxy (TLS routing) for the Auth Service of `cluster`. */
+export function authAlpnProtocol(cluster: string): string {
+  return `teleport-auth@${Buffer.from(cluster, 'utf8').toString('hex')}.teleport.cluster.local`;
+}
+
+export interface AlpnBridgeOptions {
+  /** Proxy host (no brackets for IPv6). */
+  host: string;
+  port: number;
+  /** SNI and the name the server certificate must carry. */
+  serverName: string;
+  clusterName: string;
+  certPem: string;
+  keyPem: string;
+  caPems: string[];
+  /** Who is reached, for messages: `the Auth Service through the Proxy at proxy:443`. */
+  endpoint: string;
+  /** Bound on one TLS handshake with the Proxy; default 15s. */
+  handshakeTimeoutMs?: number;
+}
+
+/** A running bridge. grpc-js dials `unix:<socketPath>` in plaintext h2c. */
+export interface AlpnBridge {
+  socketPath: string;
+  /** The ALPN list offered to the Proxy, most preferred first. */
+  alpnProtocols: string[];
+  /** The last TLS failure towards the Proxy, until a connection succeeds again. */
+  lastError(): RpcError | undefined;
+  close(): void;
+}
+
+/**
+ * Starts the in-process bridge of proxy mode. grpc-js cannot choose the ALPN protocols
+ * of its TLS connections, and a Proxy with TLS routing picks the backend by ALPN; so
+ * grpc-js talks h2c to a private unix socket (in a fresh 0700 directory) and every
+ * connection accepted there is carried over mTLS to the Proxy with
+ * `teleport-auth@<hex(cluster)>.teleport.cluster.local` offered first. Server
+ * verification stays on: the Proxy forwards the TLS bytes to the Auth Service, whose
+ * certificate must chain to our CAs and carry `serverName`.
+ */
+export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBridge> {
+  const alpnProtocols = [authAlpnProtocol(opts.clusterName), 'h2'];
+  const handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 15_000;
+  const tlsContext = { serverName: opts.serverName, alpn: alpnProtocols[0] };
+  // mkdtemp creates the directory with mode 0700, so no other user can reach the socket.
+  const dir = mkdtempSync(join(tmpdir(), 'access-alpn-'));
+  const socketPath = join(dir, 'auth.sock');
+  const sockets = new Set<net.Socket>();
+  let lastError: RpcError | undefined;
+
+  const record = (err: unknown) => {
+    lastError =
+      classifyConnectError(err, opts.endpoint, tlsContext) ??
+      new RpcError(status.UNAVAILABLE, `cannot reach ${opts.endpoint}: ${(err as Error).message}`, {
+        cause: err,
+      });
+  };
+  // A Proxy that cannot route the ALPN value (unknown cluster) drops the connection
+  // before the Auth Service ever answers the TLS handshake.
+  const droppedByProxy = () =>
+    new RpcError(
+      status.UNAVAILABLE,
+      `cannot reach ${opts.endpoint}: the Proxy closed the connection during the TLS handshake (check the cluster name ${JSON.stringify(opts.clusterName)})`,
+    );
+
+  const server = net.createServer((local) => {
+    sockets.add(local);
+    const remote = tls.connect({
+      host: opts.host,
+      port: opts.port,
+      servername: opts.serverName,
+      ALPNProtocols: alpnProtocols,
+      ca: opts.caPems,
+      cert: opts.certPem,
+      key: opts.keyPem,
+      rejectUnauthorized: true,
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(opts.serverName, cert),
+    });
+    sockets.add(remote);
+    let failed = false;
+    let handshakeDone = false;
+    let answered = false;
+    let localClosed = false;
+    const timer = setTimeout(() => {
+      remote.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' }));
+    }, handshakeTimeoutMs);
+    remote.once('secureConnect', () => {
+      handshakeDone = true;
+      clearTimeout(timer);
+      local.pipe(remote);
+      remote.pipe(local);
+      remote.once('data', () => {
+        answered = true;
+        lastError = undefined;
+      });
+    });
+    remote.on('error', (err: NodeJS.ErrnoException) => {
+      failed = true;
+      if (!handshakeDone && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) lastError = droppedByProxy();
+      else record(err);
+      local.destroy();
+    });
+    remote.on('close', () => {
+      clearTimeout(timer);
+      sockets.delete(remote);
+      if (!failed && !answered && !localClosed) {
+        if (handshakeDone) record(Object.assign(new Error('closed'), { code: CLOSED_AFTER_HANDSHAKE }));
+        else lastError = droppedByProxy();
+      }
+      local.destroy();
+    });
+    local.on('error', () => remote.destroy());
+    local.on('close', () => {
+      localClosed = true;
+      sockets.delete(local);
+      remote.destroy();
+    });
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  return {
+    socketPath,
+    alpnProtocols,
+    lastError: () => lastError,
+    close: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

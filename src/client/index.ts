@@ -1,0 +1,48 @@
+export { type AlpnBridge, type AlpnBridgeOptions, authAlpnProtocol, startAlpnBridge } from './alpn-bridge.js';
+export {
+  assertCertificateCurrent,
+  type Connection,
+  type ConnectOptions,
+  clusterFromCredentials,
+  connect,
+  DEFAULT_AUTH_PORT,
+  DEFAULT_PROXY_PORT,
+  DEFAULT_RPC_TIMEOUT_MS,
+  DEFAULT_TLS_SERVER_NAME,
+  type HostPort,
+  parseHostPort,
+} from './connect.js';
+export {
+  classifyConnectError,
+  codeName,
+  fromServiceError,
+  isRpcError,
+  kindForCode,
+  oneLine,
+  RpcError,
+  type TlsContext,
+} from './errors.js';
+export {
+  capabilitiesFromProto,
+  labelValuesToRecord,
+  recordToLabelValues,
+  requestFromProto,
+  resourceIdFromProto,
+  resourceIdToProto,
+  reviewFromProto,
+  searchResultFromKubeResource,
+  searchResultFromPaginated,
+} from './map.js';
+export { type Reissued, type ReissueOptions, reissueCertificates, writeBackCredentials } from './reissue.js';
+export {
+  type CallOptions,
+  createTypedClient,
+  type DeepPartial,
+  type MessageFactory,
+  type MethodDefinition,
+  type RequestFactories,
+  type RpcContext,
+  type ServiceDefinition,
+  type TypedClient,
+} from './rpc.js';
+export { type WaitOptions, type WaitOutcome, type WaitResult, waitForResolution } from './wait.js';

@@ -1,0 +1,193 @@
+import { status } from '@grpc/grpc-js';
+import { type Event, Operation } from '../gen/teleport/legacy/client/proto/authservice.js';
+import { type AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
+import type { Connection } from './connect.js';
+import { isRpcError } from './errors.js';
+
+export type WaitOutcome = 'approved' | 'denied' | 'promoted' | 'deleted' | 'timeout' | 'interrupted';
+
+export interface WaitResult {
+  outcome: WaitOutcome;
+  /** The request as last seen: final for approved/denied/promoted, still pending for timeout/interrupted. */
+  request?: AccessRequestV3;
+}
+
+export interface WaitOptions {
+  /** Give up after this long: outcome `timeout`. */
+  timeoutMs?: number;
+  /** Aborting ends the wait: outcome `interrupted`. */
+  signal?: AbortSignal;
+  /** Called before each reconnect, with the consecutive failure count (from 1) and the cause. */
+  onReconnect?: (attempt: number, err: unknown) => void;
+  /** Reconnect backoff; default 250ms doubling up to 5s, with jitter. */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 5_000 };
+
+/**
+ * Codes that another attempt cannot fix: the caller may not watch or read the request,
+ * or the server does not understand the watch.
+ */
+const FINAL_CODES: ReadonlySet<number> = new Set([
+  status.PERMISSION_DENIED,
+  status.UNAUTHENTICATED,
+  status.NOT_FOUND,
+  status.INVALID_ARGUMENT,
+  status.UNIMPLEMENTED,
+]);
+
+/** The watch ended or misbehaved; another attempt may succeed. */
+class StreamBroken extends Error {}
+
+function outcomeOf(req: AccessRequestV3): WaitOutcome | undefined {
+  switch (req.spec?.state) {
+    case RequestState.APPROVED:
+      return 'approved';
+    case RequestState.DENIED:
+      return 'denied';
+    case RequestState.PROMOTED:
+      return 'promoted';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Waits until request `id` is resolved, as spec/cli.md "Waiting, precisely" describes:
+ * open a WatchEvents stream for the request, wait for INIT, then read the request once
+ * (so a resolution that happened before the watch was live is not missed), then follow
+ * PUT and DELETE events. A broken stream is reopened with capped exponential backoff and
+ * jitter, each time INIT then a fresh read. Permission and not-found errors are final
+ * and thrown as RpcError. Push only: no polling.
+ */
+export async function waitForResolution(
+  conn: Connection,
+  id: string,
+  opts: WaitOptions = {},
+): Promise<WaitResult> {
+  const stop = new AbortController();
+  let stopReason: 'timeout' | 'interrupted' | undefined;
+  const halt = (reason: 'timeout' | 'interrupted') => {
+    stopReason ??= reason;
+    stop.abort();
+  };
+  const onAbort = () => halt('interrupted');
+  if (opts.signal?.aborted) halt('interrupted');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => halt('timeout'), opts.timeoutMs);
+
+  const backoff = opts.backoff ?? DEFAULT_BACKOFF;
+  const seen: { request?: AccessRequestV3 } = {};
+  let failures = 0;
+  try {
+    for (;;) {
+      if (stopReason) return { outcome: stopReason, request: seen.request };
+      try {
+        return await followOnce(conn, id, stop.signal, seen, () => {
+          failures = 0;
+        });
+      } catch (err) {
+        if (stopReason) return { outcome: stopReason, request: seen.request };
+        const retryable = err instanceof StreamBroken || (isRpcError(err) && !FINAL_CODES.has(err.code));
+        if (!retryable) throw err;
+        failures++;
+        opts.onReconnect?.(failures, err);
+        await sleep(delayFor(failures, backoff), stop.signal);
+      }
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Equal jitter: a random delay in the upper half of the capped exponential step. */
+function delayFor(failures: number, backoff: { initialMs: number; maxMs: number }): number {
+  const step = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
+  return step / 2 + Math.random() * (step / 2);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the timer is cleared). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * One watch session. Returns an outcome, or throws: StreamBroken or an RpcError when the
+ * stream fails (the caller decides whether to retry).
+ */
+async function followOnce(
+  conn: Connection,
+  id: string,
+  signal: AbortSignal,
+  seen: { request?: AccessRequestV3 },
+  onLive: () => void,
+): Promise<WaitResult> {
+  const events = conn.auth.watchEvents({ kinds: [{ kind: 'access_request', filter: { id } }] }, { signal });
+  const it = events[Symbol.asyncIterator]();
+  try {
+    const first = await it.next();
+    if (first.done) throw new StreamBroken('the watch ended before it was live');
+    if (first.value.type !== Operation.INIT) {
+      throw new StreamBroken('the watch sent an event before INIT');
+    }
+
+    const current = await readRequest(conn, id, signal);
+    if (!current) return { outcome: 'deleted', request: seen.request };
+    seen.request = current;
+    onLive();
+    const resolved = outcomeOf(current);
+    if (resolved) return { outcome: resolved, request: current };
+
+    for (;;) {
+      const next = await it.next();
+      if (next.done) throw new StreamBroken('the watch ended');
+      const outcome = apply(next.value, id, seen);
+      if (outcome) return { outcome, request: seen.request };
+    }
+  } finally {
+    await it.return?.();
+  }
+}
+
+/** Applies one event to the request being followed; returns the outcome it brings, if any. */
+function apply(event: Event, id: string, seen: { request?: AccessRequestV3 }): WaitOutcome | undefined {
+  const res = event.resource;
+  if (event.type === Operation.PUT && res?.$case === 'accessRequest') {
+    if (res.value.metadata?.name !== id) return undefined;
+    seen.request = res.value;
+    return outcomeOf(res.value);
+  }
+  // DELETE events are not filtered by the server, so the name must be compared here.
+  if (event.type === Operation.DELETE && res?.$case === 'resourceHeader') {
+    const header = res.value;
+    if (header.kind === 'access_request' && header.metadata?.name === id) return 'deleted';
+  }
+  return undefined;
+}
+
+/** Reads the request once; undefined when it no longer exists. */
+async function readRequest(
+  conn: Connection,
+  id: string,
+  signal: AbortSignal,
+): Promise<AccessRequestV3 | undefined> {
+  let found: AccessRequestV3 | undefined;
+  for await (const r of conn.auth.getAccessRequestsV2({ id }, { signal, timeoutMs: conn.rpcTimeoutMs })) {
+    if (r.metadata?.name === id) found = r;
+  }
+  return found;
+}
