@@ -23,7 +23,7 @@ export type JsonSchema = {
   anyOf?: readonly JsonSchema[];
 };
 
-/** The outcome for one ID of `review`/`approve`/`deny`; a failure on one ID does not hide the others. */
+/** The outcome for one ID of `approve`/`deny`; a failure on one ID does not hide the others. */
 export interface ActionResult {
   id: string;
   ok: boolean;
@@ -185,7 +185,7 @@ const ACTION_RESULT = object(
 /** `access request create --wait` and `access request wait`: the request in its final state. */
 export const ACCESS_REQUEST_SCHEMA: JsonSchema = root({
   ...REQUEST_BODY,
-  description: 'One access request (create, wait).',
+  description: 'One access request (create, wait, review).',
 });
 
 /** `access request ls` and `access request show`: an array of requests (`[]` when none). */
@@ -236,12 +236,20 @@ export const CAPABILITIES_SCHEMA: JsonSchema = root(
   ),
 );
 
-/** `access request review|approve|deny`: one result per ID. */
+/** `access request approve|deny`: one result per ID. */
 export const ACTION_RESULTS_SCHEMA: JsonSchema = root({
   title: 'ActionResult[]',
-  description: 'One result per request ID (review, approve, deny).',
+  description: 'One result per request ID (approve, deny).',
   type: 'array',
   items: ACTION_RESULT,
+});
+
+/** `access request search --roles`: role names. */
+export const ROLES_SCHEMA: JsonSchema = root({
+  title: 'string[]',
+  description: 'Roles the caller may request (search --roles).',
+  type: 'array',
+  items: { type: 'string' },
 });
 
 /** `access request drop`. */
@@ -283,6 +291,7 @@ export const SCHEMAS = {
   'watch-event': WATCH_EVENT_SCHEMA,
   capabilities: CAPABILITIES_SCHEMA,
   'action-results': ACTION_RESULTS_SCHEMA,
+  roles: ROLES_SCHEMA,
   'drop-result': DROP_RESULT_SCHEMA,
   'rm-result': RM_RESULT_SCHEMA,
   'sign-helper-result': SIGN_HELPER_RESULT_SCHEMA,

@@ -103,6 +103,7 @@ const samples: Record<SchemaName, { valid: unknown[]; invalid: unknown[] }> = {
     valid: [actions],
     invalid: [[{ id: 'r1', ok: true }], [{ ...actions[0], state: 'DONE' }]],
   },
+  roles: { valid: [['auditor', 'dba'], []], invalid: [[1], 'dba'] },
   'drop-result': { valid: [drop], invalid: [{ dropped: [] }] },
   'rm-result': { valid: [rm], invalid: [{ deleted: 'r1' }] },
   'sign-helper-result': { valid: [signed], invalid: [{ ...signed, expires: null }] },

@@ -1,0 +1,45 @@
+import { Command } from 'commander';
+import { printTable } from '../../render/table.js';
+import type { Context } from '../context.js';
+import { callOpts, emit, str } from './shared.js';
+
+export interface CapsOptions {
+  /** Whose capabilities; default: the caller. */
+  user?: string;
+}
+
+export function define(): Command {
+  return new Command('caps')
+    .alias('capabilities')
+    .description('Show which roles you (or another user) may request and who is suggested to review.')
+    .option('--user <name>', 'show the capabilities of this user');
+}
+
+export function parse(_args: unknown[], flags: Record<string, unknown>): CapsOptions {
+  return { user: str(flags, 'user') };
+}
+
+function joined(items: string[]): string {
+  return items.length > 0 ? items.join(',') : 'None';
+}
+
+export async function run(ctx: Context, opts: CapsOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const { capabilitiesFromProto } = await import('../../client/index.js');
+  const caps = capabilitiesFromProto(
+    await conn.auth.getAccessCapabilities(
+      { user: opts.user ?? conn.identity.username, requestableRoles: true, suggestedReviewers: true },
+      callOpts(ctx),
+    ),
+  );
+  await emit(ctx, caps, () => {
+    const rows = [
+      ['Requestable Roles:', joined(caps.requestable_roles)],
+      ['Suggested Reviewers:', joined(caps.suggested_reviewers)],
+      ['Require Reason:', caps.require_reason ? 'yes' : 'no'],
+    ];
+    if (caps.request_prompt !== '') rows.push(['Request Prompt:', caps.request_prompt]);
+    printTable(ctx.io, ['Name', 'Value'], rows);
+  });
+  return 0;
+}

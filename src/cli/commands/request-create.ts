@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { Command } from 'commander';
+import { parseDuration } from '../../model/duration.js';
+import { AccessError, UsageError } from '../../model/errors.js';
+import { parseResourceId, type ResourceId } from '../../model/resource-id.js';
+import { parseRfc3339 } from '../../model/time.js';
+import { printStructured } from '../../render/format.js';
+import { requestDetail } from '../../render/request.js';
+import type { Context } from '../context.js';
+import { parseTimeout, waitAndReport } from './request-wait.js';
+import { collect, list, note, str } from './shared.js';
+
+export interface CreateOptions {
+  roles: string[];
+  resources: ResourceId[];
+  reason: string;
+  reviewers: string[];
+  requestTtlMs?: number;
+  sessionTtlMs?: number;
+  maxDurationMs?: number;
+  assumeStartTime?: Date;
+  /** Create for this user (needs the `create` rule); default: the caller. */
+  user?: string;
+  dryRun: boolean;
+  wait: boolean;
+  timeoutMs?: number;
+  assume: boolean;
+}
+
+export function define(): Command {
+  return new Command('create')
+    .alias('new')
+    .description(
+      'Create an access request for roles or resources and, by default, wait for it to be resolved.\n' +
+        'The request ID is printed on stderr as soon as the request exists. On approval the\n' +
+        'certificate is re-issued with the request assumed. Exit codes: 0 approved, 3 denied,\n' +
+        '4 --timeout, 5 expired or deleted, 130 interrupted (resume with `access request wait <id>`).',
+    )
+    .option('--roles <roles>', 'roles to request, comma-separated')
+    .option('--resource <id>', 'resource ID to request (repeatable); see `access help resource-ids`', collect)
+    .option('--reason <text>', 'reason for the request')
+    .option('--reviewers <users>', 'suggested reviewers, comma-separated')
+    .option('--request-ttl <duration>', 'how long the request may stay pending, e.g. 8h')
+    .option('--session-ttl <duration>', 'how long access lasts once assumed, e.g. 8h')
+    .option('--max-duration <duration>', 'longest access may be granted for, counted from creation')
+    .option('--assume-start-time <rfc3339>', 'earliest time the request may be assumed')
+    .option('--user <name>', 'create the request for another user (needs permission)')
+    .option('--dry-run', 'validate and show the request the server would create; nothing is stored')
+    .option('--wait', 'wait for the request to be resolved (the default)')
+    .option('--nowait', 'return as soon as the request exists')
+    .option('--timeout <duration>', 'stop waiting after this long (exit 4); the request stays pending')
+    .option('--no-assume', 'do not re-issue the certificate on approval');
+}
+
+function positive(
+  flags: Record<string, unknown>,
+  key: string,
+  flag: string,
+  what: string,
+): number | undefined {
+  const text = str(flags, key);
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text, flag);
+  if (ms <= 0) throw new UsageError(`${what} value must be greater than zero`);
+  return ms;
+}
+
+export function parse(_args: unknown[], flags: Record<string, unknown>): CreateOptions {
+  const resources = ((flags.resource as string[] | undefined) ?? []).map((s) => parseResourceId(s.trim()));
+  const roles = list(flags, 'roles');
+  if (roles.length === 0 && resources.length === 0) {
+    throw new UsageError(
+      'at least one role or resource must be specified (--roles or --resource)',
+      'run `access request search --roles` or `access request search --kind node` to see what you may request',
+    );
+  }
+  if (flags.wait === true && flags.nowait === true)
+    throw new UsageError('--wait and --nowait cannot be combined');
+  const dryRun = flags.dryRun === true;
+  const wait = flags.nowait !== true && !dryRun;
+  const timeoutMs = parseTimeout(flags);
+  if (timeoutMs !== undefined && !wait) throw new UsageError('--timeout applies only when waiting');
+  const startText = str(flags, 'assumeStartTime');
+  const reason = str(flags, 'reason') ?? '';
+  if (Buffer.byteLength(reason) > 4096) throw new UsageError('--reason is too long: at most 4096 bytes');
+  return {
+    roles,
+    resources,
+    reason,
+    reviewers: list(flags, 'reviewers'),
+    requestTtlMs: positive(flags, 'requestTtl', 'request-ttl', 'request TTL'),
+    sessionTtlMs: positive(flags, 'sessionTtl', 'session-ttl', 'session TTL'),
+    maxDurationMs: positive(flags, 'maxDuration', 'max-duration', 'max duration'),
+    assumeStartTime: startText === undefined ? undefined : parseRfc3339(startText, 'assume-start-time'),
+    user: str(flags, 'user'),
+    dryRun,
+    wait,
+    timeoutMs,
+    assume: flags.assume !== false,
+  };
+}
+
+function after(now: Date, ms: number | undefined): Date | undefined {
+  return ms === undefined ? undefined : new Date(now.getTime() + ms);
+}
+
+export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const { requestFromProto, resourceIdToProto, isRpcError } = await import('../../client/index.js');
+  const now = ctx.now();
+  const id = randomUUID();
+  const accessExpiry = after(now, opts.sessionTtlMs);
+  // Teleport's SetExpiry writes spec.resource_expiry (v15+); metadata.expires is where older
+  // servers look. Both carry the pending TTL.
+  const pendingExpiry = after(now, opts.requestTtlMs);
+  let created: ReturnType<typeof requestFromProto>;
+  try {
+    const proto = await conn.auth.createAccessRequestV2(
+      {
+        kind: 'access_request',
+        version: 'v3',
+        metadata: { name: id, namespace: 'default', expires: pendingExpiry },
+        spec: {
+          user: opts.user ?? conn.identity.username,
+          roles: opts.roles,
+          requestedResourceIds: opts.resources.map(resourceIdToProto),
+          requestReason: opts.reason,
+          suggestedReviewers: opts.reviewers,
+          expires: accessExpiry,
+          sessionTtl: accessExpiry,
+          maxDuration: after(now, opts.maxDurationMs),
+          assumeStartTime: opts.assumeStartTime,
+          resourceExpiry: pendingExpiry,
+          dryRun: opts.dryRun,
+        },
+      },
+      { signal: ctx.io.signal },
+    );
+    created = requestFromProto(proto);
+  } catch (err) {
+    // PermissionDenied / InvalidArgument on create is almost always a role or resource the
+    // caller may not request; point at the command that lists what is requestable.
+    if (isRpcError(err) && (err.kind === 'permission' || err.kind === 'usage')) {
+      const hint =
+        opts.roles.length > 0
+          ? 'run `access request search --roles` to list requestable roles'
+          : `run \`access request search --kind ${opts.resources[0]?.kind.startsWith('kube:') ? 'kube_resource' : (opts.resources[0]?.kind ?? 'node')}\` to list requestable resources`;
+      throw new AccessError(err.kind, err.message, err.hint ?? hint, { cause: err });
+    }
+    throw err;
+  }
+
+  if (opts.dryRun) {
+    note(ctx, 'Dry run: the request is valid; nothing was stored.');
+    if (ctx.format === 'text') ctx.io.stdout.write(requestDetail(created, ctx.now()));
+    else await printStructured(ctx.io, ctx.format, created);
+    return 0;
+  }
+
+  const requestId = created.id || id;
+  note(ctx, `Created access request ${requestId} (${created.state})`);
+  if (!opts.wait) {
+    note(ctx, `hint: wait for it with: access request wait ${requestId}`);
+    if (ctx.format === 'text') ctx.io.stdout.write(requestDetail(created, ctx.now()));
+    else await printStructured(ctx.io, ctx.format, created);
+    return 0;
+  }
+  const reviewers =
+    created.suggested_reviewers.length > 0 ? ` from ${created.suggested_reviewers.join(', ')}` : '';
+  note(
+    ctx,
+    `Waiting for approval${reviewers} (Ctrl-C to stop; resume with: access request wait ${requestId})...`,
+  );
+  return waitAndReport(ctx, conn, requestId, { timeoutMs: opts.timeoutMs, assume: opts.assume });
+}

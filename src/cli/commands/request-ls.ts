@@ -1,0 +1,136 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../../model/errors.js';
+import { type AccessRequest, stateNumber } from '../../model/request.js';
+import { structuredListWriter } from '../../render/format.js';
+import { REASON_FOOTNOTE, REQUEST_COLUMNS, RESOURCES_FOOTNOTE, requestRow } from '../../render/request.js';
+import { tableWriter } from '../../render/table.js';
+import type { Context } from '../context.js';
+import { callOpts, note, str } from './shared.js';
+
+export const SORTS = ['created', 'state', 'user'] as const;
+export type Sort = (typeof SORTS)[number];
+
+export interface LsOptions {
+  /** Wire state number, or undefined for any state. */
+  state?: number;
+  user?: string;
+  mine: boolean;
+  reviewable: boolean;
+  suggested: boolean;
+  sort: Sort;
+  ascending: boolean;
+  /** Maximum rows; undefined for all. */
+  limit?: number;
+}
+
+/** Wire values of AccessRequestScope and AccessRequestSort (teleport-wire-facts §2.5). */
+const SCOPE = { DEFAULT: 0, MY_REQUESTS: 1, NEEDS_REVIEW: 2 } as const;
+const SORT_WIRE: Record<Sort, number> = { created: 1, state: 2, user: 3 };
+const PAGE_SIZE = 200;
+
+export function define(): Command {
+  return new Command('ls')
+    .alias('list')
+    .description('List access requests, newest first; filters are applied by the server.')
+    .option('--state <state>', 'only requests in this state (PENDING, APPROVED, DENIED, PROMOTED)')
+    .option('--user <user>', 'only requests of this user')
+    .option('--mine', 'only my requests')
+    .option('--reviewable', 'only requests I can review')
+    .option('--suggested', 'only reviewable requests that name me as a suggested reviewer')
+    .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
+    .option('--asc', 'oldest (or lowest) first')
+    .option('--limit <n>', 'show at most N requests');
+}
+
+export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptions {
+  const stateText = str(flags, 'state');
+  const limitText = str(flags, 'limit');
+  let limit: number | undefined;
+  if (limitText !== undefined) {
+    limit = Number(limitText);
+    if (!/^\d+$/.test(limitText) || limit < 1) {
+      throw new UsageError(`invalid --limit ${JSON.stringify(limitText)}: expected a positive whole number`);
+    }
+  }
+  const opts: LsOptions = {
+    state: stateText === undefined ? undefined : stateNumber(stateText),
+    user: str(flags, 'user'),
+    mine: flags.mine === true,
+    reviewable: flags.reviewable === true,
+    suggested: flags.suggested === true,
+    sort: (str(flags, 'sort') ?? 'created') as Sort,
+    ascending: flags.asc === true,
+    limit,
+  };
+  if (opts.mine && (opts.reviewable || opts.suggested)) {
+    throw new UsageError('--mine cannot be combined with --reviewable or --suggested');
+  }
+  return opts;
+}
+
+export async function run(ctx: Context, opts: LsOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const { requestFromProto } = await import('../../client/map.js');
+  const me = conn.identity.username;
+  const scope = opts.mine
+    ? SCOPE.MY_REQUESTS
+    : opts.reviewable || opts.suggested
+      ? SCOPE.NEEDS_REVIEW
+      : SCOPE.DEFAULT;
+  const keep = (r: AccessRequest) => !opts.suggested || r.suggested_reviewers.includes(me);
+
+  const structured =
+    ctx.format === 'text' ? undefined : structuredListWriter<AccessRequest>(ctx.io, ctx.format);
+  const table = ctx.format === 'text' ? tableWriter(ctx.io, REQUEST_COLUMNS) : undefined;
+  const now = ctx.now();
+  let cutResources = false;
+  let cutReason = false;
+  let shown = 0;
+  let startKey = '';
+  do {
+    const pageSize = opts.limit === undefined ? PAGE_SIZE : Math.min(PAGE_SIZE, opts.limit - shown);
+    const page = await conn.auth.listAccessRequests(
+      {
+        filter: { user: opts.user ?? '', state: opts.state ?? 0, scope },
+        sort: SORT_WIRE[opts.sort],
+        descending: !opts.ascending,
+        limit: pageSize,
+        startKey,
+      },
+      callOpts(ctx),
+    );
+    const rows: string[][] = [];
+    for (const proto of page.accessRequests) {
+      if (opts.limit !== undefined && shown >= opts.limit) break;
+      const req = requestFromProto(proto);
+      if (!keep(req)) continue;
+      shown++;
+      if (structured) await structured.push(req);
+      else {
+        const row = requestRow(req, now, ctx.io.stdoutIsTTY);
+        cutResources ||= row.cutResources;
+        cutReason ||= row.cutReason;
+        rows.push(row.cells);
+      }
+    }
+    table?.add(rows);
+    startKey = page.nextKey;
+  } while (startKey !== '' && (opts.limit === undefined || shown < opts.limit));
+
+  if (structured) {
+    await structured.end();
+    return 0;
+  }
+  table?.end();
+  if (cutResources) note(ctx, RESOURCES_FOOTNOTE);
+  if (cutReason) note(ctx, REASON_FOOTNOTE);
+  if (shown === 0) {
+    note(
+      ctx,
+      'hint: no access requests; create one with `access request create --roles <role> --reason <reason>`',
+    );
+  } else {
+    note(ctx, 'hint: use `access request show <id>` for details');
+  }
+  return 0;
+}

@@ -1,0 +1,73 @@
+import { Command } from 'commander';
+import { UsageError } from '../../model/errors.js';
+import { parseRfc3339 } from '../../model/time.js';
+import { printStructured } from '../../render/format.js';
+import type { Context } from '../context.js';
+import { callOpts, note, requestIds, str } from './shared.js';
+
+export interface ReviewOptions {
+  id: string;
+  approve: boolean;
+  reason: string;
+  assumeStartTime?: Date;
+}
+
+/** Wire values of RequestState for a review's proposal. */
+const APPROVED = 2;
+const DENIED = 3;
+
+export function define(): Command {
+  return new Command('review')
+    .description(
+      'Submit your review of a request; the request is resolved once its thresholds are met.\n' +
+        'JSON/YAML output is the request after the review.',
+    )
+    .argument('<id>', 'request ID')
+    .option('--approve', 'propose approval')
+    .option('--deny', 'propose denial')
+    .option('--reason <text>', 'reason for the review')
+    .option('--assume-start-time <rfc3339>', 'propose an earlier or later start time');
+}
+
+export function parse(args: unknown[], flags: Record<string, unknown>): ReviewOptions {
+  const [id, ...rest] = requestIds(args);
+  if (rest.length > 0) throw new UsageError('review takes one request ID');
+  if ((flags.approve === true) === (flags.deny === true)) {
+    throw new UsageError("must supply exactly one of '--approve' or '--deny'");
+  }
+  const start = str(flags, 'assumeStartTime');
+  return {
+    id,
+    approve: flags.approve === true,
+    reason: str(flags, 'reason') ?? '',
+    assumeStartTime: start === undefined ? undefined : parseRfc3339(start, 'assume-start-time'),
+  };
+}
+
+export async function run(ctx: Context, opts: ReviewOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const { requestFromProto } = await import('../../client/index.js');
+  const proposed = opts.approve ? APPROVED : DENIED;
+  const proto = await conn.auth.submitAccessReview(
+    {
+      requestId: opts.id,
+      review: {
+        author: conn.identity.username,
+        proposedState: proposed,
+        reason: opts.reason,
+        created: ctx.now(),
+        assumeStartTime: opts.assumeStartTime,
+      },
+    },
+    callOpts(ctx),
+  );
+  const req = requestFromProto(proto);
+  const proposedName = opts.approve ? 'APPROVED' : 'DENIED';
+  if (req.state === 'PENDING' || req.state === proposedName) {
+    note(ctx, `Successfully submitted review.  Request state: ${req.state}`);
+  } else {
+    note(ctx, `Warning: ineffectual review. Request state: ${req.state}`);
+  }
+  if (ctx.format !== 'text') await printStructured(ctx.io, ctx.format, req);
+  return 0;
+}

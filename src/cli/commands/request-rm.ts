@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import type { RmResult } from '../../model/schema.js';
+import type { Context } from '../context.js';
+import { callOpts, emit, fetchRequest, note, requestIds } from './shared.js';
+
+export interface RmOptions {
+  ids: string[];
+  force: boolean;
+}
+
+export function define(): Command {
+  return new Command('rm')
+    .description(
+      'Delete access requests (needs the access_request delete rule). Deleting an approved request\n' +
+        'does not take back access already granted; that needs --force.',
+    )
+    .argument('<ids...>', 'request IDs (commas also separate IDs)')
+    .option('--force', 'delete even approved requests');
+}
+
+export function parse(args: unknown[], flags: Record<string, unknown>): RmOptions {
+  return { ids: requestIds(args), force: flags.force === true };
+}
+
+function approvedWarning(id: string): string {
+  return `This access request has already been approved, deleting the request now will NOT remove
+the user's access to these roles. If you would like to lock the user's access to the
+requested roles instead, you can run:
+
+> tctl lock --access-request ${id}
+
+To disregard this warning and delete the request anyway, re-run this command with --force:
+
+> access request rm --force ${id}`;
+}
+
+export async function run(ctx: Context, opts: RmOptions): Promise<number> {
+  const conn = await ctx.connect();
+  // Every request is read first, so a missing or approved one stops the command before
+  // anything is deleted.
+  const reqs = [];
+  for (const id of opts.ids) reqs.push(await fetchRequest(ctx, conn, id));
+  const approved = reqs.filter((r) => r.state === 'APPROVED');
+  if (approved.length > 0 && !opts.force) {
+    for (const r of approved) note(ctx, approvedWarning(r.id));
+    note(ctx, 'error: nothing was deleted');
+    return 1;
+  }
+  const deleted: string[] = [];
+  for (const r of reqs) {
+    await conn.auth.deleteAccessRequest({ id: r.id }, callOpts(ctx));
+    deleted.push(r.id);
+  }
+  const result: RmResult = { deleted };
+  await emit(ctx, result, () => {
+    ctx.io.stdout.write(
+      deleted.length === 1
+        ? 'Access request deleted successfully.\n'
+        : `${deleted.length} access requests deleted successfully.\n`,
+    );
+  });
+  return 0;
+}

@@ -1,0 +1,262 @@
+import { Command, Option } from 'commander';
+import type { Connection } from '../../client/index.js';
+import { UsageError } from '../../model/errors.js';
+import { parseLabels } from '../../model/kv.js';
+import { kubeKindString } from '../../model/resource-id.js';
+import { SEARCH_KINDS, type SearchKind, type SearchResult } from '../../model/search.js';
+import { printTable } from '../../render/table.js';
+import type { Context } from '../context.js';
+import { callOpts, emit, note, str } from './shared.js';
+
+export interface SearchOptions {
+  /** undefined with --roles. */
+  kind?: SearchKind;
+  roles: boolean;
+  keywords: string[];
+  query: string;
+  labels: Record<string, string>;
+  kubeKind?: string;
+  kubeApiGroup: string;
+  kubeCluster?: string;
+  /** '' searches every namespace. */
+  namespace: string;
+}
+
+/** Teleport's ListResources resource types for each searchable kind. */
+const RESOURCE_TYPES: Record<Exclude<SearchKind, 'kube_resource'>, string> = {
+  node: 'node',
+  db: 'db_server',
+  app: 'app_server',
+  kube_cluster: 'kube_cluster',
+  windows_desktop: 'windows_desktop',
+};
+
+/** Kubernetes kinds of the core API group, which need no --kube-api-group. */
+const CORE_KUBE_KINDS = new Set([
+  'pods',
+  'secrets',
+  'configmaps',
+  'services',
+  'serviceaccounts',
+  'persistentvolumeclaims',
+  'persistentvolumes',
+  'nodes',
+  'namespaces',
+  'replicationcontrollers',
+  'endpoints',
+  'events',
+  'limitranges',
+  'resourcequotas',
+  'podtemplates',
+]);
+
+/** Kubernetes kinds that are not namespaced (kube:cw:). */
+const CLUSTER_WIDE_KUBE_KINDS = new Set([
+  'namespaces',
+  'nodes',
+  'persistentvolumes',
+  'clusterroles',
+  'clusterrolebindings',
+  'certificatesigningrequests',
+  'customresourcedefinitions',
+  'storageclasses',
+  'priorityclasses',
+  'ingressclasses',
+]);
+
+const PAGE_SIZE = 500;
+
+export function define(): Command {
+  return new Command('search')
+    .description(
+      'Search for resources you may request (search_as_roles), or list requestable roles with --roles.\n' +
+        'Prints a ready-to-run `access request create` line on stderr.',
+    )
+    .addOption(new Option('--kind <kind>', 'kind of resource to search').choices(SEARCH_KINDS))
+    .option('--roles', 'list requestable roles instead of searching for resources')
+    .option('--search <keywords>', 'comma-separated keywords, e.g. --search foo,bar,"some phrase"')
+    .option('--query <expr>', `predicate, e.g. --query 'labels["env"] == "prod"'`)
+    .option('--labels <k=v,...>', 'only resources with these labels')
+    .option(
+      '--kube-kind <plural>',
+      'Kubernetes kind in plural form (pods, deployments, ...) for --kind kube_resource',
+    )
+    .option('--kube-api-group <group>', 'Kubernetes API group (required for kinds outside the core group)')
+    .option('--kube-cluster <name>', 'Kubernetes cluster to search (required for --kind kube_resource)')
+    .option('--namespace <ns>', 'Kubernetes namespace (default "default")')
+    .option('--all-kube-namespaces', 'search every Kubernetes namespace');
+}
+
+function keywords(s: string | undefined): string[] {
+  if (s === undefined) return [];
+  const out: string[] = [];
+  // Commas separate keywords except inside double quotes, so a phrase can contain one.
+  for (const m of s.matchAll(/"([^"]*)"|([^,]+)/g)) {
+    const word = (m[1] ?? m[2]).trim();
+    if (word !== '') out.push(word);
+  }
+  return out;
+}
+
+export function parse(_args: unknown[], flags: Record<string, unknown>): SearchOptions {
+  const kind = str(flags, 'kind') as SearchKind | undefined;
+  const roles = flags.roles === true;
+  if (kind && roles) throw new UsageError('only one of --kind and --roles may be specified');
+  if (!kind && !roles) {
+    throw new UsageError(
+      'one of --kind and --roles is required',
+      `--kind is one of ${SEARCH_KINDS.join(', ')}`,
+    );
+  }
+  const kubeKind = str(flags, 'kubeKind');
+  const kubeApiGroup = str(flags, 'kubeApiGroup') ?? '';
+  const kubeCluster = str(flags, 'kubeCluster');
+  const namespaceFlag = str(flags, 'namespace');
+  const all = flags.allKubeNamespaces === true;
+  const kubeFlags = [
+    ['--kube-kind', kubeKind],
+    ['--kube-api-group', str(flags, 'kubeApiGroup')],
+    ['--namespace', namespaceFlag],
+    ['--all-kube-namespaces', all || undefined],
+  ] as const;
+  if (kind !== 'kube_resource') {
+    const given = kubeFlags.find(([, v]) => v !== undefined);
+    if (given) throw new UsageError(`${given[0]} applies only to --kind kube_resource`);
+  } else {
+    if (!kubeKind) throw new UsageError('--kube-kind is required when using --kind kube_resource');
+    if (!kubeCluster)
+      throw new UsageError('--kube-cluster is required when searching for Kubernetes resources');
+    if (kubeApiGroup === '' && !CORE_KUBE_KINDS.has(kubeKind)) {
+      throw new UsageError(`--kube-api-group is required for resource kind ${JSON.stringify(kubeKind)}`);
+    }
+    if (all && namespaceFlag !== undefined) {
+      throw new UsageError('--namespace and --all-kube-namespaces cannot be combined');
+    }
+  }
+  const labelsText = str(flags, 'labels');
+  return {
+    kind,
+    roles,
+    keywords: keywords(str(flags, 'search')),
+    query: str(flags, 'query') ?? '',
+    labels: labelsText === undefined ? {} : parseLabels(labelsText, 'labels'),
+    kubeKind,
+    kubeApiGroup,
+    kubeCluster,
+    namespace: all ? '' : (namespaceFlag ?? 'default'),
+  };
+}
+
+async function searchResources(ctx: Context, conn: Connection, opts: SearchOptions): Promise<SearchResult[]> {
+  const { searchResultFromPaginated, searchResultFromKubeResource } = await import('../../client/map.js');
+  const cluster = conn.clusterName ?? conn.identity.teleportCluster ?? '';
+  const out: SearchResult[] = [];
+  const seen = new Set<string>();
+  const add = (r: SearchResult | undefined) => {
+    if (!r || seen.has(r.resource_id)) return;
+    seen.add(r.resource_id);
+    out.push(r);
+  };
+  let startKey = '';
+  if (opts.kind === 'kube_resource') {
+    const resourceType = kubeKindString({
+      plural: opts.kubeKind!,
+      apiGroup: opts.kubeApiGroup,
+      namespaced: !CLUSTER_WIDE_KUBE_KINDS.has(opts.kubeKind!),
+    });
+    do {
+      const page = await conn.kube.listKubernetesResources(
+        {
+          resourceType,
+          limit: PAGE_SIZE,
+          startKey,
+          labels: opts.labels,
+          predicateExpression: opts.query,
+          searchKeywords: opts.keywords,
+          useSearchAsRoles: true,
+          teleportCluster: cluster,
+          kubernetesCluster: opts.kubeCluster!,
+          kubernetesNamespace: opts.namespace,
+        },
+        callOpts(ctx),
+      );
+      for (const r of page.resources)
+        add(searchResultFromKubeResource(r, cluster, opts.kubeCluster!, resourceType));
+      startKey = page.nextKey;
+    } while (startKey !== '');
+    return out;
+  }
+  const resourceType = RESOURCE_TYPES[opts.kind!];
+  do {
+    const page = await conn.auth.listResources(
+      {
+        resourceType,
+        limit: PAGE_SIZE,
+        startKey,
+        labels: opts.labels,
+        predicateExpression: opts.query,
+        searchKeywords: opts.keywords,
+        useSearchAsRoles: true,
+      },
+      callOpts(ctx),
+    );
+    for (const r of page.resources) add(searchResultFromPaginated(r, cluster));
+    startKey = page.nextKey;
+  } while (startKey !== '');
+  return out;
+}
+
+function formatLabels(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** The command that requests everything found, as tsh prints it. */
+function createLine(results: SearchResult[]): string {
+  const resources = results.map((r) => `--resource ${r.resource_id}`).join(' ');
+  return `access request create ${resources} --reason <reason>`;
+}
+
+export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
+  const conn = await ctx.connect();
+  if (opts.roles) {
+    const caps = await conn.auth.getAccessCapabilities(
+      { user: conn.identity.username, requestableRoles: true },
+      callOpts(ctx),
+    );
+    const roles = [...caps.requestableRoles].sort();
+    await emit(ctx, roles, () => {
+      if (roles.length === 0) {
+        note(ctx, 'No requestable roles found.');
+        return;
+      }
+      printTable(
+        ctx.io,
+        ['Role'],
+        roles.map((r) => [r]),
+      );
+      note(
+        ctx,
+        '\nTo request one of these roles, run\n> access request create --roles <role> --reason <reason>',
+      );
+    });
+    return 0;
+  }
+  const results = await searchResources(ctx, conn, opts);
+  await emit(ctx, results, () => {
+    const kube = opts.kind === 'kube_resource';
+    printTable(
+      ctx.io,
+      ['Name', kube ? 'Namespace' : 'Hostname', 'Labels', 'Resource ID'],
+      results.map((r) => [r.name, kube ? r.namespace : r.hostname, formatLabels(r.labels), r.resource_id]),
+    );
+    if (results.length === 0) {
+      note(ctx, 'No matching resources found.');
+      return;
+    }
+    note(ctx, `\nTo request access to these resources, run\n> ${createLine(results)}`);
+  });
+  return 0;
+}

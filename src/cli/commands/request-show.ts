@@ -1,0 +1,82 @@
+import { Command } from 'commander';
+import type { Connection } from '../../client/index.js';
+import type { AccessRequest } from '../../model/request.js';
+import { parseResourceId } from '../../model/resource-id.js';
+import { requestDetail } from '../../render/request.js';
+import type { Context } from '../context.js';
+import { callOpts, emit, fetchRequest, requestIds } from './shared.js';
+
+export interface ShowOptions {
+  ids: string[];
+}
+
+export function define(): Command {
+  return new Command('show')
+    .alias('get')
+    .description(
+      'Show every field of one or more requests: reviews, threshold progress, annotations, resources.\n' +
+        'JSON/YAML output is always an array, even for one ID.',
+    )
+    .argument('<ids...>', 'request IDs (commas also separate IDs)');
+}
+
+export function parse(args: unknown[]): ShowOptions {
+  return { ids: requestIds(args) };
+}
+
+/**
+ * Hostnames of the requested nodes that the caller can see, by node name. Best effort:
+ * a failure (no permission, an older server) only means the IDs are shown alone.
+ */
+async function nodeHostnames(
+  ctx: Context,
+  conn: Connection,
+  reqs: AccessRequest[],
+): Promise<Map<string, string>> {
+  const wanted = new Set<string>();
+  for (const r of reqs) {
+    for (const id of r.resources) {
+      try {
+        const parsed = parseResourceId(id);
+        if (parsed.kind === 'node') wanted.add(parsed.name);
+      } catch {
+        // An ID this build cannot parse is shown as the server sent it.
+      }
+    }
+  }
+  const out = new Map<string, string>();
+  if (wanted.size === 0) return out;
+  try {
+    let startKey = '';
+    let pages = 0;
+    do {
+      const page = await conn.auth.listResources(
+        { resourceType: 'node', limit: 500, startKey, useSearchAsRoles: true },
+        callOpts(ctx),
+      );
+      for (const r of page.resources) {
+        if (r.resource?.$case !== 'node') continue;
+        const name = r.resource.value.metadata?.name ?? '';
+        const host = r.resource.value.spec?.hostname ?? '';
+        if (wanted.has(name) && host !== '') out.set(name, host);
+      }
+      startKey = page.nextKey;
+      pages++;
+    } while (startKey !== '' && out.size < wanted.size && pages < 20);
+  } catch {
+    // Hostnames are a convenience; the IDs alone are still correct.
+  }
+  return out;
+}
+
+export async function run(ctx: Context, opts: ShowOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const reqs: AccessRequest[] = [];
+  for (const id of opts.ids) reqs.push(await fetchRequest(ctx, conn, id));
+  const hostnames = ctx.format === 'text' ? await nodeHostnames(ctx, conn, reqs) : new Map<string, string>();
+  const now = ctx.now();
+  await emit(ctx, reqs, () => {
+    ctx.io.stdout.write(reqs.map((r) => requestDetail(r, now, hostnames)).join('\n'));
+  });
+  return 0;
+}

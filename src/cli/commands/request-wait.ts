@@ -1,0 +1,165 @@
+import { Command } from 'commander';
+import type { Connection } from '../../client/index.js';
+import { parseDuration } from '../../model/duration.js';
+import { AccessError, UsageError } from '../../model/errors.js';
+import type { AccessRequest } from '../../model/request.js';
+import { printStructured } from '../../render/format.js';
+import { requestDetail } from '../../render/request.js';
+import { startSpinner } from '../../render/spinner.js';
+import type { Context } from '../context.js';
+import { fetchRequest, note, requestIds, str } from './shared.js';
+
+export interface WaitOptions {
+  id: string;
+  timeoutMs?: number;
+  /** Re-issue the certificate with the request once approved. */
+  assume: boolean;
+}
+
+export function define(): Command {
+  return new Command('wait')
+    .description(
+      'Wait for a request to be resolved (resume after `create --nowait`, a timeout or Ctrl-C).\n' +
+        'On approval the certificate is re-issued with the request assumed. Exit codes: 0 approved,\n' +
+        '3 denied, 4 --timeout, 5 expired or deleted, 130 interrupted.',
+    )
+    .argument('<id>', 'request ID')
+    .option('--timeout <duration>', 'give up after this long (exit 4), e.g. 10m')
+    .option('--no-assume', 'do not re-issue the certificate on approval');
+}
+
+/** Parses `--timeout`, which must be positive. */
+export function parseTimeout(flags: Record<string, unknown>): number | undefined {
+  const text = str(flags, 'timeout');
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text, 'timeout');
+  if (ms <= 0) throw new UsageError('--timeout must be greater than zero');
+  return ms;
+}
+
+export function parse(args: unknown[], flags: Record<string, unknown>): WaitOptions {
+  const [id, ...rest] = requestIds(args);
+  if (rest.length > 0) throw new UsageError('wait takes one request ID');
+  return { id, timeoutMs: parseTimeout(flags), assume: flags.assume !== false };
+}
+
+function resumeHint(id: string): string {
+  return `resume with: access request wait ${id}`;
+}
+
+async function printRequest(ctx: Context, req: AccessRequest): Promise<void> {
+  if (ctx.format === 'text') ctx.io.stdout.write(requestDetail(req, ctx.now()));
+  else await printStructured(ctx.io, ctx.format, req);
+}
+
+/**
+ * Re-issues the caller's certificate with `id` added to the requests it already assumes,
+ * and writes it back where it came from. A TLS trio is left alone, with a note.
+ */
+async function assume(ctx: Context, conn: Connection, id: string): Promise<void> {
+  const { reissueCertificates, writeBackCredentials } = await import('../../client/index.js');
+  if (conn.credentials.source.kind === 'tls-trio') {
+    note(
+      ctx,
+      'note: credentials from --cert/--key/--ca are not rewritten; the certificate was not re-issued',
+    );
+    return;
+  }
+  note(ctx, 'Approval received, getting updated certificates...');
+  const active = conn.identity.activeRequests.filter((r) => r !== id);
+  const reissued = await reissueCertificates(conn, { accessRequests: [...active, id] });
+  const where = await writeBackCredentials(conn.credentials, reissued.certPem, reissued.sshCert);
+  const src = conn.credentials.source;
+  const path =
+    src.kind === 'identity-file'
+      ? src.path
+      : src.kind === 'tsh-profile'
+        ? `the tsh profile in ${src.home}`
+        : '';
+  if (where === 'read-only') {
+    note(ctx, 'note: the credentials are read-only; the re-issued certificate was not saved');
+    return;
+  }
+  note(
+    ctx,
+    `Certificate re-issued for ${reissued.identity.username} with roles ${reissued.identity.roles.join(', ')} (saved to ${path})`,
+  );
+}
+
+/**
+ * Waits for `id` and turns the outcome into output and an exit code: on approval the
+ * request is assumed (unless disabled) and printed, exit 0; every other outcome is an
+ * AccessError whose kind is the exit code. With JSON/YAML, the request as last seen is
+ * printed for every outcome but deletion, so stdout always holds one document.
+ */
+export async function waitAndReport(
+  ctx: Context,
+  conn: Connection,
+  id: string,
+  opts: { timeoutMs?: number; assume: boolean },
+): Promise<number> {
+  const { waitForResolution, requestFromProto } = await import('../../client/index.js');
+  const spinner = await startSpinner(ctx.io, `Waiting for request ${id} to be resolved...`);
+  let result: Awaited<ReturnType<typeof waitForResolution>>;
+  try {
+    result = await waitForResolution(conn, id, {
+      timeoutMs: opts.timeoutMs,
+      signal: ctx.io.signal,
+      onReconnect: (attempt) => {
+        if (attempt === 1) spinner.log('Connection to the server lost; reconnecting...');
+      },
+    });
+  } finally {
+    spinner.stop();
+  }
+  const req = result.request ? requestFromProto(result.request) : undefined;
+  const structured = ctx.format !== 'text';
+  switch (result.outcome) {
+    case 'approved': {
+      if (!req) throw new AccessError('failure', `request ${id} was approved but could not be read`);
+      if (req.resolve_reason !== '') note(ctx, `Approved, reason=${JSON.stringify(req.resolve_reason)}`);
+      if (opts.assume && req.user === conn.identity.username) await assume(ctx, conn, id);
+      else if (opts.assume)
+        note(ctx, `note: the request is ${req.user}'s, so your certificate was not re-issued`);
+      await printRequest(ctx, req);
+      return 0;
+    }
+    case 'denied':
+    case 'promoted': {
+      if (req && structured) await printRequest(ctx, req);
+      const state = result.outcome === 'denied' ? 'DENIED' : 'PROMOTED';
+      const reason = req?.resolve_reason ? `, reason=${JSON.stringify(req.resolve_reason)}` : '';
+      throw new AccessError(
+        result.outcome === 'denied' ? 'denied' : 'failure',
+        `request ${id} has been set to ${state}${reason}`,
+        result.outcome === 'promoted'
+          ? 'access was granted through an Access List; log in again to use it'
+          : undefined,
+      );
+    }
+    case 'deleted':
+      throw new AccessError('expired', `request ${id} has expired or been deleted`);
+    case 'timeout':
+      if (req && structured) await printRequest(ctx, req);
+      throw new AccessError(
+        'timeout',
+        `timed out waiting for request ${id}; it is still pending`,
+        resumeHint(id),
+      );
+    case 'interrupted':
+      if (req && structured) await printRequest(ctx, req);
+      throw new AccessError(
+        'interrupted',
+        `stopped waiting for request ${id}; it is still pending`,
+        resumeHint(id),
+      );
+  }
+}
+
+export async function run(ctx: Context, opts: WaitOptions): Promise<number> {
+  const conn = await ctx.connect();
+  // An ID that never existed (or is not visible) is "not found", not "expired while waiting".
+  await fetchRequest(ctx, conn, opts.id);
+  note(ctx, `Waiting for request ${opts.id} (Ctrl-C to stop)...`);
+  return waitAndReport(ctx, conn, opts.id, opts);
+}

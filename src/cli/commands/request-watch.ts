@@ -1,0 +1,115 @@
+import { Command } from 'commander';
+import { AccessError } from '../../model/errors.js';
+import { type AccessRequest, stateName, stateNumber, type WatchEvent } from '../../model/request.js';
+import type { Context } from '../context.js';
+import { note, str } from './shared.js';
+
+export interface WatchOptions {
+  /** State name to filter on, e.g. PENDING. */
+  state?: string;
+  user?: string;
+  id?: string;
+}
+
+const BACKOFF = { initialMs: 250, maxMs: 5_000 };
+
+/** Errors another attempt cannot fix: reconnecting would only repeat them. */
+const FINAL_KINDS = new Set(['permission', 'usage', 'not-found', 'interrupted']);
+
+export function define(): Command {
+  return new Command('watch')
+    .description(
+      'Stream changes to access requests until interrupted: one line per change (text:\n' +
+        '`PUT <id> <user> <state>` / `DELETE <id>`; json: one WatchEvent object per line).\n' +
+        'Reconnects when the stream breaks. Ctrl-C is the normal way to stop: exit 0.',
+    )
+    .option('--state <state>', 'only requests in this state (deletions are always shown)')
+    .option('--user <user>', 'only requests of this user (deletions are always shown)')
+    .option('--id <id>', 'only this request');
+}
+
+export function parse(_args: unknown[], flags: Record<string, unknown>): WatchOptions {
+  const state = str(flags, 'state');
+  return {
+    state: state === undefined ? undefined : stateName(stateNumber(state)),
+    user: str(flags, 'user'),
+    id: str(flags, 'id'),
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function textLine(e: WatchEvent): string | undefined {
+  if (e.type === 'put' && e.request) return `PUT ${e.id} ${e.request.user} ${e.request.state}`;
+  if (e.type === 'delete') return `DELETE ${e.id}`;
+  return undefined;
+}
+
+export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const { requestFromProto } = await import('../../client/index.js');
+  const signal = ctx.io.signal;
+  const filter: Record<string, string> = {};
+  if (opts.id) filter.id = opts.id;
+  if (opts.user) filter.user = opts.user;
+  if (opts.state) filter.state = opts.state;
+
+  const emitEvent = (e: WatchEvent) => {
+    if (ctx.format === 'json') ctx.io.stdout.write(`${JSON.stringify(e)}\n`);
+    else if (ctx.format === 'yaml') ctx.io.stdout.write(`---\n${yamlDoc(e)}`);
+    else {
+      const line = textLine(e);
+      if (line) ctx.io.stdout.write(`${line}\n`);
+    }
+  };
+  let yamlMod: typeof import('yaml') | undefined;
+  if (ctx.format === 'yaml') yamlMod = await import('yaml');
+  const yamlDoc = (e: WatchEvent) => yamlMod!.stringify(e, { lineWidth: 0 });
+
+  let failures = 0;
+  while (!signal?.aborted) {
+    try {
+      for await (const event of conn.auth.watchEvents(
+        { kinds: [{ kind: 'access_request', filter }] },
+        { signal },
+      )) {
+        const res = event.resource;
+        // Operation: 0 INIT, 1 PUT, 2 DELETE.
+        if (event.type === 0) {
+          failures = 0;
+          note(ctx, 'Watching access requests (Ctrl-C to stop)...');
+          emitEvent({ type: 'init', request: null, id: '' });
+        } else if (event.type === 1 && res?.$case === 'accessRequest') {
+          const request: AccessRequest = requestFromProto(res.value);
+          emitEvent({ type: 'put', request, id: request.id });
+        } else if (event.type === 2 && res?.$case === 'resourceHeader') {
+          const id = res.value.metadata?.name ?? '';
+          // The server does not filter deletions; an ID filter can still be applied here.
+          if (res.value.kind !== 'access_request' || (opts.id && id !== opts.id)) continue;
+          emitEvent({ type: 'delete', request: null, id });
+        }
+      }
+      if (signal?.aborted) break;
+      throw new AccessError('unavailable', 'the watch stream ended');
+    } catch (err) {
+      if (signal?.aborted) break;
+      if (err instanceof AccessError && FINAL_KINDS.has(err.kind)) throw err;
+      failures++;
+      if (failures === 1) note(ctx, 'Connection to the server lost; reconnecting...');
+      const step = Math.min(BACKOFF.maxMs, BACKOFF.initialMs * 2 ** (failures - 1));
+      await sleep(step / 2 + Math.random() * (step / 2), signal);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+import { Command } from 'commander';
+import { AccessError, EXIT_CODES } from '../../model/errors.js';
+import { parseKeyValues } from '../../model/kv.js';
+import type { ActionResult } from '../../model/schema.js';
+import { parseRfc3339 } from '../../model/time.js';
+import { printStructured } from '../../render/format.js';
+import type { Context } from '../context.js';
+import { callOpts, list, note, requestIds, str } from './shared.js';
+
+/** Options shared by `approve` and `deny`, which both call SetAccessRequestState. */
+export interface ResolveOptions {
+  ids: string[];
+  state: 'APPROVED' | 'DENIED';
+  reason: string;
+  annotations: Record<string, string[]>;
+  /** Narrow the approved roles (approve only). */
+  roles: string[];
+  assumeStartTime?: Date;
+  delegator: string;
+}
+
+export function defineResolve(name: 'approve' | 'deny'): Command {
+  const cmd = new Command(name)
+    .description(
+      `${name === 'approve' ? 'Approve' : 'Deny'} pending requests directly (needs the access_request update rule).\n` +
+        'Every ID is reported; the exit code is that of the first failure.',
+    )
+    .argument('<ids...>', 'request IDs (commas also separate IDs)');
+  if (name === 'approve') cmd.option('--roles <roles>', 'approve only these of the requested roles');
+  cmd
+    .option('--reason <text>', 'resolve reason')
+    .option('--annotations <k=v,...>', 'resolve annotations; a repeated key collects values');
+  if (name === 'approve')
+    cmd.option('--assume-start-time <rfc3339>', 'earliest time the request may be assumed');
+  return cmd.option('--delegator <name>', 'record this user as the one the change is made for');
+}
+
+export function parseResolve(
+  state: ResolveOptions['state'],
+  args: unknown[],
+  flags: Record<string, unknown>,
+): ResolveOptions {
+  const annotations = str(flags, 'annotations');
+  const start = str(flags, 'assumeStartTime');
+  return {
+    ids: requestIds(args),
+    state,
+    reason: str(flags, 'reason') ?? '',
+    annotations: annotations === undefined ? {} : parseKeyValues(annotations, 'annotations'),
+    roles: list(flags, 'roles'),
+    assumeStartTime: start === undefined ? undefined : parseRfc3339(start, 'assume-start-time'),
+    delegator: str(flags, 'delegator') ?? '',
+  };
+}
+
+export async function runResolve(ctx: Context, opts: ResolveOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const { recordToLabelValues } = await import('../../client/index.js');
+  const results: ActionResult[] = [];
+  let firstFailure: number | undefined;
+  const verb = opts.state === 'APPROVED' ? 'approved' : 'denied';
+  for (const id of opts.ids) {
+    try {
+      await conn.auth.setAccessRequestState(
+        {
+          id,
+          state: opts.state === 'APPROVED' ? 2 : 3,
+          reason: opts.reason,
+          annotations: recordToLabelValues(opts.annotations),
+          roles: opts.roles,
+          assumeStartTime: opts.assumeStartTime,
+          delegator: opts.delegator,
+        },
+        callOpts(ctx),
+      );
+      results.push({ id, ok: true, state: opts.state, error: null });
+      if (ctx.format === 'text') ctx.io.stdout.write(`${verb} ${id}\n`);
+    } catch (err) {
+      // Ctrl-C stops the whole batch rather than being reported as one ID's failure.
+      if (err instanceof AccessError && err.kind === 'interrupted') throw err;
+      const message = err instanceof Error ? err.message.replace(/\s+/g, ' ') : String(err);
+      const kind = err instanceof AccessError ? err.kind : 'failure';
+      firstFailure ??= EXIT_CODES[kind];
+      results.push({ id, ok: false, state: null, error: message });
+      note(ctx, `error: ${id}: ${message}`);
+    }
+  }
+  if (ctx.format !== 'text') await printStructured(ctx.io, ctx.format, results);
+  return firstFailure ?? 0;
+}

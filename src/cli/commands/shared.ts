@@ -1,0 +1,58 @@
+import type { Connection } from '../../client/index.js';
+import { AccessError, UsageError } from '../../model/errors.js';
+import { splitList } from '../../model/kv.js';
+import type { AccessRequest } from '../../model/request.js';
+import { printStructured } from '../../render/format.js';
+import type { Context } from '../context.js';
+
+/** Per-call options for unary RPCs: the injected cancellation signal. */
+export function callOpts(ctx: Context): { signal?: AbortSignal } {
+  return ctx.io.signal ? { signal: ctx.io.signal } : {};
+}
+
+/** A string flag value, or undefined when absent. */
+export function str(flags: Record<string, unknown>, key: string): string | undefined {
+  const v = flags[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Roles / reviewers lists: comma or whitespace separated, repeats allowed. */
+export function list(flags: Record<string, unknown>, key: string): string[] {
+  const v = flags[key];
+  const items = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return items.flatMap((x) => splitList(String(x)));
+}
+
+/** Request IDs from positional arguments; commas separate IDs too, as tctl accepts. */
+export function requestIds(args: unknown[]): string[] {
+  const raw = args.flat().filter((x): x is string => typeof x === 'string');
+  const ids = raw.flatMap((x) => x.split(',')).map((x) => x.trim());
+  const bad = ids.find((x) => x === '');
+  if (bad !== undefined) throw new UsageError('empty request ID');
+  return ids;
+}
+
+/** Commander's repeatable-option collector. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Reads one request by ID; NotFound (exit 6) when it does not exist or is not visible. */
+export async function fetchRequest(ctx: Context, conn: Connection, id: string): Promise<AccessRequest> {
+  const { requestFromProto } = await import('../../client/map.js');
+  for await (const r of conn.auth.getAccessRequestsV2({ id }, callOpts(ctx))) {
+    if (r.metadata?.name === id) return requestFromProto(r);
+  }
+  throw new AccessError('not-found', `access request ${JSON.stringify(id)} not found`);
+}
+
+/** Prints `value` as JSON/YAML, or calls `text` for the text format. */
+export async function emit(ctx: Context, value: unknown, text: () => void): Promise<void> {
+  if (ctx.format === 'text') text();
+  else await printStructured(ctx.io, ctx.format, value);
+}
+
+/** Writes a line to stderr. */
+export function note(ctx: Context, line: string): void {
+  ctx.io.stderr.write(`${line}\n`);
+}

@@ -1,0 +1,139 @@
+import { homedir } from 'node:os';
+import type { Command } from 'commander';
+import type { Connection } from '../client/index.js';
+import type { Credentials } from '../identity/types.js';
+import { UsageError } from '../model/errors.js';
+import type { Format } from '../render/format.js';
+import type { IO } from '../render/io.js';
+import { makeTheme, type Theme } from '../render/theme.js';
+import { type GlobalOptions, resolveGlobalOptions } from './options.js';
+
+/**
+ * What a command gets to do its work: injected IO, the merged global options and a lazy
+ * connection. Built once per `main` call; `configure` runs after commander parsed the flags.
+ */
+export interface Context {
+  readonly io: IO;
+  readonly env: IO['env'];
+  readonly globals: GlobalOptions;
+  readonly format: Format;
+  readonly debug: boolean;
+  readonly theme: Theme;
+  now(): Date;
+  /** Loads credentials (identity file, TLS trio or tsh profile) without connecting. */
+  credentials(): Promise<Credentials>;
+  /** Connects on first use and returns the same connection afterwards; main closes it. */
+  connect(): Promise<Connection>;
+}
+
+export const ADDRESS_HINT =
+  'pass --auth-server HOST:PORT (or set ACCESS_AUTH_SERVER); for a local server run `access server start` and paste the export line it prints';
+
+/** The Context implementation main uses; tests build it the same way around a fake IO. */
+export class CliContext implements Context {
+  private baseIO: IO;
+  io: IO;
+  globals: GlobalOptions;
+  theme: Theme;
+  private conn?: Promise<Connection>;
+  private creds?: Promise<Credentials>;
+
+  constructor(io: IO) {
+    this.baseIO = io;
+    this.io = io;
+    // Until configure() runs, an invalid variable is not an error yet: `access --help` must
+    // work whatever ACCESS_FORMAT says. configure() reports it inside main.
+    try {
+      this.globals = resolveGlobalOptions(io.env, homeDir(io.env));
+    } catch {
+      this.globals = resolveGlobalOptions({ TELEPORT_HOME: io.env.TELEPORT_HOME }, homeDir(io.env));
+    }
+    this.theme = makeTheme(io.color);
+  }
+
+  get env(): IO['env'] {
+    return this.io.env;
+  }
+
+  get format(): Format {
+    return this.globals.format;
+  }
+
+  get debug(): boolean {
+    return this.globals.debug;
+  }
+
+  now(): Date {
+    return this.io.now();
+  }
+
+  /** Merges the parsed flags of `leaf` (and its ancestors) with the environment. */
+  configure(leaf: Command): void {
+    this.globals = resolveGlobalOptions(this.baseIO.env, homeDir(this.baseIO.env), leaf);
+    const color = this.baseIO.color && this.globals.color;
+    this.io = color === this.baseIO.color ? this.baseIO : { ...this.baseIO, color };
+    this.theme = makeTheme(color);
+  }
+
+  credentials(): Promise<Credentials> {
+    this.creds ??= loadCredentials(this.globals);
+    return this.creds;
+  }
+
+  connect(): Promise<Connection> {
+    this.conn ??= this.openConnection();
+    return this.conn;
+  }
+
+  private async openConnection(): Promise<Connection> {
+    const credentials = await this.credentials();
+    const g = this.globals;
+    const profileProxy = credentials.source.kind === 'tsh-profile' ? credentials.source.proxyAddr : undefined;
+    if (!g.authServer && !g.proxy && !profileProxy) {
+      throw new UsageError('no Auth Service address given', ADDRESS_HINT);
+    }
+    const { connect } = await import('../client/index.js');
+    const io = this.io;
+    return connect({
+      credentials,
+      authServer: g.authServer,
+      proxy: g.proxy ?? (g.authServer ? undefined : profileProxy),
+      tlsServerName: g.tlsServerName,
+      rpcTimeoutMs: g.rpcTimeoutMs,
+      now: () => io.now(),
+      debug: g.debug ? (line: string) => io.stderr.write(`debug: ${line}\n`) : undefined,
+    });
+  }
+
+  /** Closes the connection if one was opened. */
+  async close(): Promise<void> {
+    const conn = this.conn;
+    this.conn = undefined;
+    if (!conn) return;
+    try {
+      (await conn).close();
+    } catch {
+      // The connection never opened; its error was already reported.
+    }
+  }
+}
+
+function homeDir(env: IO['env']): string {
+  return env.HOME || env.USERPROFILE || homedir();
+}
+
+async function loadCredentials(g: GlobalOptions): Promise<Credentials> {
+  const identity = await import('../identity/index.js');
+  if (g.identity) return identity.readIdentityFile(g.identity);
+  const trio = [g.cert, g.key, g.ca];
+  if (trio.some((x) => x !== undefined)) {
+    const missing = (['cert', 'key', 'ca'] as const).filter((_, i) => trio[i] === undefined);
+    if (missing.length > 0) {
+      throw new UsageError(
+        `--cert, --key and --ca go together: missing ${missing.map((m) => `--${m}`).join(', ')}`,
+      );
+    }
+    return identity.readTlsTrio(g.cert!, g.key!, g.ca!);
+  }
+  return identity.readTshProfile(g.teleportHome);
+}

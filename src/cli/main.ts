@@ -1,0 +1,126 @@
+import { CommanderError } from 'commander';
+import { AccessError, EXIT_CODES } from '../model/errors.js';
+import { colorFromEnv, type IO } from '../render/io.js';
+import { CliContext } from './context.js';
+import { buildProgram } from './program.js';
+
+/** What main prints for a failure, and the exit code it returns. */
+export interface ErrorReport {
+  code: number;
+  /** One line, without the `error: ` prefix; empty when nothing is printed. */
+  message: string;
+  hint?: string;
+}
+
+function oneLine(s: string): string {
+  return s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .join(' ');
+}
+
+/**
+ * The one mapping from failures to exit codes (spec/cli.md): AccessError kinds (RpcError is
+ * one) through EXIT_CODES, commander usage errors → 2, a seed file error → 2, an abort after
+ * SIGINT → 130, anything else → 1.
+ */
+export function reportFor(err: unknown, io?: IO): ErrorReport {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') {
+      return { code: 0, message: '' };
+    }
+    // Help was shown because a command group was called without a command.
+    if (err.code === 'commander.help' || err.code === 'commander.executeSubCommandAsync') {
+      return { code: EXIT_CODES.usage, message: '' };
+    }
+    const lines = err.message.split('\n').filter((l) => l.trim() !== '');
+    const message = (lines[0] ?? 'invalid usage').replace(/^error: /, '');
+    const suggestion = lines
+      .slice(1)
+      .join(' ')
+      .match(/Did you mean (.+)\?/);
+    const path = (err as { commandPath?: string }).commandPath ?? 'access';
+    return {
+      code: EXIT_CODES.usage,
+      message,
+      hint: suggestion ? `did you mean ${suggestion[1]}?` : `run \`${path} --help\` for usage`,
+    };
+  }
+  if (err instanceof AccessError) {
+    return { code: EXIT_CODES[err.kind] ?? 1, message: oneLine(err.message), hint: err.hint };
+  }
+  if (err instanceof Error && err.name === 'SeedError') {
+    return { code: EXIT_CODES.usage, message: oneLine(err.message) };
+  }
+  if (io?.signal?.aborted && io.abortReason?.() !== 'SIGTERM') {
+    return { code: EXIT_CODES.interrupted, message: 'interrupted' };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: EXIT_CODES.failure, message: oneLine(message) || 'unexpected error' };
+}
+
+/**
+ * Runs one `access` invocation and returns its exit code. The only place where errors
+ * become exit codes and where `error:`/`hint:` lines are printed; never exits the process.
+ */
+export async function main(argv: string[], io: IO): Promise<number> {
+  const ctx = new CliContext(io);
+  let code = 0;
+  try {
+    const program = buildProgram(ctx, {
+      onExit: (c) => {
+        code = c;
+      },
+    });
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    const debug = ctx.debug || argv.includes('--debug');
+    const report = reportFor(err, io);
+    if (report.message) io.stderr.write(`error: ${report.message}\n`);
+    if (report.hint) io.stderr.write(`hint: ${report.hint}\n`);
+    if (debug && err instanceof Error && err.stack && !(err instanceof CommanderError)) {
+      io.stderr.write(`${err.stack}\n`);
+    }
+    return report.code;
+  } finally {
+    await ctx.close();
+  }
+}
+
+/**
+ * The real process as an IO. SIGINT and SIGTERM abort `signal` (commands that wait or
+ * stream end cleanly); a second SIGINT exits at once with 130.
+ */
+export function systemIO(): IO {
+  const controller = new AbortController();
+  let reason: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (controller.signal.aborted) {
+      if (sig === 'SIGINT') process.exit(EXIT_CODES.interrupted);
+      return;
+    }
+    reason = sig;
+    controller.abort(new AccessError('interrupted', `interrupted by ${sig}`));
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const stdoutIsTTY = process.stdout.isTTY === true;
+  // An EPIPE (output piped into `head`) ends the process quietly, as other CLIs do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdoutIsTTY,
+    stderrIsTTY: process.stderr.isTTY === true,
+    columns: process.stdout.columns || 80,
+    color: colorFromEnv(process.env, stdoutIsTTY),
+    env: process.env,
+    now: () => new Date(),
+    signal: controller.signal,
+    abortReason: () => reason,
+  };
+}

@@ -1,0 +1,150 @@
+import { type Command, Option } from 'commander';
+import { parseDuration } from '../model/duration.js';
+import { UsageError } from '../model/errors.js';
+import { FORMATS, type Format, parseFormat } from '../render/format.js';
+
+/** The options every command accepts, after flags and environment were merged (first wins). */
+export interface GlobalOptions {
+  authServer?: string;
+  proxy?: string;
+  identity?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
+  /** Where the tsh profile lives (TELEPORT_HOME, default ~/.tsh). */
+  teleportHome: string;
+  format: Format;
+  /** False with --no-color; NO_COLOR/FORCE_COLOR and the TTY are resolved into IO.color. */
+  color: boolean;
+  debug: boolean;
+  /** Deadline of one unary RPC. */
+  rpcTimeoutMs: number;
+  tlsServerName?: string;
+}
+
+export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface GlobalSpec {
+  flags: string;
+  description: string;
+  choices?: readonly string[];
+}
+
+/**
+ * The global options, in help order. Each is added to the root (visible) and, hidden, to
+ * every subcommand that does not define the same flag itself, so a global flag works after
+ * the subcommand too while a command's own flag of the same name (sign-helper's --format)
+ * keeps its meaning there.
+ */
+const GLOBAL_SPECS: readonly GlobalSpec[] = [
+  {
+    flags: '--auth-server <host:port>',
+    description: 'Auth Service gRPC address (env ACCESS_AUTH_SERVER, TELEPORT_AUTH_SERVER)',
+  },
+  {
+    flags: '--proxy <host:port>',
+    description: 'reach the Auth Service through a Proxy with TLS routing (env ACCESS_PROXY, TELEPORT_PROXY)',
+  },
+  {
+    flags: '-i, --identity <file>',
+    description:
+      'identity file, as `tctl auth sign --format=file` writes (env ACCESS_IDENTITY, TELEPORT_IDENTITY_FILE)',
+  },
+  { flags: '--cert <file>', description: 'TLS client certificate, with --key and --ca (env ACCESS_CERT)' },
+  { flags: '--key <file>', description: 'TLS private key (env ACCESS_KEY)' },
+  { flags: '--ca <file>', description: 'trusted CA certificates (env ACCESS_CA)' },
+  { flags: '-f, --format <format>', description: 'output format (env ACCESS_FORMAT)', choices: FORMATS },
+  { flags: '--no-color', description: 'never colour output (env NO_COLOR; FORCE_COLOR forces colour)' },
+  { flags: '--debug', description: 'log each RPC and show stack traces on errors (env ACCESS_DEBUG=1)' },
+  {
+    flags: '--rpc-timeout <duration>',
+    description: 'deadline of a single RPC, e.g. 30s (env ACCESS_RPC_TIMEOUT; default 30s)',
+  },
+  {
+    flags: '--tls-server-name <name>',
+    description: 'server name to verify in the server certificate (default teleport.cluster.local)',
+  },
+];
+
+function makeOption(spec: GlobalSpec): Option {
+  const o = new Option(spec.flags, spec.description);
+  if (spec.choices) o.choices(spec.choices);
+  return o;
+}
+
+/**
+ * Adds the global options: visible on the root, hidden on a subcommand (its help lists
+ * them under "Global Options"), skipping any flag the subcommand defines itself.
+ */
+export function addGlobalOptions(
+  cmd: Command,
+  where: 'root' | 'subcommand' = cmd.parent ? 'subcommand' : 'root',
+): void {
+  for (const spec of GLOBAL_SPECS) {
+    const o = makeOption(spec);
+    const clash = cmd.options.some((own) => own.attributeName() === o.attributeName());
+    if (clash) continue;
+    if (where === 'subcommand') o.hideHelp();
+    cmd.addOption(o);
+  }
+}
+
+/** A flag given on the command line, looking from the leaf up to the root (the last one given wins). */
+function fromCli(leaf: Command | undefined, key: string): unknown {
+  for (let c: Command | null = leaf ?? null; c; c = c.parent) {
+    if (c.getOptionValueSource(key) === 'cli') return c.getOptionValue(key);
+  }
+  return undefined;
+}
+
+function firstEnv(env: Env, ...names: string[]): string | undefined {
+  for (const n of names) {
+    const v = env[n];
+    if (v !== undefined && v !== '') return v;
+  }
+  return undefined;
+}
+
+/**
+ * Merges flags (when a parsed command is given) with the environment, flags first. Invalid
+ * values (format, timeout) are usage errors naming the flag or variable they came from.
+ */
+export function resolveGlobalOptions(env: Env, home: string, leaf?: Command): GlobalOptions {
+  const flag = (key: string) => fromCli(leaf, key) as string | undefined;
+
+  const formatFlag = flag('format');
+  const formatEnv = firstEnv(env, 'ACCESS_FORMAT');
+  const format =
+    formatFlag !== undefined
+      ? parseFormat(formatFlag, '--format')
+      : formatEnv !== undefined
+        ? parseFormat(formatEnv, 'ACCESS_FORMAT')
+        : 'text';
+
+  const timeoutFlag = flag('rpcTimeout');
+  const timeoutEnv = firstEnv(env, 'ACCESS_RPC_TIMEOUT');
+  let rpcTimeoutMs = DEFAULT_RPC_TIMEOUT_MS;
+  if (timeoutFlag !== undefined) rpcTimeoutMs = parseDuration(timeoutFlag, 'rpc-timeout');
+  else if (timeoutEnv !== undefined) rpcTimeoutMs = parseDuration(timeoutEnv, 'ACCESS_RPC_TIMEOUT');
+  if (rpcTimeoutMs <= 0) throw new UsageError('the RPC timeout must be greater than zero');
+
+  const debugFlag = fromCli(leaf, 'debug') === true;
+  const colorFlag = fromCli(leaf, 'color');
+
+  return {
+    authServer: flag('authServer') ?? firstEnv(env, 'ACCESS_AUTH_SERVER', 'TELEPORT_AUTH_SERVER'),
+    proxy: flag('proxy') ?? firstEnv(env, 'ACCESS_PROXY', 'TELEPORT_PROXY'),
+    identity: flag('identity') ?? firstEnv(env, 'ACCESS_IDENTITY', 'TELEPORT_IDENTITY_FILE'),
+    cert: flag('cert') ?? firstEnv(env, 'ACCESS_CERT'),
+    key: flag('key') ?? firstEnv(env, 'ACCESS_KEY'),
+    ca: flag('ca') ?? firstEnv(env, 'ACCESS_CA'),
+    teleportHome: firstEnv(env, 'TELEPORT_HOME') ?? `${home}/.tsh`,
+    format,
+    color: colorFlag !== false,
+    debug: debugFlag || env.ACCESS_DEBUG === '1',
+    rpcTimeoutMs,
+    tlsServerName: flag('tlsServerName'),
+  };
+}

@@ -1,0 +1,69 @@
+import { UsageError } from '../model/errors.js';
+import type { IO } from './io.js';
+
+export const FORMATS = ['text', 'json', 'yaml'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Validates a --format / ACCESS_FORMAT value. */
+export function parseFormat(value: string, source = '--format'): Format {
+  if ((FORMATS as readonly string[]).includes(value)) return value as Format;
+  throw new UsageError(`unsupported format ${JSON.stringify(value)} for ${source}: use text, json or yaml`);
+}
+
+/** One JSON document (two-space indent) and a newline; never colour, never banners. */
+export function printJson(io: IO, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The same structure as YAML; the yaml package loads only when YAML is asked for. */
+export async function printYaml(io: IO, value: unknown): Promise<void> {
+  const { stringify } = await import('yaml');
+  io.stdout.write(stringify(value, { lineWidth: 0 }));
+}
+
+/** Prints structured data as JSON or YAML; text output is each command's own business. */
+export async function printStructured(
+  io: IO,
+  format: Exclude<Format, 'text'>,
+  value: unknown,
+): Promise<void> {
+  if (format === 'json') printJson(io, value);
+  else await printYaml(io, value);
+}
+
+/**
+ * Writes a list as it is produced, so memory is bounded by a page: JSON is one array
+ * written `[`, items, `]`; YAML is a sequence written item by item. Call `end()` once.
+ */
+export interface ListWriter<T> {
+  push(item: T): Promise<void>;
+  end(): Promise<void>;
+}
+
+export function structuredListWriter<T>(io: IO, format: Exclude<Format, 'text'>): ListWriter<T> {
+  let count = 0;
+  if (format === 'json') {
+    return {
+      async push(item) {
+        const body = JSON.stringify(item, null, 2).replace(/\n/g, '\n  ');
+        io.stdout.write(`${count === 0 ? '[\n  ' : ',\n  '}${body}`);
+        count++;
+      },
+      async end() {
+        io.stdout.write(count === 0 ? '[]\n' : '\n]\n');
+      },
+    };
+  }
+  let yaml: typeof import('yaml') | undefined;
+  return {
+    async push(item) {
+      yaml ??= await import('yaml');
+      const doc = yaml.stringify([item], { lineWidth: 0 });
+      io.stdout.write(doc);
+      count++;
+    },
+    async end() {
+      if (count === 0) io.stdout.write('[]\n');
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/** Anything output can be written to: a process stream, or a string buffer in tests. */
+export interface Writable {
+  write(chunk: string): unknown;
+}
+
+/**
+ * Everything a command may know about its surroundings. Nothing below cli/main.ts reads
+ * `process`: streams, TTY-ness, environment, clock and cancellation all come from here,
+ * so tests can run the whole CLI in-process with a fake IO.
+ */
+export interface IO {
+  stdout: Writable;
+  stderr: Writable;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  /** Terminal width of stdout; 80 when unknown. */
+  columns: number;
+  /** Whether colour may be used (already resolved from the TTY, NO_COLOR and FORCE_COLOR). */
+  color: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  now(): Date;
+  /** Aborted on SIGINT/SIGTERM; commands that wait or stream end when it fires. */
+  signal?: AbortSignal;
+  /** Which signal aborted `signal`; `SIGTERM` is a stop request, not an interruption. */
+  abortReason?(): 'SIGINT' | 'SIGTERM' | undefined;
+}
+
+/**
+ * Resolves whether colour is on: NO_COLOR (any non-empty value) always wins, then a
+ * FORCE_COLOR other than `0`/`false`, then the TTY.
+ */
+export function colorFromEnv(env: Readonly<Record<string, string | undefined>>, isTTY: boolean): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  return isTTY;
+}

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { AccessRequest, WatchEvent } from '../../src/model/request.js';
+import {
+  accessJson,
+  expectSchema,
+  runAccess,
+  spawnCli,
+  startTestServer,
+  type TestServer,
+} from '../helpers/e2e.js';
+
+let server: TestServer;
+let alice: Record<string, string>;
+let admin: Record<string, string>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  alice = server.env('alice');
+  admin = server.env('admin');
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Creates a pending request as alice without waiting; returns it as printed in JSON. */
+async function createPending(roles = 'dba', reason = 'e2e'): Promise<AccessRequest> {
+  const req = await accessJson<AccessRequest>(
+    ['request', 'create', '--roles', roles, '--reason', reason, '--nowait'],
+    alice,
+  );
+  expectSchema('request', req);
+  return req;
+}
+
+describe('watch', () => {
+  test('json: NDJSON events until Ctrl-C, which exits 0', async () => {
+    const w = spawnCli(['request', 'watch', '--user', 'alice', '--format', 'json'], admin);
+    await w.waitForStdout(/"type":"init"/);
+    const req = await createPending('dba', 'watched');
+    await w.waitForStdout(new RegExp(`"type":"put".*"id":"${req.id}"`));
+    await runAccess(['request', 'rm', req.id, '--force'], admin);
+    await w.waitForStdout(new RegExp(`"type":"delete","request":null,"id":"${req.id}"`));
+    w.child.kill('SIGINT');
+    const exit = await w.exited();
+    expect(exit.code).toBe(0);
+    const events = exit.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as WatchEvent);
+    for (const e of events) expectSchema('watch-event', e);
+    expect(events[0]).toEqual({ type: 'init', request: null, id: '' });
+    expect(events.find((e) => e.type === 'put')?.request).toMatchObject({
+      id: req.id,
+      user: 'alice',
+      state: 'PENDING',
+    });
+  });
+
+  test('text: one line per change, filtered by id', async () => {
+    const req = await createPending();
+    const w = spawnCli(['request', 'watch', '--id', req.id], admin);
+    await w.waitForStderr(/Watching access requests/);
+    const other = await createPending();
+    await runAccess(['request', 'approve', req.id], admin);
+    await w.waitForStdout(new RegExp(`^PUT ${req.id} alice APPROVED$`, 'm'));
+    w.child.kill('SIGINT');
+    const exit = await w.exited();
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).not.toContain(other.id);
+  });
+});

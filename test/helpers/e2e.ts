@@ -1,0 +1,395 @@
+/**
+ * End-to-end harness: the embedded server runs in the test process on 127.0.0.1:0 in a
+ * temporary directory, and the real CLI (`node bin/access.js`, built into dist/) is spawned
+ * against it. Waits are on output lines and exits, each with a bound; never sleeps.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { readIdentityFile } from '../../src/identity/identity-file.js';
+import type { TeleportIdentity } from '../../src/identity/types.js';
+import { parseIdentity } from '../../src/identity/x509.js';
+import { SCHEMAS, type SchemaName } from '../../src/model/schema.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const BIN = join(ROOT, 'bin', 'access.js');
+
+/** Node IDs of the seed, fixed so tests can name them. */
+export const NODE_WEB = '8c3e2a6e-0c1e-4d6a-9a5b-0f9a2b1c3d4e';
+export const NODE_DB = '2f1d9c4b-7a3e-4b8f-9c1d-5e6f7a8b9c0d';
+
+/**
+ * The seed every e2e test uses: alice may request `dba` (one approval, bob suggested) and
+ * `auditor` (two approvals) and search nodes via `node-access`; bob and carol review; admin
+ * holds the access_request rules; dave may not request anything.
+ */
+export const SEED = `
+kind: role
+version: v7
+metadata: { name: requester }
+spec:
+  allow:
+    request:
+      roles: [dba]
+      search_as_roles: [node-access]
+      suggested_reviewers: [bob]
+---
+kind: role
+version: v7
+metadata: { name: audit-requester }
+spec:
+  allow:
+    request:
+      roles: [auditor]
+      thresholds:
+        - { name: two-approvals, approve: 2, deny: 1 }
+---
+kind: role
+version: v7
+metadata: { name: dba }
+spec:
+  allow:
+    logins: [postgres]
+---
+kind: role
+version: v7
+metadata: { name: auditor }
+spec:
+  allow:
+    logins: [audit]
+---
+kind: role
+version: v7
+metadata: { name: node-access }
+spec:
+  allow:
+    logins: [ubuntu]
+    node_labels: { env: '*' }
+    kubernetes_labels: { '*': '*' }
+    kubernetes_resources:
+      - { kind: pods, namespace: '*', name: '*' }
+---
+kind: role
+version: v7
+metadata: { name: reviewer }
+spec:
+  allow:
+    review_requests:
+      roles: [dba, auditor, node-access]
+---
+kind: role
+version: v7
+metadata: { name: admin }
+spec:
+  allow:
+    rules:
+      - resources: [access_request]
+        verbs: [list, read, create, update, delete]
+      - resources: [user]
+        verbs: [list, read]
+    impersonate:
+      users: ['*']
+      roles: ['*']
+---
+kind: role
+version: v7
+metadata: { name: basic }
+spec:
+  allow:
+    logins: [guest]
+---
+kind: user
+version: v2
+metadata: { name: alice }
+spec: { roles: [requester, audit-requester] }
+---
+kind: user
+version: v2
+metadata: { name: bob }
+spec: { roles: [reviewer] }
+---
+kind: user
+version: v2
+metadata: { name: carol }
+spec: { roles: [reviewer] }
+---
+kind: user
+version: v2
+metadata: { name: admin }
+spec: { roles: [admin] }
+---
+kind: user
+version: v2
+metadata: { name: dave }
+spec: { roles: [basic] }
+---
+kind: node
+version: v2
+metadata:
+  name: ${NODE_WEB}
+  labels: { env: prod, team: web }
+spec: { hostname: web-1, addr: 10.0.0.1:3022 }
+---
+kind: node
+version: v2
+metadata:
+  name: ${NODE_DB}
+  labels: { env: staging, team: data }
+spec: { hostname: db-1, addr: 10.0.0.2:3022 }
+---
+kind: kube_cluster
+version: v3
+metadata:
+  name: minikube
+  labels: { env: dev }
+spec: {}
+---
+kind: kube_resource
+version: v1
+metadata:
+  name: nginx
+  labels: { app: web }
+spec: { kind: pods, namespace: default, kube_cluster: minikube }
+---
+kind: kube_resource
+version: v1
+metadata:
+  name: redis
+  labels: { app: cache }
+spec: { kind: pods, namespace: prod, kube_cluster: minikube }
+`;
+
+export interface TestServer {
+  dir: string;
+  addr: string;
+  cluster: string;
+  server: RunningServer;
+  /** Identity file of a seeded user. */
+  identity(user: string): string;
+  /** The environment that makes `access` act as `user` against this server. */
+  env(user: string): Record<string, string>;
+  /** Stops the server (bounded grace), keeping the data directory. */
+  stop(): Promise<void>;
+  /** Starts it again on the same directory and address. */
+  restart(): Promise<void>;
+  /** Stops the server and removes the directory. */
+  close(): Promise<void>;
+}
+
+/** Starts a server with {@link SEED} in a fresh temporary directory. */
+export async function startTestServer(opts: { sweepIntervalMs?: number } = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'access-e2e-'));
+  const seedFile = join(dir, 'seed.yaml');
+  await writeFile(seedFile, SEED);
+  const dataDir = join(dir, 'data');
+  let server = await startServer({
+    dataDir,
+    listen: '127.0.0.1:0',
+    seedFile,
+    sweepIntervalMs: opts.sweepIntervalMs,
+  });
+  let running = true;
+  const addr = server.addr;
+  const handle: TestServer = {
+    dir,
+    addr,
+    cluster: server.clusterName,
+    get server() {
+      return server;
+    },
+    identity: (user) => server.identityPath(user),
+    env: (user) => ({
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      ACCESS_AUTH_SERVER: addr,
+      ACCESS_IDENTITY: server.identityPath(user),
+    }),
+    async stop() {
+      if (!running) return;
+      running = false;
+      await server.stop({ graceMs: 500 });
+    },
+    async restart() {
+      await handle.stop();
+      server = await startServer({ dataDir, listen: addr, sweepIntervalMs: opts.sweepIntervalMs });
+      running = true;
+    },
+    async close() {
+      killSpawned();
+      await handle.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+export interface CliExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running `access` process whose output can be awaited line by line. */
+export interface CliProcess {
+  child: ChildProcess;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves with the match once stderr matches `pattern`; rejects after `timeoutMs` or on exit. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves when the process exits (rejects after `timeoutMs`, killing it). */
+  exited(timeoutMs?: number): Promise<CliExit>;
+}
+
+/** Children still running, so a failed test does not leave a waiting CLI behind. */
+const live = new Set<ChildProcess>();
+
+/** Kills every spawned CLI that is still running (called by TestServer.close). */
+export function killSpawned(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+}
+
+/** Spawns `node bin/access.js <args>` with exactly `env` (no inherited variables). */
+export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  const changed = () => {
+    for (const l of [...listeners]) l();
+  };
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+    changed();
+  });
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+    changed();
+  });
+  let exit: CliExit | undefined;
+  const exitPromise = new Promise<CliExit>((resolveExit) => {
+    child.on('close', (code, signal) => {
+      live.delete(child);
+      exit = { code, signal, stdout, stderr };
+      changed();
+      resolveExit(exit);
+    });
+  });
+
+  const waitFor = (read: () => string, name: string, pattern: RegExp, timeoutMs = 15_000) =>
+    new Promise<RegExpMatchArray>((resolveMatch, reject) => {
+      const check = () => {
+        const m = read().match(pattern);
+        if (m) {
+          done();
+          resolveMatch(m);
+        } else if (exit) {
+          done();
+          reject(
+            new Error(
+              `process exited (${exit.code}) before ${name} matched ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
+            ),
+          );
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(
+            `timed out waiting for ${name} to match ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
+          ),
+        );
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+
+  return {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    waitForStderr: (p, t) => waitFor(() => stderr, 'stderr', p, t),
+    waitForStdout: (p, t) => waitFor(() => stdout, 'stdout', p, t),
+    exited: (timeoutMs = 20_000) =>
+      new Promise<CliExit>((resolveExit, reject) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(
+            new Error(
+              `access ${args.join(' ')} did not exit within ${timeoutMs}ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+            ),
+          );
+        }, timeoutMs);
+        exitPromise.then((e) => {
+          clearTimeout(timer);
+          resolveExit(e);
+        });
+      }),
+  };
+}
+
+/** Runs `access <args>` to completion. */
+export function runAccess(args: string[], env: Record<string, string>, timeoutMs?: number): Promise<CliExit> {
+  return spawnCli(args, env).exited(timeoutMs);
+}
+
+/** Runs `access <args> --format json` and parses stdout; throws with stderr when it fails. */
+export async function accessJson<T = unknown>(args: string[], env: Record<string, string>): Promise<T> {
+  const r = await runAccess([...args, '--format', 'json'], env);
+  if (r.code !== 0) throw new Error(`access ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+let ajv: Ajv2020 | undefined;
+
+/** Fails the test unless `value` matches the documented JSON schema `name`. */
+export function expectSchema(name: SchemaName, value: unknown): void {
+  ajv ??= new Ajv2020({ strict: true, allErrors: true });
+  if (!ajv.getSchema(name)) ajv.addSchema(SCHEMAS[name], name);
+  const validate = ajv.getSchema(name)!;
+  if (!validate(value)) {
+    throw new Error(
+      `output does not match schema ${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value, null, 2)}`,
+    );
+  }
+}
+
+/** The identity inside an identity file's certificate. */
+export async function identityOf(path: string): Promise<TeleportIdentity> {
+  return parseIdentity((await readIdentityFile(path)).certPem);
+}
+
+/** A private copy of a user's identity file, so a test that re-issues it does not affect others. */
+export async function copyIdentity(
+  server: TestServer,
+  user: string,
+): Promise<{ path: string; env: Record<string, string> }> {
+  const path = join(server.dir, `${user}-${Math.random().toString(36).slice(2)}.pem`);
+  await copyFile(server.identity(user), path);
+  await chmod(path, 0o600);
+  return { path, env: { ...server.env(user), ACCESS_IDENTITY: path } };
+}
+
+/** Creates a pending request without waiting and returns it as `create --format json` prints it. */
+export async function createPending(
+  env: Record<string, string>,
+  roles = 'dba',
+  reason = 'e2e',
+): Promise<{ id: string; state: string; user: string }> {
+  return accessJson(['request', 'create', '--roles', roles, '--reason', reason, '--nowait'], env);
+}

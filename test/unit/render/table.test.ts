@@ -1,0 +1,74 @@
+import { describe, expect, test } from 'vitest';
+import { formatKeyValues, printTable, tableWriter, truncateCell } from '../../../src/render/table.js';
+import { fakeIO } from '../../helpers/run-cli.js';
+
+const HEADERS = ['ID', 'User', 'Reason'];
+const ROWS = [
+  ['r1', 'alice', 'ticket 42'],
+  ['r2-long-id', 'bob', ''],
+];
+
+describe('tables', () => {
+  test('off a TTY: same columns, no box drawing, aligned with two spaces, one row a line', () => {
+    const io = fakeIO({ isTTY: false });
+    printTable(io, HEADERS, ROWS);
+    expect(io.out.text).toBe(
+      ['ID          User   Reason', 'r1          alice  ticket 42', 'r2-long-id  bob    -', ''].join('\n'),
+    );
+  });
+
+  test('off a TTY, rows are written batch by batch and stay aligned', () => {
+    const io = fakeIO({ isTTY: false });
+    const w = tableWriter(io, ['A', 'B']);
+    w.add([['x', '1']]);
+    expect(io.out.text).toBe('A  B\nx  1\n');
+    w.add([['yy', '2']]);
+    w.end();
+    expect(io.out.text).toBe('A  B\nx  1\nyy  2\n');
+    expect(w.count).toBe(2);
+  });
+
+  test('off a TTY, newlines inside a cell never split a row', () => {
+    const io = fakeIO({ isTTY: false });
+    printTable(io, ['A'], [['one\ntwo']]);
+    expect(io.out.text).toBe('A\none two\n');
+  });
+
+  test('an empty table still prints its header', () => {
+    const io = fakeIO({ isTTY: false });
+    printTable(io, HEADERS, []);
+    expect(io.out.text).toBe('ID  User  Reason\n');
+  });
+
+  test('on a TTY: a cli-table3 box, without colour when colour is off', () => {
+    const io = fakeIO({ isTTY: true, env: { NO_COLOR: '1' } });
+    printTable(io, HEADERS, ROWS);
+    const lines = io.out.text.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^┌─+┬/);
+    expect(lines[1]).toMatch(/^│ ID\s+│ User\s+│ Reason\s+│$/);
+    expect(io.out.text).toContain('│ r2-long-id │ bob   │           │');
+    expect(io.out.text).not.toContain('\x1b[');
+  });
+
+  test('on a TTY with colour, headers are bold', () => {
+    const io = fakeIO({ isTTY: true, env: {} });
+    printTable(io, ['A'], [['1']]);
+    expect(io.out.text).toContain('\x1b[1mA\x1b[22m');
+  });
+
+  test('truncateCell marks a cut', () => {
+    expect(truncateCell('short', 20, '[+]')).toEqual({ text: 'short', cut: false });
+    const cut = truncateCell('/local/node/8c3e2a6e-0c1e', 20, '[+]');
+    expect(cut).toEqual({ text: '/local/node/8c3e [+]', cut: true });
+    expect(cut.text).toHaveLength(20);
+  });
+
+  test('key-value blocks align values and indent continuation lines', () => {
+    expect(
+      formatKeyValues([
+        ['ID', 'r1'],
+        ['Resources', 'a\nb'],
+      ]),
+    ).toBe('ID:        r1\nResources: a\n           b');
+  });
+});
