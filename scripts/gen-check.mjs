@@ -44,7 +44,9 @@ try {
 }
 if (problems.length > 0) {
   for (const p of problems) console.error(p);
-  console.error(`generated files are stale (${problems.length}); run 'npm run gen' and 'npm run gen:docs' and commit the result`);
+  console.error(
+    `generated files are stale (${problems.length}); run 'npm run gen' and 'npm run gen:docs' and commit the result`,
+  );
   process.exit(1);
 }
 console.log(`generated files are up to date (${relative('.', 'src/gen')}, completions, man)`);

@@ -3,7 +3,11 @@
  * resources) and its runtime (store, service handlers, certificates, watch fan-out).
  * Roles and users follow Teleport's YAML resource format (snake_case keys).
  */
-import type { AccessRequestV3, AccessReview, AccessCapabilities } from '../gen/teleport/legacy/types/types.js';
+import type {
+  AccessCapabilities,
+  AccessRequestV3,
+  AccessReview,
+} from '../gen/teleport/legacy/types/types.js';
 
 export type LabelSelector = Record<string, string | string[]>;
 
@@ -50,7 +54,11 @@ export interface RoleConditions {
 
 export interface Role {
   name: string;
-  options: { max_session_ttl?: string; request_access?: 'optional' | 'reason' | 'always'; request_prompt?: string };
+  options: {
+    max_session_ttl?: string;
+    request_access?: 'optional' | 'reason' | 'always';
+    request_prompt?: string;
+  };
   allow: RoleConditions;
   deny: RoleConditions;
 }
