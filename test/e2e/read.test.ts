@@ -3,6 +3,7 @@ import type { AccessRequest, Capabilities } from '../../src/model/request.js';
 import type { SearchResult } from '../../src/model/search.js';
 import {
   accessJson,
+  createPendingAs,
   expectSchema,
   NODE_DB,
   NODE_WEB,
@@ -30,15 +31,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Creates a pending request as alice without waiting; returns it as printed in JSON. */
-async function createPending(roles = 'dba', reason = 'e2e'): Promise<AccessRequest> {
-  const req = await accessJson<AccessRequest>(
-    ['request', 'create', '--roles', roles, '--reason', reason, '--nowait'],
-    alice,
-  );
-  expectSchema('request', req);
-  return req;
-}
+const createPending = (roles?: string, reason?: string) => createPendingAs(alice, roles, reason);
 
 describe('caps', () => {
   test('text: a Name/Value table like tctl', async () => {

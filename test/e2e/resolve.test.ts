@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AccessRequest } from '../../src/model/request.js';
 import type { ActionResult, RmResult } from '../../src/model/schema.js';
-import { accessJson, expectSchema, runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
+import {
+  accessJson,
+  createPendingAs,
+  expectSchema,
+  runAccess,
+  startTestServer,
+  type TestServer,
+} from '../helpers/e2e.js';
 
 let server: TestServer;
 let alice: Record<string, string>;
@@ -23,15 +30,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Creates a pending request as alice without waiting; returns it as printed in JSON. */
-async function createPending(roles = 'dba', reason = 'e2e'): Promise<AccessRequest> {
-  const req = await accessJson<AccessRequest>(
-    ['request', 'create', '--roles', roles, '--reason', reason, '--nowait'],
-    alice,
-  );
-  expectSchema('request', req);
-  return req;
-}
+const createPending = (roles?: string, reason?: string) => createPendingAs(alice, roles, reason);
 
 describe('review', () => {
   test('a reviewer approves: tctl message on stderr; json is the request', async () => {

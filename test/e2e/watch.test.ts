@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { AccessRequest, WatchEvent } from '../../src/model/request.js';
+import type { WatchEvent } from '../../src/model/request.js';
 import {
-  accessJson,
+  createPendingAs,
   expectSchema,
   runAccess,
   spawnCli,
@@ -23,15 +23,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Creates a pending request as alice without waiting; returns it as printed in JSON. */
-async function createPending(roles = 'dba', reason = 'e2e'): Promise<AccessRequest> {
-  const req = await accessJson<AccessRequest>(
-    ['request', 'create', '--roles', roles, '--reason', reason, '--nowait'],
-    alice,
-  );
-  expectSchema('request', req);
-  return req;
-}
+const createPending = (roles?: string, reason?: string) => createPendingAs(alice, roles, reason);
 
 describe('watch', () => {
   test('json: NDJSON events until Ctrl-C, which exits 0', async () => {

@@ -12,6 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { readIdentityFile } from '../../src/identity/identity-file.js';
 import type { TeleportIdentity } from '../../src/identity/types.js';
 import { parseIdentity } from '../../src/identity/x509.js';
+import type { AccessRequest } from '../../src/model/request.js';
 import { SCHEMAS, type SchemaName } from '../../src/model/schema.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 
@@ -353,6 +354,20 @@ export async function accessJson<T = unknown>(args: string[], env: Record<string
   const r = await runAccess([...args, '--format', 'json'], env);
   if (r.code !== 0) throw new Error(`access ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
+}
+
+/** Creates a pending request as the user of `env` without waiting; returns it as printed in JSON. */
+export async function createPendingAs(
+  env: Record<string, string>,
+  roles = 'dba',
+  reason = 'e2e',
+): Promise<AccessRequest> {
+  const req = await accessJson<AccessRequest>(
+    ['request', 'create', '--roles', roles, '--reason', reason, '--nowait'],
+    env,
+  );
+  expectSchema('request', req);
+  return req;
 }
 
 let ajv: Ajv2020 | undefined;
