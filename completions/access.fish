@@ -49,7 +49,7 @@ complete -c access -l debug -d 'log each RPC and show stack traces on errors (en
 complete -c access -l rpc-timeout -r -F -d 'deadline of a single RPC, e.g. 30s (env ACCESS_RPC_TIMEOUT; default 30s)'
 complete -c access -l tls-server-name -r -F -d 'server name to verify in the server certificate (default teleport.cluster.local)'
 complete -c access -n '__access_at \'\'' -a request -d 'Create, review and assume access requests.'
-complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin (like `tctl auth sign`): a key made here, a'
+complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.'
 complete -c access -n '__access_at \'\'' -a server -d 'Run the embedded Teleport-compatible Auth API.'
 complete -c access -n '__access_at \'\'' -a completion -d 'Print a shell completion script, generated from the command tree.'
 complete -c access -n '__access_at \'request\'' -a ls -d 'List access requests, newest first; filters are applied by the server.'
