@@ -21,7 +21,10 @@ export function define(): Command {
     .option('--data-dir <dir>', 'state directory (env ACCESS_DATA_DIR; default ~/.access/server)')
     .option('--listen <host:port>', 'address to listen on; port 0 picks a free one', '127.0.0.1:3025')
     .option('--seed <file>', 'YAML roles, users and resources for a new data directory (default: demo seed)')
-    .option('--cluster-name <name>', 'cluster name of a new data directory (default local; an existing one keeps its own)');
+    .option(
+      '--cluster-name <name>',
+      'cluster name of a new data directory (default local; an existing one keeps its own)',
+    );
 }
 
 export function parse(_args: unknown[], flags: Record<string, unknown>): ServerStartOptions {
