@@ -7,7 +7,7 @@ import type { DropResult } from '../../src/model/schema.js';
 import {
   accessJson,
   copyIdentity,
-  createPending,
+  createPendingAs,
   expectSchema,
   identityOf,
   runAccess,
@@ -180,7 +180,7 @@ describe('TLS trio credentials are read-only', () => {
 describe('wait', () => {
   test('resumes on an existing request and assumes it on approval', async () => {
     const alice = await copyIdentity(server, 'alice');
-    const req = await createPending(alice.env, 'dba', 'resume');
+    const req = await createPendingAs(alice.env, 'dba', 'resume');
     const wait = spawnCli(['request', 'wait', req.id, '--format', 'json'], alice.env);
     await wait.waitForStderr(/Waiting for request/);
     await runAccess(['request', 'review', req.id, '--approve'], bob);
@@ -192,7 +192,7 @@ describe('wait', () => {
 
   test('an already resolved request returns at once: denied exits 3', async () => {
     const alice = await copyIdentity(server, 'alice');
-    const req = await createPending(alice.env);
+    const req = await createPendingAs(alice.env);
     await runAccess(['request', 'deny', req.id], server.env('admin'));
     const exit = await runAccess(['request', 'wait', req.id], alice.env);
     expect(exit.code).toBe(3);
@@ -202,7 +202,7 @@ describe('wait', () => {
     const alice = await copyIdentity(server, 'alice');
     const unknown = await runAccess(['request', 'wait', '00000000-0000-0000-0000-00000000000a'], alice.env);
     expect(unknown.code).toBe(6);
-    const req = await createPending(alice.env);
+    const req = await createPendingAs(alice.env);
     const timeout = await runAccess(['request', 'wait', req.id, '--timeout', '500ms'], alice.env);
     expect(timeout.code).toBe(4);
     expect(timeout.stderr).toContain(`hint: resume with: access request wait ${req.id}\n`);

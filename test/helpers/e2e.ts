@@ -399,12 +399,3 @@ export async function copyIdentity(
   await chmod(path, 0o600);
   return { path, env: { ...server.env(user), ACCESS_IDENTITY: path } };
 }
-
-/** Creates a pending request without waiting and returns it as `create --format json` prints it. */
-export async function createPending(
-  env: Record<string, string>,
-  roles = 'dba',
-  reason = 'e2e',
-): Promise<{ id: string; state: string; user: string }> {
-  return accessJson(['request', 'create', '--roles', roles, '--reason', reason, '--nowait'], env);
-}

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, describe as group, it } from 'vitest';
+import { afterAll, expect, describe as group, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const script = (name: string) => join(root, 'completions', name);
@@ -11,12 +12,32 @@ function has(shell: string): boolean {
   return spawnSync(shell, ['-c', 'exit 0']).status === 0;
 }
 
-/** Runs a shell snippet with a PATH whose `access` fails, so ID completion stays silent. */
+/** A directory holding a stand-in `access` whose `request ls --format json` prints two requests. */
+const fakeBin = mkdtempSync(join(tmpdir(), 'access-completion-'));
+writeFileSync(
+  join(fakeBin, 'access'),
+  `#!/bin/sh
+[ "$*" = "request ls --format json" ] || exit 1
+echo '[{"id": "0193aaaa-1", "user": "alice", "reviews": [{"author": "bob"}]}, {"id": "0193bbbb-2", "user": "bob"}]'
+`,
+);
+chmodSync(join(fakeBin, 'access'), 0o755);
+afterAll(() => rmSync(fakeBin, { recursive: true, force: true }));
+
+/** `access` on PATH is the stand-in only while `withRequests` runs; otherwise there is none. */
+let withAccess = false;
 function run(shell: string, args: string[]): string {
-  return execFileSync(shell, args, {
-    encoding: 'utf8',
-    env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' },
-  });
+  const PATH = withAccess ? `${fakeBin}:/usr/bin:/bin` : '/usr/bin:/bin';
+  return execFileSync(shell, args, { encoding: 'utf8', env: { PATH, HOME: '/nonexistent' } });
+}
+
+function withRequests<T>(fn: () => T): T {
+  withAccess = true;
+  try {
+    return fn();
+  } finally {
+    withAccess = false;
+  }
 }
 
 function bash(words: string[]): string[] {
@@ -88,6 +109,14 @@ group.runIf(has('bash'))('bash', () => {
       expect.arrayContaining(['--nowait', '--no-assume']),
     );
   });
+  it('completes request IDs from `access request ls`, and nothing when it fails', () => {
+    expect(withRequests(() => bash(['access', 'request', 'show', '0193']))).toEqual([
+      '0193aaaa-1',
+      '0193bbbb-2',
+    ]);
+    expect(withRequests(() => bash(['access', 'request', 'approve', '0193b']))).toEqual(['0193bbbb-2']);
+    expect(bash(['access', 'request', 'show', ''])).toEqual([]);
+  });
 });
 
 group.runIf(has('zsh'))('zsh', () => {
@@ -96,6 +125,12 @@ group.runIf(has('zsh'))('zsh', () => {
     expect(zsh(['access', 'request', 'w']).sort()).toEqual(['wait', 'watch']);
     expect(zsh(['access', 'request', 'search', '--kind', ''])).toEqual(KINDS);
   });
+  it('completes request IDs', () => {
+    expect(withRequests(() => zsh(['access', 'request', 'rm', '0193']))).toEqual([
+      '0193aaaa-1',
+      '0193bbbb-2',
+    ]);
+  });
 });
 
 group.runIf(has('fish'))('fish', () => {
@@ -103,5 +138,8 @@ group.runIf(has('fish'))('fish', () => {
     expect(fish('access ')).toEqual(expect.arrayContaining(['request', 'server', 'sign-helper']));
     expect(fish('access request w').sort()).toEqual(['wait', 'watch']);
     expect(fish('access request search --kind ').sort()).toEqual([...KINDS].sort());
+  });
+  it('completes request IDs', () => {
+    expect(withRequests(() => fish('access request wait 0193'))).toEqual(['0193aaaa-1', '0193bbbb-2']);
   });
 });
