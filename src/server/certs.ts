@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../identity/files.js';
+import { formatIdentityFile } from '../identity/identity-file.js';
 import { generateKey, publicKeyPemFromPrivate } from '../identity/keys.js';
 import {
   createSshUserCertificate,
@@ -201,9 +202,12 @@ export async function writeIdentityFile(
   const key = await generateKey('ecdsa-p256');
   const tls = await issueUserTlsCert(certs, spec, key.publicKeyPem);
   const ssh = issueUserSshCert(certs, spec, sshPublicKeyFromPem(key.publicKeyPem));
-  const nl = (s: string) => `${s.replace(/\s+$/, '')}\n`;
-  const text = [key.privateKeyPem, ssh, tls, ...sshKnownHostsLines(certs), ...tlsCaPems(certs)]
-    .map(nl)
-    .join('');
+  const text = formatIdentityFile({
+    keyPem: key.privateKeyPem,
+    sshCert: ssh,
+    certPem: tls,
+    sshCaLines: sshKnownHostsLines(certs),
+    caPems: tlsCaPems(certs),
+  });
   await writeFileAtomic(path, text, 0o600);
 }

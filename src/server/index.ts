@@ -8,6 +8,7 @@ import { resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
+import { parseIdentityFile } from '../identity/identity-file.js';
 import { certificateExpiry } from '../identity/x509.js';
 import { type ClusterCerts, loadOrCreateCerts, writeIdentityFile } from './certs.js';
 import {
@@ -91,7 +92,7 @@ async function ensureIdentities(
     const path = identityPath(dir, user.name);
     let expires = 0;
     try {
-      expires = certificateExpiry(extractTlsCert(await readFile(path, 'utf8'))).getTime();
+      expires = certificateExpiry(parseIdentityFile(await readFile(path, 'utf8'), path).certPem).getTime();
     } catch {
       expires = 0;
     }
@@ -110,14 +111,6 @@ async function ensureIdentities(
     });
     log(`wrote identity file for "${user.name}" to ${path}`);
   }
-}
-
-/** The user certificate of an identity file: its second PEM block. */
-function extractTlsCert(text: string): string {
-  const blocks = text.match(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----/g) ?? [];
-  const cert = blocks[1];
-  if (!cert?.includes('CERTIFICATE')) throw new Error('no certificate');
-  return cert;
 }
 
 /** Starts the server; resolves once it is listening and `DIR/server.json` names its address. */

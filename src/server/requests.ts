@@ -743,6 +743,9 @@ export function applyReview(
       `invalid state proposal: ${stateName(review.proposedState)} (expected approval/denial)`,
     );
   }
+  if (Buffer.byteLength(review.reason, 'utf8') > MAX_REASON_BYTES) {
+    throw badParameter(`access review reason is too long, max ${MAX_REASON_BYTES} bytes`);
+  }
   if (!canReview(catalog, author, req)) {
     const own = author.user === spec.user ? ': requester and reviewer must be different users' : '';
     throw accessDenied(

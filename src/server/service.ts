@@ -3,7 +3,7 @@
  * caller from its certificate, asks the Policy whether and how, and makes changes through
  * the store (durable before the reply) whose commits feed the watch hub.
  */
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import type {
   handleServerStreamingCall,
   handleUnaryCall,
@@ -30,11 +30,9 @@ import {
   type AccessRequestV3,
   type Metadata,
   RequestState,
-  type ResourceID,
   SignatureAlgorithmSuite,
   type SortBy,
 } from '../gen/teleport/legacy/types/types.js';
-import type { LabelValues } from '../gen/teleport/legacy/types/wrappers/wrappers.js';
 import { AccessError } from '../model/errors.js';
 import { callerForUser, callerOf, requireRule } from './authz.js';
 import {
@@ -47,6 +45,8 @@ import {
 } from './certs.js';
 import { type EventSink, matchesFilter, planWatch, type WatchHub } from './events.js';
 import { expandOrSkip } from './rbac.js';
+import { fromLabelValues, isSet, stateName, toLabelValues, uuidv7 } from './requests.js';
+import { resourceIdString } from './resources.js';
 import { expiryOf, type RequestStore, type SortField } from './store.js';
 import { type Caller, type Policy, type Resource, type ResourceKind, ServerError } from './types.js';
 
@@ -132,19 +132,7 @@ function serverStream<Req, Res>(
 
 /** Go writes an unset time as year 1; both that and undefined mean "not set". */
 export function setTime(d: Date | undefined): Date | undefined {
-  return d && d.getTime() > -62135596800000 + 1000 ? d : undefined;
-}
-
-export function labelValuesToRecord(lv: LabelValues | undefined): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(lv?.values ?? {})) out[k] = [...(v?.values ?? [])];
-  return out;
-}
-
-export function recordToLabelValues(rec: Record<string, readonly string[]>): LabelValues {
-  const values: LabelValues['values'] = {};
-  for (const [k, v] of Object.entries(rec)) values[k] = { values: [...v] };
-  return { values };
+  return isSet(d) ? d : undefined;
 }
 
 export function metadata(name: string, extra: Partial<Metadata> = {}): Metadata {
@@ -159,30 +147,7 @@ export function metadata(name: string, extra: Partial<Metadata> = {}): Metadata 
   };
 }
 
-export function formatResourceID(id: ResourceID): string {
-  const base = `/${id.clusterName}/${id.kind}/${id.name}`;
-  return id.subResourceName ? `${base}/${id.subResourceName}` : base;
-}
-
-/**
- * A new request ID: a UUIDv7 (time-ordered, as newer Teleport versions generate), so IDs
- * sort roughly by creation.
- */
-export function newRequestId(now: Date): string {
-  const b = randomBytes(16);
-  const ms = BigInt(now.getTime());
-  for (let i = 0; i < 6; i++) b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
-  b[6] = (b[6] & 0x0f) | 0x70;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function stateName(state: RequestState): string {
-  return RequestState[state] ?? String(state);
-}
 
 /** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */
 function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
@@ -195,7 +160,7 @@ function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
     spec?.requestReason ?? '',
     spec?.resolveReason ?? '',
     ...(spec?.suggestedReviewers ?? []),
-    ...(spec?.requestedResourceIds ?? []).map(formatResourceID),
+    ...(spec?.requestedResourceIds ?? []).map(resourceIdString),
     stateName(spec?.state ?? RequestState.NONE),
   ].map((s) => s.toLowerCase());
   return keywords.every((kw) => {
@@ -262,6 +227,16 @@ function pageLimit(limit: number): number {
 
 function notFound(id: string): ServerError {
   return new ServerError(5, `access_request "${id}" not found`);
+}
+
+/**
+ * The stored request unless it is missing or past its expiry but not yet swept: Teleport's
+ * backend never returns an expired item, and approving one would move its expiry out and
+ * bring it back to life.
+ */
+function liveOrNotFound(current: AccessRequestV3 | undefined, id: string, now: Date): AccessRequestV3 {
+  if (!current || expiryOf(current) <= now.getTime()) throw notFound(id);
+  return current;
 }
 
 /** The SSH logins of a set of roles, with trait templates expanded and denied logins removed. */
@@ -535,7 +510,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     const user = req.spec.user || caller.user;
     if (user !== caller.user) requireRule(policy, caller, 'create');
     const wanted = req.metadata?.name ?? '';
-    const id = UUID_RE.test(wanted) ? wanted.toLowerCase() : newRequestId(now);
+    const id = UUID_RE.test(wanted) ? wanted.toLowerCase() : uuidv7(now);
     if (store.get(id)) throw new ServerError(6, `access request "${id}" already exists`);
     const input: AccessRequestV3 = {
       ...req,
@@ -575,13 +550,12 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
       if (!req.id) throw new ServerError(3, 'missing access request ID');
       const now = deps.now();
       await store.mutate(req.id, (current) => {
-        if (!current) throw notFound(req.id);
         const value = policy.applyState(
-          current,
+          liveOrNotFound(current, req.id, now),
           {
             state: req.state,
             reason: req.reason,
-            annotations: labelValuesToRecord(req.annotations),
+            annotations: fromLabelValues(req.annotations),
             roles: req.roles,
             delegator: req.delegator,
             assumeStartTime: setTime(req.assumeStartTime),
@@ -613,10 +587,9 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     }
     const now = deps.now();
     const commit = await store.mutate(sub.requestId, (current) => {
-      if (!current) throw notFound(sub.requestId);
       const value = policy.applyReview(
         author,
-        current,
+        liveOrNotFound(current, sub.requestId, now),
         { ...review, author: author.user, created: now, assumeStartTime: setTime(review.assumeStartTime) },
         now,
       );
@@ -630,7 +603,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
       user: req.user || caller.user,
       requestableRoles: req.requestableRoles,
       suggestedReviewers: req.suggestedReviewers,
-      resourceIds: req.resourceIds.map(formatResourceID),
+      resourceIds: req.resourceIds.map(resourceIdString),
     }),
   );
 
@@ -856,7 +829,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
       subKind: '',
       version: 'v2',
       metadata: metadata(user.name),
-      spec: { roles: [...user.roles], traits: recordToLabelValues(user.traits), expires: undefined },
+      spec: { roles: [...user.roles], traits: toLabelValues(user.traits), expires: undefined },
     };
   });
 

@@ -138,6 +138,13 @@ export function cloneRequest(req: AccessRequestV3): AccessRequestV3 {
 }
 
 function encodeRecord(op: number, body: Uint8Array): Buffer {
+  // Replay treats a longer record as corruption, so one must never be acknowledged.
+  if (1 + body.length > MAX_RECORD_BYTES) {
+    throw new ServerError(
+      8,
+      `access request is too large to store (${body.length} bytes, max ${MAX_RECORD_BYTES - 1})`,
+    );
+  }
   const payload = Buffer.allocUnsafe(1 + body.length);
   payload[0] = op;
   payload.set(body, 1);

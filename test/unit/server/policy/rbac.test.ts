@@ -230,6 +230,18 @@ const spec = (r: unknown) => (r as AccessRequestV3).spec!;
 
 const cases: Case[] = [
   {
+    name: 'review reason over 4096 bytes refused',
+    run: (p) =>
+      p.applyReview(
+        caller(p, 'bob'),
+        create(p, 'alice', ['dba'], reason),
+        review(RequestState.APPROVED, { reason: 'x'.repeat(4097) }),
+        NOW,
+      ),
+    code: 3,
+    message: ['access review reason is too long, max 4096 bytes'],
+  },
+  {
     name: 'own-request review refused',
     run: (p) =>
       p.applyReview(caller(p, 'alice'), create(p, 'alice', ['auditor']), review(RequestState.APPROVED), NOW),

@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDir, identityPath, lockDataDir } from '../../../../src/server/datadir.js';
 import { parseListen } from '../../../../src/server/index.js';
 import { parseKubeResourceType } from '../../../../src/server/kube-service.js';
-import { newRequestId, paginate, toServiceError } from '../../../../src/server/service.js';
+import { uuidv7 } from '../../../../src/server/requests.js';
+import { paginate, toServiceError } from '../../../../src/server/service.js';
 import { ServerError } from '../../../../src/server/types.js';
 
 describe('parseListen', () => {
@@ -22,10 +23,10 @@ describe('parseListen', () => {
   });
 });
 
-describe('newRequestId', () => {
+describe('uuidv7', () => {
   it('makes UUIDv7 IDs that sort by time', () => {
-    const a = newRequestId(new Date(1_700_000_000_000));
-    const b = newRequestId(new Date(1_700_000_000_001));
+    const a = uuidv7(new Date(1_700_000_000_000));
+    const b = uuidv7(new Date(1_700_000_000_001));
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(a < b).toBe(true);
     expect(a.replace(/-/g, '').slice(0, 12)).toBe((1_700_000_000_000).toString(16).padStart(12, '0'));

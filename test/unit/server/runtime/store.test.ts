@@ -93,6 +93,16 @@ describe('RequestStore durability', () => {
     expect(Number(again.get('a')?.metadata?.revision)).toBeGreaterThan(before);
   });
 
+  it('refuses a record too large to replay, leaving the log loadable', async () => {
+    const s = await reopen();
+    const huge = request('big', 'alice', 1000, { requestReason: 'x'.repeat(16 * 1024 * 1024) });
+    await expect(s.create(huge)).rejects.toMatchObject({ code: 8 });
+    await s.create(request('a', 'alice', 2000));
+    const again = await reopen();
+    expect(again.get('big')).toBeUndefined();
+    expect(again.get('a')?.spec?.user).toBe('alice');
+  });
+
   it('refuses a duplicate ID with AlreadyExists', async () => {
     const s = await reopen();
     await s.create(request('a', 'alice', 1000));
