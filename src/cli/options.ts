@@ -133,13 +133,22 @@ export function resolveGlobalOptions(env: Env, home: string, leaf?: Command): Gl
   const debugFlag = fromCli(leaf, 'debug') === true;
   const colorFlag = fromCli(leaf, 'color');
 
+  // --auth-server wins over --proxy, and an identity file over a TLS trio, so a flag of one
+  // kind must also hide the environment's value of the other: `--proxy p` is not overridden
+  // by an exported ACCESS_AUTH_SERVER, nor `--cert/--key/--ca` by TELEPORT_IDENTITY_FILE.
+  const addressFlag = flag('authServer') !== undefined || flag('proxy') !== undefined;
+  const trioFlag = ['cert', 'key', 'ca'].some((k) => flag(k) !== undefined);
+  const credsFlag = trioFlag || flag('identity') !== undefined;
+  const fromEnv = (given: boolean, ...names: string[]) => (given ? undefined : firstEnv(env, ...names));
+
   return {
-    authServer: flag('authServer') ?? firstEnv(env, 'ACCESS_AUTH_SERVER', 'TELEPORT_AUTH_SERVER'),
-    proxy: flag('proxy') ?? firstEnv(env, 'ACCESS_PROXY', 'TELEPORT_PROXY'),
-    identity: flag('identity') ?? firstEnv(env, 'ACCESS_IDENTITY', 'TELEPORT_IDENTITY_FILE'),
-    cert: flag('cert') ?? firstEnv(env, 'ACCESS_CERT'),
-    key: flag('key') ?? firstEnv(env, 'ACCESS_KEY'),
-    ca: flag('ca') ?? firstEnv(env, 'ACCESS_CA'),
+    authServer: flag('authServer') ?? fromEnv(addressFlag, 'ACCESS_AUTH_SERVER', 'TELEPORT_AUTH_SERVER'),
+    proxy: flag('proxy') ?? fromEnv(addressFlag, 'ACCESS_PROXY', 'TELEPORT_PROXY'),
+    identity: flag('identity') ?? fromEnv(credsFlag, 'ACCESS_IDENTITY', 'TELEPORT_IDENTITY_FILE'),
+    // A trio may mix flags and ACCESS_CERT/KEY/CA, but not with an identity file given as a flag.
+    cert: flag('cert') ?? fromEnv(credsFlag && !trioFlag, 'ACCESS_CERT'),
+    key: flag('key') ?? fromEnv(credsFlag && !trioFlag, 'ACCESS_KEY'),
+    ca: flag('ca') ?? fromEnv(credsFlag && !trioFlag, 'ACCESS_CA'),
     teleportHome: firstEnv(env, 'TELEPORT_HOME') ?? `${home}/.tsh`,
     format,
     color: colorFlag !== false,

@@ -45,4 +45,11 @@ export {
   type ServiceDefinition,
   type TypedClient,
 } from './rpc.js';
-export { type WaitOptions, type WaitOutcome, type WaitResult, waitForResolution } from './wait.js';
+export {
+  backoffDelay,
+  sleep,
+  type WaitOptions,
+  type WaitOutcome,
+  type WaitResult,
+  waitForResolution,
+} from './wait.js';

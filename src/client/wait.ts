@@ -23,6 +23,7 @@ export interface WaitOptions {
   backoff?: { initialMs: number; maxMs: number };
 }
 
+/** Reconnect backoff of long-lived watches: 250ms doubling up to 5s. */
 const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 5_000 };
 
 /**
@@ -93,7 +94,7 @@ export async function waitForResolution(
         if (!retryable) throw err;
         failures++;
         opts.onReconnect?.(failures, err);
-        await sleep(delayFor(failures, backoff), stop.signal);
+        await sleep(backoffDelay(failures, backoff), stop.signal);
       }
     }
   } finally {
@@ -102,26 +103,32 @@ export async function waitForResolution(
   }
 }
 
-/** Equal jitter: a random delay in the upper half of the capped exponential step. */
-function delayFor(failures: number, backoff: { initialMs: number; maxMs: number }): number {
+/**
+ * The delay before reconnect number `failures` (from 1), with equal jitter: a random delay
+ * in the upper half of the capped exponential step.
+ */
+export function backoffDelay(
+  failures: number,
+  backoff: { initialMs: number; maxMs: number } = DEFAULT_BACKOFF,
+): number {
   const step = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
   return step / 2 + Math.random() * (step / 2);
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (the timer is cleared). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    if (signal.aborted) {
+    if (signal?.aborted) {
       resolve();
       return;
     }
     const done = () => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
+    signal?.addEventListener('abort', done, { once: true });
   });
 }
 

@@ -63,8 +63,9 @@ async function nodeHostnames(
       startKey = page.nextKey;
       pages++;
     } while (startKey !== '' && out.size < wanted.size && pages < 20);
-  } catch {
-    // Hostnames are a convenience; the IDs alone are still correct.
+  } catch (err) {
+    // Hostnames are a convenience; the IDs alone are still correct. Ctrl-C still stops.
+    if (ctx.io.signal?.aborted) throw err;
   }
   return out;
 }

@@ -11,8 +11,6 @@ export interface WatchOptions {
   id?: string;
 }
 
-const BACKOFF = { initialMs: 250, maxMs: 5_000 };
-
 /** Errors another attempt cannot fix: reconnecting would only repeat them. */
 const FINAL_KINDS = new Set(['permission', 'usage', 'not-found', 'interrupted']);
 
@@ -37,19 +35,6 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): WatchOp
   };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 function textLine(e: WatchEvent): string | undefined {
   if (e.type === 'put' && e.request) return `PUT ${e.id} ${e.request.user} ${e.request.state}`;
   if (e.type === 'delete') return `DELETE ${e.id}`;
@@ -58,7 +43,7 @@ function textLine(e: WatchEvent): string | undefined {
 
 export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto } = await import('../../client/index.js');
+  const { requestFromProto, backoffDelay, sleep } = await import('../../client/index.js');
   const signal = ctx.io.signal;
   const filter: Record<string, string> = {};
   if (opts.id) filter.id = opts.id;
@@ -107,8 +92,7 @@ export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
       if (err instanceof AccessError && FINAL_KINDS.has(err.kind)) throw err;
       failures++;
       if (failures === 1) note(ctx, 'Connection to the server lost; reconnecting...');
-      const step = Math.min(BACKOFF.maxMs, BACKOFF.initialMs * 2 ** (failures - 1));
-      await sleep(step / 2 + Math.random() * (step / 2), signal);
+      await sleep(backoffDelay(failures), signal);
     }
   }
   return 0;

@@ -37,10 +37,14 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** Reads one request by ID; NotFound (exit 6) when it does not exist or is not visible. */
+/**
+ * Reads one request by ID; NotFound (exit 6) when it does not exist or is not visible.
+ * The read is a server stream, which has no deadline by default; it gets the unary one.
+ */
 export async function fetchRequest(ctx: Context, conn: Connection, id: string): Promise<AccessRequest> {
   const { requestFromProto } = await import('../../client/map.js');
-  for await (const r of conn.auth.getAccessRequestsV2({ id }, callOpts(ctx))) {
+  const opts = { ...callOpts(ctx), timeoutMs: conn.rpcTimeoutMs };
+  for await (const r of conn.auth.getAccessRequestsV2({ id }, opts)) {
     if (r.metadata?.name === id) return requestFromProto(r);
   }
   throw new AccessError('not-found', `access request ${JSON.stringify(id)} not found`);

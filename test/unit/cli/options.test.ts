@@ -91,6 +91,22 @@ describe('global options and environment', () => {
     expect(g).toMatchObject({ cert: '/c', key: '/k', ca: '/ca' });
   });
 
+  test('a flag of one kind hides the environment of the other (--proxy vs ACCESS_AUTH_SERVER, trio vs identity)', async () => {
+    const env = {
+      ACCESS_AUTH_SERVER: 'env-auth:3025',
+      TELEPORT_IDENTITY_FILE: '/env/id.pem',
+      ACCESS_CERT: '/env/c',
+      ACCESS_KEY: '/env/k',
+      ACCESS_CA: '/env/ca',
+    };
+    const proxied = await globalsFor(['request', 'ls', '--proxy', 'p:443'], env);
+    expect(proxied).toMatchObject({ authServer: undefined, proxy: 'p:443' });
+    const trio = await globalsFor(['request', 'ls', '--cert', '/c', '--key', '/k'], env);
+    expect(trio).toMatchObject({ identity: undefined, cert: '/c', key: '/k', ca: '/env/ca' });
+    const file = await globalsFor(['request', 'ls', '-i', '/flag.pem'], env);
+    expect(file).toMatchObject({ identity: '/flag.pem', cert: undefined, key: undefined, ca: undefined });
+  });
+
   test('invalid values name where they came from', () => {
     expect(() => resolveGlobalOptions({ ACCESS_FORMAT: 'xml' }, '/h')).toThrow(
       'unsupported format "xml" for ACCESS_FORMAT: use text, json or yaml',
