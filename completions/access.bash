@@ -14,14 +14,14 @@ _access_subcommands() {
 }
 
 _access_options() {
-  local globals="--version -V --auth-server --proxy --identity -i --cert --key --ca --format -f --no-color --debug --rpc-timeout --tls-server-name"
+  local globals="--version -V --auth-server --proxy --identity -i --cert --key --ca --format -f --no-color --debug --rpc-timeout --timeout --tls-server-name"
   case "$1" in
     "request") echo " $globals" ;;
     "request ls") echo "--state --user --mine --reviewable --suggested --sort --asc --limit $globals" ;;
     "request show") echo " $globals" ;;
     "request search") echo "--kind --roles --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --all-kube-namespaces $globals" ;;
-    "request create") echo "--roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --user --dry-run --wait --nowait --timeout --no-assume $globals" ;;
-    "request wait") echo "--timeout --no-assume $globals" ;;
+    "request create") echo "--roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --user --dry-run --wait --nowait --no-assume $globals" ;;
+    "request wait") echo "--no-assume $globals" ;;
     "request review") echo "--approve --deny --reason --assume-start-time $globals" ;;
     "request approve") echo "--roles --reason --annotations --assume-start-time --delegator $globals" ;;
     "request deny") echo "--reason --annotations --delegator $globals" ;;
@@ -48,6 +48,7 @@ _access_option_values() {
     *"|--ca") echo "-" ;;
     *"|--format"|*"|-f") echo "text json yaml" ;;
     *"|--rpc-timeout") echo "-" ;;
+    *"|--timeout") echo "-" ;;
     *"|--tls-server-name") echo "-" ;;
     "request ls|--state") echo "-" ;;
     "request ls|--user") echo "-" ;;
@@ -70,8 +71,6 @@ _access_option_values() {
     "request create|--max-duration") echo "-" ;;
     "request create|--assume-start-time") echo "-" ;;
     "request create|--user") echo "-" ;;
-    "request create|--timeout") echo "-" ;;
-    "request wait|--timeout") echo "-" ;;
     "request review|--reason") echo "-" ;;
     "request review|--assume-start-time") echo "-" ;;
     "request approve|--roles") echo "-" ;;

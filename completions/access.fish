@@ -11,7 +11,7 @@ function __access_path
             set skip 0
             continue
         end
-        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --format -f --rpc-timeout --tls-server-name --state --user --sort --limit --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --timeout --annotations --delegator --id --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
+        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --format -f --rpc-timeout --timeout --tls-server-name --state --user --sort --limit --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
             set skip 1
             continue
         end
@@ -47,6 +47,7 @@ complete -c access -s f -l format -x -a 'text json yaml' -d 'output format (env 
 complete -c access -l no-color -d 'never colour output (env NO_COLOR; FORCE_COLOR forces colour)'
 complete -c access -l debug -d 'log each RPC and show stack traces on errors (env ACCESS_DEBUG=1)'
 complete -c access -l rpc-timeout -r -F -d 'deadline of a single RPC, e.g. 30s (env ACCESS_RPC_TIMEOUT; default 30s)'
+complete -c access -l timeout -r -F -d 'the same as --rpc-timeout, on commands without a --timeout of their own (create and wait use it for the wait)'
 complete -c access -l tls-server-name -r -F -d 'server name to verify in the server certificate (default teleport.cluster.local)'
 complete -c access -n '__access_at \'\'' -a request -d 'Create, review and assume access requests.'
 complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.'
@@ -95,9 +96,7 @@ complete -c access -n '__access_at \'request create\'' -l user -r -F -d 'create 
 complete -c access -n '__access_at \'request create\'' -l dry-run -d 'validate and show the request the server would create; nothing is stored'
 complete -c access -n '__access_at \'request create\'' -l wait -d 'wait for the request to be resolved (the default)'
 complete -c access -n '__access_at \'request create\'' -l nowait -d 'return as soon as the request exists'
-complete -c access -n '__access_at \'request create\'' -l timeout -r -F -d 'stop waiting after this long (exit 4); the request stays pending'
 complete -c access -n '__access_at \'request create\'' -l no-assume -d 'do not re-issue the certificate on approval'
-complete -c access -n '__access_at \'request wait\'' -l timeout -r -F -d 'give up after this long (exit 4), e.g. 10m'
 complete -c access -n '__access_at \'request wait\'' -l no-assume -d 'do not re-issue the certificate on approval'
 complete -c access -n '__access_at \'request wait\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request review\'' -l approve -d 'propose approval'

@@ -63,14 +63,23 @@ const GLOBAL_SPECS: readonly GlobalSpec[] = [
     description: 'deadline of a single RPC, e.g. 30s (env ACCESS_RPC_TIMEOUT; default 30s)',
   },
   {
+    flags: '--timeout <duration>',
+    description:
+      'the same as --rpc-timeout, on commands without a --timeout of their own (create and wait use it for the wait)',
+  },
+  {
     flags: '--tls-server-name <name>',
     description: 'server name to verify in the server certificate (default teleport.cluster.local)',
   },
 ];
 
+/** The Option objects made from GLOBAL_SPECS, to tell them from a command's own flag of the same name. */
+const globalOptions = new WeakSet<Option>();
+
 function makeOption(spec: GlobalSpec): Option {
   const o = new Option(spec.flags, spec.description);
   if (spec.choices) o.choices(spec.choices);
+  globalOptions.add(o);
   return o;
 }
 
@@ -99,6 +108,15 @@ function fromCli(leaf: Command | undefined, key: string): unknown {
   return undefined;
 }
 
+/** Like fromCli, but skips commands whose flag of that name is their own (create's --timeout). */
+function globalFromCli(leaf: Command | undefined, key: string): unknown {
+  for (let c: Command | null = leaf ?? null; c; c = c.parent) {
+    const own = c.options.find((o) => o.attributeName() === key);
+    if (own && globalOptions.has(own) && c.getOptionValueSource(key) === 'cli') return c.getOptionValue(key);
+  }
+  return undefined;
+}
+
 function firstEnv(env: Env, ...names: string[]): string | undefined {
   for (const n of names) {
     const v = env[n];
@@ -123,10 +141,12 @@ export function resolveGlobalOptions(env: Env, home: string, leaf?: Command): Gl
         ? parseFormat(formatEnv, 'ACCESS_FORMAT')
         : 'text';
 
-  const timeoutFlag = flag('rpcTimeout');
+  const rpcTimeoutFlag = flag('rpcTimeout');
+  const timeoutFlag = globalFromCli(leaf, 'timeout') as string | undefined;
   const timeoutEnv = firstEnv(env, 'ACCESS_RPC_TIMEOUT');
   let rpcTimeoutMs = DEFAULT_RPC_TIMEOUT_MS;
-  if (timeoutFlag !== undefined) rpcTimeoutMs = parseDuration(timeoutFlag, 'rpc-timeout');
+  if (rpcTimeoutFlag !== undefined) rpcTimeoutMs = parseDuration(rpcTimeoutFlag, 'rpc-timeout');
+  else if (timeoutFlag !== undefined) rpcTimeoutMs = parseDuration(timeoutFlag, 'timeout');
   else if (timeoutEnv !== undefined) rpcTimeoutMs = parseDuration(timeoutEnv, 'ACCESS_RPC_TIMEOUT');
   if (rpcTimeoutMs <= 0) throw new UsageError('the RPC timeout must be greater than zero');
 

@@ -64,6 +64,17 @@ describe('global options and environment', () => {
     });
   });
 
+  test('--timeout is the RPC deadline except where a command has its own (create and wait)', async () => {
+    expect(await globalsFor(['request', 'ls', '--timeout', '5s'])).toMatchObject({ rpcTimeoutMs: 5000 });
+    expect(await globalsFor(['--timeout', '7s', 'request', 'caps'])).toMatchObject({ rpcTimeoutMs: 7000 });
+    expect(await globalsFor(['request', 'wait', 'x', '--timeout', '1h'])).toMatchObject({
+      rpcTimeoutMs: DEFAULT_RPC_TIMEOUT_MS,
+    });
+    expect(await globalsFor(['request', 'ls', '--timeout', '5s', '--rpc-timeout', '9s'])).toMatchObject({
+      rpcTimeoutMs: 9000,
+    });
+  });
+
   test('TELEPORT_* is used when no ACCESS_* is set', async () => {
     const g = await globalsFor(['request', 'ls'], {
       TELEPORT_AUTH_SERVER: 't:1',
