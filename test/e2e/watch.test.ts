@@ -61,4 +61,25 @@ describe('watch', () => {
     expect(exit.code).toBe(0);
     expect(exit.stdout).not.toContain(other.id);
   });
+
+  // Runs last in this file: it stops and restarts the shared server.
+  test('a server restart is survived: a new init marks the reconnect, then events flow again', async () => {
+    const w = spawnCli(['request', 'watch', '--format', 'json'], admin);
+    await w.waitForStdout(/"type":"init"/);
+    await server.stop();
+    await w.waitForStderr(/Connection to the server lost; reconnecting/);
+    await server.restart();
+    await w.waitForStdout(/"type":"init"[^\n]*\n[^\n]*"type":"init"/, 20_000);
+    const req = await createPending('dba', 'after restart');
+    await w.waitForStdout(new RegExp(`"type":"put".*"id":"${req.id}"`));
+    w.child.kill('SIGINT');
+    const exit = await w.exited();
+    expect(exit.code).toBe(0);
+    const events = exit.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as WatchEvent);
+    for (const e of events) expectSchema('watch-event', e);
+    expect(events.map((e) => e.type)).toEqual(['init', 'init', 'put']);
+  });
 });

@@ -19,7 +19,9 @@ export function define(): Command {
     .description(
       'Stream changes to access requests until interrupted: one line per change (text:\n' +
         '`PUT <id> <user> <state>` / `DELETE <id>`; json: one WatchEvent object per line).\n' +
-        'Reconnects when the stream breaks. Ctrl-C is the normal way to stop: exit 0.',
+        'Reconnects when the stream breaks; each (re)connection starts with an `init` event, after\n' +
+        'which changes missed while disconnected are not replayed: re-read with `ls` if they matter.\n' +
+        'Ctrl-C is the normal way to stop: exit 0.',
     )
     .option('--state <state>', 'only requests in this state (deletions are always shown)')
     .option('--user <user>', 'only requests of this user (deletions are always shown)')
