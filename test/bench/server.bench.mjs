@@ -3,38 +3,17 @@
 //     (each reply comes after the change is fsynced);
 //  2. watch latency: SetAccessRequestState → the PUT event on an open watch.
 // Prints figures; asserts nothing.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { AuthServiceClient } from '../../dist/gen/teleport/legacy/client/proto/authservice.js';
 import { AccessRequestV3, AccessReview, RequestState } from '../../dist/gen/teleport/legacy/types/types.js';
 import { startServer } from '../../dist/server/index.js';
+import { call, connect, pct } from './lib.mjs';
 
 const CLIENTS = 16;
 const MAX_OPS = 2000;
 const MAX_MS = 5000;
 const LATENCY_SAMPLES = 200;
-
-async function connect(addr, identityPath) {
-  const text = await readFile(identityPath, 'utf8');
-  const blocks = text.match(/-----BEGIN [A-Z0-9 ]+-----[\s\S]*?-----END [A-Z0-9 ]+-----\n?/g);
-  const creds = grpc.credentials.createSsl(
-    Buffer.from(blocks.slice(2).join('')),
-    Buffer.from(blocks[0]),
-    Buffer.from(blocks[1]),
-  );
-  return new AuthServiceClient(addr, creds, {
-    'grpc.ssl_target_name_override': 'teleport.cluster.local',
-    'grpc.use_local_subchannel_pool': 1,
-  });
-}
-
-function call(client, method, req) {
-  return new Promise((resolve, reject) =>
-    client[method](req, (err, res) => (err ? reject(err) : resolve(res))),
-  );
-}
 
 /** Runs `op(i)` from CLIENTS workers until MAX_OPS ops or MAX_MS elapse; returns ops/s. */
 async function throughput(clients, op) {
@@ -54,7 +33,6 @@ async function throughput(clients, op) {
   return { done, seconds, perSecond: done / seconds };
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const ms = (x) => `${x.toFixed(2)} ms`;
 
 const dir = await mkdtemp(join(tmpdir(), 'access-bench-'));
