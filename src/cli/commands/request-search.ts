@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Connection } from '../../client/index.js';
-import { UsageError } from '../../model/errors.js';
+import { AccessError, UsageError } from '../../model/errors.js';
 import { parseLabels } from '../../model/kv.js';
 import { kubeKindString } from '../../model/resource-id.js';
 import { SEARCH_KINDS, type SearchKind, type SearchResult } from '../../model/search.js';
@@ -147,6 +147,30 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): SearchO
   };
 }
 
+const UNIMPLEMENTED = 12;
+
+/**
+ * One page of teleport.kube.v1.KubeService. Teleport serves that service on the Proxy, not
+ * on the Auth Service, so an auth address may answer Unimplemented: say so plainly.
+ */
+async function listKubeResourcesPage(
+  ctx: Context,
+  conn: Connection,
+  req: Parameters<Connection['kube']['listKubernetesResources']>[0],
+): ReturnType<Connection['kube']['listKubernetesResources']> {
+  const { isRpcError } = await import('../../client/errors.js');
+  try {
+    return await conn.kube.listKubernetesResources(req, callOpts(ctx));
+  } catch (err) {
+    if (!isRpcError(err) || err.code !== UNIMPLEMENTED) throw err;
+    throw new AccessError(
+      'failure',
+      `${conn.address} does not serve Kubernetes resource search (teleport.kube.v1.KubeService)`,
+      'Teleport serves it on the Proxy: search with `tsh request search --kind kube_resource`, or request the whole cluster (`access request search --kind kube_cluster`)',
+    );
+  }
+}
+
 async function searchResources(ctx: Context, conn: Connection, opts: SearchOptions): Promise<SearchResult[]> {
   const { searchResultFromPaginated, searchResultFromKubeResource } = await import('../../client/map.js');
   const cluster = conn.clusterName ?? conn.identity.teleportCluster ?? '';
@@ -165,21 +189,18 @@ async function searchResources(ctx: Context, conn: Connection, opts: SearchOptio
       namespaced: !CLUSTER_WIDE_KUBE_KINDS.has(opts.kubeKind!),
     });
     do {
-      const page = await conn.kube.listKubernetesResources(
-        {
-          resourceType,
-          limit: PAGE_SIZE,
-          startKey,
-          labels: opts.labels,
-          predicateExpression: opts.query,
-          searchKeywords: opts.keywords,
-          useSearchAsRoles: true,
-          teleportCluster: cluster,
-          kubernetesCluster: opts.kubeCluster!,
-          kubernetesNamespace: opts.namespace,
-        },
-        callOpts(ctx),
-      );
+      const page = await listKubeResourcesPage(ctx, conn, {
+        resourceType,
+        limit: PAGE_SIZE,
+        startKey,
+        labels: opts.labels,
+        predicateExpression: opts.query,
+        searchKeywords: opts.keywords,
+        useSearchAsRoles: true,
+        teleportCluster: cluster,
+        kubernetesCluster: opts.kubeCluster!,
+        kubernetesNamespace: opts.namespace,
+      });
       for (const r of page.resources)
         add(searchResultFromKubeResource(r, cluster, opts.kubeCluster!, resourceType));
       startKey = page.nextKey;
