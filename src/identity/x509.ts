@@ -25,16 +25,7 @@ export const SUBJECT_OIDS = {
 } as const;
 
 /** The identity fields encoded into a certificate subject. */
-export interface IdentityFields {
-  username: string;
-  roles: string[];
-  traits: Record<string, string[]>;
-  activeRequests: string[];
-  allowedResourceIds: string[];
-  routeToCluster?: string;
-  teleportCluster?: string;
-  impersonator?: string;
-}
+export type IdentityFields = Omit<TeleportIdentity, 'notBefore' | 'expires'>;
 
 /** A CA certificate and its private key, both PEM. */
 export interface CertificateAuthority {

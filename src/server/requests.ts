@@ -33,7 +33,7 @@ import {
   rulesAllow,
 } from './rbac.js';
 import { findResource, resourceIdString } from './resources.js';
-import type { Caller, KubeResourceMatcher, Resource, Role, User } from './types.js';
+import type { Caller, KubeResourceMatcher, Resource, Role, StateChange, User } from './types.js';
 import { ServerError } from './types.js';
 
 const HOUR = 3_600_000;
@@ -817,15 +817,6 @@ function markResolved(req: AccessRequestV3): void {
     req.metadata = { ...req.metadata!, expires: spec.expires };
     spec.resourceExpiry = spec.expires;
   }
-}
-
-export interface StateChange {
-  state: number;
-  reason: string;
-  annotations: Record<string, string[]>;
-  roles: string[];
-  delegator: string;
-  assumeStartTime?: Date;
 }
 
 /** Resolve annotation key that records who a SetAccessRequestState was delegated by. */

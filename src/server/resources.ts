@@ -15,7 +15,7 @@ import {
   rolesNamed,
   type Traits,
 } from './rbac.js';
-import { type Caller, type Resource, type ResourceKind, type Role, ServerError } from './types.js';
+import { type Caller, type Resource, type ResourceQuery, type Role, ServerError } from './types.js';
 
 const CLUSTER_WIDE_PLURALS = new Set([
   'namespaces',
@@ -113,17 +113,6 @@ function inAllowedIds(catalog: Catalog, r: Resource, allowed: readonly string[])
     );
   }
   return false;
-}
-
-export interface ResourceQuery {
-  kind: ResourceKind;
-  useSearchAsRoles: boolean;
-  keywords: string[];
-  labels: Record<string, string>;
-  predicate: string;
-  kubeCluster?: string;
-  namespace?: string;
-  kubeKind?: string;
 }
 
 function normalizeQueryKubeKind(kind: string): { plural: string; group?: string } {

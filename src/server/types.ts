@@ -125,6 +125,28 @@ export class ServerError extends Error {
 
 export type Verb = 'list' | 'read' | 'create' | 'update' | 'delete';
 
+/** A SetAccessRequestState change, as Policy.applyState takes it. */
+export interface StateChange {
+  state: number;
+  reason: string;
+  annotations: Record<string, string[]>;
+  roles: string[];
+  delegator: string;
+  assumeStartTime?: Date;
+}
+
+/** A resource search, as Policy.searchResources takes it. */
+export interface ResourceQuery {
+  kind: ResourceKind;
+  useSearchAsRoles: boolean;
+  keywords: string[];
+  labels: Record<string, string>;
+  predicate: string;
+  kubeCluster?: string;
+  namespace?: string;
+  kubeKind?: string;
+}
+
 /**
  * The rules of the embedded server, pure: no I/O, no clock reads (time is passed in).
  * Every method throws ServerError with Teleport's code and message when a rule refuses.
@@ -153,36 +175,13 @@ export interface Policy {
    */
   applyReview(author: Caller, req: AccessRequestV3, review: AccessReview, now: Date): AccessRequestV3;
   /** Applies SetAccessRequestState rules (transitions, role narrowing) after the `update` rule was checked. */
-  applyState(
-    req: AccessRequestV3,
-    change: {
-      state: number;
-      reason: string;
-      annotations: Record<string, string[]>;
-      roles: string[];
-      delegator: string;
-      assumeStartTime?: Date;
-    },
-    now: Date,
-  ): AccessRequestV3;
+  applyState(req: AccessRequestV3, change: StateChange, now: Date): AccessRequestV3;
   capabilities(
     caller: Caller,
     query: { user: string; requestableRoles: boolean; suggestedReviewers: boolean; resourceIds: string[] },
   ): AccessCapabilities;
   /** Resources of `kind` the caller may see (or request, with useSearchAsRoles), after filters. */
-  searchResources(
-    caller: Caller,
-    query: {
-      kind: ResourceKind;
-      useSearchAsRoles: boolean;
-      keywords: string[];
-      labels: Record<string, string>;
-      predicate: string;
-      kubeCluster?: string;
-      namespace?: string;
-      kubeKind?: string;
-    },
-  ): Resource[];
+  searchResources(caller: Caller, query: ResourceQuery): Resource[];
   /**
    * Certificate issuance: the roles and allowed resource IDs of a certificate for `user`
    * with the given approved requests assumed, and the latest expiry allowed

@@ -17,6 +17,7 @@ import {
 import { pluginRbacResources, pluginRbacYaml } from '../../../src/cli/commands/sign-helper-rbac.js';
 import { addGlobalOptions, type GlobalOptions, resolveGlobalOptions } from '../../../src/cli/options.js';
 import { AccessError, UsageError } from '../../../src/model/errors.js';
+import { demoSeed } from '../../../src/server/demo-seed.js';
 import { parseSeed } from '../../../src/server/seed.js';
 
 /**
@@ -266,6 +267,13 @@ describe('--print-rbac', () => {
   test('a custom user name, quoted when YAML needs it', () => {
     expect(parseSeed(pluginRbacYaml('slack'), 'x').users[0].name).toBe('slack');
     expect(parseSeed(pluginRbacYaml('bot:#1'), 'x').users[0].name).toBe('bot:#1');
+  });
+
+  test("grants what the demo seed's access-plugin role grants, so the two cannot drift", () => {
+    const printed = parseSeed(pluginRbacYaml(), 'print-rbac').roles[0];
+    const demo = demoSeed().roles.find((r) => r.name === 'access-plugin');
+    expect(demo?.allow).toEqual(printed.allow);
+    expect(demo?.deny).toEqual(printed.deny);
   });
 
   test('the JSON form carries the same resources as the YAML', () => {

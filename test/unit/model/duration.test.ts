@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatDurationShort, parseDuration } from '../../../src/model/duration.js';
-import { UsageError } from '../../../src/model/errors.js';
+import { usageMessage } from './helpers.js';
 
 const S = 1000;
 const M = 60 * S;
 const H = 60 * M;
 const D = 24 * H;
-
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('parseDuration', () => {
   it.each([

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/model/errors.js';
 import { flagLabel, parseKeyValues, parseLabels, splitList } from '../../../src/model/kv.js';
-
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+import { usageMessage } from './helpers.js';
 
 describe('parseKeyValues', () => {
   it('collects repeated keys in order', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/model/errors.js';
 import {
   formatResourceId,
   isKubeKind,
@@ -10,19 +9,15 @@ import {
   parseResourceIds,
   type ResourceId,
 } from '../../../src/model/resource-id.js';
+import { usageError } from './helpers.js';
 
+/** The one-line message of the UsageError `fn` throws, which must carry the resource-ID hint. */
 function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    expect((err as UsageError).kind).toBe('usage');
-    const message = (err as Error).message;
-    expect(message).not.toContain('\n');
-    expect((err as UsageError).hint).toBe('see `access help resource-ids` for the accepted forms');
-    return message;
-  }
-  throw new Error('expected a UsageError');
+  const err = usageError(fn);
+  expect(err.kind).toBe('usage');
+  expect(err.message).not.toContain('\n');
+  expect(err.hint).toBe('see `access help resource-ids` for the accepted forms');
+  return err.message;
 }
 
 describe('parseResourceId / formatResourceId round trip', () => {

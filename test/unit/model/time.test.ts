@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/model/errors.js';
 import { GO_ZERO_TIME_MS, isUnsetTime, parseRfc3339, toIsoOrNull } from '../../../src/model/time.js';
-
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a UsageError');
-}
+import { usageMessage } from './helpers.js';
 
 describe('isUnsetTime', () => {
   it('treats undefined, null and invalid dates as unset', () => {
