@@ -255,7 +255,8 @@ describe('create --nowait, ls and show', () => {
     expect(mine.every((r) => r.user === 'alice')).toBe(true);
     // Newest first by default; --asc reverses.
     const created = mine.map((r) => r.created!);
-    expect([...created].sort().reverse()).toEqual(created);
+    // Compare as times: RFC 3339 text does not sort (a whole second has no fraction: `…:33Z` > `…:33.9Z`).
+    expect([...created].sort((a, b) => Date.parse(b) - Date.parse(a))).toEqual(created);
     const asc = await accessJson<AccessRequest[]>(['request', 'ls', '--mine', '--asc'], alice);
     expect(asc.map((r) => r.id)).toEqual(mine.map((r) => r.id).reverse());
 
