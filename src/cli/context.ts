@@ -92,7 +92,7 @@ export class CliContext implements Context {
     if (!g.authServer && !g.proxy && !profileProxy) {
       throw new UsageError('no Auth Service address given', ADDRESS_HINT);
     }
-    const { connect } = await import('../client/index.js');
+    const { connect } = await import('../client/connect.js');
     const io = this.io;
     return connect({
       credentials,
@@ -122,9 +122,9 @@ function homeDir(env: IO['env']): string {
   return env.HOME || env.USERPROFILE || homedir();
 }
 
+/** Loads credentials, importing only the loader the source needs (the tsh profile one pulls in yaml). */
 async function loadCredentials(g: GlobalOptions): Promise<Credentials> {
-  const identity = await import('../identity/index.js');
-  if (g.identity) return identity.readIdentityFile(g.identity);
+  if (g.identity) return (await import('../identity/identity-file.js')).readIdentityFile(g.identity);
   const trio = [g.cert, g.key, g.ca];
   if (trio.some((x) => x !== undefined)) {
     const missing = (['cert', 'key', 'ca'] as const).filter((_, i) => trio[i] === undefined);
@@ -133,7 +133,7 @@ async function loadCredentials(g: GlobalOptions): Promise<Credentials> {
         `--cert, --key and --ca go together: missing ${missing.map((m) => `--${m}`).join(', ')}`,
       );
     }
-    return identity.readTlsTrio(g.cert!, g.key!, g.ca!);
+    return (await import('../identity/trio.js')).readTlsTrio(g.cert!, g.key!, g.ca!);
   }
-  return identity.readTshProfile(g.teleportHome);
+  return (await import('../identity/profile.js')).readTshProfile(g.teleportHome);
 }

@@ -20,8 +20,8 @@ import {
   AccessRequestV3,
   AccessReviewSubmission,
 } from '../gen/teleport/legacy/types/types.js';
-import { parseIdentity } from '../identity/index.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
+import { parseIdentity } from '../identity/x509.js';
 import { AccessError, UsageError } from '../model/errors.js';
 import { toIsoOrNull } from '../model/time.js';
 import { type AlpnBridge, startAlpnBridge } from './alpn-bridge.js';
