@@ -47,6 +47,7 @@ export {
 } from './rpc.js';
 export {
   backoffDelay,
+  isRetryableWatchError,
   sleep,
   type WaitOptions,
   type WaitOutcome,

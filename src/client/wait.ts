@@ -41,6 +41,14 @@ const FINAL_CODES: ReadonlySet<number> = new Set([
 /** The watch ended or misbehaved; another attempt may succeed. */
 class StreamBroken extends Error {}
 
+/**
+ * Whether a long-lived watch that failed with `err` is worth opening again: a broken or
+ * ended stream, or a gRPC error other than FINAL_CODES. Anything else (a bug) is not.
+ */
+export function isRetryableWatchError(err: unknown): boolean {
+  return err instanceof StreamBroken || (isRpcError(err) && !FINAL_CODES.has(err.code));
+}
+
 function outcomeOf(req: AccessRequestV3): WaitOutcome | undefined {
   switch (req.spec?.state) {
     case RequestState.APPROVED:
@@ -90,8 +98,7 @@ export async function waitForResolution(
         });
       } catch (err) {
         if (stopReason) return { outcome: stopReason, request: seen.request };
-        const retryable = err instanceof StreamBroken || (isRpcError(err) && !FINAL_CODES.has(err.code));
-        if (!retryable) throw err;
+        if (!isRetryableWatchError(err)) throw err;
         failures++;
         opts.onReconnect?.(failures, err);
         await sleep(backoffDelay(failures, backoff), stop.signal);

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { AccessError } from '../../model/errors.js';
 import { type AccessRequest, stateName, stateNumber, type WatchEvent } from '../../model/request.js';
 import type { Context } from '../context.js';
 import { note, str } from './shared.js';
@@ -10,9 +9,6 @@ export interface WatchOptions {
   user?: string;
   id?: string;
 }
-
-/** Errors another attempt cannot fix: reconnecting would only repeat them. */
-const FINAL_KINDS = new Set(['permission', 'usage', 'not-found', 'interrupted']);
 
 export function define(): Command {
   return new Command('watch')
@@ -45,7 +41,9 @@ function textLine(e: WatchEvent): string | undefined {
 
 export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto, backoffDelay, sleep } = await import('../../client/index.js');
+  const { requestFromProto, backoffDelay, isRetryableWatchError, sleep } = await import(
+    '../../client/index.js'
+  );
   const signal = ctx.io.signal;
   const filter: Record<string, string> = {};
   if (opts.id) filter.id = opts.id;
@@ -88,14 +86,14 @@ export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
         }
       }
       if (signal?.aborted) break;
-      throw new AccessError('unavailable', 'the watch stream ended');
     } catch (err) {
       if (signal?.aborted) break;
-      if (err instanceof AccessError && FINAL_KINDS.has(err.kind)) throw err;
-      failures++;
-      if (failures === 1) note(ctx, 'Connection to the server lost; reconnecting...');
-      await sleep(backoffDelay(failures), signal);
+      if (!isRetryableWatchError(err)) throw err;
     }
+    // The stream broke or ended: open it again after a backoff.
+    failures++;
+    if (failures === 1) note(ctx, 'Connection to the server lost; reconnecting...');
+    await sleep(backoffDelay(failures), signal);
   }
   return 0;
 }

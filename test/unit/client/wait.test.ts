@@ -2,7 +2,7 @@ import { Metadata, type ServerWritableStream, status } from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../../../src/client/connect.js';
 import { RpcError } from '../../../src/client/errors.js';
-import { waitForResolution } from '../../../src/client/wait.js';
+import { isRetryableWatchError, waitForResolution } from '../../../src/client/wait.js';
 import {
   type AuthServiceServer,
   Event,
@@ -313,5 +313,22 @@ describe('waitForResolution', () => {
     expect(err).toBeInstanceOf(RpcError);
     expect(err).toMatchObject({ code: status.PERMISSION_DENIED, kind: 'permission' });
     expect(attempts).toBe(0);
+  });
+});
+
+describe('isRetryableWatchError', () => {
+  it('retries transport failures and gives up on what another attempt cannot fix', () => {
+    expect(isRetryableWatchError(new RpcError(status.UNAVAILABLE, 'gone'))).toBe(true);
+    expect(isRetryableWatchError(new RpcError(status.INTERNAL, 'oops'))).toBe(true);
+    for (const code of [
+      status.PERMISSION_DENIED,
+      status.UNAUTHENTICATED,
+      status.NOT_FOUND,
+      status.INVALID_ARGUMENT,
+      status.UNIMPLEMENTED,
+    ]) {
+      expect(isRetryableWatchError(new RpcError(code, 'final'))).toBe(false);
+    }
+    expect(isRetryableWatchError(new TypeError('a bug'))).toBe(false);
   });
 });
