@@ -6,7 +6,9 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
 import type { TeleportIdentity } from '../identity/types.js';
 import { parseIdentityDer } from '../identity/x509.js';
-import { type Caller, type Policy, ServerError, type User } from './types.js';
+import { ADMIN_MFA_REQUIRED } from '../model/server-messages.js';
+import { ruleDeniedMessage } from './rbac.js';
+import { type Caller, type Policy, ServerError, type Verb } from './types.js';
 
 const UNAUTHENTICATED = 16;
 
@@ -26,6 +28,7 @@ export function callerFromIdentity(id: TeleportIdentity): Caller {
     activeRequests: [...id.activeRequests],
     allowedResourceIds: [...id.allowedResourceIds],
     expires: id.expires,
+    ...(id.impersonator ? { impersonator: id.impersonator } : {}),
   };
 }
 
@@ -59,27 +62,27 @@ export function callerOf(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthC
 }
 
 /**
- * A Caller standing for a stored user (an admin reviewing on someone's behalf): the
- * user's static roles and traits, no assumed requests.
+ * lib/auth/auth_with_roles.go, ServerWithRoles.action: PermissionDenied unless the caller's
+ * roles allow `verb` on `resource` (access_request unless named).
  */
-export function callerForUser(user: User, expires: Date): Caller {
-  return {
-    user: user.name,
-    roles: [...user.roles],
-    traits: user.traits,
-    activeRequests: [],
-    allowedResourceIds: [],
-    expires,
-  };
+export function requireRule(policy: Policy, caller: Caller, verb: Verb, resource = 'access_request'): void {
+  if (!policy.allows(caller, verb, resource)) throw new ServerError(7, ruleDeniedMessage(resource, verb));
 }
 
-/** PermissionDenied unless the caller's roles allow `verb` on access_request. */
-export function requireRule(
-  policy: Policy,
-  caller: Caller,
-  verb: 'list' | 'read' | 'create' | 'update' | 'delete',
-): void {
-  if (!policy.allows(caller, verb)) {
-    throw new ServerError(7, `access denied to perform action "${verb}" on "access_request"`);
-  }
+/**
+ * lib/auth/auth_with_roles.go, ServerWithRoles.currentUserAction: acting on `user` needs no
+ * rule when it is the caller; otherwise `create` on `user` is required.
+ */
+export function isCurrentUserAction(policy: Policy, caller: Caller, user: string): boolean {
+  return (user !== '' && user === caller.user) || policy.allows(caller, 'create', 'user');
+}
+
+/**
+ * lib/authz/permissions.go, Context.AuthorizeAdminAction: when the cluster enforces admin MFA
+ * and the caller is not exempt, the call needs an MFA response in its metadata. This server
+ * cannot run an MFA ceremony, so such a call is always refused, as Teleport refuses one
+ * without the response.
+ */
+export function authorizeAdminAction(policy: Policy, caller: Caller): void {
+  if (policy.adminActionNeedsMfa(caller)) throw new ServerError(7, ADMIN_MFA_REQUIRED);
 }

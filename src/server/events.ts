@@ -1,13 +1,14 @@
 /**
  * Watch fan-out for `WatchEvents`: every committed change of the store is offered to each
- * subscriber, filtered as Teleport does (PUT by id/user/state, DELETE unfiltered) and by
- * what the subscriber may see. A subscriber that stops reading is cut off once its backlog
+ * subscriber, filtered as Teleport does (api/types/events.go, WatchKind.Matches: PUT by
+ * id/user/state, DELETE unfiltered); who may watch is decided once, when the watch starts
+ * (planWatch). A subscriber that stops reading is cut off once its backlog
  * passes a bound, so it never holds up the others or grows memory without limit.
  */
 import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
 import type { Commit } from './store.js';
-import { type Caller, type Policy, ServerError } from './types.js';
+import { ServerError } from './types.js';
 
 export const ACCESS_REQUEST_KIND = 'access_request';
 
@@ -33,28 +34,29 @@ const STATE_NAMES: Record<string, RequestState> = {
 };
 
 /**
- * Validates a Watch. Unsupported kinds fail with InvalidArgument unless
- * AllowPartialSuccess, in which case they are left out (and the watch fails if none is
- * left); unknown filter keys and bad state names fail with InvalidArgument.
+ * Validates and authorizes a Watch as lib/auth/auth_with_roles.go, authorizeWatchRequest does:
+ * no kinds is a global watch, refused; each kind must be supported, have a valid filter and
+ * pass `authorize`; with AllowPartialSuccess a kind that fails is left out (and the watch
+ * fails when none is left), otherwise the first failure ends the watch.
  */
-export function planWatch(watch: Watch): WatchPlan {
-  if (watch.kinds.length === 0) throw new ServerError(3, 'watch: at least one kind is required');
+export function planWatch(watch: Watch, authorize: (filter: RequestFilter) => void = () => {}): WatchPlan {
+  if (watch.kinds.length === 0) throw new ServerError(7, "can't setup global watch");
   const confirmed: WatchKind[] = [];
   const filters: RequestFilter[] = [];
   for (const kind of watch.kinds) {
-    if (kind.kind !== ACCESS_REQUEST_KIND) {
-      if (watch.allowPartialSuccess) continue;
-      throw new ServerError(3, `watcher: unsupported kind "${kind.kind}"`);
+    try {
+      if (kind.kind !== ACCESS_REQUEST_KIND)
+        throw new ServerError(3, `watcher: unsupported kind "${kind.kind}"`);
+      const filter = parseFilter(kind.filter);
+      authorize(filter);
+      filters.push(filter);
+      confirmed.push(kind);
+    } catch (err) {
+      if (watch.allowPartialSuccess && err instanceof ServerError) continue;
+      throw err;
     }
-    filters.push(parseFilter(kind.filter));
-    confirmed.push(kind);
   }
-  if (confirmed.length === 0) {
-    throw new ServerError(
-      3,
-      `watcher: none of the requested kinds is supported (${watch.kinds.map((k) => `"${k.kind}"`).join(', ')})`,
-    );
-  }
+  if (confirmed.length === 0) throw new ServerError(3, 'none of the requested kinds can be watched');
   return { confirmed, filters };
 }
 
@@ -75,7 +77,7 @@ function parseFilter(map: Record<string, string>): RequestFilter {
         break;
       }
       default:
-        throw new ServerError(3, `unknown filter key "${key}"`);
+        throw new ServerError(3, `unknown filter key ${key}`);
     }
   }
   return filter;
@@ -105,7 +107,6 @@ export interface Subscription {
 }
 
 interface Subscriber {
-  caller: Caller;
   filters: RequestFilter[];
   sink: EventSink;
 }
@@ -171,10 +172,7 @@ export class WatchHub {
   private readonly subscribers = new Set<Subscriber>();
   private readonly maxBacklog: number;
 
-  constructor(
-    private readonly policy: Pick<Policy, 'canSee'>,
-    opts: WatchHubOptions = {},
-  ) {
+  constructor(opts: WatchHubOptions = {}) {
     this.maxBacklog = opts.maxBacklog ?? 4096;
   }
 
@@ -187,8 +185,8 @@ export class WatchHub {
    * Registers a subscriber and queues its INIT event before anything else, so no change
    * committed after this call can be missed or arrive before INIT.
    */
-  subscribe(caller: Caller, plan: WatchPlan, sink: EventSink): Subscription {
-    const sub: Subscriber = { caller, filters: plan.filters, sink };
+  subscribe(plan: WatchPlan, sink: EventSink): Subscription {
+    const sub: Subscriber = { filters: plan.filters, sink };
     this.subscribers.add(sub);
     sink.write(initEvent(plan.confirmed));
     return { cancel: () => this.subscribers.delete(sub) };
@@ -197,15 +195,7 @@ export class WatchHub {
   /** Offers a committed change to every subscriber. */
   publish(commit: Commit): void {
     for (const sub of this.subscribers) {
-      let event: Event | undefined;
-      try {
-        event = this.eventFor(sub, commit);
-      } catch (err) {
-        // One subscriber's failure must neither reach the committing caller nor the others.
-        this.subscribers.delete(sub);
-        sub.sink.close(new ServerError(13, `watcher: ${(err as Error).message}`));
-        continue;
-      }
+      const event = this.eventFor(sub, commit);
       if (!event) continue;
       if (sub.sink.backlog() >= this.maxBacklog) {
         this.subscribers.delete(sub);
@@ -214,7 +204,13 @@ export class WatchHub {
         );
         continue;
       }
-      sub.sink.write(event);
+      try {
+        sub.sink.write(event);
+      } catch (err) {
+        // One subscriber's failure must neither reach the committing caller nor the others.
+        this.subscribers.delete(sub);
+        sub.sink.close(new ServerError(13, `watcher: ${(err as Error).message}`));
+      }
     }
   }
 
@@ -225,14 +221,9 @@ export class WatchHub {
   }
 
   private eventFor(sub: Subscriber, commit: Commit): Event | undefined {
-    if (commit.op === 'delete') {
-      // Teleport does not filter deletes by id/user/state; visibility uses the last known state.
-      if (!commit.before || !this.policy.canSee(sub.caller, commit.before)) return undefined;
-      return deleteEvent(commit.id);
-    }
+    // Teleport applies filters to PUT events only; a DELETE is a bare header for every watcher.
+    if (commit.op === 'delete') return deleteEvent(commit.id);
     const req = commit.after!;
-    if (!sub.filters.some((f) => matchesFilter(req, f))) return undefined;
-    if (!this.policy.canSee(sub.caller, req)) return undefined;
-    return putEvent(req);
+    return sub.filters.some((f) => matchesFilter(req, f)) ? putEvent(req) : undefined;
   }
 }

@@ -3,6 +3,7 @@
  * (or reuses) a data directory, serves `proto.AuthService` and `teleport.kube.v1.KubeService`
  * over mTLS, and returns a handle to stop it.
  */
+import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +11,7 @@ import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { parseIdentityFile } from '../identity/identity-file.js';
 import { certificateExpiry } from '../identity/x509.js';
-import { type ClusterCerts, loadOrCreateCerts, writeIdentityFile } from './certs.js';
+import { type ClusterCerts, loadOrCreateCerts, type UserCertSpec, writeIdentityFile } from './certs.js';
 import {
   type DataDir,
   dataDir,
@@ -29,7 +30,7 @@ import { createPolicy } from './policy.js';
 import { loadSeedFile } from './seed.js';
 import { createAuthService, loginsFor, type ServiceDeps, sweepExpired } from './service.js';
 import { RequestStore } from './store.js';
-import { type Policy, type Seed, ServerError } from './types.js';
+import { type Policy, type Seed, ServerError, type User } from './types.js';
 
 export interface StartServerOptions {
   dataDir: string;
@@ -52,6 +53,12 @@ export interface RunningServer {
   dataDir: string;
   /** Where the identity file of a seeded user is. */
   identityPath(user: string): string;
+  /**
+   * Writes an identity file for `user` as `tctl auth sign --user=USER` run on the Auth host
+   * makes one: it carries the host identity as impersonator, so (as in Teleport) it can
+   * list and review but never assume a request.
+   */
+  signIdentity(user: string, path: string): Promise<void>;
   /**
    * Stops accepting calls, ends watch streams, lets in-flight calls finish for up to
    * `graceMs` (default 5000) before cutting them off, then flushes and closes the store.
@@ -97,20 +104,42 @@ async function ensureIdentities(
       expires = 0;
     }
     if (expires - now.getTime() > IDENTITY_RENEW_MS) continue;
-    await writeIdentityFile(path, certs, {
-      identity: {
-        username: user.name,
-        roles: user.roles,
-        traits: user.traits,
-        activeRequests: [],
-        allowedResourceIds: [],
-      },
-      principals: loginsFor(policy, user.roles, user.traits),
-      notAfter: new Date(now.getTime() + IDENTITY_TTL_MS),
-      now,
-    });
+    await writeIdentityFile(path, certs, identitySpec(user, policy, now, IDENTITY_TTL_MS));
     log(`wrote identity file for "${user.name}" to ${path}`);
   }
+}
+
+/** A certificate for `user` with its static roles, as a login issues it (or, with `impersonator`, a signer). */
+function identitySpec(
+  user: User,
+  policy: Policy,
+  now: Date,
+  ttlMs: number,
+  impersonator?: string,
+): UserCertSpec {
+  return {
+    identity: {
+      username: user.name,
+      roles: user.roles,
+      traits: user.traits,
+      activeRequests: [],
+      allowedResourceIds: [],
+      ...(impersonator ? { impersonator } : {}),
+    },
+    principals: loginsFor(policy, user.roles, user.traits),
+    notAfter: new Date(now.getTime() + ttlMs),
+    now,
+  };
+}
+
+/**
+ * The name of this server's host identity, `<host-uuid>.<cluster>` as Teleport names an Auth
+ * host; the UUID is derived from the host CA, so it is stable for a data directory.
+ */
+export function hostIdentityName(certs: ClusterCerts): string {
+  const h = createHash('sha256').update(certs.hostCa.certPem).digest('hex');
+  const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return `${uuid}.${certs.clusterName}`;
 }
 
 /** Starts the server; resolves once it is listening and `DIR/server.json` names its address. */
@@ -157,7 +186,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
 
     const openedStore = await RequestStore.open(dir.requestsLog, { log });
     store = openedStore;
-    const hub = new WatchHub(policy);
+    const hub = new WatchHub();
     openedStore.onCommit((c) => hub.publish(c));
     const deps: ServiceDeps = { policy, store: openedStore, hub, certs, now, log };
 
@@ -224,6 +253,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       clusterName,
       dataDir: dir.root,
       identityPath: (user: string) => identityPath(dir, user),
+      async signIdentity(user: string, path: string) {
+        const found = policy.user(user);
+        if (!found) throw new ServerError(5, `user "${user}" not found`);
+        const spec = identitySpec(found, policy, now(), IDENTITY_TTL_MS, hostIdentityName(certs));
+        await writeIdentityFile(path, certs, spec);
+      },
       stop,
     };
   } catch (err) {

@@ -19,7 +19,60 @@ import {
   prepareCreate,
 } from './requests.js';
 import { searchResources } from './resources.js';
-import { type Policy, type Seed, ServerError } from './types.js';
+import { type AuthPreference, type Caller, type Policy, type Seed, ServerError, type User } from './types.js';
+
+/** The second factors a cluster accepts, with the legacy `second_factor` mapped as Teleport does. */
+function secondFactors(pref: AuthPreference): string[] {
+  if (pref.secondFactors) return pref.secondFactors;
+  switch (pref.secondFactor) {
+    case 'otp':
+      return ['otp'];
+    case 'webauthn':
+      return ['webauthn'];
+    case 'on':
+    case 'optional':
+      return ['otp', 'webauthn'];
+    default:
+      return [];
+  }
+}
+
+/**
+ * api/types/authentication.go, AuthPreferenceV2.IsAdminActionMFAEnforced: a second factor is
+ * enforced (set, and not `optional`) and OTP is not allowed (OTP is not accepted for admin MFA).
+ */
+export function isAdminActionMfaEnforced(pref: AuthPreference | undefined): boolean {
+  if (!pref) return false;
+  const factors = secondFactors(pref);
+  const enforced = factors.length > 0 && pref.secondFactor !== 'optional';
+  return enforced && !factors.includes('otp');
+}
+
+/**
+ * lib/authz/permissions.go, authorizer.isAdminActionAuthorizationRequired: bots, identities a
+ * bot issued, and identities issued by the Auth host (impersonator `<host-uuid>.<cluster>`, as
+ * `tctl auth sign` on the auth host makes them) need no MFA for admin actions.
+ */
+function isExemptFromAdminMfa(
+  caller: Caller,
+  userNamed: (name: string) => User | undefined,
+  clusterName: string,
+): boolean {
+  if (userNamed(caller.user)?.bot) return true;
+  const impersonator = caller.impersonator;
+  if (!impersonator) return false;
+  const issuer = userNamed(impersonator);
+  if (issuer) return issuer.bot === true;
+  return isHostIdentityName(impersonator, clusterName);
+}
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `name` is a host identity of this cluster: `<uuid>.<cluster>`. */
+export function isHostIdentityName(name: string, clusterName: string): boolean {
+  const dot = name.indexOf('.');
+  return dot > 0 && name.slice(dot + 1) === clusterName && UUID_SHAPE.test(name.slice(0, dot));
+}
 
 function maxSessionTtl(s: string | undefined): number {
   if (!s) return MAX_CERT_DURATION_MS;
@@ -38,7 +91,15 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
     clusterName,
     user: (name) => catalog.users.get(name),
     role: (name) => catalog.roles.get(name),
-    allows: (caller, verb) => rulesAllow(rolesNamed(catalog, caller.roles), 'access_request', verb),
+    allows: (caller, verb, resource = 'access_request') =>
+      rulesAllow(rolesNamed(catalog, caller.roles), resource, verb),
+    canImpersonateSomeone: (caller) =>
+      rolesNamed(catalog, caller.roles).some(
+        (r) => (r.allow.impersonate?.users?.length ?? 0) > 0 || (r.allow.impersonate?.roles?.length ?? 0) > 0,
+      ),
+    adminActionNeedsMfa: (caller) =>
+      isAdminActionMfaEnforced(seed.authPreference) &&
+      !isExemptFromAdminMfa(caller, (name) => catalog.users.get(name), clusterName),
     prepareCreate: (actor, req, now) => prepareCreate(catalog, actor, req, now),
     canSee: (caller, req) => canSee(catalog, caller, req),
     canReview: (caller, req) => canReview(catalog, caller, req),

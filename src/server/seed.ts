@@ -12,7 +12,7 @@ import { parseDuration } from '../model/duration.js';
 import { LEGACY_KUBE_KINDS } from '../model/resource-id.js';
 import { compilePredicate, reviewEnv } from './predicate.js';
 import { checkSelectorValue, compileRoleMatcher, normalizeKubeKind } from './rbac.js';
-import type { Resource, ResourceKind, Role, Seed, User } from './types.js';
+import type { AuthPreference, Resource, ResourceKind, Role, Seed, User } from './types.js';
 
 /** An invalid seed file; the CLI maps it to exit code 2. */
 export class SeedError extends Error {
@@ -94,6 +94,13 @@ const conditions = obj({
   impersonate: obj({ users: matchers, roles: matchers }),
 });
 
+/** Values of Teleport's legacy `second_factor` and of `second_factors` (api/types/authentication.go). */
+const SECOND_FACTOR = ['off', 'otp', 'webauthn', 'on', 'optional'] as const;
+const SECOND_FACTORS = ['otp', 'webauthn', 'sso'] as const;
+
+/** The label Teleport puts on a Machine ID bot's user (types.BotLabel). */
+const BOT_LABEL = 'teleport.internal/bot';
+
 const SPECS: Readonly<Record<string, Schema>> = {
   role: obj({
     options: obj({
@@ -110,6 +117,11 @@ const SPECS: Readonly<Record<string, Schema>> = {
   app: obj({ uri: str, public_addr: str }, ['uri']),
   kube_cluster: obj({}),
   windows_desktop: obj({ addr: str, domain: str }, ['addr']),
+  cluster_auth_preference: obj({
+    type: str,
+    second_factor: { t: 'enum', values: SECOND_FACTOR },
+    second_factors: { t: 'list', item: { t: 'enum', values: SECOND_FACTORS } },
+  }),
   kube_resource: obj({ kind: str, api_group: str, namespace: str, kube_cluster: str }, [
     'kind',
     'kube_cluster',
@@ -258,7 +270,8 @@ function toRole(d: Doc): Role {
 
 function toUser(d: Doc): User {
   const spec = d.spec as { roles: string[]; traits?: Record<string, string[]> };
-  return { name: d.name, roles: spec.roles, traits: spec.traits ?? {} };
+  const bot = Object.hasOwn(d.metadata.labels ?? {}, BOT_LABEL);
+  return { name: d.name, roles: spec.roles, traits: spec.traits ?? {}, ...(bot ? { bot } : {}) };
 }
 
 function toResource(d: Doc): Resource {
@@ -331,7 +344,11 @@ export function parseSeed(yamlText: string, sourceName: string): Seed {
 
   const seen = new Map<string, number>();
   for (const d of docs) {
-    const key = `${d.kind === 'role' || d.kind === 'user' ? d.kind : `resource:${d.kind}`}/${d.name}`;
+    // cluster_auth_preference is a singleton: a second one is a duplicate whatever its name.
+    const key =
+      d.kind === 'cluster_auth_preference'
+        ? d.kind
+        : `${d.kind === 'role' || d.kind === 'user' ? d.kind : `resource:${d.kind}`}/${d.name}`;
     const earlier = seen.get(key);
     if (earlier !== undefined) {
       throw new SeedError(
@@ -373,6 +390,15 @@ export function parseSeed(yamlText: string, sourceName: string): Seed {
         if (!roleNames.has(r)) fail(`spec.roles[${i}]`, `role ${JSON.stringify(r)} does not exist`);
       });
       seed.users.push(user);
+    } else if (d.kind === 'cluster_auth_preference') {
+      const spec = d.spec as {
+        second_factor?: AuthPreference['secondFactor'];
+        second_factors?: AuthPreference['secondFactors'];
+      };
+      seed.authPreference = {
+        ...(spec.second_factor ? { secondFactor: spec.second_factor } : {}),
+        ...(spec.second_factors ? { secondFactors: spec.second_factors } : {}),
+      };
     } else {
       const resource = toResource(d);
       if (resource.kind === 'kube_resource') {

@@ -34,7 +34,7 @@ import {
   type SortBy,
 } from '../gen/teleport/legacy/types/types.js';
 import { AccessError } from '../model/errors.js';
-import { callerForUser, callerOf, requireRule } from './authz.js';
+import { authorizeAdminAction, callerOf, isCurrentUserAction, requireRule } from './authz.js';
 import {
   type ClusterCerts,
   issueUserSshCert,
@@ -195,12 +195,13 @@ export function requestMatcher(
       case AccessRequestScope.MY_REQUESTS:
         if (!own) return false;
         break;
+      // api/types/access_request.go, AccessRequestFilter.Match; which requests a caller may
+      // see at all is decided below, as ListAccessRequests does.
       case AccessRequestScope.NEEDS_REVIEW:
         if (own || req.spec?.state !== RequestState.PENDING || reviewedBy(req, caller.user)) return false;
-        if (!policy.canReview(caller, req)) return false;
         break;
       case AccessRequestScope.REVIEWED:
-        if (!reviewedBy(req, caller.user)) return false;
+        if (own || !reviewedBy(req, caller.user)) return false;
         break;
       default:
         break;
@@ -508,7 +509,12 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     const now = deps.now();
     if (!req.spec) throw new ServerError(3, 'access request is missing its spec');
     const user = req.spec.user || caller.user;
-    if (user !== caller.user) requireRule(policy, caller, 'create');
+    // lib/auth/auth_with_roles.go, CreateAccessRequestV2: a pending request for oneself needs
+    // no rule; for anyone else `create` is required, and it is an admin action (MFA).
+    if (user !== caller.user) {
+      requireRule(policy, caller, 'create');
+      authorizeAdminAction(policy, caller);
+    }
     const wanted = req.metadata?.name ?? '';
     const id = UUID_RE.test(wanted) ? wanted.toLowerCase() : uuidv7(now);
     if (store.get(id)) throw new ServerError(6, `access request "${id}" already exists`);
@@ -535,7 +541,9 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
   });
 
   const deleteAccessRequest = unary(deps, async (req: { id: string }, caller): Promise<Empty> => {
+    // lib/auth/auth_with_roles.go, DeleteAccessRequest: the `delete` rule, then admin MFA.
     requireRule(policy, caller, 'delete');
+    authorizeAdminAction(policy, caller);
     await store.mutate(req.id, (current) => {
       if (!current) throw notFound(req.id);
       return { op: 'delete' };
@@ -546,12 +554,32 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
   const setAccessRequestState: AuthServiceServer['setAccessRequestState'] = unary(
     deps,
     async (req, caller) => {
+      // lib/auth/auth_with_roles.go, SetAccessRequestState, in Teleport's order.
       requireRule(policy, caller, 'update');
+      if (caller.activeRequests.length > 0) {
+        throw new ServerError(
+          7,
+          'cannot directly update the state of an access request while using an access request',
+        );
+      }
+      authorizeAdminAction(policy, caller);
+      if (req.state === RequestState.PROMOTED) {
+        throw new ServerError(3, 'state promoted can be only set when promoting to access list');
+      }
       if (!req.id) throw new ServerError(3, 'missing access request ID');
       const now = deps.now();
       await store.mutate(req.id, (current) => {
+        if (!current || expiryOf(current) <= now.getTime()) {
+          throw new ServerError(5, `cannot set state of access request "${req.id}" (not found)`);
+        }
+        if (current.spec?.user === caller.user) {
+          throw new ServerError(
+            7,
+            'directly updating the state of your own access requests is not permitted',
+          );
+        }
         const value = policy.applyState(
-          liveOrNotFound(current, req.id, now),
+          current,
           {
             state: req.state,
             reason: req.reason,
@@ -572,19 +600,23 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     const review = sub.review;
     if (!review) throw new ServerError(3, 'missing review');
     if (!sub.requestId) throw new ServerError(3, 'missing access request ID');
-    let author = caller;
-    if (review.author && review.author !== caller.user) {
-      // Teleport lets a caller with `update` on access_request submit reviews for others.
-      if (!policy.allows(caller, 'update')) {
-        throw new ServerError(
-          7,
-          `user "${caller.user}" cannot submit a review on behalf of "${review.author}"`,
-        );
-      }
-      const user = policy.user(review.author);
-      if (!user) throw new ServerError(5, `user "${review.author}" not found`);
-      author = callerForUser(user, caller.expires);
+    // lib/auth/auth_with_roles.go, SubmitAccessReview and AuthorizeAccessReviewRequest: no
+    // promotion here; the author is the caller (only Teleport's builtin Admin role, which no
+    // certificate of this server carries, may name another); then admin MFA.
+    if (review.proposedState === RequestState.PROMOTED) {
+      throw new ServerError(3, 'state promoted can be only set when promoting to access list');
     }
+    if (review.author && review.author !== caller.user) {
+      throw new ServerError(7, `user "${caller.user}" cannot submit reviews on behalf of "${review.author}"`);
+    }
+    // RoleSet.MaybeCanReviewRequests: without any allow.review_requests, certainly not.
+    const mayReview = caller.roles.some((name) => {
+      const cond = policy.role(name)?.allow.review_requests;
+      return cond !== undefined && Object.values(cond).some((v) => (Array.isArray(v) ? v.length > 0 : !!v));
+    });
+    if (!mayReview) throw new ServerError(7, `user "${caller.user}" cannot submit reviews`);
+    const author = caller;
+    authorizeAdminAction(policy, caller);
     const now = deps.now();
     const commit = await store.mutate(sub.requestId, (current) => {
       const value = policy.applyReview(
@@ -608,11 +640,15 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
   );
 
   const watchEvents: AuthServiceServer['watchEvents'] = (call) => {
-    let caller: Caller;
     let plan: ReturnType<typeof planWatch>;
     try {
-      caller = callerOf(call, deps.now());
-      plan = planWatch(call.request);
+      const caller = callerOf(call, deps.now());
+      // lib/auth/auth_with_roles.go, hasWatchPermissionForKind: users may watch their own
+      // requests (a `user` filter naming themselves); anything wider needs `read`.
+      plan = planWatch(call.request, (filter) => {
+        if (filter.user !== undefined && isCurrentUserAction(policy, caller, filter.user)) return;
+        requireRule(policy, caller, 'read');
+      });
     } catch (err) {
       call.emit('error', toServiceError(err, deps.log));
       return;
@@ -630,7 +666,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
         else call.end();
       },
     };
-    const sub = hub.subscribe(caller, plan, sink);
+    const sub = hub.subscribe(plan, sink);
     const gone = () => {
       closed = true;
       sub.cancel();
@@ -724,12 +760,38 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
 
   const generateUserCerts = unary(deps, async (req: UserCertsRequest, caller): Promise<Certs> => {
     const now = deps.now();
-    const target = req.username || caller.user;
+    // lib/auth/auth_with_roles.go, generateUserCerts, in Teleport's order. The official client
+    // always names the user; an empty name is another user there, and so it is here.
+    const target = req.username;
     const self = target === caller.user;
-    if (!self && !policy.canImpersonate(caller, target)) {
-      throw new ServerError(7, `user "${caller.user}" is not authorized to impersonate "${target}"`);
+    if (!self && !policy.canImpersonateSomeone(caller)) {
+      throw new ServerError(7, 'access denied: impersonation is not allowed');
     }
-    if (!policy.user(target)) throw new ServerError(5, `user "${target}" not found`);
+    // Recursive impersonation: an impersonated identity may renew itself (drop requests),
+    // nothing more.
+    if (caller.impersonator) {
+      if (req.accessRequests.length > 0) {
+        throw new ServerError(7, 'access denied: impersonated user can not request new roles');
+      }
+      if (!self) throw new ServerError(7, 'access denied: impersonated user can not impersonate anyone else');
+    }
+    const targetUser = policy.user(target);
+    if (!targetUser) throw new ServerError(7, 'access denied');
+    if (!self) {
+      authorizeAdminAction(policy, caller);
+      if (req.accessRequests.length > 0) {
+        throw new ServerError(
+          7,
+          `user "${caller.user}" requested cert for "${target}" and included access requests, this is not supported.`,
+        );
+      }
+      if (!policy.canImpersonate(caller, target)) {
+        throw new ServerError(
+          7,
+          `user "${caller.user}" has requested to generate certs for [${targetUser.roles.map((r) => `"${r}"`).join(' ')}].`,
+        );
+      }
+    }
 
     const dropAll = req.dropAccessRequests.includes('*');
     const drop = new Set(req.dropAccessRequests);
@@ -790,7 +852,8 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
         activeRequests: assumed.map((r) => r.metadata!.name),
         allowedResourceIds: grant.allowedResourceIds,
         routeToCluster: req.routeToCluster || clusterName,
-        impersonator: self ? undefined : caller.user,
+        // A renewal keeps the impersonator, so dropping a request cannot launder it away.
+        impersonator: self ? caller.impersonator : caller.user,
       },
       principals: loginsFor(policy, grant.roles, grant.traits),
       notAfter: new Date(notAfter),

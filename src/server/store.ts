@@ -12,7 +12,7 @@ import { constants as fsConstants } from 'node:fs';
 import { type FileHandle, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
+import { AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
 import { ServerError } from './types.js';
 
 /** File magic; a log starting with anything else is not ours and is never touched. */
@@ -165,7 +165,8 @@ export class RequestStore {
   private readonly byId = new Map<string, AccessRequestV3>();
   private readonly indexes: Record<SortField | 'expires', SortedIndex> = {
     created: new SortedIndex((r) => [millis(r.spec?.created), idOf(r)]),
-    state: new SortedIndex((r) => [r.spec?.state ?? 0, millis(r.spec?.created), idOf(r)]),
+    // lib/services/access_request_cache.go sorts by the state's name, then by ID.
+    state: new SortedIndex((r) => [RequestState[r.spec?.state ?? RequestState.NONE] ?? '', idOf(r)]),
     user: new SortedIndex((r) => [r.spec?.user ?? '', millis(r.spec?.created), idOf(r)]),
     expires: new SortedIndex((r) => [expiryOf(r), idOf(r)]),
   };

@@ -67,6 +67,17 @@ export interface User {
   name: string;
   roles: string[];
   traits: Record<string, string[]>;
+  /** A Machine ID bot user (Teleport marks them with the `teleport.internal/bot` label). */
+  bot?: boolean;
+}
+
+/**
+ * The seed's `cluster_auth_preference` (Teleport's resource kind), reduced to what decides
+ * whether admin actions need MFA: the legacy `second_factor` and the newer `second_factors`.
+ */
+export interface AuthPreference {
+  secondFactor?: 'off' | 'otp' | 'webauthn' | 'on' | 'optional';
+  secondFactors?: ('otp' | 'webauthn' | 'sso')[];
 }
 
 export type ResourceKind = 'node' | 'db' | 'app' | 'kube_cluster' | 'windows_desktop' | 'kube_resource';
@@ -98,6 +109,7 @@ export interface Seed {
   roles: Role[];
   users: User[];
   resources: Resource[];
+  authPreference?: AuthPreference;
 }
 
 /** The authenticated caller, from its client certificate. */
@@ -109,6 +121,8 @@ export interface Caller {
   activeRequests: string[];
   allowedResourceIds: string[];
   expires: Date;
+  /** Who had this certificate issued for the user (OID 1.3.9999.2.7), when not the user. */
+  impersonator?: string;
 }
 
 /** A server-side failure with the gRPC status code Teleport uses. */
@@ -155,8 +169,15 @@ export interface Policy {
   readonly clusterName: string;
   user(name: string): User | undefined;
   role(name: string): Role | undefined;
-  /** Whether any role of the caller allows `verb` on `access_request` (deny rules win). */
-  allows(caller: Caller, verb: Verb): boolean;
+  /** Whether any role of the caller allows `verb` on `resource` (default `access_request`; deny rules win). */
+  allows(caller: Caller, verb: Verb, resource?: string): boolean;
+  /** Teleport's RoleSet.CanImpersonateSomeone: some role has a non-empty `allow.impersonate`. */
+  canImpersonateSomeone(caller: Caller): boolean;
+  /**
+   * Whether an admin action by `caller` needs an MFA response: the cluster enforces admin MFA
+   * and the caller is neither a bot, nor issued by a bot or by the Auth host.
+   */
+  adminActionNeedsMfa(caller: Caller): boolean;
   /**
    * Validates a new request and returns it completed: roles expanded (`*` and resource
    * requests resolved), thresholds, role_threshold_mapping, suggested reviewers,

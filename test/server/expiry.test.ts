@@ -65,7 +65,10 @@ describe('a request past its expiry but not yet swept', () => {
         delegator: '',
         assumeStartTime: undefined,
       });
-      expect(await failure(resolve)).toEqual({ code: 5, details: `access_request "${id}" not found` });
+      expect(await failure(resolve)).toEqual({
+        code: 5,
+        details: `cannot set state of access request "${id}" (not found)`,
+      });
     } finally {
       offsetMs = 0;
     }

@@ -105,7 +105,7 @@ describe('server start and restart', () => {
   it('stop ends watch streams with Unavailable and refuses new connections', async () => {
     const s = await start();
     const alice = await client('alice');
-    const w = watchRequests(alice);
+    const w = watchRequests(alice, { user: 'alice' });
     expect((await w.next()).type).toBe(0);
     await s.stop({ graceMs: 1000 });
     server = undefined;

@@ -260,23 +260,30 @@ describe('changing requests', () => {
     });
   });
 
-  it('lets an admin review on behalf of another user, and nobody else', async () => {
+  it('refuses reviews on behalf of another user, even from an admin (auth_with_roles.go: AuthorizeAccessReviewRequest)', async () => {
     const req = await create('alice', { roles: ['auditor'] });
-    const review = (author: string) =>
-      AccessReview.fromPartial({ author, proposedState: RequestState.APPROVED, reason: 'delegated' });
+    const review = AccessReview.fromPartial({ author: 'carol', proposedState: RequestState.APPROVED });
+    for (const who of ['bob', 'admin']) {
+      expect(
+        await failure(c[who].call('submitAccessReview', { requestId: req.metadata!.name, review })),
+      ).toEqual({ code: 7, details: `user "${who}" cannot submit reviews on behalf of "carol"` });
+    }
+    const [after] = await c.admin.collect(
+      'getAccessRequestsV2',
+      AccessRequestFilter.fromPartial({ id: req.metadata!.name }),
+    );
+    expect(after.spec?.reviews).toEqual([]);
+  });
+
+  it('refuses a review from a user without any review_requests (RoleSet.MaybeCanReviewRequests)', async () => {
+    const req = await create('alice', { roles: ['auditor'] });
+    const review = AccessReview.fromPartial({ proposedState: RequestState.APPROVED });
     expect(
-      await failure(
-        c.bob.call('submitAccessReview', { requestId: req.metadata!.name, review: review('carol') }),
-      ),
-    ).toMatchObject({
+      await failure(c.dave.call('submitAccessReview', { requestId: req.metadata!.name, review })),
+    ).toEqual({
       code: 7,
+      details: 'user "dave" cannot submit reviews',
     });
-    const done = await c.admin.call('submitAccessReview', {
-      requestId: req.metadata!.name,
-      review: review('carol'),
-    });
-    expect(done.spec?.reviews.map((r) => r.author)).toEqual(['carol']);
-    expect(done.spec?.state).toBe(RequestState.APPROVED);
   });
 });
 
@@ -286,6 +293,7 @@ describe('GenerateUserCerts', () => {
     const res = await c[user].call(
       'generateUserCerts',
       UserCertsRequest.fromPartial({
+        username: user,
         ...req,
         tlsPublicKey: Buffer.from(key.publicKeyPem),
         sshPublicKey: Buffer.from(sshPublicKeyFromPem(key.publicKeyPem)),
@@ -334,6 +342,7 @@ describe('GenerateUserCerts', () => {
     const dropped = await assumed.call(
       'generateUserCerts',
       UserCertsRequest.fromPartial({
+        username: 'alice',
         dropAccessRequests: ['*'],
         tlsPublicKey: Buffer.from(dropKey.publicKeyPem),
       }),
@@ -361,7 +370,7 @@ describe('GenerateUserCerts', () => {
   it('impersonation needs the impersonate rule', async () => {
     expect(await failure(certsFor('bob', { username: 'alice' }))).toEqual({
       code: 7,
-      details: 'user "bob" is not authorized to impersonate "alice"',
+      details: 'access denied: impersonation is not allowed',
     });
     const { res } = await certsFor('admin', { username: 'bob' });
     expect(parseIdentity(res.tls.toString())).toMatchObject({
@@ -372,7 +381,9 @@ describe('GenerateUserCerts', () => {
   });
 
   it('needs a public key', async () => {
-    expect(await failure(c.alice.call('generateUserCerts', UserCertsRequest.fromPartial({})))).toMatchObject({
+    expect(
+      await failure(c.alice.call('generateUserCerts', UserCertsRequest.fromPartial({ username: 'alice' }))),
+    ).toMatchObject({
       code: 3,
     });
   });

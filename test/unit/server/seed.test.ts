@@ -99,6 +99,32 @@ describe('seed validation', () => {
     );
   });
 
+  it('reads cluster_auth_preference (legacy second_factor and second_factors) and bot users', () => {
+    const seed = parseSeed(
+      `${ROLE_DBA}---
+kind: cluster_auth_preference
+version: v2
+metadata: { name: cluster-auth-preference }
+spec: { type: local, second_factors: [webauthn, sso] }
+---
+kind: user
+version: v2
+metadata: { name: bot-ci, labels: { teleport.internal/bot: ci } }
+spec: { roles: [dba] }
+`,
+      'x.yaml',
+    );
+    expect(seed.authPreference).toEqual({ secondFactors: ['webauthn', 'sso'] });
+    expect(seed.users).toEqual([{ name: 'bot-ci', roles: ['dba'], traits: {}, bot: true }]);
+    expect(
+      seedError(`${ROLE_DBA}---
+kind: cluster_auth_preference
+metadata: { name: cluster-auth-preference }
+spec: { second_factor: u2f }
+`).message,
+    ).toMatch(/document 2 .*field "spec.second_factor": /);
+  });
+
   it('names an unknown top-level field', () => {
     expect(seedError(`${ROLE_DBA}spek: {}\n`).message).toBe(
       'seed "x.yaml" document 1 (role "dba"): unknown field "spek"',

@@ -3,7 +3,7 @@ import { type Event, Operation } from '../../../../src/gen/teleport/legacy/clien
 import { type AccessRequestV3, RequestState } from '../../../../src/gen/teleport/legacy/types/types.js';
 import { type EventSink, planWatch, WatchHub } from '../../../../src/server/events.js';
 import type { Commit } from '../../../../src/server/store.js';
-import { type Caller, ServerError } from '../../../../src/server/types.js';
+import { ServerError } from '../../../../src/server/types.js';
 
 function req(id: string, user: string, state = RequestState.PENDING): AccessRequestV3 {
   return {
@@ -19,17 +19,6 @@ function req(id: string, user: string, state = RequestState.PENDING): AccessRequ
       revision: '1',
     },
     spec: { user, roles: ['dba'], state } as AccessRequestV3['spec'],
-  };
-}
-
-function caller(user: string): Caller {
-  return {
-    user,
-    roles: [],
-    traits: {},
-    activeRequests: [],
-    allowedResourceIds: [],
-    expires: new Date(8.64e15),
   };
 }
 
@@ -59,9 +48,6 @@ class FakeSink implements EventSink {
     return this.events.map((e) => `${Operation[e.type]}:${e.resource?.$case}`);
   }
 }
-
-// Each user sees own requests; "admin" sees everything.
-const policy = { canSee: (c: Caller, r: AccessRequestV3) => c.user === 'admin' || r.spec?.user === c.user };
 
 const put = (after: AccessRequestV3, before?: AccessRequestV3): Commit => ({
   op: 'put',
@@ -94,7 +80,7 @@ describe('planWatch', () => {
 
   it('rejects unknown filter keys and states with InvalidArgument', () => {
     expect(() => planWatch({ kinds: [watchKind({ x: '1' })], allowPartialSuccess: false })).toThrow(
-      'unknown filter key "x"',
+      'unknown filter key x',
     );
     expect(() => planWatch({ kinds: [watchKind({ state: 'DONE' })], allowPartialSuccess: false })).toThrow(
       expect.objectContaining({ code: 3 }),
@@ -113,15 +99,47 @@ describe('planWatch', () => {
   });
 });
 
+describe('planWatch authorization (auth_with_roles.go: authorizeWatchRequest)', () => {
+  const ownOnly = (filter: { user?: string }) => {
+    if (filter.user !== 'alice')
+      throw new ServerError(7, 'access denied to perform action "read" on "access_request"');
+  };
+
+  it('refuses a watch without kinds as a global watch', () => {
+    expect(() => planWatch({ kinds: [], allowPartialSuccess: false })).toThrow(
+      expect.objectContaining({ code: 7, message: "can't setup global watch" }),
+    );
+  });
+
+  it('ends the watch with the first refused kind', () => {
+    expect(() => planWatch({ kinds: [watchKind({ id: 'x' })], allowPartialSuccess: false }, ownOnly)).toThrow(
+      expect.objectContaining({
+        code: 7,
+        message: 'access denied to perform action "read" on "access_request"',
+      }),
+    );
+    expect(
+      planWatch({ kinds: [watchKind({ user: 'alice' })], allowPartialSuccess: false }, ownOnly).filters,
+    ).toEqual([{ user: 'alice' }]);
+  });
+
+  it('with partial success leaves refused kinds out, and fails when none is left', () => {
+    const plan = planWatch(
+      { kinds: [watchKind({}), watchKind({ user: 'alice' })], allowPartialSuccess: true },
+      ownOnly,
+    );
+    expect(plan.filters).toEqual([{ user: 'alice' }]);
+    expect(() => planWatch({ kinds: [watchKind({})], allowPartialSuccess: true }, ownOnly)).toThrow(
+      expect.objectContaining({ code: 3, message: 'none of the requested kinds can be watched' }),
+    );
+  });
+});
+
 describe('WatchHub', () => {
   it('sends INIT with the watch status first, then filtered PUTs', () => {
-    const hub = new WatchHub(policy);
+    const hub = new WatchHub();
     const sink = new FakeSink();
-    hub.subscribe(
-      caller('admin'),
-      planWatch({ kinds: [watchKind({ state: 'APPROVED' })], allowPartialSuccess: false }),
-      sink,
-    );
+    hub.subscribe(planWatch({ kinds: [watchKind({ state: 'APPROVED' })], allowPartialSuccess: false }), sink);
     hub.publish(put(req('a', 'alice')));
     hub.publish(put(req('a', 'alice', RequestState.APPROVED)));
     expect(sink.kinds()).toEqual(['INIT:watchStatus', 'PUT:accessRequest']);
@@ -134,17 +152,16 @@ describe('WatchHub', () => {
     });
   });
 
-  it('does not filter DELETE by id/user/state but does by visibility', () => {
-    const hub = new WatchHub(policy);
+  it('does not filter DELETE by id/user/state or by owner, as Teleport does', () => {
+    const hub = new WatchHub();
     const alice = new FakeSink();
     const bob = new FakeSink();
-    const plan = planWatch({ kinds: [watchKind({ id: 'other' })], allowPartialSuccess: false });
-    hub.subscribe(caller('alice'), plan, alice);
-    hub.subscribe(caller('bob'), plan, bob);
+    hub.subscribe(planWatch({ kinds: [watchKind({ id: 'other' })], allowPartialSuccess: false }), alice);
+    hub.subscribe(planWatch({ kinds: [watchKind({ user: 'bob' })], allowPartialSuccess: false }), bob);
     hub.publish(put(req('a', 'alice')));
     hub.publish(del(req('a', 'alice')));
     expect(alice.kinds()).toEqual(['INIT:watchStatus', 'DELETE:resourceHeader']);
-    expect(bob.kinds()).toEqual(['INIT:watchStatus']);
+    expect(bob.kinds()).toEqual(['INIT:watchStatus', 'DELETE:resourceHeader']);
     const header = alice.events[1].resource;
     expect(header?.$case === 'resourceHeader' && header.value).toMatchObject({
       kind: 'access_request',
@@ -153,10 +170,10 @@ describe('WatchHub', () => {
     });
   });
 
-  it('hides PUTs of requests the caller cannot see', () => {
-    const hub = new WatchHub(policy);
+  it('sends a user-filtered watcher only PUTs of that user', () => {
+    const hub = new WatchHub();
     const carol = new FakeSink();
-    hub.subscribe(caller('carol'), planWatch({ kinds: [watchKind()], allowPartialSuccess: false }), carol);
+    hub.subscribe(planWatch({ kinds: [watchKind({ user: 'carol' })], allowPartialSuccess: false }), carol);
     hub.publish(put(req('a', 'alice')));
     hub.publish(put(req('c', 'carol')));
     expect(
@@ -167,12 +184,12 @@ describe('WatchHub', () => {
   });
 
   it('cuts off a subscriber whose backlog overflows without affecting others', () => {
-    const hub = new WatchHub(policy, { maxBacklog: 3 });
+    const hub = new WatchHub({ maxBacklog: 3 });
     const slow = new FakeSink();
     const fast = new FakeSink();
     const plan = planWatch({ kinds: [watchKind()], allowPartialSuccess: false });
-    hub.subscribe(caller('admin'), plan, slow);
-    hub.subscribe(caller('admin'), plan, fast);
+    hub.subscribe(plan, slow);
+    hub.subscribe(plan, fast);
     slow.pending = 3;
     hub.publish(put(req('a', 'alice')));
     hub.publish(put(req('b', 'alice')));
@@ -183,12 +200,12 @@ describe('WatchHub', () => {
   });
 
   it('stops delivering after cancel and closes everyone on closeAll', () => {
-    const hub = new WatchHub(policy);
+    const hub = new WatchHub();
     const a = new FakeSink();
     const b = new FakeSink();
     const plan = planWatch({ kinds: [watchKind()], allowPartialSuccess: false });
-    const sub = hub.subscribe(caller('admin'), plan, a);
-    hub.subscribe(caller('admin'), plan, b);
+    const sub = hub.subscribe(plan, a);
+    hub.subscribe(plan, b);
     sub.cancel();
     hub.publish(put(req('a', 'alice')));
     expect(a.events).toHaveLength(1);
@@ -198,18 +215,16 @@ describe('WatchHub', () => {
     expect(hub.size).toBe(0);
   });
 
-  it('isolates a subscriber whose visibility check fails', () => {
-    const hub = new WatchHub({
-      canSee: (c: Caller) => {
-        if (c.user === 'broken') throw new Error('role lookup failed');
-        return true;
-      },
-    });
+  it('isolates a subscriber whose stream fails on write', () => {
+    const hub = new WatchHub();
     const broken = new FakeSink();
     const fine = new FakeSink();
     const plan = planWatch({ kinds: [watchKind()], allowPartialSuccess: false });
-    hub.subscribe(caller('broken'), plan, broken);
-    hub.subscribe(caller('fine'), plan, fine);
+    hub.subscribe(plan, broken);
+    hub.subscribe(plan, fine);
+    broken.write = () => {
+      throw new Error('stream destroyed');
+    };
     expect(() => hub.publish(put(req('a', 'alice')))).not.toThrow();
     expect(broken.closedWith).toMatchObject({ code: 13 });
     expect(fine.kinds()).toEqual(['INIT:watchStatus', 'PUT:accessRequest']);

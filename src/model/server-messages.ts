@@ -1,0 +1,59 @@
+/**
+ * Texts Teleport's Auth Service answers with, where the text is all that tells two
+ * PermissionDenied (or InvalidArgument) answers apart. The embedded server says them, and the
+ * client recognises them to add a hint. Nothing else may branch on a message.
+ */
+
+/** api/mfa: ErrAdminActionMFARequired. */
+export const ADMIN_MFA_REQUIRED = 'admin-level API request requires MFA verification';
+
+interface KnownAnswer {
+  /** gRPC status code the text comes with. */
+  code: number;
+  text: RegExp;
+  hint: string;
+}
+
+const PERMISSION_DENIED = 7;
+const INVALID_ARGUMENT = 3;
+
+/** Hints for Teleport's common refusals (lib/services/access_request.go, auth_with_roles.go). */
+const KNOWN_ANSWERS: readonly KnownAnswer[] = [
+  {
+    code: PERMISSION_DENIED,
+    text: new RegExp(ADMIN_MFA_REQUIRED),
+    hint:
+      'this cluster wants MFA for admin actions, which `access` cannot answer: use a Machine ID bot ' +
+      'identity, an identity from `tctl auth sign` run on the Auth host, or tctl/tsh for this step',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: /has already reviewed this request/,
+    hint: 'each reviewer reviews a request once; see its reviews with `access request show ID`',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: /the access request has been already (approved|denied|promoted)/,
+    hint: 'the request is already resolved; see it with `access request show ID`',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: /requester and reviewer must be different users/,
+    hint: 'you cannot review your own request; ask one of its suggested reviewers',
+  },
+  {
+    code: INVALID_ARGUMENT,
+    text: /cannot set request-state .*\(already (approved|denied|promoted)\)/,
+    hint: 'the request is already resolved; see it with `access request show ID`',
+  },
+];
+
+/** The hint for a server answer Teleport users commonly meet, if it is one. */
+export function hintForServerAnswer(code: number, details: string): string | undefined {
+  return KNOWN_ANSWERS.find((a) => a.code === code && a.text.test(details))?.hint;
+}
+
+/** Whether an answer is the admin-MFA refusal (PermissionDenied with Teleport's text). */
+export function isAdminMfaRefusal(code: number, details: string): boolean {
+  return code === PERMISSION_DENIED && details.includes(ADMIN_MFA_REQUIRED);
+}
