@@ -43,6 +43,7 @@ const EXIT_MEANINGS: Record<number, string> = {
   6: 'not found (request, user, resource)',
   7: 'permission denied or authentication failed',
   8: 'the server cannot be reached',
+  9: 'create and wait: the request was approved, but these credentials cannot assume it (an identity from `tctl auth sign`); assume it with `tsh login` credentials',
   130: 'interrupted (Ctrl-C) while waiting; the request ID and the resume command are printed',
 };
 

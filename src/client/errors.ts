@@ -1,5 +1,6 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { AccessError, type ErrorKind } from '../model/errors.js';
+import { hintForServerAnswer } from '../model/server-messages.js';
 
 /**
  * A failed RPC: the gRPC status code and the server's status details. Thrown only from
@@ -63,7 +64,11 @@ export function fromServiceError(err: ServiceError, endpoint: string): RpcError 
       cause: err,
     });
   }
-  return new RpcError(err.code, details, { details: err.details, cause: err });
+  return new RpcError(err.code, details, {
+    details: err.details,
+    cause: err,
+    hint: hintForServerAnswer(err.code, details),
+  });
 }
 
 /** Codes Node's TLS layer uses when the server's chain does not lead to a trusted CA. */

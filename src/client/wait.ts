@@ -4,15 +4,28 @@ import { type AccessRequestV3, RequestState } from '../gen/teleport/legacy/types
 import type { Connection } from './connect.js';
 import { isRpcError } from './errors.js';
 
-export type WaitOutcome = 'approved' | 'denied' | 'promoted' | 'deleted' | 'timeout' | 'interrupted';
+export type WaitOutcome =
+  | 'approved'
+  | 'denied'
+  | 'promoted'
+  | 'deleted'
+  | 'expired'
+  | 'timeout'
+  | 'interrupted';
 
 export interface WaitResult {
   outcome: WaitOutcome;
-  /** The request as last seen: final for approved/denied/promoted, still pending for timeout/interrupted. */
+  /** The request as last seen: final for approved/denied/promoted, still pending for expired/timeout/interrupted. */
   request?: AccessRequestV3;
 }
 
 export interface WaitOptions {
+  /**
+   * The user who owns the request. Teleport lets a caller without `read` on access_request
+   * watch only with its own name in the filter, so the watch names the owner; when omitted,
+   * the request is read first to learn it.
+   */
+  user?: string;
   /** Give up after this long: outcome `timeout`. */
   timeoutMs?: number;
   /** Aborting ends the wait: outcome `interrupted`. */
@@ -76,8 +89,8 @@ export async function waitForResolution(
   opts: WaitOptions = {},
 ): Promise<WaitResult> {
   const stop = new AbortController();
-  let stopReason: 'timeout' | 'interrupted' | undefined;
-  const halt = (reason: 'timeout' | 'interrupted') => {
+  let stopReason: 'timeout' | 'interrupted' | 'expired' | undefined;
+  const halt = (reason: 'timeout' | 'interrupted' | 'expired') => {
     stopReason ??= reason;
     stop.abort();
   };
@@ -86,8 +99,20 @@ export async function waitForResolution(
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => halt('timeout'), opts.timeoutMs);
 
+  // Some backends delete an expired request up to 48 hours late, so the DELETE event may come
+  // long after the expiry (lib/services/access_request_cache.go): the wait ends at the expiry.
+  let expiryTimer: NodeJS.Timeout | undefined;
+  const seen: Seen = {
+    update(req) {
+      this.request = req;
+      clearTimeout(expiryTimer);
+      const at = req.spec?.state === RequestState.PENDING ? pendingExpiry(req) : undefined;
+      if (at === undefined) return;
+      expiryTimer = setTimeout(() => halt('expired'), Math.max(0, at - Date.now()));
+    },
+  };
+  if (opts.user) seen.user = opts.user;
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
-  const seen: { request?: AccessRequestV3 } = {};
   let failures = 0;
   try {
     for (;;) {
@@ -106,8 +131,24 @@ export async function waitForResolution(
     }
   } finally {
     if (timer) clearTimeout(timer);
+    clearTimeout(expiryTimer);
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** What a wait knows of its request across reconnects. */
+interface Seen {
+  request?: AccessRequestV3;
+  /** The request's owner, named in the watch filter. */
+  user?: string;
+  /** Records the request as last seen (and when it lapses). */
+  update(req: AccessRequestV3): void;
+}
+
+/** When a request lapses while pending (spec.resource_expiry in v16+, else metadata.expires). */
+function pendingExpiry(req: AccessRequestV3): number | undefined {
+  const at = req.spec?.resourceExpiry ?? req.metadata?.expires;
+  return at && at.getTime() > 0 ? at.getTime() : undefined;
 }
 
 /**
@@ -147,10 +188,22 @@ async function followOnce(
   conn: Connection,
   id: string,
   signal: AbortSignal,
-  seen: { request?: AccessRequestV3 },
+  seen: Seen,
   onLive: () => void,
 ): Promise<WaitResult> {
-  const events = conn.auth.watchEvents({ kinds: [{ kind: 'access_request', filter: { id } }] }, { signal });
+  if (seen.user === undefined) {
+    const owner = await readRequest(conn, id, signal);
+    if (!owner) return { outcome: 'deleted', request: seen.request };
+    seen.update(owner);
+    seen.user = owner.spec?.user ?? '';
+    const resolved = outcomeOf(owner);
+    if (resolved) return { outcome: resolved, request: owner };
+  }
+  // As tsh's `await-request-approval` watcher: filter by the owner and the ID.
+  const events = conn.auth.watchEvents(
+    { kinds: [{ kind: 'access_request', filter: { id, user: seen.user } }] },
+    { signal },
+  );
   const it = events[Symbol.asyncIterator]();
   try {
     const first = await it.next();
@@ -161,7 +214,7 @@ async function followOnce(
 
     const current = await readRequest(conn, id, signal);
     if (!current) return { outcome: 'deleted', request: seen.request };
-    seen.request = current;
+    seen.update(current);
     onLive();
     const resolved = outcomeOf(current);
     if (resolved) return { outcome: resolved, request: current };
@@ -178,11 +231,11 @@ async function followOnce(
 }
 
 /** Applies one event to the request being followed; returns the outcome it brings, if any. */
-function apply(event: Event, id: string, seen: { request?: AccessRequestV3 }): WaitOutcome | undefined {
+function apply(event: Event, id: string, seen: Seen): WaitOutcome | undefined {
   const res = event.resource;
   if (event.type === Operation.PUT && res?.$case === 'accessRequest') {
     if (res.value.metadata?.name !== id) return undefined;
-    seen.request = res.value;
+    seen.update(res.value);
     return outcomeOf(res.value);
   }
   // DELETE events are not filtered by the server, so the name must be compared here.

@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'not-found' // 6
   | 'permission' // 7: permission denied or authentication failed
   | 'unavailable' // 8: the server cannot be reached
+  | 'not-assumed' // 9: approved, but these credentials cannot assume it
   | 'interrupted' // 130
   | 'failure'; // 1
 
@@ -23,6 +24,7 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   'not-found': 6,
   permission: 7,
   unavailable: 8,
+  'not-assumed': 9,
   interrupted: 130,
 };
 

@@ -171,5 +171,9 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     ctx,
     `Waiting for approval${reviewers} (Ctrl-C to stop; resume with: access request wait ${requestId})...`,
   );
-  return waitAndReport(ctx, conn, requestId, { timeoutMs: opts.timeoutMs, assume: opts.assume });
+  return waitAndReport(ctx, conn, requestId, {
+    timeoutMs: opts.timeoutMs,
+    assume: opts.assume,
+    user: created.user,
+  });
 }

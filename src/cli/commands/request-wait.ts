@@ -96,13 +96,14 @@ export async function waitAndReport(
   ctx: Context,
   conn: Connection,
   id: string,
-  opts: { timeoutMs?: number; assume: boolean },
+  opts: { timeoutMs?: number; assume: boolean; user: string },
 ): Promise<number> {
   const { waitForResolution, requestFromProto } = await import('../../client/index.js');
   const spinner = await startSpinner(ctx.io, `Waiting for request ${id} to be resolved...`);
   let result: Awaited<ReturnType<typeof waitForResolution>>;
   try {
     result = await waitForResolution(conn, id, {
+      user: opts.user,
       timeoutMs: opts.timeoutMs,
       signal: ctx.io.signal,
       onReconnect: (attempt) => {
@@ -118,6 +119,17 @@ export async function waitAndReport(
     case 'approved': {
       if (!req) throw new AccessError('failure', `request ${id} was approved but could not be read`);
       if (req.resolve_reason !== '') note(ctx, `Approved, reason=${JSON.stringify(req.resolve_reason)}`);
+      const impersonator = conn.identity.impersonator;
+      if (opts.assume && req.user === conn.identity.username && impersonator) {
+        // auth_with_roles.go, generateUserCerts refuses AccessRequests from an impersonated
+        // identity; say so before asking, with what works instead.
+        await printRequest(ctx, req);
+        throw new AccessError(
+          'not-assumed',
+          `request ${id} is approved, but this identity cannot assume it: it was issued for ${req.user} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
+          `assume it with credentials from \`tsh login\` (or an identity file from \`tsh login --out FILE\`): access request wait ${id}`,
+        );
+      }
       if (opts.assume && req.user === conn.identity.username) await assume(ctx, conn, id);
       else if (opts.assume)
         note(ctx, `note: the request is ${req.user}'s, so your certificate was not re-issued`);
@@ -139,6 +151,9 @@ export async function waitAndReport(
     }
     case 'deleted':
       throw new AccessError('expired', `request ${id} has expired or been deleted`);
+    case 'expired':
+      if (req && structured) await printRequest(ctx, req);
+      throw new AccessError('expired', `request ${id} expired while pending`);
     case 'timeout':
       if (req && structured) await printRequest(ctx, req);
       throw new AccessError(
@@ -159,7 +174,7 @@ export async function waitAndReport(
 export async function run(ctx: Context, opts: WaitOptions): Promise<number> {
   const conn = await ctx.connect();
   // An ID that never existed (or is not visible) is "not found", not "expired while waiting".
-  await fetchRequest(ctx, conn, opts.id);
+  const req = await fetchRequest(ctx, conn, opts.id);
   note(ctx, `Waiting for request ${opts.id} (Ctrl-C to stop)...`);
-  return waitAndReport(ctx, conn, opts.id, opts);
+  return waitAndReport(ctx, conn, opts.id, { ...opts, user: req.user });
 }

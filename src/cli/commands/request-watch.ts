@@ -41,7 +41,7 @@ function textLine(e: WatchEvent): string | undefined {
 
 export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto, backoffDelay, isRetryableWatchError, sleep } = await import(
+  const { requestFromProto, backoffDelay, isRetryableWatchError, isRpcError, sleep } = await import(
     '../../client/index.js'
   );
   const signal = ctx.io.signal;
@@ -88,6 +88,16 @@ export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
       if (signal?.aborted) break;
     } catch (err) {
       if (signal?.aborted) break;
+      // Teleport lets a caller without `read` on access_request watch only its own requests
+      // (auth_with_roles.go: hasWatchPermissionForKind): fall back to those, once, and say so.
+      if (isRpcError(err) && err.kind === 'permission' && filter.user === undefined) {
+        filter.user = conn.identity.username;
+        note(
+          ctx,
+          `note: you may not watch every user's requests (no "read" rule on access_request); watching ${conn.identity.username}'s own`,
+        );
+        continue;
+      }
       if (!isRetryableWatchError(err)) throw err;
     }
     // The stream broke or ended: open it again after a backoff.

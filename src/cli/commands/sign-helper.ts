@@ -6,6 +6,7 @@ import type { Connection } from '../../client/index.js';
 import { formatDuration, parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import type { SignHelperResult } from '../../model/schema.js';
+import { isAdminMfaRefusal } from '../../model/server-messages.js';
 import { toIsoOrNull } from '../../model/time.js';
 import { FORMATS, type Format, printStructured } from '../../render/format.js';
 import type { Context } from '../context.js';
@@ -400,8 +401,8 @@ export interface VerifyReport {
   visible: number;
   /** More pages followed. */
   more: boolean;
-  /** True: allowed; false: PermissionDenied; a string: the unexpected answer. */
-  update: boolean | string;
+  /** True: allowed; false: PermissionDenied; `mfa`: refused for admin MFA; else the unexpected answer. */
+  update: boolean | 'mfa' | string;
   expires: Date;
 }
 
@@ -412,7 +413,10 @@ export function verifyLines(r: VerifyReport, now: Date): string[] {
       ? 'yes (SetAccessRequestState passed the permission check)'
       : r.update === false
         ? 'no (PermissionDenied): enough for a notify-only plugin, not for one that approves or denies'
-        : `unknown (${r.update})`;
+        : r.update === 'mfa'
+          ? 'refused: the cluster wants MFA for admin actions from this identity (it was signed by a person); ' +
+            'sign it with `tctl auth sign` on the Auth host or use a Machine ID bot identity'
+          : `unknown (${r.update})`;
   return [
     `verify: connected to ${r.address} (cluster ${JSON.stringify(r.cluster)}, Teleport ${r.serverVersion || 'unknown'}) as ${JSON.stringify(r.user)} with roles ${r.roles.join(', ') || '(none)'}`,
     `verify: access_request list/read: ListAccessRequests succeeded, ${r.visible}${r.more ? '+' : ''} request(s) visible (without list/read rules only the user's own and reviewable requests are shown)`,
@@ -459,7 +463,7 @@ async function verify(ctx: Context, signer: Connection, t: Targets): Promise<voi
       update = 'the server accepted a state change for a request that does not exist';
     } catch (err) {
       if (!(err instanceof RpcError) || err.kind === 'interrupted') throw err;
-      if (err.kind === 'permission') update = false;
+      if (err.kind === 'permission') update = isAdminMfaRefusal(err.code, err.details) ? 'mfa' : false;
       else if (err.kind === 'not-found') update = true;
       else update = `${err.message}`;
     }

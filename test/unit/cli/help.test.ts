@@ -28,11 +28,14 @@ describe('access help', () => {
     expect(r.stdout).toContain('access server start');
   });
 
-  test('exit-codes is the table of spec/cli.md', async () => {
+  test('exit-codes is the table of spec/cli.md, plus 9 for an approval these credentials cannot assume', async () => {
     const r = await runCli(['help', 'exit-codes']);
     expect(r.code).toBe(0);
     const codes = [...r.stdout.matchAll(/^\s+(\d+) {2}/gm)].map((m) => Number(m[1]));
-    expect(codes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 130]);
+    expect(codes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130]);
+    expect(r.stdout).toMatch(
+      /^\s+9 {2}create and wait: the request was approved, but these credentials cannot assume it/m,
+    );
     expect(r.stdout).toMatch(/^\s+3 {2}the request was denied$/m);
     expect(r.stdout).toMatch(/^\s+4 {2}--timeout reached while the request is still pending$/m);
   });

@@ -239,6 +239,9 @@ describe('--verify report', () => {
     );
     expect(yes[3]).toBe('verify: certificate expires 2026-11-21T22:00:00Z (in 12h0m0s)');
     expect(verifyLines({ ...base, update: false }, now)[2]).toMatch(/update: no \(PermissionDenied\)/);
+    expect(verifyLines({ ...base, update: 'mfa' }, now)[2]).toMatch(
+      /update: refused: the cluster wants MFA for admin actions from this identity .*`tctl auth sign` on the Auth host/,
+    );
     expect(verifyLines({ ...base, update: 'bad state' }, now)[2]).toBe(
       'verify: access_request update: unknown (bad state)',
     );

@@ -147,18 +147,18 @@ describe('waitForResolution', () => {
       fake.log.push('approved');
       setImmediate(() => fake.init(call));
     };
-    const result = await waitForResolution(conn, ID, { timeoutMs: 10_000, backoff: FAST });
+    const result = await waitForResolution(conn, ID, { user: 'alice', timeoutMs: 10_000, backoff: FAST });
     expect(result.outcome).toBe('approved');
     expect(result.request?.spec?.state).toBe(RequestState.APPROVED);
     expect(fake.log.slice(0, 4)).toEqual(['watch', 'approved', 'init', 'read']);
     expect(fake.watchRequests[0].kinds).toEqual([
-      expect.objectContaining({ kind: 'access_request', filter: { id: ID } }),
+      expect.objectContaining({ kind: 'access_request', filter: { id: ID, user: 'alice' } }),
     ]);
   });
 
   it('follows PUT events to the approval, ignoring other requests', async () => {
     await start();
-    const waiting = waitForResolution(conn, ID, { timeoutMs: 10_000, backoff: FAST });
+    const waiting = waitForResolution(conn, ID, { user: 'alice', timeoutMs: 10_000, backoff: FAST });
     const call = await fake.watches.next();
     await fake.reads.next();
     fake.put(call, request('someone-else', RequestState.APPROVED));
@@ -171,7 +171,7 @@ describe('waitForResolution', () => {
 
   it('reports a denial', async () => {
     await start();
-    const waiting = waitForResolution(conn, ID, { timeoutMs: 10_000, backoff: FAST });
+    const waiting = waitForResolution(conn, ID, { user: 'alice', timeoutMs: 10_000, backoff: FAST });
     const call = await fake.watches.next();
     await fake.reads.next();
     fake.put(call, request(ID, RequestState.DENIED));
@@ -180,7 +180,7 @@ describe('waitForResolution', () => {
 
   it('ends with deleted on a DELETE of this request, not of another one', async () => {
     await start();
-    const waiting = waitForResolution(conn, ID, { timeoutMs: 10_000, backoff: FAST });
+    const waiting = waitForResolution(conn, ID, { user: 'alice', timeoutMs: 10_000, backoff: FAST });
     const call = await fake.watches.next();
     await fake.reads.next();
     fake.delete(call, 'someone-else');
@@ -193,7 +193,9 @@ describe('waitForResolution', () => {
   it('ends with deleted when the request is gone at the first read', async () => {
     await start();
     fake.store.clear();
-    await expect(waitForResolution(conn, ID, { timeoutMs: 10_000, backoff: FAST })).resolves.toEqual({
+    await expect(
+      waitForResolution(conn, ID, { user: 'alice', timeoutMs: 10_000, backoff: FAST }),
+    ).resolves.toEqual({
       outcome: 'deleted',
       request: undefined,
     });
@@ -203,6 +205,7 @@ describe('waitForResolution', () => {
     await start();
     const reconnects: [number, unknown][] = [];
     const waiting = waitForResolution(conn, ID, {
+      user: 'alice',
       timeoutMs: 10_000,
       backoff: FAST,
       onReconnect: (attempt, err) => reconnects.push([attempt, err]),
@@ -229,6 +232,7 @@ describe('waitForResolution', () => {
     await start();
     let attempts = 0;
     const waiting = waitForResolution(conn, ID, {
+      user: 'alice',
       timeoutMs: 10_000,
       backoff: FAST,
       onReconnect: () => attempts++,
@@ -248,6 +252,7 @@ describe('waitForResolution', () => {
     const port = server.port;
     let attempts = 0;
     const waiting = waitForResolution(conn, ID, {
+      user: 'alice',
       timeoutMs: 15_000,
       backoff: FAST,
       onReconnect: () => attempts++,
@@ -264,10 +269,37 @@ describe('waitForResolution', () => {
     expect(restarted.log.slice(0, 3)).toEqual(['watch', 'init', 'read']);
   });
 
+  it('without the owner, reads the request first and watches with its user (as tsh does)', async () => {
+    await start();
+    fake.onWatch = (call) => {
+      fake.store.set(ID, request(ID, RequestState.APPROVED));
+      setImmediate(() => fake.init(call));
+    };
+    const result = await waitForResolution(conn, ID, { timeoutMs: 10_000, backoff: FAST });
+    expect(result.outcome).toBe('approved');
+    expect(fake.log.slice(0, 4)).toEqual(['read', 'watch', 'init', 'read']);
+    expect(fake.watchRequests[0].kinds).toEqual([
+      expect.objectContaining({ kind: 'access_request', filter: { id: ID, user: 'alice' } }),
+    ]);
+  });
+
+  it('stops by itself at the pending expiry when no DELETE arrives (access_request_cache.go)', async () => {
+    await start();
+    const lapsing = request(ID, RequestState.PENDING);
+    lapsing.metadata!.expires = new Date(Date.now() + 300);
+    fake.store.set(ID, lapsing);
+    const started = Date.now();
+    const result = await waitForResolution(conn, ID, { user: 'alice', timeoutMs: 10_000, backoff: FAST });
+    expect(result.outcome).toBe('expired');
+    expect(result.request?.spec?.state).toBe(RequestState.PENDING);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await fake.cancelled.next();
+  });
+
   it('gives up at the timeout with the request as last seen', async () => {
     await start();
     const started = Date.now();
-    const result = await waitForResolution(conn, ID, { timeoutMs: 300, backoff: FAST });
+    const result = await waitForResolution(conn, ID, { user: 'alice', timeoutMs: 300, backoff: FAST });
     expect(result.outcome).toBe('timeout');
     expect(result.request?.spec?.state).toBe(RequestState.PENDING);
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -278,7 +310,7 @@ describe('waitForResolution', () => {
   it('stops with interrupted when the signal aborts', async () => {
     await start();
     const ac = new AbortController();
-    const waiting = waitForResolution(conn, ID, { signal: ac.signal, backoff: FAST });
+    const waiting = waitForResolution(conn, ID, { user: 'alice', signal: ac.signal, backoff: FAST });
     await fake.watches.next();
     await fake.reads.next();
     ac.abort();
@@ -293,6 +325,7 @@ describe('waitForResolution', () => {
     const ac = new AbortController();
     const started = Date.now();
     const result = await waitForResolution(conn, ID, {
+      user: 'alice',
       signal: ac.signal,
       backoff: { initialMs: 60_000, maxMs: 60_000 },
       onReconnect: () => ac.abort(),
@@ -306,6 +339,7 @@ describe('waitForResolution', () => {
     fake.readError = { code: status.PERMISSION_DENIED, details: 'access denied to perform action "read"' };
     let attempts = 0;
     const err = await waitForResolution(conn, ID, {
+      user: 'alice',
       timeoutMs: 10_000,
       backoff: FAST,
       onReconnect: () => attempts++,
