@@ -600,9 +600,11 @@ describe('direction 1: our client reads and writes what Teleport Go encodes', ()
     });
   });
 
-  it('waitForResolution follows Go-encoded events: approved on the first read, deleted on DELETE', async () => {
+  it('waitForResolution reads Go-encoded requests: approved on the first read; a pending one past its expiry ends the wait', async () => {
     expect((await waitForResolution(conn, ID.approved, { timeoutMs: 15_000 })).outcome).toBe('approved');
-    expect((await waitForResolution(conn, ID.pending, { timeoutMs: 15_000 })).outcome).toBe('deleted');
+    // The pending fixture lapsed in 2025: the waiter stops by itself rather than wait for a
+    // DELETE that some backends send up to 48 hours late (access_request_cache.go).
+    expect((await waitForResolution(conn, ID.pending, { timeoutMs: 15_000 })).outcome).toBe('expired');
   });
 
   it('GenerateUserCerts: Go decodes the key and request IDs; the certificate names them', async () => {

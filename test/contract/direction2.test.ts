@@ -13,6 +13,8 @@ import { buildGo, runGo } from './helpers.js';
 const STEPS = [
   'connect',
   'ping',
+  'watch-refused-without-user-filter',
+  'watch-own-requests',
   'create',
   'get-filtered',
   'get-v2-stream',
@@ -23,6 +25,7 @@ const STEPS = [
   'delete',
   'generate-user-certs',
   'use-issued-certs',
+  'impersonated-certs-refused',
 ];
 
 describe('direction 2: the official Go client against our server', () => {

@@ -161,6 +161,44 @@ func runScenario(ctx context.Context, o options) {
 		return nil
 	})
 
+	// lib/auth/auth_with_roles.go, hasWatchPermissionForKind: a requester without rules may
+	// watch access requests only with its own name in the filter.
+	step("watch-refused-without-user-filter", func() error {
+		w, err := alice.NewWatcher(ctx, types.Watch{Kinds: []types.WatchKind{{Kind: types.KindAccessRequest}}})
+		if err != nil {
+			return expectAccessDenied(err, `access denied to perform action "read" on "access_request"`)
+		}
+		defer w.Close()
+		select {
+		case ev := <-w.Events():
+			return fmt.Errorf("watch without a user filter was accepted (first event %v)", ev.Type)
+		case <-w.Done():
+			return expectAccessDenied(w.Error(), `access denied to perform action "read" on "access_request"`)
+		case <-time.After(15 * time.Second):
+			return errors.New("no refusal within 15s")
+		}
+	})
+
+	step("watch-own-requests", func() error {
+		filter := types.AccessRequestFilter{User: "alice"}
+		w, err := alice.NewWatcher(ctx, types.Watch{Kinds: []types.WatchKind{{Kind: types.KindAccessRequest, Filter: filter.IntoMap()}}})
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		select {
+		case ev := <-w.Events():
+			if ev.Type != types.OpInit {
+				return fmt.Errorf("first event is %v, want init", ev.Type)
+			}
+			return nil
+		case <-w.Done():
+			return fmt.Errorf("watcher closed: %v", w.Error())
+		case <-time.After(15 * time.Second):
+			return errors.New("no init event within 15s")
+		}
+	})
+
 	var reqID string
 	step("create", func() error {
 		req, err := types.NewAccessRequest(uuid.NewString(), "alice", o.role)
@@ -452,4 +490,64 @@ func runScenario(ctx context.Context, o options) {
 		}
 		return nil
 	})
+
+	// lib/auth/auth_with_roles.go, generateUserCerts: an identity issued for alice by admin
+	// (as `tctl auth sign --user=alice` makes them) carries admin as impersonator and may
+	// not assume requests.
+	step("impersonated-certs-refused", func() error {
+		impKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return err
+		}
+		der, err := x509.MarshalPKIXPublicKey(impKey.Public())
+		if err != nil {
+			return err
+		}
+		pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		signed, err := admin.GenerateUserCerts(ctx, proto.UserCertsRequest{
+			TLSPublicKey: pubPEM, Username: "alice", Expires: time.Now().Add(time.Hour).UTC(), RouteToCluster: o.cluster,
+		})
+		if err != nil {
+			return fmt.Errorf("admin signing for alice: %w", err)
+		}
+		keyDER, err := x509.MarshalPKCS8PrivateKey(impKey)
+		if err != nil {
+			return err
+		}
+		pair, err := tls.X509KeyPair(signed.TLS, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+		if err != nil {
+			return err
+		}
+		pool := x509.NewCertPool()
+		for _, ca := range signed.TLSCACerts {
+			pool.AppendCertsFromPEM(ca)
+		}
+		clt, err := connect(ctx, o.addr, client.LoadTLS(&tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool}))
+		if err != nil {
+			return err
+		}
+		defer clt.Close()
+		_, err = clt.GenerateUserCerts(ctx, proto.UserCertsRequest{
+			TLSPublicKey: pubPEM, Username: "alice", Expires: time.Now().Add(time.Hour).UTC(), AccessRequests: []string{reqID},
+		})
+		if err := expectAccessDenied(err, "access denied: impersonated user can not request new roles"); err != nil {
+			return err
+		}
+		_, err = clt.GenerateUserCerts(ctx, proto.UserCertsRequest{
+			TLSPublicKey: pubPEM, Username: "bob", Expires: time.Now().Add(time.Hour).UTC(),
+		})
+		// alice may impersonate nobody, and Teleport checks that before the impersonator.
+		return expectAccessDenied(err, "access denied: impersonation is not allowed")
+	})
+}
+
+// expectAccessDenied checks that err is Teleport's AccessDenied carrying want.
+func expectAccessDenied(err error, want string) error {
+	if err == nil {
+		return fmt.Errorf("succeeded, want AccessDenied %q", want)
+	}
+	if !trace.IsAccessDenied(err) || !strings.Contains(err.Error(), want) {
+		return fmt.Errorf("got %v (%T), want AccessDenied %q", err, trace.Unwrap(err), want)
+	}
+	return nil
 }
