@@ -14,17 +14,19 @@ export const MAX_RESOURCES_PER_REQUEST = 300;
 /** Teleport's maxResourcesLength: the summed length of the distinct resource ID strings (RequestValidator.Validate). */
 export const MAX_RESOURCE_IDS_LENGTH = 2048;
 /** Ours (Teleport has none): suggested reviewers a requester may name. */
-export const MAX_SUGGESTED_REVIEWERS = 16;
-/** Ours (Teleport has none): labels on a request, and values of a request's resolve annotations. */
-export const MAX_LABELS = 16;
-/** Ours (Teleport has none): bytes of one reviewer name, label or annotation key, or value. */
+export const MAX_SUGGESTED_REVIEWERS = 8;
+/** Ours (Teleport has none): bytes of one suggested reviewer's name. */
 export const MAX_NAME_BYTES = 128;
+/** Ours (Teleport has none): labels on a request, and values of a request's resolve annotations. */
+export const MAX_LABELS = 8;
+/** Ours (Teleport has none): bytes of one label or annotation key or value (as Kubernetes' 63, rounded). */
+export const MAX_LABEL_BYTES = 64;
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
-/** The first over-long string of `items`, if any. */
-function tooLong(items: Iterable<string>): string | undefined {
-  for (const s of items) if (bytes(s) > MAX_NAME_BYTES) return s;
+/** The first string of `items` longer than `max` bytes, if any. */
+function tooLong(items: Iterable<string>, max: number): string | undefined {
+  for (const s of items) if (bytes(s) > max) return s;
   return undefined;
 }
 
@@ -59,7 +61,7 @@ export function requestSizeProblem(r: RequestSize): string | undefined {
   if (r.reviewers.length > MAX_SUGGESTED_REVIEWERS) {
     return `access request names too many suggested reviewers (${r.reviewers.length}), max ${MAX_SUGGESTED_REVIEWERS}`;
   }
-  const longReviewer = tooLong(r.reviewers);
+  const longReviewer = tooLong(r.reviewers, MAX_NAME_BYTES);
   if (longReviewer !== undefined) {
     return `suggested reviewer ${quoteStart(longReviewer)} is too long, max ${MAX_NAME_BYTES} bytes`;
   }
@@ -84,9 +86,12 @@ function mapProblem(
 ): string | undefined {
   if (pairs.length > MAX_LABELS)
     return `access request has too many ${plural} (${pairs.length}), max ${MAX_LABELS}`;
-  const key = tooLong(pairs.map(([k]) => k));
-  if (key !== undefined) return `${one} key ${quoteStart(key)} is too long, max ${MAX_NAME_BYTES} bytes`;
-  const value = pairs.find(([, v]) => bytes(v) > MAX_NAME_BYTES);
-  if (value) return `${one} value of ${quoteStart(value[0])} is too long, max ${MAX_NAME_BYTES} bytes`;
+  const key = tooLong(
+    pairs.map(([k]) => k),
+    MAX_LABEL_BYTES,
+  );
+  if (key !== undefined) return `${one} key ${quoteStart(key)} is too long, max ${MAX_LABEL_BYTES} bytes`;
+  const value = pairs.find(([, v]) => bytes(v) > MAX_LABEL_BYTES);
+  if (value) return `${one} value of ${quoteStart(value[0])} is too long, max ${MAX_LABEL_BYTES} bytes`;
   return undefined;
 }

@@ -321,16 +321,16 @@ const CASES: Case[] = [
 
   // Size limits, checked before sending.
   [
-    'create: 17 suggested reviewers',
-    () => ['request', 'create', '--roles', 'dba', '--reviewers', names(17)],
+    'create: 9 suggested reviewers',
+    () => ['request', 'create', '--roles', 'dba', '--reviewers', names(9)],
     2,
-    /^error: access request names too many suggested reviewers \(17\), max 16$/,
+    /^error: access request names too many suggested reviewers \(9\), max 8$/,
   ],
   [
     'create: 35,000 suggested reviewers',
     () => ['request', 'create', '--roles', 'dba', '--reviewers', names(35_000, 5)],
     2,
-    /^error: access request names too many suggested reviewers \(35000\), max 16$/,
+    /^error: access request names too many suggested reviewers \(35000\), max 8$/,
   ],
   [
     'create: a 200-byte reviewer name',
@@ -377,31 +377,31 @@ const CASES: Case[] = [
     /^error: access request exceeds maximum length: try reducing the number of resources in the request$/,
   ],
   [
-    'approve: 17 annotation values',
-    () => ['request', 'approve', PENDING, '--annotations', pairs(17)],
+    'approve: 9 annotation values',
+    () => ['request', 'approve', PENDING, '--annotations', pairs(9)],
     2,
-    /^error: access request has too many annotation values \(17\), max 16$/,
+    /^error: access request has too many annotation values \(9\), max 8$/,
     'admin',
   ],
   [
     'approve: 50,000 annotation values',
     () => ['request', 'approve', PENDING, '--annotations', pairs(50_000)],
     2,
-    /^error: access request has too many annotation values \(50000\), max 16$/,
+    /^error: access request has too many annotation values \(50000\), max 8$/,
     'admin',
   ],
   [
     'approve: a 200-byte annotation key',
     () => ['request', 'approve', PENDING, '--annotations', `${'k'.repeat(200)}=v`],
     2,
-    /^error: annotation key "k{20}…" is too long, max 128 bytes$/,
+    /^error: annotation key "k{20}…" is too long, max 64 bytes$/,
     'admin',
   ],
   [
     'deny: a 200-byte annotation value',
     () => ['request', 'deny', PENDING, '--annotations', `k=${'v'.repeat(200)}`],
     2,
-    /^error: annotation value of "k" is too long, max 128 bytes$/,
+    /^error: annotation value of "k" is too long, max 64 bytes$/,
     'admin',
   ],
   [
