@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { AccessError, EXIT_CODES } from '../model/errors.js';
+import { escapeControls } from '../render/escape.js';
 import { colorFromEnv, type IO } from '../render/io.js';
 import { CliContext } from './context.js';
 import { buildProgram } from './program.js';
@@ -78,8 +79,9 @@ export async function main(argv: string[], io: IO): Promise<number> {
   } catch (err) {
     const debug = ctx.debug || argv.includes('--debug');
     const report = reportFor(err, io);
-    if (report.message) io.stderr.write(`error: ${report.message}\n`);
-    if (report.hint) io.stderr.write(`hint: ${report.hint}\n`);
+    // Messages carry server text and user input: escaped, so they stay one harmless line.
+    if (report.message) io.stderr.write(`error: ${escapeControls(report.message)}\n`);
+    if (report.hint) io.stderr.write(`hint: ${escapeControls(report.hint)}\n`);
     if (debug && err instanceof Error && err.stack && !(err instanceof CommanderError)) {
       io.stderr.write(`${err.stack}\n`);
     }

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { parseHostPort } from '../model/address.js';
 import { parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
 import { FORMATS, type Format, parseFormat } from '../render/format.js';
@@ -118,11 +119,26 @@ function globalFromCli(leaf: Command | undefined, key: string): unknown {
 }
 
 function firstEnv(env: Env, ...names: string[]): string | undefined {
-  for (const n of names) {
-    const v = env[n];
-    if (v !== undefined && v !== '') return v;
+  return firstEnvNamed(env, ...names)?.value;
+}
+
+function firstEnvNamed(env: Env, ...names: string[]): { name: string; value: string } | undefined {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return { name, value };
   }
   return undefined;
+}
+
+/**
+ * The address flag or, when no address flag was given, the first variable set; checked as
+ * HOST[:PORT] so a typo is a usage error naming where it came from.
+ */
+function address(given: string | undefined, flagName: string, env: Env | undefined, ...names: string[]) {
+  const source = given !== undefined ? { name: flagName, value: given } : env && firstEnvNamed(env, ...names);
+  if (!source) return undefined;
+  parseHostPort(source.value, 1, source.name);
+  return source.value;
 }
 
 /**
@@ -156,14 +172,21 @@ export function resolveGlobalOptions(env: Env, home: string, leaf?: Command): Gl
   // --auth-server wins over --proxy, and an identity file over a TLS trio, so a flag of one
   // kind must also hide the environment's value of the other: `--proxy p` is not overridden
   // by an exported ACCESS_AUTH_SERVER, nor `--cert/--key/--ca` by TELEPORT_IDENTITY_FILE.
-  const addressFlag = flag('authServer') !== undefined || flag('proxy') !== undefined;
+  const authFlag = flag('authServer');
+  const proxyFlag = flag('proxy');
+  if (authFlag !== undefined && proxyFlag !== undefined) {
+    throw new UsageError(
+      '--auth-server and --proxy cannot be combined: connect either directly to the Auth Service or through the Proxy',
+    );
+  }
+  const addressEnv = authFlag === undefined && proxyFlag === undefined ? env : undefined;
   const trioFlag = ['cert', 'key', 'ca'].some((k) => flag(k) !== undefined);
   const credsFlag = trioFlag || flag('identity') !== undefined;
   const fromEnv = (given: boolean, ...names: string[]) => (given ? undefined : firstEnv(env, ...names));
 
   return {
-    authServer: flag('authServer') ?? fromEnv(addressFlag, 'ACCESS_AUTH_SERVER', 'TELEPORT_AUTH_SERVER'),
-    proxy: flag('proxy') ?? fromEnv(addressFlag, 'ACCESS_PROXY', 'TELEPORT_PROXY'),
+    authServer: address(authFlag, '--auth-server', addressEnv, 'ACCESS_AUTH_SERVER', 'TELEPORT_AUTH_SERVER'),
+    proxy: address(proxyFlag, '--proxy', addressEnv, 'ACCESS_PROXY', 'TELEPORT_PROXY'),
     identity: flag('identity') ?? fromEnv(credsFlag, 'ACCESS_IDENTITY', 'TELEPORT_IDENTITY_FILE'),
     // A trio may mix flags and ACCESS_CERT/KEY/CA, but not with an identity file given as a flag.
     cert: flag('cert') ?? fromEnv(credsFlag && !trioFlag, 'ACCESS_CERT'),

@@ -22,11 +22,15 @@ import {
 } from '../gen/teleport/legacy/types/types.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
 import { parseIdentity } from '../identity/x509.js';
+import { parseHostPort } from '../model/address.js';
 import { AccessError, UsageError } from '../model/errors.js';
 import { toIsoOrNull } from '../model/time.js';
 import { type AlpnBridge, startAlpnBridge } from './alpn-bridge.js';
 import { classifyConnectError, type RpcError } from './errors.js';
 import { probeTls } from './probe.js';
+
+export { type HostPort, parseHostPort } from '../model/address.js';
+
 import { createTypedClient, type RequestFactories, type TypedClient } from './rpc.js';
 
 /** Teleport's API server name; every Auth Service certificate carries it as a DNS SAN. */
@@ -113,46 +117,6 @@ export const AUTH_REQUESTS: RequestFactories<typeof AuthServiceService> = {
 export const KUBE_REQUESTS: RequestFactories<typeof KubeServiceService> = {
   listKubernetesResources: ListKubernetesResourcesRequest,
 };
-
-/** A parsed `host:port`. `address` is what grpc-js dials (IPv6 in brackets). */
-export interface HostPort {
-  host: string;
-  port: number;
-  address: string;
-}
-
-/**
- * Parses `host`, `host:port`, `[v6]`, `[v6]:port` (a leading `https://` and a trailing
- * `/` are tolerated, as users paste proxy URLs), filling in `defaultPort`.
- */
-export function parseHostPort(input: string, defaultPort: number, flag: string): HostPort {
-  const s = input
-    .trim()
-    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
-    .replace(/\/+$/, '');
-  let host: string;
-  let portText: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
-  if (bracketed) {
-    host = bracketed[1];
-    portText = bracketed[2];
-  } else if ((s.match(/:/g) ?? []).length > 1) {
-    host = s; // a bare IPv6 address
-  } else {
-    const i = s.lastIndexOf(':');
-    host = i < 0 ? s : s.slice(0, i);
-    portText = i < 0 ? undefined : s.slice(i + 1);
-  }
-  if (host === '') throw new UsageError(`invalid ${flag} ${JSON.stringify(input)}: missing the host`);
-  let port = defaultPort;
-  if (portText !== undefined) {
-    port = Number(portText);
-    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-      throw new UsageError(`invalid ${flag} ${JSON.stringify(input)}: port must be a number from 1 to 65535`);
-    }
-  }
-  return { host, port, address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
-}
 
 /** The cluster to route to when none was given (see {@link ConnectOptions.clusterName}). */
 export function clusterFromCredentials(creds: Credentials, identity: TeleportIdentity): string | undefined {

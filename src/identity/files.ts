@@ -3,6 +3,44 @@ import { lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AccessError } from '../model/errors.js';
 
+/**
+ * Largest credential file read (identity file, TLS trio, tsh profile files). Real ones are a
+ * few KiB plus one certificate per trusted cluster; the cap stops `-i /dev/zero` or a wrong
+ * path to a huge file from filling memory.
+ */
+export const MAX_CREDENTIAL_FILE_BYTES = 4 * 1024 * 1024;
+
+/** A file larger than the cap given to {@link readTextCapped}. */
+export class FileTooLargeError extends Error {
+  override readonly name = 'FileTooLargeError';
+  constructor(readonly limit: number) {
+    super(`larger than ${limit / (1024 * 1024)} MiB`);
+  }
+}
+
+/**
+ * Reads a UTF-8 file of at most `limit` bytes. Reads in chunks rather than trusting the size
+ * `stat` reports, so devices and FIFOs (which report 0) are capped too.
+ */
+export async function readTextCapped(path: string, limit = MAX_CREDENTIAL_FILE_BYTES): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(64 * 1024, limit + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > limit) throw new FileTooLargeError(limit);
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
 /** One file for {@link writeFilesExclusive}. */
 export interface FileToWrite {
   path: string;
@@ -33,6 +71,7 @@ export function describeFsError(err: unknown): string {
     case 'EROFS':
       return 'read-only file system';
     default:
+      if (err instanceof FileTooLargeError) return `${err.message}; is this the right file?`;
       return code ?? (err instanceof Error ? err.message : String(err));
   }
 }

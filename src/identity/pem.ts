@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { AccessError } from '../model/errors.js';
-import { describeFsError } from './files.js';
+import { describeFsError, readTextCapped } from './files.js';
 import { parsePrivateKey, spkiDer } from './keys.js';
 import { certificateSpki } from './x509.js';
 
@@ -57,7 +56,7 @@ export function withNewline(text: string): string {
  */
 export async function readCredentialFile(what: string, path: string, suffix = ''): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readTextCapped(path);
   } catch (err) {
     const tail = suffix && (err as NodeJS.ErrnoException).code === 'ENOENT' ? ` ${suffix}` : '';
     throw new AccessError(

@@ -1,8 +1,8 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AccessError } from '../model/errors.js';
-import { describeFsError, writeFileAtomic } from './files.js';
+import { describeFsError, readTextCapped, writeFileAtomic } from './files.js';
 import { certificateBlocks, isCertificate, keyPairProblem, readCredentialFile, scanPem } from './pem.js';
 import { isSshCertificateLine } from './ssh.js';
 import type { CredentialSource, Credentials } from './types.js';
@@ -51,7 +51,7 @@ function keyPaths(source: TshProfileSource) {
 
 async function readOptional(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await readTextCapped(path);
   } catch {
     return undefined;
   }
@@ -68,7 +68,7 @@ async function readProfileSource(home: string, profileName?: string): Promise<Ts
   const file = join(home, `${name}.yaml`);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextCapped(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`tsh profile "${name}"`);
     throw new AccessError('permission', `cannot read tsh profile "${file}": ${describeFsError(err)}`);

@@ -1,5 +1,6 @@
 import { type AccessRequest, approvalProgress } from '../model/request.js';
-import { formatKeyValues, truncateCell } from './table.js';
+import { escapeControls } from './escape.js';
+import { formatKeyValues, type KeyValue, truncateCell } from './table.js';
 import { formatRelative, formatRfc822, formatTtl, formatUtc } from './time.js';
 
 /** Columns of `access request ls`, in order. */
@@ -65,10 +66,8 @@ function timeLine(iso: string | null, now: Date): string {
   return d ? `${formatUtc(d)} (${formatRelative(d, now)})` : '';
 }
 
-function annotationLines(a: Record<string, string[]>): string {
-  return Object.entries(a)
-    .map(([k, v]) => `${k}=${v.join(',')}`)
-    .join('\n');
+function annotationLines(a: Record<string, string[]>): string[] {
+  return Object.entries(a).map(([k, v]) => `${k}=${v.join(',')}`);
 }
 
 /** The state with threshold progress, e.g. `PENDING (1 of 2 approvals)`. */
@@ -89,14 +88,12 @@ export function requestDetail(
   now: Date,
   hostnames?: ReadonlyMap<string, string>,
 ): string {
-  const resources = req.resources
-    .map((id) => {
-      const name = id.split('/')[3];
-      const host = id.split('/')[2] === 'node' && name ? hostnames?.get(name) : undefined;
-      return host ? `${id} (${host})` : id;
-    })
-    .join('\n');
-  const pairs: [string, string][] = [
+  const resources = req.resources.map((id) => {
+    const name = id.split('/')[3];
+    const host = id.split('/')[2] === 'node' && name ? hostnames?.get(name) : undefined;
+    return host ? `${id} (${host})` : id;
+  });
+  const pairs: [string, KeyValue][] = [
     ['ID', req.id],
     ['User', req.user],
     ['Roles', req.roles.join(', ') || '[none]'],
@@ -116,7 +113,7 @@ export function requestDetail(
   if (req.thresholds.length > 0) {
     pairs.push([
       'Thresholds',
-      req.thresholds.map((t) => `${t.name || 'default'}: approve ${t.approve}, deny ${t.deny}`).join('\n'),
+      req.thresholds.map((t) => `${t.name || 'default'}: approve ${t.approve}, deny ${t.deny}`),
     ]);
   }
   if (Object.keys(req.annotations).length > 0) pairs.push(['Annotations', annotationLines(req.annotations)]);
@@ -132,7 +129,7 @@ export function requestDetail(
       if (r.roles.length > 0) parts.push(`as ${r.roles.join(', ')}`);
       if (r.reason !== '') parts.push(`reason ${JSON.stringify(r.reason)}`);
       if (r.assume_start_time) parts.push(`start ${r.assume_start_time}`);
-      return `  ${parts.join(', ')}`;
+      return `  ${escapeControls(parts.join(', '))}`;
     });
     out += `\nReviews:\n${lines.join('\n')}`;
   }

@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { escapeControls } from './escape.js';
 import type { IO } from './io.js';
 import { themeFor } from './theme.js';
 
@@ -16,9 +17,9 @@ export interface TableWriter {
   readonly count: number;
 }
 
-/** Plain-mode cell: one line, and a visible placeholder for an empty value so columns stay countable. */
+/** Plain-mode cell: one line (escaped, so a newline in a value cannot start a row), and a visible placeholder for an empty value so columns stay countable. */
 function plainCell(s: string): string {
-  const flat = s.replace(/\s*\n\s*/g, ' ');
+  const flat = escapeControls(s);
   return flat === '' ? '-' : flat;
 }
 
@@ -39,7 +40,7 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
         return count;
       },
       add(rows) {
-        for (const r of rows) kept.push([...r]);
+        for (const r of rows) kept.push(r.map(escapeControls));
         count += rows.length;
       },
       end() {
@@ -86,16 +87,21 @@ export function printTable(io: IO, headers: readonly string[], rows: readonly (r
   w.end();
 }
 
+/** A `Key: value` value: one line, or several (a list) printed one under the other. */
+export type KeyValue = string | readonly string[];
+
 /**
  * A headless `Key: value` block, as `tctl requests get` and `tsh request show` print,
- * identical on and off a TTY. Multi-line values are indented under the value column.
+ * identical on and off a TTY. A list value is printed one item a line, indented under the
+ * value column. Every value line is escaped, so a value can never add a line of its own.
  */
-export function formatKeyValues(pairs: readonly (readonly [string, string])[]): string {
+export function formatKeyValues(pairs: readonly (readonly [string, KeyValue])[]): string {
   const width = Math.max(0, ...pairs.map(([k]) => k.length + 1));
   return pairs
     .map(([k, v]) => {
       const pad = `${k}:`.padEnd(width + 1);
-      return `${pad}${v.replace(/\n/g, `\n${' '.repeat(width + 1)}`)}`.trimEnd();
+      const lines = (typeof v === 'string' ? [v] : v).map(escapeControls);
+      return `${pad}${lines.join(`\n${' '.repeat(width + 1)}`)}`.trimEnd();
     })
     .join('\n');
 }

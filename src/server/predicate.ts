@@ -71,7 +71,8 @@ type Node =
   | { k: 'var'; path: string[]; pos: number }
   | { k: 'call'; name: string; args: Node[]; pos: number }
   | { k: 'not'; e: Node; pos: number }
-  | { k: 'and' | 'or'; l: Node; r: Node; pos: number }
+  /** A chain `a && b && c`: its operands and the position of each operator. */
+  | { k: 'and' | 'or'; items: Node[]; ops: number[]; pos: number }
   | { k: '==' | '!='; l: Node; r: Node; pos: number };
 
 const OPERATORS = ['&&', '||', '==', '!=', '!', '(', ')', '[', ']', '.', ','];
@@ -104,6 +105,8 @@ function readString(src: string, start: number): { value: string; end: number } 
   throw new PredicateError('unterminated string', start);
 }
 
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
+
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -120,7 +123,9 @@ function tokenize(src: string): Token[] {
       continue;
     }
     if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(i))!;
+      // Sticky, so a long expression is scanned once rather than copied at every name.
+      IDENT.lastIndex = i;
+      const m = IDENT.exec(src)!;
       tokens.push({ t: 'ident', v: m[0], pos: i });
       i += m[0].length;
       continue;
@@ -139,9 +144,35 @@ function tokenize(src: string): Token[] {
   return tokens;
 }
 
+/**
+ * Deepest nesting of parentheses, `!` and function arguments. Teleport parses predicates with
+ * Go's go/parser (github.com/vulcand/predicate: parse.go, `parser.ParseExpr`), which refuses
+ * more than 100,000 levels ("exceeded max nesting depth", go/parser maxNestLev); Go's stacks
+ * grow, ours do not, so the bound here is lower but still far beyond any hand-written query.
+ * Chains of `&&`/`||` do not nest: they parse into one list.
+ */
+export const MAX_PREDICATE_DEPTH = 200;
+
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
+
+  /** Runs `f` one nesting level deeper; a PredicateError at `pos` beyond MAX_PREDICATE_DEPTH. */
+  private nested<T>(pos: number, f: () => T): T {
+    if (this.depth >= MAX_PREDICATE_DEPTH) {
+      throw new PredicateError(
+        `expression is nested too deeply (more than ${MAX_PREDICATE_DEPTH} levels)`,
+        pos,
+      );
+    }
+    this.depth += 1;
+    try {
+      return f();
+    } finally {
+      this.depth -= 1;
+    }
+  }
 
   parse(): Node {
     if (this.peek().t === 'end') throw new PredicateError('empty expression', 0);
@@ -169,30 +200,36 @@ class Parser {
   }
 
   private or(): Node {
-    let l = this.and();
+    const first = this.and();
+    if (!this.isOp('||')) return first;
+    const items = [first];
+    const ops: number[] = [];
     while (this.isOp('||')) {
-      const pos = this.peek().pos;
+      ops.push(this.peek().pos);
       this.i += 1;
-      l = { k: 'or', l, r: this.and(), pos };
+      items.push(this.and());
     }
-    return l;
+    return { k: 'or', items, ops, pos: ops[0] };
   }
 
   private and(): Node {
-    let l = this.unary();
+    const first = this.unary();
+    if (!this.isOp('&&')) return first;
+    const items = [first];
+    const ops: number[] = [];
     while (this.isOp('&&')) {
-      const pos = this.peek().pos;
+      ops.push(this.peek().pos);
       this.i += 1;
-      l = { k: 'and', l, r: this.unary(), pos };
+      items.push(this.unary());
     }
-    return l;
+    return { k: 'and', items, ops, pos: ops[0] };
   }
 
   private unary(): Node {
     if (this.isOp('!')) {
       const pos = this.peek().pos;
       this.i += 1;
-      return { k: 'not', e: this.unary(), pos };
+      return this.nested(pos, () => ({ k: 'not', e: this.unary(), pos }));
     }
     return this.compare();
   }
@@ -215,7 +252,7 @@ class Parser {
     }
     if (t.t === 'op' && t.v === '(') {
       this.i += 1;
-      const e = this.or();
+      const e = this.nested(t.pos, () => this.or());
       this.expectOp(')');
       return e;
     }
@@ -264,11 +301,13 @@ class Parser {
       this.i += 1;
       const args: Node[] = [];
       if (!this.isOp(')')) {
-        args.push(this.or());
-        while (this.isOp(',')) {
-          this.i += 1;
+        this.nested(first.pos, () => {
           args.push(this.or());
-        }
+          while (this.isOp(',')) {
+            this.i += 1;
+            args.push(this.or());
+          }
+        });
       }
       this.expectOp(')');
       return { k: 'call', name: path.join('.'), args, pos: first.pos };
@@ -324,11 +363,12 @@ function compileNode<C>(node: Node, env: PredicateEnv<C>): Compiled<C> {
     case 'and':
     case 'or': {
       const op = node.k === 'and' ? '&&' : '||';
-      const l = expectType(compileNode(node.l, env), 'bool', `operator "${op}"`, node.pos);
-      const r = expectType(compileNode(node.r, env), 'bool', `operator "${op}"`, node.pos);
+      const items = node.items.map((item, i) =>
+        expectType(compileNode(item, env), 'bool', `operator "${op}"`, node.ops[Math.max(0, i - 1)]),
+      );
       return node.k === 'and'
-        ? { type: 'bool', run: (ctx) => Boolean(l.run(ctx)) && Boolean(r.run(ctx)) }
-        : { type: 'bool', run: (ctx) => Boolean(l.run(ctx)) || Boolean(r.run(ctx)) };
+        ? { type: 'bool', run: (ctx) => items.every((c) => Boolean(c.run(ctx))) }
+        : { type: 'bool', run: (ctx) => items.some((c) => Boolean(c.run(ctx))) };
     }
     case '==':
     case '!=': {

@@ -16,6 +16,7 @@ import {
 } from '../gen/teleport/legacy/types/types.js';
 import type { LabelValues } from '../gen/teleport/legacy/types/wrappers/wrappers.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
+import { annotationsProblem, MAX_REASON_BYTES, requestSizeProblem } from '../model/limits.js';
 import { parseResourceId } from '../model/resource-id.js';
 import { compilePredicate, type ReviewContext, reviewEnv } from './predicate.js';
 import {
@@ -38,10 +39,6 @@ import { ServerError } from './types.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-/** Longest request reason (and resolve reason), in bytes. */
-export const MAX_REASON_BYTES = 4096;
-/** Most resources in one request. */
-export const MAX_RESOURCES_PER_REQUEST = 300;
 /** How long a request awaits review by default, and at most. */
 export const PENDING_TTL_MS = 7 * DAY;
 /** Longest access a request may grant (Teleport's MaxAccessDuration). */
@@ -490,14 +487,15 @@ export function prepareCreate(
   if (metadata.name === '') metadata.name = uuidv7(now);
   else if (!UUID.test(metadata.name))
     throw badParameter(`invalid access request ID ${JSON.stringify(metadata.name)}`);
-  if (Buffer.byteLength(spec.requestReason, 'utf8') > MAX_REASON_BYTES) {
-    throw badParameter(`access request reason is too long, max ${MAX_REASON_BYTES} bytes`);
-  }
-  if (spec.requestedResourceIds.length > MAX_RESOURCES_PER_REQUEST) {
-    throw badParameter(
-      `access request contains too many resources (${spec.requestedResourceIds.length}), max ${MAX_RESOURCES_PER_REQUEST}`,
-    );
-  }
+  // Teleport's ValidateAccessRequest (reason, resource count) and RequestValidator.Validate
+  // (resource ID length), plus our caps on reviewers and labels (src/model/limits.ts).
+  const sizeProblem = requestSizeProblem({
+    reason: spec.requestReason,
+    resourceIds: spec.requestedResourceIds.map(resourceIdString),
+    reviewers: spec.suggestedReviewers,
+    labels: metadata.labels,
+  });
+  if (sizeProblem) throw badParameter(sizeProblem);
   spec.roles = dedupe(spec.roles.filter((r) => r !== ''));
   if (spec.roles.length === 0 && spec.requestedResourceIds.length === 0) {
     throw badParameter('access request does not specify any roles or resources');
@@ -834,6 +832,8 @@ export function applyState(input: AccessRequestV3, change: StateChange, now: Dat
   if (Buffer.byteLength(change.reason, 'utf8') > MAX_REASON_BYTES) {
     throw badParameter(`access request resolve reason is too long, max ${MAX_REASON_BYTES} bytes`);
   }
+  const annotationProblem = annotationsProblem(change.annotations);
+  if (annotationProblem) throw badParameter(annotationProblem);
   if (target === RequestState.PENDING || !(target in RequestState)) {
     throw badParameter(`cannot set request-state ${JSON.stringify(stateName(target))}`);
   }

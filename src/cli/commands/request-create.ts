@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
-import { parseResourceId, type ResourceId } from '../../model/resource-id.js';
+import { requestSizeProblem } from '../../model/limits.js';
+import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
 import { parseRfc3339 } from '../../model/time.js';
+import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
 import type { Context } from '../context.js';
@@ -82,12 +84,19 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): CreateO
   if (timeoutMs !== undefined && !wait) throw new UsageError('--timeout applies only when waiting');
   const startText = str(flags, 'assumeStartTime');
   const reason = str(flags, 'reason') ?? '';
-  if (Buffer.byteLength(reason) > 4096) throw new UsageError('--reason is too long: at most 4096 bytes');
+  const reviewers = list(flags, 'reviewers');
+  const sizeProblem = requestSizeProblem({
+    reason,
+    resourceIds: resources.map(formatResourceId),
+    reviewers,
+    labels: {},
+  });
+  if (sizeProblem) throw new UsageError(sizeProblem);
   return {
     roles,
     resources,
     reason,
-    reviewers: list(flags, 'reviewers'),
+    reviewers,
     requestTtlMs: positive(flags, 'requestTtl', 'request-ttl', 'request TTL'),
     sessionTtlMs: positive(flags, 'sessionTtl', 'session-ttl', 'session TTL'),
     maxDurationMs: positive(flags, 'maxDuration', 'max-duration', 'max duration'),
@@ -158,18 +167,21 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   }
 
   const requestId = created.id || id;
-  note(ctx, `Created access request ${requestId} (${created.state})`);
+  const shownId = escapeControls(requestId);
+  note(ctx, `Created access request ${shownId} (${created.state})`);
   if (!opts.wait) {
-    note(ctx, `hint: wait for it with: access request wait ${requestId}`);
+    note(ctx, `hint: wait for it with: access request wait ${shownId}`);
     if (ctx.format === 'text') ctx.io.stdout.write(requestDetail(created, ctx.now()));
     else await printStructured(ctx.io, ctx.format, created);
     return 0;
   }
   const reviewers =
-    created.suggested_reviewers.length > 0 ? ` from ${created.suggested_reviewers.join(', ')}` : '';
+    created.suggested_reviewers.length > 0
+      ? ` from ${escapeControls(created.suggested_reviewers.join(', '))}`
+      : '';
   note(
     ctx,
-    `Waiting for approval${reviewers} (Ctrl-C to stop; resume with: access request wait ${requestId})...`,
+    `Waiting for approval${reviewers} (Ctrl-C to stop; resume with: access request wait ${shownId})...`,
   );
   return waitAndReport(ctx, conn, requestId, {
     timeoutMs: opts.timeoutMs,

@@ -20,7 +20,7 @@ export function define(): Command {
 }
 
 export function parse(args: unknown[]): DropOptions {
-  const ids = requestIds(args);
+  const ids = requestIds(args, ['*']);
   return { ids: ids.includes('*') ? [] : ids };
 }
 

@@ -3,7 +3,7 @@ import { UsageError } from '../../model/errors.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { printStructured } from '../../render/format.js';
 import type { Context } from '../context.js';
-import { callOpts, note, requestIds, str } from './shared.js';
+import { callOpts, note, reasonFlag, requestIds, str } from './shared.js';
 
 export interface ReviewOptions {
   id: string;
@@ -39,7 +39,7 @@ export function parse(args: unknown[], flags: Record<string, unknown>): ReviewOp
   return {
     id,
     approve: flags.approve === true,
-    reason: str(flags, 'reason') ?? '',
+    reason: reasonFlag(flags),
     assumeStartTime: start === undefined ? undefined : parseRfc3339(start, 'assume-start-time'),
   };
 }

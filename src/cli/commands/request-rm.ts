@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
+import type { Connection } from '../../client/index.js';
 import type { RmResult } from '../../model/schema.js';
 import type { Context } from '../context.js';
 import { callOpts, emit, fetchRequest, note, requestIds } from './shared.js';
@@ -34,8 +36,27 @@ To disregard this warning and delete the request anyway, re-run this command wit
 > access request rm --force ${id}`;
 }
 
+/**
+ * Teleport checks the `delete` rule before it looks at the request
+ * (lib/auth/auth_with_roles.go: ServerWithRoles.DeleteAccessRequest calls
+ * `a.action(..., KindAccessRequest, VerbDelete)` first), so a caller without it hears
+ * "permission denied" whatever the IDs are. The CLI reads the requests before deleting, so it
+ * asks the same question first: deleting a fresh random ID is refused for want of permission,
+ * or answers NotFound, and changes nothing either way.
+ */
+async function assertMayDelete(ctx: Context, conn: Connection): Promise<void> {
+  const { isRpcError } = await import('../../client/index.js');
+  try {
+    await conn.auth.deleteAccessRequest({ id: randomUUID() }, callOpts(ctx));
+  } catch (err) {
+    if (isRpcError(err) && err.kind === 'not-found') return;
+    throw err;
+  }
+}
+
 export async function run(ctx: Context, opts: RmOptions): Promise<number> {
   const conn = await ctx.connect();
+  await assertMayDelete(ctx, conn);
   // Every request is read first, so a missing or approved one stops the command before
   // anything is deleted.
   const reqs = [];

@@ -4,6 +4,7 @@ import { AccessError, UsageError } from '../../model/errors.js';
 import { parseLabels } from '../../model/kv.js';
 import { kubeKindString } from '../../model/resource-id.js';
 import { SEARCH_KINDS, type SearchKind, type SearchResult } from '../../model/search.js';
+import { escapeControls } from '../../render/escape.js';
 import { printTable } from '../../render/table.js';
 import type { Context } from '../context.js';
 import { callOpts, emit, note, str } from './shared.js';
@@ -277,7 +278,7 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
       note(ctx, 'No matching resources found.');
       return;
     }
-    note(ctx, `\nTo request access to these resources, run\n> ${createLine(results)}`);
+    note(ctx, `\nTo request access to these resources, run\n> ${escapeControls(createLine(results))}`);
   });
   return 0;
 }

@@ -3,6 +3,7 @@ import type { Connection } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import type { AccessRequest } from '../../model/request.js';
+import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
 import { startSpinner } from '../../render/spinner.js';
@@ -118,7 +119,8 @@ export async function waitAndReport(
   switch (result.outcome) {
     case 'approved': {
       if (!req) throw new AccessError('failure', `request ${id} was approved but could not be read`);
-      if (req.resolve_reason !== '') note(ctx, `Approved, reason=${JSON.stringify(req.resolve_reason)}`);
+      if (req.resolve_reason !== '')
+        note(ctx, `Approved, reason=${escapeControls(JSON.stringify(req.resolve_reason))}`);
       const impersonator = conn.identity.impersonator;
       if (opts.assume && req.user === conn.identity.username && impersonator) {
         // auth_with_roles.go, generateUserCerts refuses AccessRequests from an impersonated
@@ -132,7 +134,10 @@ export async function waitAndReport(
       }
       if (opts.assume && req.user === conn.identity.username) await assume(ctx, conn, id);
       else if (opts.assume)
-        note(ctx, `note: the request is ${req.user}'s, so your certificate was not re-issued`);
+        note(
+          ctx,
+          `note: the request is ${escapeControls(req.user)}'s, so your certificate was not re-issued`,
+        );
       await printRequest(ctx, req);
       return 0;
     }

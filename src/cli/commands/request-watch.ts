@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { type AccessRequest, stateName, stateNumber, type WatchEvent } from '../../model/request.js';
+import { parseRequestId } from '../../model/request-id.js';
+import { escapeControls } from '../../render/escape.js';
 import type { Context } from '../context.js';
 import { note, str } from './shared.js';
 
@@ -26,16 +28,18 @@ export function define(): Command {
 
 export function parse(_args: unknown[], flags: Record<string, unknown>): WatchOptions {
   const state = str(flags, 'state');
+  const id = str(flags, 'id');
   return {
     state: state === undefined ? undefined : stateName(stateNumber(state)),
     user: str(flags, 'user'),
-    id: str(flags, 'id'),
+    id: id === undefined ? undefined : parseRequestId(id),
   };
 }
 
 function textLine(e: WatchEvent): string | undefined {
-  if (e.type === 'put' && e.request) return `PUT ${e.id} ${e.request.user} ${e.request.state}`;
-  if (e.type === 'delete') return `DELETE ${e.id}`;
+  if (e.type === 'put' && e.request)
+    return escapeControls(`PUT ${e.id} ${e.request.user} ${e.request.state}`);
+  if (e.type === 'delete') return escapeControls(`DELETE ${e.id}`);
   return undefined;
 }
 

@@ -1,11 +1,13 @@
 import { Command } from 'commander';
-import { AccessError, EXIT_CODES } from '../../model/errors.js';
+import { AccessError, EXIT_CODES, UsageError } from '../../model/errors.js';
 import { parseKeyValues } from '../../model/kv.js';
+import { annotationsProblem } from '../../model/limits.js';
 import type { ActionResult } from '../../model/schema.js';
 import { parseRfc3339 } from '../../model/time.js';
+import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import type { Context } from '../context.js';
-import { callOpts, list, note, requestIds, str } from './shared.js';
+import { callOpts, list, note, reasonFlag, requestIds, str } from './shared.js';
 
 /** Options shared by `approve` and `deny`, which both call SetAccessRequestState. */
 export interface ResolveOptions {
@@ -40,13 +42,16 @@ export function parseResolve(
   args: unknown[],
   flags: Record<string, unknown>,
 ): ResolveOptions {
-  const annotations = str(flags, 'annotations');
+  const annotationsText = str(flags, 'annotations');
+  const annotations = annotationsText === undefined ? {} : parseKeyValues(annotationsText, 'annotations');
+  const problem = annotationsProblem(annotations);
+  if (problem) throw new UsageError(problem);
   const start = str(flags, 'assumeStartTime');
   return {
     ids: requestIds(args),
     state,
-    reason: str(flags, 'reason') ?? '',
-    annotations: annotations === undefined ? {} : parseKeyValues(annotations, 'annotations'),
+    reason: reasonFlag(flags),
+    annotations,
     roles: list(flags, 'roles'),
     assumeStartTime: start === undefined ? undefined : parseRfc3339(start, 'assume-start-time'),
     delegator: str(flags, 'delegator') ?? '',
@@ -82,7 +87,7 @@ export async function runResolve(ctx: Context, opts: ResolveOptions): Promise<nu
       const kind = err instanceof AccessError ? err.kind : 'failure';
       firstFailure ??= EXIT_CODES[kind];
       results.push({ id, ok: false, state: null, error: message });
-      note(ctx, `error: ${id}: ${message}`);
+      note(ctx, `error: ${id}: ${escapeControls(message)}`);
     }
   }
   if (ctx.format !== 'text') await printStructured(ctx.io, ctx.format, results);

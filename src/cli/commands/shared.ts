@@ -1,7 +1,9 @@
 import type { Connection } from '../../client/index.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { splitList } from '../../model/kv.js';
+import { MAX_REASON_BYTES } from '../../model/limits.js';
 import type { AccessRequest } from '../../model/request.js';
+import { parseRequestId } from '../../model/request-id.js';
 import { printStructured } from '../../render/format.js';
 import type { Context } from '../context.js';
 
@@ -16,6 +18,15 @@ export function str(flags: Record<string, unknown>, key: string): string | undef
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A review or resolve `--reason`, at most Teleport's maxAccessRequestReasonSize bytes. */
+export function reasonFlag(flags: Record<string, unknown>): string {
+  const reason = str(flags, 'reason') ?? '';
+  if (Buffer.byteLength(reason, 'utf8') > MAX_REASON_BYTES) {
+    throw new UsageError(`--reason is too long, max ${MAX_REASON_BYTES} bytes`);
+  }
+  return reason;
+}
+
 /** Roles / reviewers lists: comma or whitespace separated, repeats allowed. */
 export function list(flags: Record<string, unknown>, key: string): string[] {
   const v = flags[key];
@@ -23,13 +34,14 @@ export function list(flags: Record<string, unknown>, key: string): string[] {
   return items.flatMap((x) => splitList(String(x)));
 }
 
-/** Request IDs from positional arguments; commas separate IDs too, as tctl accepts. */
-export function requestIds(args: unknown[]): string[] {
+/**
+ * Request IDs from positional arguments; commas separate IDs too, as tctl accepts. Every ID
+ * must be a UUID (exit 2 otherwise); `allow` names extra accepted words (drop's `*`).
+ */
+export function requestIds(args: unknown[], allow: readonly string[] = []): string[] {
   const raw = args.flat().filter((x): x is string => typeof x === 'string');
   const ids = raw.flatMap((x) => x.split(',')).map((x) => x.trim());
-  const bad = ids.find((x) => x === '');
-  if (bad !== undefined) throw new UsageError('empty request ID');
-  return ids;
+  return ids.map((id) => (allow.includes(id) ? id : parseRequestId(id)));
 }
 
 /** Commander's repeatable-option collector. */

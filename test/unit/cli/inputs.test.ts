@@ -6,6 +6,7 @@ import { runCli } from '../../helpers/run-cli.js';
  * made: ACCESS_IDENTITY points at a file that does not exist, so reaching the network
  * would fail differently (exit 7) instead of exit 2 naming the bad part.
  */
+const ID1 = '0193c1e2-7b3a-7c4d-9e5f-0a1b2c3d4e5f';
 const env = { ACCESS_IDENTITY: '/nonexistent/alice.pem', ACCESS_AUTH_SERVER: '127.0.0.1:1' };
 
 async function rejects(argv: string[], message: RegExp) {
@@ -58,20 +59,20 @@ describe('invalid input exits 2 before anything is contacted', () => {
       /^error: --timeout applies only when waiting/,
     ],
     [
-      ['request', 'approve', 'id1', '--annotations', 'ticket'],
+      ['request', 'approve', ID1, '--annotations', 'ticket'],
       /^error: invalid --annotations "ticket": expected key=value/,
     ],
-    [['request', 'deny', 'id1', '--annotations', '=x'], /^error: invalid --annotations "=x": empty key/],
+    [['request', 'deny', ID1, '--annotations', '=x'], /^error: invalid --annotations "=x": empty key/],
     [
-      ['request', 'approve', 'id1', '--assume-start-time', '10:00'],
+      ['request', 'approve', ID1, '--assume-start-time', '10:00'],
       /^error: invalid time "10:00" for --assume-start-time/,
     ],
-    [['request', 'review', 'id1'], /^error: must supply exactly one of '--approve' or '--deny'/],
+    [['request', 'review', ID1], /^error: must supply exactly one of '--approve' or '--deny'/],
     [
-      ['request', 'review', 'id1', '--approve', '--deny'],
+      ['request', 'review', ID1, '--approve', '--deny'],
       /^error: must supply exactly one of '--approve' or '--deny'/,
     ],
-    [['request', 'wait', 'id1', '--timeout', '1x'], /^error: invalid duration "1x" for --timeout/],
+    [['request', 'wait', ID1, '--timeout', '1x'], /^error: invalid duration "1x" for --timeout/],
     [['request', 'ls', '--state', 'WAITING'], /^error: unknown request state "WAITING"/],
     [['request', 'ls', '--limit', '0'], /^error: invalid --limit "0"/],
     [['request', 'ls', '--sort', 'size'], /^error: option '--sort <field>' argument 'size' is invalid/],

@@ -31,7 +31,7 @@ describe('tables', () => {
   test('off a TTY, newlines inside a cell never split a row', () => {
     const io = fakeIO({ isTTY: false });
     printTable(io, ['A'], [['one\ntwo']]);
-    expect(io.out.text).toBe('A\none two\n');
+    expect(io.out.text).toBe('A\none\\ntwo\n');
   });
 
   test('an empty table still prints its header', () => {
@@ -67,7 +67,7 @@ describe('tables', () => {
     expect(
       formatKeyValues([
         ['ID', 'r1'],
-        ['Resources', 'a\nb'],
+        ['Resources', ['a', 'b']],
       ]),
     ).toBe('ID:        r1\nResources: a\n           b');
   });

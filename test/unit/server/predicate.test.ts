@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compilePredicate,
   compileResourcePredicate,
+  MAX_PREDICATE_DEPTH,
   PredicateError,
   type ReviewContext,
   reviewEnv,
@@ -116,6 +117,51 @@ describe('review where / threshold filter expressions', () => {
   it('rejects unsupported functions', () => {
     expect(() => compilePredicate('hasPrefix(request.reason, "INC")', reviewEnv(true))).toThrow(
       'unsupported function "hasPrefix" at position 0',
+    );
+  });
+});
+
+describe('resource predicates: nesting is bounded, chains are not', () => {
+  const leaf = 'labels.env == "dev"';
+  const parens = (n: number) => `${'('.repeat(n)}${leaf}${')'.repeat(n)}`;
+
+  it.each([
+    ['20,000 parentheses', parens(20_000), MAX_PREDICATE_DEPTH],
+    ['20,000 negations', `${'!'.repeat(20_000)}(${leaf})`, MAX_PREDICATE_DEPTH],
+    [
+      '20,000 nested calls',
+      `${'exists('.repeat(20_000)}labels.env${')'.repeat(20_000)}`,
+      7 * MAX_PREDICATE_DEPTH,
+    ],
+  ])('%s: a PredicateError naming the position, not a stack overflow', (_name, source, position) => {
+    let err: unknown;
+    try {
+      compileResourcePredicate(source);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PredicateError);
+    expect((err as PredicateError).message).toBe(
+      `expression is nested too deeply (more than ${MAX_PREDICATE_DEPTH} levels) at position ${position}`,
+    );
+  });
+
+  it('the deepest allowed nesting still evaluates', () => {
+    expect(compileResourcePredicate(parens(MAX_PREDICATE_DEPTH - 1))(web)).toBe(true);
+  });
+
+  it('a chain of 5,000 conditions is one flat list that compiles and evaluates', () => {
+    const anyOf = Array.from({ length: 5_000 }, (_, i) => `labels.env == "e${i}"`).join(' || ');
+    expect(compileResourcePredicate(`${anyOf} || ${leaf}`)(web)).toBe(true);
+    expect(compileResourcePredicate(anyOf)(web)).toBe(false);
+    const allOf = Array.from({ length: 5_000 }, () => leaf).join(' && ');
+    expect(compileResourcePredicate(allOf)(web)).toBe(true);
+    expect(compileResourcePredicate(allOf)(db)).toBe(false);
+  });
+
+  it('a type error inside a chain names the operator before the bad operand', () => {
+    expect(() => compileResourcePredicate(`${leaf} && ${leaf} && labels.env`)).toThrow(
+      'operator "&&" expects bool operands, got string at position 43',
     );
   });
 });
