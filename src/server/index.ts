@@ -28,7 +28,7 @@ import { createKubeService } from './kube-service.js';
 import { createPolicy } from './policy.js';
 import { loadSeedFile } from './seed.js';
 import { createAuthService, loginsFor, type ServiceDeps, sweepExpired } from './service.js';
-import { RequestStore } from './store.js';
+import { type Damage, RequestStore } from './store.js';
 import { type Policy, type Seed, ServerError } from './types.js';
 
 export interface StartServerOptions {
@@ -40,6 +40,8 @@ export interface StartServerOptions {
   /** Cluster name on first start (default `local`); must match on later starts when given. */
   clusterName?: string;
   log?: (line: string) => void;
+  /** Problems an operator must see whatever the log level (a damaged request log). */
+  warn?: (line: string) => void;
   now?: () => Date;
   /** How often expired requests are swept (default 1000 ms). */
   sweepIntervalMs?: number;
@@ -113,9 +115,18 @@ async function ensureIdentities(
   }
 }
 
+function damageWarning(d: Damage): string {
+  const ranges = d.ranges.length === 1 ? '1 damaged range' : `${d.ranges.length} damaged ranges`;
+  return (
+    `warning: request log damaged: ${d.recovered} record${d.recovered === 1 ? '' : 's'} recovered, ` +
+    `${d.bytes} byte${d.bytes === 1 ? '' : 's'} in ${ranges} not replayable, copied to ${d.copiedTo}`
+  );
+}
+
 /** Starts the server; resolves once it is listening and `DIR/server.json` names its address. */
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
+  const warn = opts.warn ?? log;
   const now = opts.now ?? (() => new Date());
   const { host } = parseListen(opts.listen);
   const dir = dataDir(resolvePath(opts.dataDir));
@@ -155,7 +166,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const policy: Policy = createPolicy(seed, clusterName);
     await ensureIdentities(dir, seed, policy, certs, now(), log);
 
-    const openedStore = await RequestStore.open(dir.requestsLog, { log });
+    const openedStore = await RequestStore.open(dir.requestsLog, {
+      log,
+      onDamage: (d) => warn(damageWarning(d)),
+    });
     store = openedStore;
     const hub = new WatchHub(policy);
     openedStore.onCommit((c) => hub.publish(c));

@@ -57,6 +57,7 @@ export async function run(ctx: Context, opts: ServerStartOptions): Promise<numbe
     seedFile: opts.seedFile,
     clusterName: opts.clusterName,
     log: ctx.debug ? (line: string) => note(ctx, line) : undefined,
+    warn: (line: string) => note(ctx, line),
   });
   const out = ctx.io.stdout;
   out.write(`listening on ${server.addr}\n`);
