@@ -3,33 +3,17 @@
  * (or reuses) a data directory, serves `proto.AuthService` and `teleport.kube.v1.KubeService`
  * over mTLS, and returns a handle to stop it.
  */
-import { readFile, rm } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
-import { parseIdentityFile } from '../identity/identity-file.js';
-import { certificateExpiry } from '../identity/x509.js';
-import { type ClusterCerts, loadOrCreateCerts, writeIdentityFile } from './certs.js';
-import {
-  type DataDir,
-  dataDir,
-  ensureDirs,
-  identityPath,
-  lockDataDir,
-  readClusterInfo,
-  readStoredSeed,
-  writeJson,
-  writeServerInfo,
-} from './datadir.js';
-import { demoSeed } from './demo-seed.js';
+import { identityPath, writeServerInfo } from './datadir.js';
 import { WatchHub } from './events.js';
+import { checkListenable, listenError, parseListen, prepareDataDir } from './init.js';
 import { createKubeService } from './kube-service.js';
-import { createPolicy } from './policy.js';
-import { loadSeedFile } from './seed.js';
-import { createAuthService, loginsFor, type ServiceDeps, sweepExpired } from './service.js';
+import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
 import { type Damage, RequestStore } from './store.js';
-import { type Policy, type Seed, ServerError } from './types.js';
+import { ServerError } from './types.js';
 
 export interface StartServerOptions {
   dataDir: string;
@@ -61,58 +45,12 @@ export interface RunningServer {
   stop(opts?: { graceMs?: number }): Promise<void>;
 }
 
-const DEFAULT_CLUSTER = 'local';
-/** Lifetime of the identity files written for seeded users. */
-const IDENTITY_TTL_MS = 30 * 24 * 3600 * 1000;
-/** An identity file closer than this to its end is re-issued at start. */
-const IDENTITY_RENEW_MS = 3600 * 1000;
-
-/** Splits `HOST:PORT` (IPv6 in brackets). */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(listen.trim());
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || port > 65535) throw new Error(`invalid listen address "${listen}" (expected HOST:PORT)`);
-  return { host: m[1], port };
-}
+export { parseListen } from './init.js';
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port)));
   });
-}
-
-/** Writes identity files for seeded users that have none, or whose certificate is about to end. */
-async function ensureIdentities(
-  dir: DataDir,
-  seed: Seed,
-  policy: Policy,
-  certs: ClusterCerts,
-  now: Date,
-  log: (line: string) => void,
-): Promise<void> {
-  for (const user of seed.users) {
-    const path = identityPath(dir, user.name);
-    let expires = 0;
-    try {
-      expires = certificateExpiry(parseIdentityFile(await readFile(path, 'utf8'), path).certPem).getTime();
-    } catch {
-      expires = 0;
-    }
-    if (expires - now.getTime() > IDENTITY_RENEW_MS) continue;
-    await writeIdentityFile(path, certs, {
-      identity: {
-        username: user.name,
-        roles: user.roles,
-        traits: user.traits,
-        activeRequests: [],
-        allowedResourceIds: [],
-      },
-      principals: loginsFor(policy, user.roles, user.traits),
-      notAfter: new Date(now.getTime() + IDENTITY_TTL_MS),
-      now,
-    });
-    log(`wrote identity file for "${user.name}" to ${path}`);
-  }
 }
 
 function damageWarning(d: Damage): string {
@@ -129,43 +67,20 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   const warn = opts.warn ?? log;
   const now = opts.now ?? (() => new Date());
   const { host } = parseListen(opts.listen);
-  const dir = dataDir(resolvePath(opts.dataDir));
-  await ensureDirs(dir);
-  const release = await lockDataDir(dir);
+  // Inputs first: a bad address, seed or name is refused before anything is written.
+  await checkListenable(opts.listen);
+  const prepared = await prepareDataDir({
+    root: resolvePath(opts.dataDir),
+    seedFile: opts.seedFile,
+    clusterName: opts.clusterName,
+    now,
+    log,
+    warn,
+  });
+  const { dir, clusterName, policy, certs, release } = prepared;
   let store: RequestStore | undefined;
   let server: grpc.Server | undefined;
   try {
-    const existing = await readClusterInfo(dir);
-    let clusterName: string;
-    let seed: Seed;
-    let certs: ClusterCerts;
-    if (!existing) {
-      clusterName = opts.clusterName ?? DEFAULT_CLUSTER;
-      seed = opts.seedFile ? await loadSeedFile(opts.seedFile) : demoSeed();
-      // Nothing was ever served from a directory without cluster.json, so leftovers are stale.
-      await rm(dir.requestsLog, { force: true });
-      certs = await loadOrCreateCerts(dir, { clusterName, now: now(), create: true, log });
-      await writeJson(dir.seedJson, seed, 0o600);
-      // Written last: its presence says the directory is fully initialized.
-      await writeJson(dir.clusterJson, { cluster: clusterName, created: now().toISOString() });
-      log(`initialized data directory ${dir.root} for cluster "${clusterName}"`);
-    } else {
-      clusterName = existing.cluster;
-      if (opts.clusterName && opts.clusterName !== clusterName) {
-        throw new Error(
-          `data directory ${dir.root} belongs to cluster "${clusterName}", not "${opts.clusterName}"; omit --cluster-name or use another directory`,
-        );
-      }
-      if (opts.seedFile) log(`data directory already initialized; --seed ${opts.seedFile} is ignored`);
-      const stored = await readStoredSeed(dir);
-      if (!stored) throw new Error(`data directory ${dir.root} is missing seed.json`);
-      seed = stored;
-      certs = await loadOrCreateCerts(dir, { clusterName, now: now(), create: false, log });
-    }
-
-    const policy: Policy = createPolicy(seed, clusterName);
-    await ensureIdentities(dir, seed, policy, certs, now(), log);
-
     const openedStore = await RequestStore.open(dir.requestsLog, {
       log,
       onDamage: (d) => warn(damageWarning(d)),
@@ -190,7 +105,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       [{ cert_chain: Buffer.from(certs.serverCertPem), private_key: Buffer.from(certs.serverKeyPem) }],
       true,
     );
-    const port = await bind(grpcServer, opts.listen, creds);
+    const port = await bind(grpcServer, opts.listen, creds).catch((err: unknown) => {
+      // grpc-js wraps the socket error ("No address added out of total 1 resolved").
+      const cause = /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN)\b/.exec(String(err))?.[1];
+      throw listenError(opts.listen, { code: cause }) ?? err;
+    });
     const addr = `${host}:${port}`;
     await writeServerInfo(dir, { addr, cluster: clusterName });
 
