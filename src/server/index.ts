@@ -29,6 +29,10 @@ export interface StartServerOptions {
   now?: () => Date;
   /** How often expired requests are swept (default 1000 ms). */
   sweepIntervalMs?: number;
+  /** How long a client has to complete the TLS handshake after connecting (default 15 s). */
+  tlsHandshakeTimeoutMs?: number;
+  /** How long a connection may stay open without a call before it is closed (default 5 min). */
+  idleConnectionMs?: number;
 }
 
 export interface RunningServer {
@@ -46,6 +50,34 @@ export interface RunningServer {
 }
 
 export { parseListen } from './init.js';
+
+/**
+ * Teleport's TLS listeners give a connecting client this long to complete the handshake
+ * (lib/multiplexer/tls.go: TLSListenerConfig.ReadDeadline, defaulting to lib/defaults
+ * HandshakeReadDeadline = 15 s); a socket that sends nothing, or half a ClientHello, is then
+ * closed instead of being held open forever.
+ */
+const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
+/** A connection without a call for this long is closed (GOAWAY); clients reconnect on demand. */
+const IDLE_CONNECTION_MS = 5 * 60_000;
+
+/**
+ * grpc-js's mTLS credentials (createSsl) plus a TLS handshake deadline: its server
+ * constructor options are passed to http2.createSecureServer, whose `handshakeTimeout`
+ * bounds the time from accept to a finished handshake.
+ */
+class HandshakeBoundedCredentials extends grpc.ServerCredentials {
+  constructor(base: grpc.ServerCredentials, handshakeTimeout: number) {
+    super(
+      { ...base._getConstructorOptions(), handshakeTimeout },
+      base._getSecureContextOptions() ?? undefined,
+    );
+  }
+
+  _equals(other: grpc.ServerCredentials): boolean {
+    return other === this;
+  }
+}
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -96,14 +128,18 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
       'grpc.keepalive_time_ms': 60_000,
       'grpc.keepalive_timeout_ms': 20_000,
+      'grpc.max_connection_idle_ms': opts.idleConnectionMs ?? IDLE_CONNECTION_MS,
     });
     server = grpcServer;
     grpcServer.addService(AuthServiceService, createAuthService(deps));
     grpcServer.addService(KubeServiceService, createKubeService(deps));
-    const creds = grpc.ServerCredentials.createSsl(
-      Buffer.from(certs.userCa.certPem),
-      [{ cert_chain: Buffer.from(certs.serverCertPem), private_key: Buffer.from(certs.serverKeyPem) }],
-      true,
+    const creds = new HandshakeBoundedCredentials(
+      grpc.ServerCredentials.createSsl(
+        Buffer.from(certs.userCa.certPem),
+        [{ cert_chain: Buffer.from(certs.serverCertPem), private_key: Buffer.from(certs.serverKeyPem) }],
+        true,
+      ),
+      opts.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
     );
     const port = await bind(grpcServer, opts.listen, creds).catch((err: unknown) => {
       // grpc-js wraps the socket error ("No address added out of total 1 resolved").
