@@ -291,6 +291,11 @@ async function initialise(
     await syncDir(parent);
     opts.log(`initialized data directory ${dir.root} for cluster "${clusterName}"`);
     return true;
+  } catch (err) {
+    // Name the place the user chose, not the temp directory it was being built in.
+    const e = err as NodeJS.ErrnoException;
+    if (e.path?.startsWith(tmpRoot)) e.path = dir.root + e.path.slice(tmpRoot.length);
+    throw err;
   } finally {
     await rm(tmpRoot, { recursive: true, force: true });
   }
