@@ -131,5 +131,6 @@ complete -c access -n '__access_at \'sign-helper\'' -l verify -d 'connect with t
 complete -c access -n '__access_at \'server\'' -a start -d 'Start the embedded Auth API (a local stand-in for a Teleport cluster) and run until'
 complete -c access -n '__access_at \'server start\'' -l data-dir -r -F -d 'state directory (env ACCESS_DATA_DIR; default ~/.access/server)'
 complete -c access -n '__access_at \'server start\'' -l listen -r -F -d 'address to listen on; port 0 picks a free one'
-complete -c access -n '__access_at \'server start\'' -l seed -r -F -d 'YAML roles, users and resources for a new data directory (default: demo seed)'
+complete -c access -n '__access_at \'server start\'' -l seed -r -F -d 'YAML roles, users and resources for a new data directory (default: demo seed); an existing
+directory keeps its own, and --seed is then ignored with a warning (as Teleport does with --bootstrap)'
 complete -c access -n '__access_at \'server start\'' -l cluster-name -r -F -d 'cluster name of a new data directory (default local; an existing one keeps its own)'

@@ -11,6 +11,7 @@ import { ruleDeniedMessage } from './rbac.js';
 import { type Caller, type Policy, ServerError, type Verb } from './types.js';
 
 const UNAUTHENTICATED = 16;
+const NOT_FOUND = 5;
 
 /**
  * Identities of recently seen certificates. A client sends the same certificate with
@@ -58,6 +59,18 @@ export function callerOf(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthC
       `client certificate for "${caller.user}" expired at ${caller.expires.toISOString()}`,
     );
   }
+  return caller;
+}
+
+/**
+ * Refuses a certificate whose user no longer exists, as Teleport's authorizer does:
+ * `lib/authz/permissions.go: ContextForLocalUser` (via `authorizeLocalUser`) first fetches
+ * the user with `accessPoint.GetUser` ("User has to be fetched to check if it's a blocked
+ * username") and returns its error, so a deleted user's still-valid certificate gets
+ * NotFound from the local users service (`user %q is not found`) on every call.
+ */
+export function authorizeLocalUser(policy: Pick<Policy, 'user'>, caller: Caller): Caller {
+  if (!policy.user(caller.user)) throw new ServerError(NOT_FOUND, `user "${caller.user}" is not found`);
   return caller;
 }
 

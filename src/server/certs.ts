@@ -3,7 +3,7 @@
  * server's TLS certificate (host CA), user TLS certificates and OpenSSH user certificates
  * (user CA), and identity files for seeded users.
  */
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../identity/files.js';
 import { formatIdentityFile } from '../identity/identity-file.js';
@@ -52,9 +52,24 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * A stored CA, checked: the key must parse and belong to the certificate, or every
+ * certificate the server issues later would fail. Undefined when either file is missing.
+ */
 async function loadCa(certPath: string, keyPath: string): Promise<CertificateAuthority | undefined> {
   const [certPem, keyPem] = await Promise.all([readOptional(certPath), readOptional(keyPath)]);
   if (certPem === undefined || keyPem === undefined) return undefined;
+  let matches = false;
+  try {
+    matches = new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    matches = false;
+  }
+  if (!matches) {
+    throw new Error(
+      `${keyPath} is not a readable private key of ${certPath}; restore the ca/ directory from a backup (a new CA would invalidate every certificate issued so far)`,
+    );
+  }
   return { certPem, keyPem };
 }
 

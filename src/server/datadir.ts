@@ -12,7 +12,8 @@
  * DIR/lock                  the PID of the server using DIR
  * ```
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../identity/files.js';
 import type { Seed } from './types.js';
@@ -123,30 +124,92 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Lock file content: `<pid> <nonce>\n`; the newline says it was written whole. */
+function parseLock(text: string): { pid: number } | undefined {
+  const m = /^(\d+) [0-9a-f]{32}\n$/.exec(text);
+  return m ? { pid: Number(m[1]) } : undefined;
+}
+
+async function readOptionalText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /**
- * Takes the directory's lock, so two servers never append to one log. A lock left by a
- * process that is gone (killed) is taken over. Returns the release function.
+ * Creates `path` holding `content`, complete, or fails with EEXIST: the content goes to a
+ * private temp file first and is then hard-linked into place, which is atomic and exclusive.
+ */
+async function createComplete(path: string, content: string): Promise<boolean> {
+  const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** Removes `path` only when it still holds exactly `content`. */
+async function removeIfContent(path: string, content: string): Promise<void> {
+  if ((await readOptionalText(path)) === content) await rm(path, { force: true });
+}
+
+function inUse(dir: DataDir, pid: number): Error {
+  return new Error(
+    `data directory ${dir.root} is in use by another server (pid ${pid}); stop it or use another --data-dir`,
+  );
+}
+
+/**
+ * Takes the directory's lock, so two servers never append to one log. The lock file is
+ * created whole and exclusively (temp file + link). A lock is taken over only when its
+ * content is complete and names a process that is gone, and only under a second,
+ * exclusive takeover lock: removing a file is safe only while no one else may replace it.
+ * Returns the release function, which removes the lock only while it is still ours.
  */
 export async function lockDataDir(dir: DataDir): Promise<() => Promise<void>> {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const mine = `${process.pid} ${randomBytes(16).toString('hex')}\n`;
+  const takeover = `${dir.lock}.takeover`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await createComplete(dir.lock, mine)) return () => removeIfContent(dir.lock, mine);
+    const text = await readOptionalText(dir.lock);
+    if (text === undefined) continue; // released meanwhile: try again
+    const held = parseLock(text);
+    if (!held) {
+      throw new Error(
+        `data directory ${dir.root} has a lock file that is not one of ours or is incomplete (${dir.lock}); if no server uses the directory, remove it`,
+      );
+    }
+    if (processAlive(held.pid)) throw inUse(dir, held.pid);
+    if (!(await createComplete(takeover, mine))) {
+      const other = parseLock((await readOptionalText(takeover)) ?? '');
+      if (other && !processAlive(other.pid)) {
+        throw new Error(
+          `data directory ${dir.root}: a server (pid ${other.pid}) died while taking over its lock; if no server uses the directory, remove ${takeover} and ${dir.lock}`,
+        );
+      }
+      throw inUse(dir, other?.pid ?? held.pid);
+    }
     try {
-      const fh = await open(dir.lock, 'wx', 0o600);
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return async () => {
-        await rm(dir.lock, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number((await readFile(dir.lock, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new Error(`data directory ${dir.root} is in use by another server (pid ${pid})`);
-      }
-      if (pid === process.pid) {
-        throw new Error(`data directory ${dir.root} is already in use by this process`);
-      }
-      await rm(dir.lock, { force: true });
+      // Only a takeover holder removes someone else's lock, so what we checked is still there.
+      if ((await readOptionalText(dir.lock)) === text) await rm(dir.lock, { force: true });
+    } finally {
+      await removeIfContent(takeover, mine);
     }
   }
-  throw new Error(`cannot lock data directory ${dir.root}`);
+  throw new Error(`cannot lock data directory ${dir.root}: another server keeps taking it`);
 }

@@ -3,34 +3,25 @@
  * (or reuses) a data directory, serves `proto.AuthService` and `teleport.kube.v1.KubeService`
  * over mTLS, and returns a handle to stop it.
  */
-import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
-import { parseIdentityFile } from '../identity/identity-file.js';
-import { certificateExpiry } from '../identity/x509.js';
-import { type ClusterCerts, loadOrCreateCerts, type UserCertSpec, writeIdentityFile } from './certs.js';
-import {
-  type DataDir,
-  dataDir,
-  ensureDirs,
-  identityPath,
-  lockDataDir,
-  readClusterInfo,
-  readStoredSeed,
-  writeJson,
-  writeServerInfo,
-} from './datadir.js';
-import { demoSeed } from './demo-seed.js';
+import { writeIdentityFile } from './certs.js';
+import { identityPath, writeServerInfo } from './datadir.js';
 import { WatchHub } from './events.js';
+import {
+  checkListenable,
+  hostIdentityName,
+  identitySpec,
+  listenError,
+  parseListen,
+  prepareDataDir,
+} from './init.js';
 import { createKubeService } from './kube-service.js';
-import { createPolicy } from './policy.js';
-import { loadSeedFile } from './seed.js';
-import { createAuthService, loginsFor, type ServiceDeps, sweepExpired } from './service.js';
-import { RequestStore } from './store.js';
-import { type Policy, type Seed, ServerError, type User } from './types.js';
+import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
+import { type Damage, RequestStore } from './store.js';
+import { ServerError } from './types.js';
 
 export interface StartServerOptions {
   dataDir: string;
@@ -41,9 +32,15 @@ export interface StartServerOptions {
   /** Cluster name on first start (default `local`); must match on later starts when given. */
   clusterName?: string;
   log?: (line: string) => void;
+  /** Problems an operator must see whatever the log level (a damaged request log). */
+  warn?: (line: string) => void;
   now?: () => Date;
   /** How often expired requests are swept (default 1000 ms). */
   sweepIntervalMs?: number;
+  /** How long a client has to complete the TLS handshake after connecting (default 15 s). */
+  tlsHandshakeTimeoutMs?: number;
+  /** How long a connection may stay open without a call before it is closed (default 5 min). */
+  idleConnectionMs?: number;
 }
 
 export interface RunningServer {
@@ -66,18 +63,34 @@ export interface RunningServer {
   stop(opts?: { graceMs?: number }): Promise<void>;
 }
 
-const DEFAULT_CLUSTER = 'local';
-/** Lifetime of the identity files written for seeded users. */
-const IDENTITY_TTL_MS = 30 * 24 * 3600 * 1000;
-/** An identity file closer than this to its end is re-issued at start. */
-const IDENTITY_RENEW_MS = 3600 * 1000;
+export { parseListen } from './init.js';
 
-/** Splits `HOST:PORT` (IPv6 in brackets). */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(\[[^\]]+\]|[^:[\]]+):(\d{1,5})$/.exec(listen.trim());
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || port > 65535) throw new Error(`invalid listen address "${listen}" (expected HOST:PORT)`);
-  return { host: m[1], port };
+/**
+ * Teleport's TLS listeners give a connecting client this long to complete the handshake
+ * (lib/multiplexer/tls.go: TLSListenerConfig.ReadDeadline, defaulting to lib/defaults
+ * HandshakeReadDeadline = 15 s); a socket that sends nothing, or half a ClientHello, is then
+ * closed instead of being held open forever.
+ */
+const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
+/** A connection without a call for this long is closed (GOAWAY); clients reconnect on demand. */
+const IDLE_CONNECTION_MS = 5 * 60_000;
+
+/**
+ * grpc-js's mTLS credentials (createSsl) plus a TLS handshake deadline: its server
+ * constructor options are passed to http2.createSecureServer, whose `handshakeTimeout`
+ * bounds the time from accept to a finished handshake.
+ */
+class HandshakeBoundedCredentials extends grpc.ServerCredentials {
+  constructor(base: grpc.ServerCredentials, handshakeTimeout: number) {
+    super(
+      { ...base._getConstructorOptions(), handshakeTimeout },
+      base._getSecureContextOptions() ?? undefined,
+    );
+  }
+
+  _equals(other: grpc.ServerCredentials): boolean {
+    return other === this;
+  }
 }
 
 function bind(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
@@ -86,105 +99,38 @@ function bind(server: grpc.Server, address: string, creds: grpc.ServerCredential
   });
 }
 
-/** Writes identity files for seeded users that have none, or whose certificate is about to end. */
-async function ensureIdentities(
-  dir: DataDir,
-  seed: Seed,
-  policy: Policy,
-  certs: ClusterCerts,
-  now: Date,
-  log: (line: string) => void,
-): Promise<void> {
-  for (const user of seed.users) {
-    const path = identityPath(dir, user.name);
-    let expires = 0;
-    try {
-      expires = certificateExpiry(parseIdentityFile(await readFile(path, 'utf8'), path).certPem).getTime();
-    } catch {
-      expires = 0;
-    }
-    if (expires - now.getTime() > IDENTITY_RENEW_MS) continue;
-    await writeIdentityFile(path, certs, identitySpec(user, policy, now, IDENTITY_TTL_MS));
-    log(`wrote identity file for "${user.name}" to ${path}`);
-  }
-}
-
-/** A certificate for `user` with its static roles, as a login issues it (or, with `impersonator`, a signer). */
-function identitySpec(
-  user: User,
-  policy: Policy,
-  now: Date,
-  ttlMs: number,
-  impersonator?: string,
-): UserCertSpec {
-  return {
-    identity: {
-      username: user.name,
-      roles: user.roles,
-      traits: user.traits,
-      activeRequests: [],
-      allowedResourceIds: [],
-      ...(impersonator ? { impersonator } : {}),
-    },
-    principals: loginsFor(policy, user.roles, user.traits),
-    notAfter: new Date(now.getTime() + ttlMs),
-    now,
-  };
-}
-
-/**
- * The name of this server's host identity, `<host-uuid>.<cluster>` as Teleport names an Auth
- * host; the UUID is derived from the host CA, so it is stable for a data directory.
- */
-export function hostIdentityName(certs: ClusterCerts): string {
-  const h = createHash('sha256').update(certs.hostCa.certPem).digest('hex');
-  const uuid = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  return `${uuid}.${certs.clusterName}`;
+function damageWarning(d: Damage): string {
+  const ranges = d.ranges.length === 1 ? '1 damaged range' : `${d.ranges.length} damaged ranges`;
+  return (
+    `warning: request log damaged: ${d.recovered} record${d.recovered === 1 ? '' : 's'} recovered, ` +
+    `${d.bytes} byte${d.bytes === 1 ? '' : 's'} in ${ranges} not replayable, copied to ${d.copiedTo}`
+  );
 }
 
 /** Starts the server; resolves once it is listening and `DIR/server.json` names its address. */
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
+  const warn = opts.warn ?? log;
   const now = opts.now ?? (() => new Date());
   const { host } = parseListen(opts.listen);
-  const dir = dataDir(resolvePath(opts.dataDir));
-  await ensureDirs(dir);
-  const release = await lockDataDir(dir);
+  // Inputs first: a bad address, seed or name is refused before anything is written.
+  await checkListenable(opts.listen);
+  const prepared = await prepareDataDir({
+    root: resolvePath(opts.dataDir),
+    seedFile: opts.seedFile,
+    clusterName: opts.clusterName,
+    now,
+    log,
+    warn,
+  });
+  const { dir, clusterName, policy, certs, release } = prepared;
   let store: RequestStore | undefined;
   let server: grpc.Server | undefined;
   try {
-    const existing = await readClusterInfo(dir);
-    let clusterName: string;
-    let seed: Seed;
-    let certs: ClusterCerts;
-    if (!existing) {
-      clusterName = opts.clusterName ?? DEFAULT_CLUSTER;
-      seed = opts.seedFile ? await loadSeedFile(opts.seedFile) : demoSeed();
-      // Nothing was ever served from a directory without cluster.json, so leftovers are stale.
-      await rm(dir.requestsLog, { force: true });
-      certs = await loadOrCreateCerts(dir, { clusterName, now: now(), create: true, log });
-      await writeJson(dir.seedJson, seed, 0o600);
-      // Written last: its presence says the directory is fully initialized.
-      await writeJson(dir.clusterJson, { cluster: clusterName, created: now().toISOString() });
-      log(`initialized data directory ${dir.root} for cluster "${clusterName}"`);
-    } else {
-      clusterName = existing.cluster;
-      if (opts.clusterName && opts.clusterName !== clusterName) {
-        throw new Error(
-          `data directory ${dir.root} belongs to cluster "${clusterName}", not "${opts.clusterName}"; omit --cluster-name or use another directory`,
-        );
-      }
-      if (opts.seedFile) log(`data directory already initialized; --seed ${opts.seedFile} is ignored`);
-      const stored = await readStoredSeed(dir);
-      if (!stored) throw new Error(`data directory ${dir.root} is missing seed.json`);
-      seed = stored;
-      certs = await loadOrCreateCerts(dir, { clusterName, now: now(), create: false, log });
-    }
-
-    const policy: Policy = createPolicy(seed, clusterName);
-    await ensureIdentities(dir, seed, policy, certs, now(), log);
-
-    const openedStore = await RequestStore.open(dir.requestsLog, { log });
+    const openedStore = await RequestStore.open(dir.requestsLog, {
+      log,
+      onDamage: (d) => warn(damageWarning(d)),
+    });
     store = openedStore;
     const hub = new WatchHub();
     openedStore.onCommit((c) => hub.publish(c));
@@ -196,16 +142,24 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       'grpc.http2.min_ping_interval_without_data_ms': 10_000,
       'grpc.keepalive_time_ms': 60_000,
       'grpc.keepalive_timeout_ms': 20_000,
+      'grpc.max_connection_idle_ms': opts.idleConnectionMs ?? IDLE_CONNECTION_MS,
     });
     server = grpcServer;
     grpcServer.addService(AuthServiceService, createAuthService(deps));
     grpcServer.addService(KubeServiceService, createKubeService(deps));
-    const creds = grpc.ServerCredentials.createSsl(
-      Buffer.from(certs.userCa.certPem),
-      [{ cert_chain: Buffer.from(certs.serverCertPem), private_key: Buffer.from(certs.serverKeyPem) }],
-      true,
+    const creds = new HandshakeBoundedCredentials(
+      grpc.ServerCredentials.createSsl(
+        Buffer.from(certs.userCa.certPem),
+        [{ cert_chain: Buffer.from(certs.serverCertPem), private_key: Buffer.from(certs.serverKeyPem) }],
+        true,
+      ),
+      opts.tlsHandshakeTimeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS,
     );
-    const port = await bind(grpcServer, opts.listen, creds);
+    const port = await bind(grpcServer, opts.listen, creds).catch((err: unknown) => {
+      // grpc-js wraps the socket error ("No address added out of total 1 resolved").
+      const cause = /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN)\b/.exec(String(err))?.[1];
+      throw listenError(opts.listen, { code: cause }) ?? err;
+    });
     const addr = `${host}:${port}`;
     await writeServerInfo(dir, { addr, cluster: clusterName });
 
@@ -256,8 +210,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       async signIdentity(user: string, path: string) {
         const found = policy.user(user);
         if (!found) throw new ServerError(5, `user "${user}" not found`);
-        const spec = identitySpec(found, policy, now(), IDENTITY_TTL_MS, hostIdentityName(certs));
-        await writeIdentityFile(path, certs, spec);
+        await writeIdentityFile(path, certs, identitySpec(found, policy, now(), hostIdentityName(certs)));
       },
       stop,
     };

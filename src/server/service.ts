@@ -34,7 +34,13 @@ import {
   type SortBy,
 } from '../gen/teleport/legacy/types/types.js';
 import { AccessError } from '../model/errors.js';
-import { authorizeAdminAction, callerOf, isCurrentUserAction, requireRule } from './authz.js';
+import {
+  authorizeAdminAction,
+  authorizeLocalUser,
+  callerOf,
+  isCurrentUserAction,
+  requireRule,
+} from './authz.js';
 import {
   type ClusterCerts,
   issueUserSshCert,
@@ -84,14 +90,22 @@ export function toServiceError(err: unknown, log?: (line: string) => void): Serv
   return Object.assign(new Error(message), { code, details: message });
 }
 
+/** The caller of `call`: a valid certificate of a user that still exists. */
+function authenticate(
+  deps: Pick<ServiceDeps, 'now' | 'policy'>,
+  call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>,
+): Caller {
+  return authorizeLocalUser(deps.policy, callerOf(call, deps.now()));
+}
+
 /** Wraps a unary handler: authenticates the caller and turns errors into statuses. */
 export function unary<Req, Res>(
-  deps: Pick<ServiceDeps, 'now' | 'log'>,
+  deps: Pick<ServiceDeps, 'now' | 'log' | 'policy'>,
   fn: (req: Req, caller: Caller, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => fn(call.request, callerOf(call, deps.now()), call))
+      .then(() => fn(call.request, authenticate(deps, call), call))
       .then(
         (res) => callback(null, res),
         (err: unknown) => callback(toServiceError(err, deps.log)),
@@ -117,12 +131,12 @@ async function writeWithBackpressure<T>(call: ServerWritableStream<unknown, T>, 
 }
 
 function serverStream<Req, Res>(
-  deps: Pick<ServiceDeps, 'now' | 'log'>,
+  deps: Pick<ServiceDeps, 'now' | 'log' | 'policy'>,
   fn: (req: Req, caller: Caller, call: ServerWritableStream<Req, Res>) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
     Promise.resolve()
-      .then(() => fn(call.request, callerOf(call, deps.now()), call))
+      .then(() => fn(call.request, authenticate(deps, call), call))
       .then(
         () => call.end(),
         (err: unknown) => call.emit('error', toServiceError(err, deps.log)),
@@ -642,7 +656,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
   const watchEvents: AuthServiceServer['watchEvents'] = (call) => {
     let plan: ReturnType<typeof planWatch>;
     try {
-      const caller = callerOf(call, deps.now());
+      const caller = authenticate(deps, call);
       // lib/auth/auth_with_roles.go, hasWatchPermissionForKind: users may watch their own
       // requests (a `user` filter naming themselves); anything wider needs `read`.
       plan = planWatch(call.request, (filter) => {

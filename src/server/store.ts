@@ -2,26 +2,36 @@
  * Durable storage of access requests: an append-only log of protobuf records, replayed
  * into an in-memory index on open.
  *
- * A record is `u32 length | u32 CRC-32 | payload`, payload = op byte + body (PUT: the
+ * Records are framed as log-frame.ts describes; payload = op byte + body (PUT: the
  * AccessRequestV3 in protobuf, DELETE: the request ID in UTF-8). Every acknowledged change
- * is written and fdatasync'ed before its promise resolves; concurrent appends share one
- * write+fsync (group commit). Mutations of one request are serialized by a per-ID lock,
+ * is written in full and fdatasync'ed before its promise resolves; a write that fails or
+ * falls short is cut off again, so the log never holds a partial record before a good
+ * one. Concurrent appends share one write+fsync (group commit). Mutations of one request are serialized by a per-ID lock,
  * so a read-modify-write (a review, a state change) never interleaves with another.
  */
 import { constants as fsConstants } from 'node:fs';
-import { type FileHandle, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
+import {
+  encodeFrame,
+  type Frame,
+  MAGIC,
+  MAX_RECORD_BYTES,
+  OP_DELETE,
+  OP_PUT,
+  type Range,
+  scanFrames,
+} from './log-frame.js';
 import { ServerError } from './types.js';
 
-/** File magic; a log starting with anything else is not ours and is never touched. */
-const MAGIC = Buffer.from('ACCESSLOG1\n', 'latin1');
-const HEADER_BYTES = 8;
-/** Far above any real request (≤300 resources, ≤4 KiB reason); a larger length is corruption. */
-const MAX_RECORD_BYTES = 16 * 1024 * 1024;
-const OP_PUT = 1;
-const OP_DELETE = 2;
+/**
+ * gRPC code of a change the server could not make durable. Teleport's backends return the
+ * OS error unclassified, and `trail.ToGRPC` (gravitational/trace trail/trail.go) maps an
+ * error that is none of its trace kinds to codes.Unknown. It must not be Unavailable:
+ * the server was reached, and clients would retry a write that cannot succeed.
+ */
+const STORE_FAILED = 2;
 
 /** The orders ListAccessRequests offers (proto.AccessRequestSort minus DEFAULT). */
 export type SortField = 'created' | 'state' | 'user';
@@ -54,8 +64,15 @@ export interface Page {
 }
 
 export interface StoreOptions {
-  /** Log lines (warnings about dropped bytes, compaction). */
+  /** Log lines (compaction, listener failures). */
   log?: (line: string) => void;
+  /**
+   * Called once on open when bytes of the log could not be replayed, after they were
+   * copied aside; the server prints it on stderr whatever the log level.
+   */
+  onDamage?: (damage: Damage) => void;
+  /** Opens the log for appending (default: the real file). */
+  openAppend?: (path: string) => Promise<AppendFile>;
   /** Compact on open when the log is at least this large and over twice the live data. */
   compactMinBytes?: number;
 }
@@ -145,13 +162,40 @@ function encodeRecord(op: number, body: Uint8Array): Buffer {
       `access request is too large to store (${body.length} bytes, max ${MAX_RECORD_BYTES - 1})`,
     );
   }
-  const payload = Buffer.allocUnsafe(1 + body.length);
-  payload[0] = op;
-  payload.set(body, 1);
-  const head = Buffer.allocUnsafe(HEADER_BYTES);
-  head.writeUInt32BE(payload.length, 0);
-  head.writeUInt32BE(crc32(payload), 4);
-  return Buffer.concat([head, payload]);
+  return encodeFrame(op, body);
+}
+
+/**
+ * The log file as the store appends to it: a seam, so tests can make writes fall short
+ * or fail (ENOSPC, EIO) without filling a disk.
+ */
+export interface AppendFile {
+  /** Appends `buf[offset, offset+length)`; resolves with how many bytes reached the file. */
+  write(buf: Buffer, offset: number, length: number): Promise<number>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens `path` for appending (created 0600 when missing). */
+export async function openAppendFile(path: string): Promise<AppendFile> {
+  const fh = await open(path, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
+  return {
+    write: async (buf, offset, length) => (await fh.write(buf, offset, length)).bytesWritten,
+    datasync: () => fh.datasync(),
+    truncate: (length) => fh.truncate(length),
+    close: () => fh.close(),
+  };
+}
+
+/** What replay found that it could not use: where it was copied, and how much. */
+export interface Damage {
+  /** The file the unreplayable bytes were copied to. */
+  copiedTo: string;
+  ranges: Range[];
+  bytes: number;
+  /** Records replayed. */
+  recovered: number;
 }
 
 interface Pending {
@@ -182,7 +226,7 @@ export class RequestStore {
 
   private constructor(
     readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly file: AppendFile,
     size: number,
     private readonly log: (line: string) => void,
   ) {
@@ -190,9 +234,10 @@ export class RequestStore {
   }
 
   /**
-   * Opens (or creates) the log at `path` and replays it. A torn or corrupt tail is cut
-   * off (corrupt bytes are first copied aside to `<path>.corrupt-<ms>`); a file that is
-   * not a request log is refused.
+   * Opens (or creates) the log at `path` and replays it. Bytes that are not a valid record
+   * (a torn last write, corruption anywhere) are copied aside to `<path>.damaged-<ms>`,
+   * every intact record around them is kept, and the log is rewritten without them; a file
+   * that is not a request log is refused.
    */
   static async open(path: string, opts: StoreOptions = {}): Promise<RequestStore> {
     const log = opts.log ?? (() => {});
@@ -203,45 +248,43 @@ export class RequestStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       data = Buffer.alloc(0);
     }
-    const live = new Map<string, { req: AccessRequestV3; bytes: number }>();
+    let live = new Map<string, { req: AccessRequestV3; bytes: number }>();
     let revision = 0;
     let end = MAGIC.length;
-    let needsHeader = false;
+    let rewrite = false;
     if (data.length < MAGIC.length) {
       if (!MAGIC.subarray(0, data.length).equals(data))
         throw new Error(`${path} is not an access request log`);
-      needsHeader = true;
+      rewrite = true;
     } else if (!data.subarray(0, MAGIC.length).equals(MAGIC)) {
       throw new Error(`${path} is not an access request log`);
     } else {
-      const replayed = replay(data, live);
-      end = replayed.end;
+      const replayed = replay(data);
+      live = replayed.live;
       revision = replayed.revision;
-      if (end < data.length) {
-        const dropped = data.length - end;
-        if (replayed.torn) {
-          log(`request log: dropped a torn last record (${dropped} bytes at offset ${end})`);
-        } else {
-          const aside = `${path}.corrupt-${Date.now()}`;
-          await writeFile(aside, data.subarray(end), { mode: 0o600 });
-          log(`request log: corrupt record at offset ${end}; ${dropped} bytes moved aside to ${aside}`);
-        }
+      end = data.length;
+      if (replayed.damaged.length > 0) {
+        const damage = await copyAside(path, data, replayed.damaged, replayed.recovered);
+        log(
+          `request log: ${damage.bytes} unreplayable bytes in ${damage.ranges.length} range(s) copied to ${damage.copiedTo}`,
+        );
+        opts.onDamage?.(damage);
+        rewrite = true;
       }
     }
 
     let liveBytes = MAGIC.length;
     for (const v of live.values()) liveBytes += v.bytes;
     const compactMin = opts.compactMinBytes ?? 1024 * 1024;
-    if (!needsHeader && end >= compactMin && end > 2 * liveBytes) {
+    if (rewrite || (end >= compactMin && end > 2 * liveBytes)) {
+      // Only live records are written back: damaged bytes are in the copy, not in the log.
       await compact(path, live);
-      log(`request log: compacted ${end} bytes to ${liveBytes}`);
+      if (!rewrite) log(`request log: compacted ${end} bytes to ${liveBytes}`);
       end = liveBytes;
-    } else if (needsHeader || end < data.length) {
-      await rewriteHead(path, needsHeader ? MAGIC : data.subarray(0, end), needsHeader);
     }
 
-    const fh = await open(path, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
-    const store = new RequestStore(path, fh, end, log);
+    const file = await (opts.openAppend ?? openAppendFile)(path);
+    const store = new RequestStore(path, file, end, log);
     store.revision = revision;
     for (const { req } of live.values()) store.index(req);
     return store;
@@ -359,12 +402,12 @@ export class RequestStore {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
-    await this.fh.close();
+    await this.file.close();
   }
 
   private checkOpen(): void {
     if (this.closed) throw new ServerError(14, 'server is shutting down');
-    if (this.broken) throw new ServerError(14, `request log is unusable: ${this.broken.message}`);
+    if (this.broken) throw storeFailed(this.broken);
   }
 
   private index(req: AccessRequestV3): void {
@@ -412,6 +455,18 @@ export class RequestStore {
     });
   }
 
+  /** Writes all of `buf`; a write that makes no progress is a failure, never a success. */
+  private async writeAll(buf: Buffer): Promise<void> {
+    let done = 0;
+    while (done < buf.length) {
+      const n = await this.file.write(buf, done, buf.length - done);
+      if (!(n > 0)) {
+        throw Object.assign(new Error(`short write (${done} of ${buf.length} bytes)`), { code: 'ENOSPC' });
+      }
+      done += n;
+    }
+  }
+
   /** Drains the queue: everything queued while a write+fsync runs goes into the next one. */
   private async flush(): Promise<void> {
     for (;;) {
@@ -422,22 +477,26 @@ export class RequestStore {
       const batch = this.queue;
       this.queue = [];
       if (this.broken) {
-        for (const p of batch)
-          p.reject(new ServerError(14, `request log is unusable: ${this.broken.message}`));
+        for (const p of batch) p.reject(storeFailed(this.broken));
         continue;
       }
       const buf = batch.length === 1 ? batch[0].buf : Buffer.concat(batch.map((p) => p.buf));
       try {
-        await this.fh.write(buf);
-        await this.fh.datasync();
+        await this.writeAll(buf);
+        await this.file.datasync();
         this.size += buf.length;
         for (const p of batch) p.resolve();
       } catch (err) {
-        await this.fh.truncate(this.size).catch((truncErr: Error) => {
-          // A partial record we cannot cut off would hide every later one at replay.
-          this.broken = truncErr;
-        });
-        const failure = new ServerError(14, `request log write failed: ${(err as Error).message}`);
+        try {
+          // Back to the last acknowledged byte, durably, so the next append follows it.
+          await this.file.truncate(this.size);
+          await this.file.datasync();
+        } catch (truncErr) {
+          // A partial record left in the file: later appends would go after it, unreplayed
+          // until resynchronised. Refuse further writes rather than acknowledge them.
+          this.broken = truncErr as Error;
+        }
+        const failure = storeFailed(err as Error);
         for (const p of batch) p.reject(failure);
       }
     }
@@ -445,52 +504,84 @@ export class RequestStore {
   }
 }
 
-/**
- * Replays records into `live`. `end` is where the last good record ends; `torn` says
- * whether what follows looks like an interrupted write (runs past EOF, or zero fill).
- */
-function replay(
-  data: Buffer,
-  live: Map<string, { req: AccessRequestV3; bytes: number }>,
-): { end: number; revision: number; torn: boolean } {
-  let off = MAGIC.length;
-  let revision = 0;
-  while (off < data.length) {
-    const rest = data.length - off;
-    if (rest < HEADER_BYTES) return { end: off, revision, torn: true };
-    const len = data.readUInt32BE(off);
-    if (len === 0 || len > MAX_RECORD_BYTES) return { end: off, revision, torn: allZero(data, off) };
-    if (rest < HEADER_BYTES + len) return { end: off, revision, torn: true };
-    const payload = data.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len);
-    if (crc32(payload) !== data.readUInt32BE(off + 4)) {
-      // The last record of a batch whose data blocks did not all reach the disk.
-      return { end: off, revision, torn: off + HEADER_BYTES + len === data.length };
-    }
-    const op = payload[0];
-    const body = payload.subarray(1);
-    if (op === OP_PUT) {
-      let req: AccessRequestV3;
-      try {
-        req = AccessRequestV3.decode(body);
-      } catch {
-        return { end: off, revision, torn: false };
-      }
-      live.set(idOf(req), { req, bytes: HEADER_BYTES + len });
-      const rev = Number(req.metadata?.revision);
-      if (Number.isFinite(rev) && rev > revision) revision = rev;
-    } else if (op === OP_DELETE) {
-      live.delete(body.toString('utf8'));
-    } else {
-      return { end: off, revision, torn: false };
-    }
-    off += HEADER_BYTES + len;
-  }
-  return { end: off, revision, torn: true };
+/** The store's answer to a write that did not reach the disk: Unknown, saying why. */
+function storeFailed(err: Error): ServerError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const full = code === 'ENOSPC' || code === 'EDQUOT';
+  return new ServerError(
+    STORE_FAILED,
+    `the server could not store the change${full ? ' (disk full?)' : ''}: ${err.message}`,
+  );
 }
 
-function allZero(data: Buffer, from: number): boolean {
-  for (let i = from; i < data.length; i++) if (data[i] !== 0) return false;
-  return true;
+interface Replayed {
+  live: Map<string, { req: AccessRequestV3; bytes: number }>;
+  revision: number;
+  /** Ranges that are not valid records, or valid frames whose body does not decode. */
+  damaged: Range[];
+  recovered: number;
+}
+
+/** Replays every intact record of `data` in order; whatever is not one is reported. */
+function replay(data: Buffer): Replayed {
+  const { frames, damaged } = scanFrames(data, MAGIC.length);
+  const live = new Map<string, { req: AccessRequestV3; bytes: number }>();
+  let revision = 0;
+  let recovered = 0;
+  const undecodable: Range[] = [];
+  for (const frame of frames) {
+    const req = frame.op === OP_PUT ? decodePut(frame) : undefined;
+    if (frame.op === OP_PUT && !req) {
+      undecodable.push({ start: frame.start, end: frame.end });
+      continue;
+    }
+    recovered++;
+    if (req) {
+      live.set(idOf(req), { req, bytes: frame.end - frame.start });
+      const rev = Number(req.metadata?.revision);
+      if (Number.isFinite(rev) && rev > revision) revision = rev;
+    } else if (frame.op === OP_DELETE) {
+      live.delete(frame.body.toString('utf8'));
+    }
+  }
+  const all =
+    undecodable.length > 0 ? [...damaged, ...undecodable].sort((a, b) => a.start - b.start) : damaged;
+  return { live, revision, damaged: all, recovered };
+}
+
+function decodePut(frame: Frame): AccessRequestV3 | undefined {
+  try {
+    return AccessRequestV3.decode(frame.body);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Copies the damaged ranges (concatenated, in file order) to a new file next to the log,
+ * durably, before the log is rewritten without them.
+ */
+async function copyAside(path: string, data: Buffer, ranges: Range[], recovered: number): Promise<Damage> {
+  const parts = ranges.map((r) => data.subarray(r.start, r.end));
+  const bytes = parts.reduce((n, p) => n + p.length, 0);
+  for (let i = 0; ; i++) {
+    const copiedTo = `${path}.damaged-${Date.now()}${i === 0 ? '' : `-${i}`}`;
+    let fh: Awaited<ReturnType<typeof open>>;
+    try {
+      fh = await open(copiedTo, 'wx', 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+    try {
+      await fh.writeFile(Buffer.concat(parts));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await syncDir(dirname(path));
+    return { copiedTo, ranges, bytes, recovered };
+  }
 }
 
 /** Rewrites the log with only live records: temp file, fsync, rename, fsync the directory. */
@@ -498,21 +589,6 @@ async function compact(path: string, live: Map<string, { req: AccessRequestV3 }>
   const parts: Buffer[] = [MAGIC];
   for (const { req } of live.values()) parts.push(encodeRecord(OP_PUT, AccessRequestV3.encode(req).finish()));
   await replaceFile(path, Buffer.concat(parts));
-}
-
-/** Cuts a torn tail off (or writes the header of a new log), durably. */
-async function rewriteHead(path: string, head: Buffer, fresh: boolean): Promise<void> {
-  if (fresh) {
-    await replaceFile(path, head);
-    return;
-  }
-  const fh = await open(path, 'r+');
-  try {
-    await fh.truncate(head.length);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function replaceFile(path: string, data: Buffer): Promise<void> {

@@ -20,7 +20,11 @@ export function define(): Command {
     )
     .option('--data-dir <dir>', 'state directory (env ACCESS_DATA_DIR; default ~/.access/server)')
     .option('--listen <host:port>', 'address to listen on; port 0 picks a free one', '127.0.0.1:3025')
-    .option('--seed <file>', 'YAML roles, users and resources for a new data directory (default: demo seed)')
+    .option(
+      '--seed <file>',
+      'YAML roles, users and resources for a new data directory (default: demo seed); an existing\n' +
+        'directory keeps its own, and --seed is then ignored with a warning (as Teleport does with --bootstrap)',
+    )
     .option(
       '--cluster-name <name>',
       'cluster name of a new data directory (default local; an existing one keeps its own)',
@@ -57,6 +61,7 @@ export async function run(ctx: Context, opts: ServerStartOptions): Promise<numbe
     seedFile: opts.seedFile,
     clusterName: opts.clusterName,
     log: ctx.debug ? (line: string) => note(ctx, line) : undefined,
+    warn: (line: string) => note(ctx, line),
   });
   const out = ctx.io.stdout;
   out.write(`listening on ${server.addr}\n`);

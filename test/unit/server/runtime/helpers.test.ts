@@ -115,9 +115,9 @@ describe('data directory', () => {
   it('locks the directory, takes over a dead process lock, and releases', async () => {
     const dir = dataDir(root);
     // A PID that cannot be alive: far above any pid_max.
-    await writeFile(dir.lock, '999999999');
+    await writeFile(dir.lock, `999999999 ${'0'.repeat(32)}\n`);
     const release = await lockDataDir(dir);
-    expect(await readFile(dir.lock, 'utf8')).toBe(String(process.pid));
+    expect(await readFile(dir.lock, 'utf8')).toMatch(new RegExp(`^${process.pid} [0-9a-f]{32}\n$`));
     await expect(lockDataDir(dir)).rejects.toThrow(/in use/);
     await release();
     await (await lockDataDir(dir))();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AccessRequestV3, RequestState } from '../../../../src/gen/teleport/legacy/types/types.js';
-import { type Commit, RequestStore } from '../../../../src/server/store.js';
+import { type Commit, type Damage, RequestStore } from '../../../../src/server/store.js';
 import { ServerError } from '../../../../src/server/types.js';
 
 function request(id: string, user: string, createdMs: number, extra: Partial<AccessRequestV3['spec']> = {}) {
@@ -121,11 +121,13 @@ describe('RequestStore durability', () => {
     const head = Buffer.alloc(8);
     head.writeUInt32BE(500, 0);
     await appendFile(path, Buffer.concat([head, Buffer.from('partial')]));
-    const logs: string[] = [];
-    const s2 = await reopen({ log: (l: string) => logs.push(l) });
+    const damages: Damage[] = [];
+    const s2 = await reopen({ onDamage: (d: Damage) => damages.push(d) });
     expect(s2.count).toBe(2);
     expect((await stat(path)).size).toBe(size);
-    expect(logs.join('\n')).toMatch(/torn/);
+    // Even a torn last record is copied aside, never only dropped.
+    expect(damages).toMatchObject([{ bytes: 15, recovered: 2 }]);
+    expect((await readFile(damages[0].copiedTo)).subarray(8).toString()).toBe('partial');
     await s2.create(request('c', 'alice', 3000));
     const s3 = await reopen();
     expect([...s3.all()].map((r) => r.metadata?.name)).toEqual(['a', 'b', 'c']);
@@ -159,12 +161,13 @@ describe('RequestStore durability', () => {
     expect((await reopen()).count).toBe(1);
     await closeStore();
     await appendFile(path, Buffer.from('this is not a record at all, just text appended by accident'));
-    const logs: string[] = [];
-    expect((await reopen({ log: (l: string) => logs.push(l) })).count).toBe(1);
-    // Bytes that are not a torn write are kept aside rather than silently lost.
-    const aside = (await readdir(dir)).filter((f) => f.startsWith('requests.log.corrupt-'));
-    expect(aside).toHaveLength(1);
-    expect((await readFile(join(dir, aside[0]))).toString()).toContain('not a record');
+    expect((await reopen()).count).toBe(1);
+    // Every open that finds unreplayable bytes keeps them in a copy of its own.
+    const aside = (await readdir(dir)).filter((f) => f.startsWith('requests.log.damaged-')).sort();
+    expect(aside).toHaveLength(2);
+    const copies = await Promise.all(aside.map((f) => readFile(join(dir, f))));
+    expect(copies.map((c) => c.length).sort((a, b) => a - b)).toEqual([59, 4096]);
+    expect(Buffer.concat(copies).toString()).toContain('not a record');
   });
 
   it('refuses a file that is not a request log', async () => {
