@@ -14,7 +14,7 @@ _access_subcommands() {
 }
 
 _access_options() {
-  local globals="--version -V --auth-server --proxy --identity -i --cert --key --ca --format -f --no-color --debug --rpc-timeout --timeout --tls-server-name"
+  local globals="--version -V --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --no-color --debug --rpc-timeout --timeout --tls-server-name"
   case "$1" in
     "request") echo " $globals" ;;
     "request ls") echo "--state --user --mine --reviewable --suggested --sort --asc --limit $globals" ;;
@@ -46,6 +46,7 @@ _access_option_values() {
     *"|--cert") echo "-" ;;
     *"|--key") echo "-" ;;
     *"|--ca") echo "-" ;;
+    *"|--cluster") echo "-" ;;
     *"|--format"|*"|-f") echo "text json yaml" ;;
     *"|--rpc-timeout") echo "-" ;;
     *"|--timeout") echo "-" ;;

@@ -11,7 +11,7 @@ function __access_path
             set skip 0
             continue
         end
-        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --format -f --rpc-timeout --timeout --tls-server-name --state --user --sort --limit --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
+        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --rpc-timeout --timeout --tls-server-name --state --user --sort --limit --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
             set skip 1
             continue
         end
@@ -43,6 +43,7 @@ complete -c access -s i -l identity -r -F -d 'identity file, as `tctl auth sign 
 complete -c access -l cert -r -F -d 'TLS client certificate, with --key and --ca (env ACCESS_CERT)'
 complete -c access -l key -r -F -d 'TLS private key (env ACCESS_KEY)'
 complete -c access -l ca -r -F -d 'trusted CA certificates (env ACCESS_CA)'
+complete -c access -l cluster -r -F -d 'cluster to search and name in resource IDs, e.g. a leaf (env TELEPORT_CLUSTER); requests always go to the root'
 complete -c access -s f -l format -x -a 'text json yaml' -d 'output format (env ACCESS_FORMAT)'
 complete -c access -l no-color -d 'never colour output (env NO_COLOR; FORCE_COLOR forces colour)'
 complete -c access -l debug -d 'log each RPC and show stack traces on errors (env ACCESS_DEBUG=1)'

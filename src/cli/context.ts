@@ -23,7 +23,12 @@ export interface Context {
   /** Loads credentials (identity file, TLS trio or tsh profile) without connecting. */
   credentials(): Promise<Credentials>;
   /** Connects on first use and returns the same connection afterwards; main closes it. */
+  /** The connection for access-request calls, to the root cluster. */
   connect(): Promise<Connection>;
+  /** The cluster selected for search and resource IDs (a leaf or the root). */
+  selectedCluster(): Promise<string>;
+  /** A connection to the selected cluster (the root connection when they are the same). */
+  connectSelected(): Promise<Connection>;
 }
 
 export const ADDRESS_HINT =
@@ -36,6 +41,7 @@ export class CliContext implements Context {
   globals: GlobalOptions;
   theme: Theme;
   private conn?: Promise<Connection>;
+  private leafConn?: Promise<Connection>;
   private creds?: Promise<Credentials>;
 
   constructor(io: IO) {
@@ -80,12 +86,36 @@ export class CliContext implements Context {
     return this.creds;
   }
 
+  /** The connection for access-request calls: to the root cluster, as tsh's WithRootClusterClient. */
   connect(): Promise<Connection> {
     this.conn ??= this.openConnection();
     return this.conn;
   }
 
-  private async openConnection(): Promise<Connection> {
+  /**
+   * The cluster selected for search and resource IDs: --cluster/TELEPORT_CLUSTER, else the tsh
+   * profile's (a leaf after `tsh login leaf`), else the root.
+   */
+  async selectedCluster(): Promise<string> {
+    const root = await this.connect();
+    if (this.globals.cluster) return this.globals.cluster;
+    const source = root.credentials.source;
+    return source.kind === 'tsh-profile' ? source.cluster : (root.clusterName ?? '');
+  }
+
+  /**
+   * A connection to the selected cluster: through a Proxy, a leaf is reached by naming it in
+   * the ALPN route; a direct Auth Service address serves only its own cluster.
+   */
+  async connectSelected(): Promise<Connection> {
+    const root = await this.connect();
+    const selected = await this.selectedCluster();
+    if (selected === root.clusterName || this.globals.authServer) return root;
+    this.leafConn ??= this.openConnection(selected);
+    return this.leafConn;
+  }
+
+  private async openConnection(clusterName?: string): Promise<Connection> {
     const credentials = await this.credentials();
     const g = this.globals;
     const profileProxy = credentials.source.kind === 'tsh-profile' ? credentials.source.proxyAddr : undefined;
@@ -99,6 +129,7 @@ export class CliContext implements Context {
       authServer: g.authServer,
       proxy: g.proxy ?? (g.authServer ? undefined : profileProxy),
       tlsServerName: g.tlsServerName,
+      ...(clusterName === undefined ? {} : { clusterName }),
       rpcTimeoutMs: g.rpcTimeoutMs,
       now: () => io.now(),
       debug: g.debug ? (line: string) => io.stderr.write(`debug: ${line}\n`) : undefined,
@@ -107,13 +138,16 @@ export class CliContext implements Context {
 
   /** Closes the connection if one was opened. */
   async close(): Promise<void> {
-    const conn = this.conn;
+    const conns = [this.conn, this.leafConn];
     this.conn = undefined;
-    if (!conn) return;
-    try {
-      (await conn).close();
-    } catch {
-      // The connection never opened; its error was already reported.
+    this.leafConn = undefined;
+    for (const conn of conns) {
+      if (!conn) continue;
+      try {
+        (await conn).close();
+      } catch {
+        // The connection never opened; its error was already reported.
+      }
     }
   }
 }
@@ -135,5 +169,8 @@ async function loadCredentials(g: GlobalOptions): Promise<Credentials> {
     }
     return (await import('../identity/trio.js')).readTlsTrio(g.cert!, g.key!, g.ca!);
   }
-  return (await import('../identity/profile.js')).readTshProfile(g.teleportHome);
+  return (await import('../identity/profile.js')).readTshProfile(g.teleportHome, {
+    proxy: g.proxy,
+    cluster: g.cluster,
+  });
 }

@@ -14,6 +14,11 @@ export interface GlobalOptions {
   ca?: string;
   /** Where the tsh profile lives (TELEPORT_HOME, default ~/.tsh). */
   teleportHome: string;
+  /**
+   * The cluster selected for search and resource IDs (--cluster, TELEPORT_CLUSTER), as tsh's
+   * SiteName; access-request calls always go to the root cluster.
+   */
+  cluster?: string;
   format: Format;
   /** False with --no-color; NO_COLOR/FORCE_COLOR and the TTY are resolved into IO.color. */
   color: boolean;
@@ -56,6 +61,11 @@ const GLOBAL_SPECS: readonly GlobalSpec[] = [
   { flags: '--cert <file>', description: 'TLS client certificate, with --key and --ca (env ACCESS_CERT)' },
   { flags: '--key <file>', description: 'TLS private key (env ACCESS_KEY)' },
   { flags: '--ca <file>', description: 'trusted CA certificates (env ACCESS_CA)' },
+  {
+    flags: '--cluster <name>',
+    description:
+      'cluster to search and name in resource IDs, e.g. a leaf (env TELEPORT_CLUSTER); requests always go to the root',
+  },
   { flags: '-f, --format <format>', description: 'output format (env ACCESS_FORMAT)', choices: FORMATS },
   { flags: '--no-color', description: 'never colour output (env NO_COLOR; FORCE_COLOR forces colour)' },
   { flags: '--debug', description: 'log each RPC and show stack traces on errors (env ACCESS_DEBUG=1)' },
@@ -193,6 +203,7 @@ export function resolveGlobalOptions(env: Env, home: string, leaf?: Command): Gl
     key: flag('key') ?? fromEnv(credsFlag && !trioFlag, 'ACCESS_KEY'),
     ca: flag('ca') ?? fromEnv(credsFlag && !trioFlag, 'ACCESS_CA'),
     teleportHome: firstEnv(env, 'TELEPORT_HOME') ?? `${home}/.tsh`,
+    cluster: flag('cluster') ?? firstEnv(env, 'TELEPORT_CLUSTER'),
     format,
     color: colorFlag !== false,
     debug: debugFlag || env.ACCESS_DEBUG === '1',

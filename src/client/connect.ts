@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import * as tls from 'node:tls';
 import { type ChannelOptions, Client, credentials as grpcCredentials } from '@grpc/grpc-js';
 import { Empty } from '../gen/google/protobuf/empty.js';
@@ -20,6 +19,7 @@ import {
   AccessRequestV3,
   AccessReviewSubmission,
 } from '../gen/teleport/legacy/types/types.js';
+import { issuerCommonName } from '../identity/pem.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
 import { parseIdentity } from '../identity/x509.js';
 import { parseHostPort } from '../model/address.js';
@@ -118,19 +118,14 @@ export const KUBE_REQUESTS: RequestFactories<typeof KubeServiceService> = {
   listKubernetesResources: ListKubernetesResourcesRequest,
 };
 
-/** The cluster to route to when none was given (see {@link ConnectOptions.clusterName}). */
+/**
+ * The cluster to route to when none was given (see {@link ConnectOptions.clusterName}): the
+ * root, the cluster that issued the certificate, as tsh sends every access-request call there
+ * (`WithRootClusterClient`) whatever leaf a profile has selected.
+ */
 export function clusterFromCredentials(creds: Credentials, identity: TeleportIdentity): string | undefined {
-  if (creds.source.kind === 'tsh-profile' && creds.source.cluster) return creds.source.cluster;
-  return identity.teleportCluster || identity.routeToCluster || issuerCommonName(creds.certPem);
-}
-
-function issuerCommonName(certPem: string): string | undefined {
-  try {
-    const line = new X509Certificate(certPem).issuer.split('\n').find((l) => l.startsWith('CN='));
-    return line?.slice(3) || undefined;
-  } catch {
-    return undefined;
-  }
+  const root = creds.source.kind === 'tsh-profile' ? creds.source.rootCluster : undefined;
+  return root || identity.teleportCluster || issuerCommonName(creds.certPem) || identity.routeToCluster;
 }
 
 /**

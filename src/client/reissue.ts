@@ -27,13 +27,24 @@ export interface Reissued {
 export async function reissueCertificates(conn: Connection, opts: ReissueOptions = {}): Promise<Reissued> {
   const creds = conn.credentials;
   const publicKeyPem = createPublicKey(creds.keyPem).export({ type: 'spki', format: 'pem' }).toString();
-  const wantSsh = creds.source.kind === 'identity-file' && creds.sshCert !== undefined;
+  // An identity file holds one key for both; a tsh profile has its own SSH key (v17+) or
+  // shares it (v16), named by `<user>.pub` either way.
+  const sshPublicKey =
+    creds.source.kind === 'identity-file'
+      ? creds.sshCert !== undefined
+        ? `${sshPublicKeyFromPem(publicKeyPem)}\n`
+        : undefined
+      : creds.source.kind === 'tsh-profile'
+        ? await (await import('../identity/profile.js')).readProfileSshPublicKey(creds.source)
+        : undefined;
+  const wantSsh = sshPublicKey !== undefined;
+  // The selected cluster (tsh's SiteName) stays the certificate's route, as tsh keeps it.
   const routeToCluster =
-    conn.identity.routeToCluster || (creds.source.kind === 'tsh-profile' ? creds.source.cluster : '');
+    creds.source.kind === 'tsh-profile' ? creds.source.cluster : conn.identity.routeToCluster;
   const certs = await conn.auth.generateUserCerts({
     username: conn.identity.username,
     tlsPublicKey: Buffer.from(publicKeyPem),
-    sshPublicKey: wantSsh ? Buffer.from(`${sshPublicKeyFromPem(publicKeyPem)}\n`) : undefined,
+    sshPublicKey: sshPublicKey === undefined ? undefined : Buffer.from(sshPublicKey),
     expires: conn.identity.expires,
     routeToCluster,
     accessRequests: opts.accessRequests ?? [],
@@ -59,6 +70,8 @@ export async function writeBackCredentials(
 ): Promise<'identity-file' | 'tsh-profile' | 'read-only'> {
   const kind = creds.source.kind;
   if (kind === 'tls-trio') return 'read-only';
-  await saveReissuedCertificate(sshCert ? { ...creds, sshCert } : creds, certPem);
+  // A profile keeps only the new SSH certificate: an old one would still carry dropped requests.
+  const next = kind === 'tsh-profile' ? { ...creds, sshCert } : sshCert ? { ...creds, sshCert } : creds;
+  await saveReissuedCertificate(next, certPem);
   return kind;
 }

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { AccessError } from '../model/errors.js';
 import { describeFsError, readTextCapped } from './files.js';
 import { parsePrivateKey, spkiDer } from './keys.js';
@@ -99,3 +100,19 @@ export function isCertificate(pem: string): boolean {
     return false;
   }
 }
+
+/**
+ * The issuer's common name of a certificate. Teleport names its CAs after the cluster, so
+ * for a user certificate this is the root cluster: the one that issued it.
+ */
+export function issuerCommonName(certPem: string): string | undefined {
+  try {
+    const line = new X509Certificate(certPem).issuer.split('\n').find((l) => l.startsWith('CN='));
+    return line?.slice(3) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** PEM type of a private key that lives on a PIV hardware token (api/utils/keys: pivYubiKeyPrivateKeyType). */
+export const PIV_KEY_LABEL = 'PIV YUBIKEY PRIVATE KEY';

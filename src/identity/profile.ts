@@ -1,9 +1,17 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AccessError } from '../model/errors.js';
 import { describeFsError, readTextCapped, writeFileAtomic } from './files.js';
-import { certificateBlocks, isCertificate, keyPairProblem, readCredentialFile, scanPem } from './pem.js';
+import {
+  certificateBlocks,
+  isCertificate,
+  issuerCommonName,
+  keyPairProblem,
+  PIV_KEY_LABEL,
+  readCredentialFile,
+  scanPem,
+} from './pem.js';
 import { isSshCertificateLine } from './ssh.js';
 import type { CredentialSource, Credentials } from './types.js';
 
@@ -44,7 +52,12 @@ function keyPaths(source: TshProfileSource) {
     keyCandidates: [join(dir, `${source.user}.key`), join(dir, source.user)],
     casDir: join(dir, 'cas'),
     certsPem: join(dir, 'certs.pem'),
-    sshCert: join(dir, `${source.user}-ssh`, `${source.cluster}-cert.pub`),
+    sshDir: join(dir, `${source.user}-ssh`),
+    // keypaths.SSHCertPath: one SSH certificate per cluster, the root's from a login.
+    sshCert: join(dir, `${source.user}-ssh`, `${source.rootCluster || source.cluster}-cert.pub`),
+    sshPublicKey: join(dir, `${source.user}.pub`),
+    // keypaths: per-service certificates tsh caches (databases, apps, Kubernetes clusters).
+    serviceCaches: ['db', 'app', 'kube'].map((kind) => join(dir, `${source.user}-${kind}`)),
     knownHosts: join(source.home, 'known_hosts'),
   };
 }
@@ -57,10 +70,29 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-async function readProfileSource(home: string, profileName?: string): Promise<TshProfileSource> {
+/** Which profile to read, as tsh picks it. */
+export interface ProfileSelection {
+  /** A profile by name (tsh names profiles after their proxy host). */
+  profile?: string;
+  /** The proxy named by --proxy/TELEPORT_PROXY: its host names the profile. */
+  proxy?: string;
+  /** --cluster/TELEPORT_CLUSTER: the cluster selected instead of the profile's. */
+  cluster?: string;
+}
+
+async function readProfileSource(home: string, select: ProfileSelection): Promise<TshProfileSource> {
   const notFound = (what: string) =>
     new AccessError('permission', `${what} not found in "${home}": ${LOGIN_HINT}`);
-  let name = profileName;
+  // lib/client/api.go (tsh): a proxy given on the command line selects the profile named after
+  // its host; otherwise the current profile.
+  let name = select.profile ?? (select.proxy ? addressHost(select.proxy) : undefined);
+  if (select.proxy && name && !(await isFile(join(home, `${name}.yaml`)))) {
+    throw new AccessError(
+      'permission',
+      `no tsh profile for proxy "${name}" in "${home}"`,
+      `run 'tsh login --proxy=${name}', or pass --identity`,
+    );
+  }
   if (!name) {
     name = (await readOptional(join(home, 'current-profile')))?.trim();
     if (!name) throw notFound('tsh profile');
@@ -89,7 +121,7 @@ async function readProfileSource(home: string, profileName?: string): Promise<Ts
     profile: name,
     user,
     proxyAddr: str('web_proxy_addr'),
-    cluster: str('cluster') || name,
+    cluster: select.cluster || str('cluster') || name,
   };
 }
 
@@ -116,9 +148,9 @@ async function readCas(casDir: string, certsPem: string): Promise<string[]> {
  * (falling back to the legacy `-x509.pem` and shared SSH key), and the CAs in `cas/`
  * (else `certs.pem`). The SSH certificate and `@cert-authority` lines are included when present.
  */
-export async function readTshProfile(home: string, profileName?: string): Promise<Credentials> {
-  const source = await readProfileSource(home, profileName);
-  const paths = keyPaths(source);
+export async function readTshProfile(home: string, select: ProfileSelection = {}): Promise<Credentials> {
+  const source = await readProfileSource(home, select);
+  let paths = keyPaths(source);
   const denied = (message: string) => new AccessError('permission', message);
   const profile = `tsh profile "${source.profile}"`;
   const certPath = await firstExisting(paths.certCandidates);
@@ -135,10 +167,19 @@ export async function readTshProfile(home: string, profileName?: string): Promis
     b.label.endsWith('PRIVATE KEY'),
   );
   if (!key) throw denied(`TLS key "${keyPath}" holds no PEM private key`);
+  if (key.label === PIV_KEY_LABEL) {
+    throw new AccessError(
+      'permission',
+      `${profile}: its key lives on a hardware token (PIV), which access does not support yet`,
+      'use an identity file instead: tsh login --out=FILE, then access -i FILE',
+    );
+  }
   const problem = keyPairProblem(key.text, cert.text);
   if (problem === 'bad-key') throw denied(`TLS key "${keyPath}" is corrupt or of an unsupported type`);
   if (problem === 'bad-cert') throw denied(`TLS certificate "${certPath}" is corrupt`);
   if (problem === 'mismatch') throw denied(`TLS key "${keyPath}" does not match certificate "${certPath}"`);
+  source.rootCluster = issuerCommonName(cert.text) ?? source.cluster;
+  paths = keyPaths(source);
   const caPems = await readCas(paths.casDir, paths.certsPem);
   if (caPems.length === 0) {
     throw denied(
@@ -159,21 +200,83 @@ export async function readTshProfile(home: string, profileName?: string): Promis
   return creds;
 }
 
+/** The SSH public key (authorized_keys line) of the profile, to have an SSH certificate issued for. */
+export async function readProfileSshPublicKey(source: TshProfileSource): Promise<string | undefined> {
+  const line = (await readOptional(keyPaths(source).sshPublicKey))?.trim();
+  return line ? line : undefined;
+}
+
 /**
- * Writes a re-issued TLS certificate back into the profile, atomically and mode 0600, to
- * the file it was read from (`<user>.crt`, else the legacy `<user>-x509.pem`). Pass
- * `keyPem` only when the key changed; it goes to the file the key was read from.
+ * Writes re-issued certificates into the profile as tsh's ReissueUserCerts with CertCacheDrop
+ * does (lib/client/client_store.go, keystore.go): under the lock tsh takes on the TLS key
+ * file (FSKeyStore.writeTLSCredential), the TLS certificate goes to the file it was read
+ * from and the SSH certificate to `<user>-ssh/<root>-cert.pub`; every cached per-service
+ * certificate (`-db`, `-app`, `-kube`) and the SSH certificates of other clusters are
+ * deleted, so none still carries a dropped request. Files are 0600, via temp+rename.
  */
 export async function writeTshProfileCertificate(
   source: TshProfileSource,
   certPem: string,
-  keyPem?: string,
+  opts: { keyPem?: string; sshCert?: string } = {},
 ): Promise<void> {
   const paths = keyPaths(source);
   const certPath = (await firstExisting(paths.certCandidates)) ?? paths.certCandidates[0];
-  if (keyPem !== undefined) {
-    const keyPath = (await firstExisting(paths.keyCandidates)) ?? paths.keyCandidates[0];
-    await writeFileAtomic(keyPath, keyPem, 0o600);
+  const keyPath = (await firstExisting(paths.keyCandidates)) ?? paths.keyCandidates[0];
+  await withFileLock(keyPath, async () => {
+    if (opts.keyPem !== undefined) await writeFileAtomic(keyPath, opts.keyPem, 0o600);
+    await writeFileAtomic(certPath, certPem, 0o600);
+    for (const dir of paths.serviceCaches) await rm(dir, { recursive: true, force: true });
+    let others: string[] = [];
+    try {
+      others = await readdir(paths.sshDir);
+    } catch {
+      // No SSH certificates yet.
+    }
+    for (const name of others) {
+      const path = join(paths.sshDir, name);
+      if (path !== paths.sshCert) await rm(path, { recursive: true, force: true });
+    }
+    if (opts.sshCert !== undefined) await writeFileAtomic(paths.sshCert, `${opts.sshCert.trim()}\n`, 0o600);
+    else await rm(paths.sshCert, { force: true });
+  });
+}
+
+/** How long to wait for tsh to release its lock on the key file. */
+const LOCK_WAIT_SECONDS = 5;
+
+/**
+ * Runs `fn` holding an exclusive flock(2) on `path`, the lock tsh's key store takes
+ * (lib/utils: FSTryWriteLock). Node has no flock of its own, so util-linux's `flock` holds
+ * it; where that tool is missing, `fn` runs unlocked.
+ */
+async function withFileLock(path: string, fn: () => Promise<void>): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  const holder = spawn(
+    'flock',
+    ['-x', '-w', String(LOCK_WAIT_SECONDS), path, '-c', 'echo locked; exec cat >/dev/null'],
+    {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    },
+  );
+  const locked = await new Promise<'locked' | 'missing' | 'busy'>((resolve) => {
+    holder.once('error', () => resolve('missing'));
+    holder.stdout.once('data', () => resolve('locked'));
+    holder.once('exit', () => resolve('busy'));
+  });
+  if (locked === 'busy') {
+    throw new AccessError(
+      'failure',
+      `the tsh profile key "${path}" stayed locked by another tsh process for ${LOCK_WAIT_SECONDS}s; nothing was written`,
+      'try again once tsh has finished',
+    );
   }
-  await writeFileAtomic(certPath, certPem, 0o600);
+  try {
+    await fn();
+  } finally {
+    if (locked === 'locked') {
+      const exited = new Promise((resolve) => holder.once('exit', resolve));
+      holder.stdin.end();
+      await exited;
+    }
+  }
 }

@@ -30,7 +30,10 @@ export async function saveReissuedCertificate(
       await writeIdentityFileCredentials(source.path, next);
       return next;
     case 'tsh-profile':
-      await writeTshProfileCertificate(source, certPem, keyChanged ? keyPem : undefined);
+      await writeTshProfileCertificate(source, certPem, {
+        ...(keyChanged ? { keyPem } : {}),
+        ...(creds.sshCert !== undefined ? { sshCert: creds.sshCert } : {}),
+      });
       return next;
     case 'tls-trio':
       throw new AccessError(

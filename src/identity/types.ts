@@ -2,7 +2,17 @@
 export type CredentialSource =
   | { kind: 'identity-file'; path: string }
   | { kind: 'tls-trio'; certPath: string; keyPath: string; caPath: string }
-  | { kind: 'tsh-profile'; home: string; profile: string; user: string; proxyAddr: string; cluster: string };
+  | {
+      kind: 'tsh-profile';
+      home: string;
+      profile: string;
+      user: string;
+      proxyAddr: string;
+      /** The selected cluster (the profile's, or --cluster/TELEPORT_CLUSTER): a leaf or the root. */
+      cluster: string;
+      /** The root cluster, which issued the certificate (its CA's name); access requests go there. */
+      rootCluster?: string;
+    };
 
 /** PEM material for mTLS, plus where it came from. Never log `keyPem`. */
 export interface Credentials {

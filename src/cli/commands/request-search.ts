@@ -172,9 +172,12 @@ async function listKubeResourcesPage(
   }
 }
 
-async function searchResources(ctx: Context, conn: Connection, opts: SearchOptions): Promise<SearchResult[]> {
+async function searchResources(ctx: Context, opts: SearchOptions): Promise<SearchResult[]> {
   const { searchResultFromPaginated, searchResultFromKubeResource } = await import('../../client/map.js');
-  const cluster = conn.clusterName ?? conn.identity.teleportCluster ?? '';
+  // As tsh, search the selected cluster (a leaf, with --cluster/TELEPORT_CLUSTER or after
+  // `tsh login leaf`) and name it in the resource IDs.
+  const conn = await ctx.connectSelected();
+  const cluster = await ctx.selectedCluster();
   const out: SearchResult[] = [];
   const seen = new Set<string>();
   const add = (r: SearchResult | undefined) => {
@@ -266,7 +269,7 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
     });
     return 0;
   }
-  const results = await searchResources(ctx, conn, opts);
+  const results = await searchResources(ctx, opts);
   await emit(ctx, results, () => {
     const kube = opts.kind === 'kube_resource';
     printTable(

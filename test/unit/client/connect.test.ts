@@ -173,12 +173,13 @@ describe('assertCertificateCurrent', () => {
 });
 
 describe('clusterFromCredentials', () => {
-  it('prefers the tsh profile, then the certificate, then the issuer CN', async () => {
+  it('routes to the root cluster, never a selected leaf (tsh: WithRootClusterClient)', async () => {
     const pki = await makePki({ cluster: 'root.example.com' });
     const creds = await userCredentials(pki);
     const id = parseIdentity(creds.certPem);
     expect(clusterFromCredentials(creds, id)).toBe('root.example.com');
     expect(clusterFromCredentials(creds, { ...id, teleportCluster: 'from-cert' })).toBe('from-cert');
+    expect(clusterFromCredentials(creds, { ...id, routeToCluster: 'leaf' })).toBe('root.example.com');
     const profile = {
       ...creds,
       source: {
@@ -187,10 +188,13 @@ describe('clusterFromCredentials', () => {
         profile: 'p',
         user: 'alice',
         proxyAddr: 'p:443',
-        cluster: 'from-profile',
+        cluster: 'leaf.example.com',
+        rootCluster: 'root.example.com',
       },
     };
-    expect(clusterFromCredentials(profile, { ...id, teleportCluster: 'from-cert' })).toBe('from-profile');
+    expect(clusterFromCredentials(profile, { ...id, routeToCluster: 'leaf.example.com' })).toBe(
+      'root.example.com',
+    );
   });
 });
 

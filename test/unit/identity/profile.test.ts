@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +55,7 @@ describe('tsh profile', () => {
     user: 'alice',
     proxyAddr: 'proxy.example.com:443',
     cluster: 'example.com',
+    rootCluster: 'example.com',
   };
 
   it('reads the v17+ layout (<user>.crt, <user>.key, cas/)', async () => {
@@ -103,7 +105,7 @@ describe('tsh profile', () => {
     await writeFile(join(dir, 'bob.crt'), bob.certPem);
     await writeFile(join(dir, 'bob.key'), bob.keyPem);
     await writeFile(join(dir, 'cas', 'other.pem'), m.ca.certPem);
-    const creds = await readTshProfile(home, 'other');
+    const creds = await readTshProfile(home, { profile: 'other' });
     expect(creds.source).toEqual({
       kind: 'tsh-profile',
       home,
@@ -111,8 +113,47 @@ describe('tsh profile', () => {
       user: 'bob',
       proxyAddr: '',
       cluster: 'other',
+      // The root cluster is the one whose CA issued the certificate.
+      rootCluster: 'example.com',
     });
     expect(creds.certPem).toBe(bob.certPem);
+  });
+
+  it('picks the profile named after --proxy/TELEPORT_PROXY rather than the current one, and --cluster', async () => {
+    await v17Layout();
+    await writeFile(join(home, 'current-profile'), 'other\n');
+    const creds = await readTshProfile(home, { proxy: 'proxy.example.com:443', cluster: 'leaf.example.com' });
+    expect(creds.source).toMatchObject({
+      profile: 'proxy.example.com',
+      cluster: 'leaf.example.com',
+      rootCluster: 'example.com',
+    });
+    expect(await caught(() => readTshProfile(home, { proxy: 'elsewhere.example.com:443' }))).toEqual({
+      kind: 'permission',
+      message: `no tsh profile for proxy "elsewhere.example.com" in "${home}"`,
+    });
+  });
+
+  it('writes under the flock tsh takes on the key file, waiting while tsh holds it', async () => {
+    await v17Layout();
+    const creds = await readTshProfile(home);
+    if (creds.source.kind !== 'tsh-profile') throw new Error('unexpected source');
+    const holder = spawn('flock', ['-x', join(keys, 'alice.key'), '-c', 'echo locked; exec cat >/dev/null'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    const next = await userMaterial('ecdsa-p256', { ...ALICE, activeRequests: ['r1'] }, m.ca);
+    let written = false;
+    const write = writeTshProfileCertificate(creds.source, next.certPem, { keyPem: next.keyPem }).then(() => {
+      written = true;
+    });
+    // While the lock is held nothing is written (bounded look, not a wait for state).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(written).toBe(false);
+    expect(await readFile(join(keys, 'alice.crt'), 'utf8')).toBe(m.certPem);
+    holder.stdin.end();
+    await write;
+    expect(await readFile(join(keys, 'alice.crt'), 'utf8')).toBe(next.certPem);
   });
 
   it('explains a missing profile, certificate, key or CA in one line', async () => {
@@ -121,7 +162,7 @@ describe('tsh profile', () => {
       kind: 'permission',
       message: `tsh profile not found in "${empty}": run 'tsh login' or pass --identity`,
     });
-    expect((await caught(() => readTshProfile(home, 'gone'))).message).toBe(
+    expect((await caught(() => readTshProfile(home, { profile: 'gone' }))).message).toBe(
       `tsh profile "gone" not found in "${home}": run 'tsh login' or pass --identity`,
     );
     const profile = 'tsh profile "proxy.example.com"';
@@ -160,7 +201,7 @@ describe('tsh profile', () => {
     const creds = await readTshProfile(home);
     if (creds.source.kind !== 'tsh-profile') throw new Error('unexpected source');
     const next = await userMaterial('ecdsa-p256', { ...ALICE, activeRequests: ['r1'] }, m.ca);
-    await writeTshProfileCertificate(creds.source, next.certPem, next.keyPem);
+    await writeTshProfileCertificate(creds.source, next.certPem, { keyPem: next.keyPem });
     expect(await readFile(join(keys, 'alice.crt'), 'utf8')).toBe(next.certPem);
     expect(await readFile(join(keys, 'alice.key'), 'utf8')).toBe(next.keyPem);
     expect((await stat(join(keys, 'alice.crt'))).mode & 0o777).toBe(0o600);
