@@ -98,6 +98,7 @@ complete -c access -n '__access_at \'request create\'' -l dry-run -d 'validate a
 complete -c access -n '__access_at \'request create\'' -l wait -d 'wait for the request to be resolved (the default)'
 complete -c access -n '__access_at \'request create\'' -l nowait -d 'return as soon as the request exists'
 complete -c access -n '__access_at \'request create\'' -l no-assume -d 'do not re-issue the certificate on approval'
+complete -c access -n '__access_at \'request create\'' -l no-input -d 'never ask at the terminal: a required reason that is missing is an error (exit 2)'
 complete -c access -n '__access_at \'request wait\'' -l no-assume -d 'do not re-issue the certificate on approval'
 complete -c access -n '__access_at \'request wait\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request review\'' -l approve -d 'propose approval'

@@ -124,5 +124,8 @@ export function systemIO(): IO {
     now: () => new Date(),
     signal: controller.signal,
     abortReason: () => reason,
+    ...(process.stdin.isTTY && process.stderr.isTTY
+      ? { ask: async (question: string) => (await import('../render/prompt.js')).askLine(question) }
+      : {}),
   };
 }

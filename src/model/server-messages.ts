@@ -57,3 +57,11 @@ export function hintForServerAnswer(code: number, details: string): string | und
 export function isAdminMfaRefusal(code: number, details: string): boolean {
   return code === PERMISSION_DENIED && details.includes(ADMIN_MFA_REQUIRED);
 }
+
+/**
+ * Whether an answer says the request needs a reason (lib/services/access_request.go:
+ * `request reason must be specified (...)`, a BadParameter, so InvalidArgument).
+ */
+export function isReasonRequiredRefusal(code: number, details: string): boolean {
+  return code === INVALID_ARGUMENT && details.startsWith('request reason must be specified');
+}

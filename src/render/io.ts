@@ -23,6 +23,11 @@ export interface IO {
   signal?: AbortSignal;
   /** Which signal aborted `signal`; `SIGTERM` is a stop request, not an interruption. */
   abortReason?(): 'SIGINT' | 'SIGTERM' | undefined;
+  /**
+   * Asks the person at the terminal one question (echoed, editable); present only when stdin
+   * and stderr are a TTY. Rejects with `interrupted` on Ctrl-C.
+   */
+  ask?(question: string): Promise<string>;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface FakeIOOptions {
   columns?: number;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Stands in for the person at a terminal: IO.ask. */
+  ask?: (question: string) => Promise<string>;
 }
 
 /** An IO whose output is captured in memory; nothing reads `process`. */
@@ -38,6 +40,7 @@ export function fakeIO(opts: FakeIOOptions = {}): IO & { out: Capture; err: Capt
     now: opts.now ?? (() => new Date()),
     signal: opts.signal,
     abortReason: () => (opts.signal?.aborted ? 'SIGINT' : undefined),
+    ...(opts.ask ? { ask: opts.ask } : {}),
   };
 }
 

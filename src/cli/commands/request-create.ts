@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
+import type { Connection } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { requestSizeProblem } from '../../model/limits.js';
 import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
+import { isReasonRequiredRefusal } from '../../model/server-messages.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
+import { formatKeyValues } from '../../render/table.js';
 import type { Context } from '../context.js';
 import { parseTimeout, waitAndReport } from './request-wait.js';
-import { collect, list, note, str } from './shared.js';
+import { callOpts, collect, list, note, str } from './shared.js';
 
 export interface CreateOptions {
   roles: string[];
@@ -27,6 +30,8 @@ export interface CreateOptions {
   wait: boolean;
   timeoutMs?: number;
   assume: boolean;
+  /** Never ask at the terminal (a required reason missing is then a usage error). */
+  noInput: boolean;
 }
 
 export function define(): Command {
@@ -51,7 +56,11 @@ export function define(): Command {
     .option('--wait', 'wait for the request to be resolved (the default)')
     .option('--nowait', 'return as soon as the request exists')
     .option('--timeout <duration>', 'stop waiting after this long (exit 4); the request stays pending')
-    .option('--no-assume', 'do not re-issue the certificate on approval');
+    .option('--no-assume', 'do not re-issue the certificate on approval')
+    .option(
+      '--no-input',
+      'never ask at the terminal: a required reason that is missing is an error (exit 2)',
+    );
 }
 
 function positive(
@@ -106,6 +115,7 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): CreateO
     wait,
     timeoutMs,
     assume: flags.assume !== false,
+    noInput: flags.input === false,
   };
 }
 
@@ -122,9 +132,8 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   // Teleport's SetExpiry writes spec.resource_expiry (v15+); metadata.expires is where older
   // servers look. Both carry the pending TTL.
   const pendingExpiry = after(now, opts.requestTtlMs);
-  let created: ReturnType<typeof requestFromProto>;
-  try {
-    const proto = await conn.auth.createAccessRequestV2(
+  const send = (reason: string, dryRun: boolean) =>
+    conn.auth.createAccessRequestV2(
       {
         kind: 'access_request',
         version: 'v3',
@@ -133,19 +142,25 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
           user: opts.user ?? conn.identity.username,
           roles: opts.roles,
           requestedResourceIds: opts.resources.map(resourceIdToProto),
-          requestReason: opts.reason,
+          requestReason: reason,
           suggestedReviewers: opts.reviewers,
           expires: accessExpiry,
           sessionTtl: accessExpiry,
           maxDuration: after(now, opts.maxDurationMs),
           assumeStartTime: opts.assumeStartTime,
           resourceExpiry: pendingExpiry,
-          dryRun: opts.dryRun,
+          dryRun,
         },
       },
       { signal: ctx.io.signal },
     );
-    created = requestFromProto(proto);
+  const reason =
+    opts.reason === '' && !opts.dryRun
+      ? await reasonIfRequired(ctx, conn, opts, () => send('', true))
+      : opts.reason;
+  let created: ReturnType<typeof requestFromProto>;
+  try {
+    created = requestFromProto(await send(reason, opts.dryRun));
   } catch (err) {
     // PermissionDenied / InvalidArgument on create is almost always a role or resource the
     // caller may not request; point at the command that lists what is requestable.
@@ -161,8 +176,10 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
 
   if (opts.dryRun) {
     note(ctx, 'Dry run: the request is valid; nothing was stored.');
-    if (ctx.format === 'text') ctx.io.stdout.write(requestDetail(created, ctx.now()));
-    else await printStructured(ctx.io, ctx.format, created);
+    if (ctx.format === 'text') {
+      ctx.io.stdout.write(requestDetail(created, ctx.now()));
+      ctx.io.stdout.write(await reasonPolicyLines(ctx, conn, opts));
+    } else await printStructured(ctx.io, ctx.format, created);
     return 0;
   }
 
@@ -188,4 +205,55 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     assume: opts.assume,
     user: created.user,
   });
+}
+
+/** The roles' request prompt, from GetAccessCapabilities (RequestPrompt), or ''. */
+async function requestPrompt(ctx: Context, conn: Connection, user: string): Promise<string> {
+  const caps = await conn.auth.getAccessCapabilities({ user, requestableRoles: false }, callOpts(ctx));
+  return caps.requestPrompt;
+}
+
+/**
+ * The reason to send when none was given. A dry run asks the server whether this request
+ * needs one (tsh does not, and the user only learns it from the refusal); if it does, a
+ * person at a terminal is asked, showing the roles' prompt, and anything else gets a usage
+ * error naming --reason. Nothing is created before a reason is known.
+ */
+async function reasonIfRequired(
+  ctx: Context,
+  conn: Connection,
+  opts: CreateOptions,
+  probe: () => Promise<unknown>,
+): Promise<string> {
+  const { isRpcError } = await import('../../client/errors.js');
+  try {
+    await probe();
+    return '';
+  } catch (err) {
+    if (!isRpcError(err) || !isReasonRequiredRefusal(err.code, err.details)) return '';
+  }
+  const prompt = await requestPrompt(ctx, conn, opts.user ?? conn.identity.username);
+  const ask = ctx.io.ask;
+  if (!ask || opts.noInput) {
+    throw new UsageError(
+      `this request needs a reason: pass --reason TEXT${prompt ? ` (${escapeControls(prompt)})` : ''}`,
+    );
+  }
+  if (prompt) note(ctx, escapeControls(prompt));
+  const answer = (await ask('Reason (required): ')).trim();
+  if (answer === '') throw new UsageError('a reason is required and none was given: pass --reason TEXT');
+  const sizeProblem = requestSizeProblem({ reason: answer, resourceIds: [], reviewers: [], labels: {} });
+  if (sizeProblem) throw new UsageError(sizeProblem);
+  return answer;
+}
+
+/** What a dry run adds for people: whether a reason is required and the roles' prompt. */
+async function reasonPolicyLines(ctx: Context, conn: Connection, opts: CreateOptions): Promise<string> {
+  const user = opts.user ?? conn.identity.username;
+  const caps = await conn.auth.getAccessCapabilities({ user, requestableRoles: false }, callOpts(ctx));
+  const lines: [string, string][] = [
+    ['Reason required', caps.requireReason ? 'yes' : 'not for every request'],
+  ];
+  if (caps.requestPrompt) lines.push(['Reason prompt', caps.requestPrompt]);
+  return `${formatKeyValues(lines)}\n`;
 }
