@@ -25,6 +25,7 @@ import { parseIdentity } from '../identity/x509.js';
 import { AccessError, UsageError } from '../model/errors.js';
 import { toIsoOrNull } from '../model/time.js';
 import { type AlpnBridge, startAlpnBridge } from './alpn-bridge.js';
+import { connUpgradeRequiredByEnv } from './conn-upgrade-env.js';
 import { classifyConnectError, type RpcError } from './errors.js';
 import { probeTls } from './probe.js';
 import { createTypedClient, type RequestFactories, type TypedClient } from './rpc.js';
@@ -65,9 +66,21 @@ export interface ConnectOptions {
   clusterName?: string;
   /** Default deadline of unary calls, ms; default 30000. */
   rpcTimeoutMs?: number;
+  /** Proxy mode behind an L7 load balancer: what the environment says (see {@link ConnUpgradeSettings}). */
+  connUpgrade?: ConnUpgradeSettings;
   /** Receives one line per RPC (method, duration, status). */
   debug?: (line: string) => void;
   now?: () => Date;
+}
+
+/** The environment's say on the connection upgrade (api/client/alpn_conn_upgrade.go). */
+export interface ConnUpgradeSettings {
+  /** TELEPORT_TLS_ROUTING_CONN_UPGRADE as set. */
+  env?: string;
+  /** TELEPORT_TLS_ROUTING_CONN_UPGRADE_MODE as set; `legacy` asks for `Upgrade: alpn`. */
+  mode?: string;
+  /** The contents of SSL_CERT_FILE: the roots for the load balancer's certificate. */
+  rootCaPems?: string[];
 }
 
 /** An open channel to the Auth Service with typed clients. */
@@ -264,6 +277,11 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
         'use a tsh profile or an identity file issued by the cluster',
       );
     }
+    // tsh: the variable overrides the profile (OverwriteALPNConnUpgradeRequirementByEnv),
+    // the profile records what the probe found at login; without either, probe on failure.
+    const byEnv = connUpgradeRequiredByEnv(opts.connUpgrade?.env, hp.address);
+    const byProfile =
+      creds.source.kind === 'tsh-profile' && creds.source.tlsRoutingConnUpgradeRequired === true;
     bridge = await startAlpnBridge({
       host: hp.host,
       port: hp.port,
@@ -273,6 +291,11 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
       keyPem: creds.keyPem,
       caPems: creds.caPems,
       endpoint,
+      connUpgrade: {
+        required: byEnv ?? (byProfile ? true : undefined),
+        rootCaPems: opts.connUpgrade?.rootCaPems,
+        legacy: opts.connUpgrade?.mode?.toLowerCase() === 'legacy',
+      },
     });
     client = new Client(`unix:${bridge.socketPath}`, grpcCredentials.createInsecure(), channelOptions);
     const b = bridge;

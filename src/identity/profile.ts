@@ -90,6 +90,7 @@ async function readProfileSource(home: string, profileName?: string): Promise<Ts
     user,
     proxyAddr: str('web_proxy_addr'),
     cluster: str('cluster') || name,
+    tlsRoutingConnUpgradeRequired: fields.tls_routing_conn_upgrade_required === true || undefined,
   };
 }
 

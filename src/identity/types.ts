@@ -2,7 +2,16 @@
 export type CredentialSource =
   | { kind: 'identity-file'; path: string }
   | { kind: 'tls-trio'; certPath: string; keyPath: string; caPath: string }
-  | { kind: 'tsh-profile'; home: string; profile: string; user: string; proxyAddr: string; cluster: string };
+  | {
+      kind: 'tsh-profile';
+      home: string;
+      profile: string;
+      user: string;
+      proxyAddr: string;
+      cluster: string;
+      /** `tls_routing_conn_upgrade_required`: tsh found an L7 load balancer in front of the Proxy. */
+      tlsRoutingConnUpgradeRequired?: boolean;
+    };
 
 /** PEM material for mTLS, plus where it came from. Never log `keyPem`. */
 export interface Credentials {
