@@ -45,6 +45,13 @@ export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
  * the 60s floor while still noticing a dead connection within two minutes.
  */
 const KEEPALIVE_TIME_MS = 90_000;
+
+/**
+ * Receive limit of one message. gRPC's default of 4 MiB is what a Teleport page of big
+ * requests or resources outgrows; past this larger bound a lister still halves its page on
+ * RESOURCE_EXHAUSTED (client/list.ts, paginate).
+ */
+export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 const KEEPALIVE_TIMEOUT_MS = 20_000;
 
 /** Bound on the TLS probe that explains a connection failure. */
@@ -221,6 +228,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
     'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
     // grpc-js backs off up to 120s between reconnects by default; a wait that outlives a
     // server restart should not sit out minutes after the server is back.
     'grpc.initial_reconnect_backoff_ms': 250,
