@@ -1,6 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { connect } from '../../src/client/connect.js';
+import { readIdentityFile } from '../../src/identity/identity-file.js';
 import type { AccessRequest } from '../../src/model/request.js';
 import { copyIdentity, identityOf, startTestServer, type TestServer } from '../helpers/e2e.js';
 import { connectIdentity, type TestClient, watchRequests } from '../helpers/grpc.js';
@@ -82,6 +84,35 @@ describe('a Proxy behind an L7 load balancer', () => {
     expect(used.length).toBeGreaterThan(0);
     expect(new Set(used)).toEqual(new Set(['websocket:alpn-ping']));
     expect(router.offered.at(-1)?.[0]).toMatch(/^teleport-auth@/);
+    // The first direct handshake failed, and IsALPNConnUpgradeRequired's probe decided.
+    expect(lb.offered).toContainEqual(['teleport-reversetunnel']);
+  });
+
+  test("the tsh profile's tls_routing_conn_upgrade_required upgrades from the first connection", async () => {
+    const creds = await readIdentityFile(server.identity('alice'));
+    const source = {
+      kind: 'tsh-profile' as const,
+      home: server.dir,
+      profile: 'lb',
+      user: 'alice',
+      proxyAddr: lb.address,
+      cluster: server.cluster,
+      tlsRoutingConnUpgradeRequired: true,
+    };
+    const before = { offered: lb.offered.length, upgrades: lb.upgrades.length };
+    const conn = await connect({
+      proxy: lb.address,
+      credentials: { ...creds, source },
+      connUpgrade: { rootCaPems: [lb.caPem] },
+    });
+    try {
+      await expect(conn.auth.ping()).resolves.toMatchObject({ clusterName: server.cluster });
+    } finally {
+      conn.close();
+    }
+    expect(lb.upgrades.length).toBeGreaterThan(before.upgrades);
+    // Neither a direct attempt nor a probe: only the upgrade's own TLS (no ALPN) reached it.
+    expect(lb.offered.slice(before.offered)).toEqual([]);
   });
 
   test('TELEPORT_TLS_ROUTING_CONN_UPGRADE=true upgrades without probing', async () => {

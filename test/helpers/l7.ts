@@ -113,6 +113,8 @@ export interface L7Balancer {
   caPem: string;
   /** Upgrades accepted, by kind: `websocket:alpn-ping`, `legacy:alpn`, … */
   upgrades: string[];
+  /** The ALPN lists clients offered in their TLS handshakes with the balancer. */
+  offered: string[][];
   close(): Promise<void>;
 }
 
@@ -147,8 +149,17 @@ export async function startL7Balancer(
     perMessageDeflate: false,
     handleProtocols: (protocols) => ['alpn-ping', 'alpn'].find((p) => protocols.has(p)) ?? false,
   });
+  const offered: string[][] = [];
   const server = https.createServer(
-    { key: key.privateKeyPem, cert, ALPNProtocols: ['h2', 'http/1.1'] },
+    {
+      key: key.privateKeyPem,
+      cert,
+      // As ALPNProtocols ['h2', 'http/1.1'] would, recording what each client offered.
+      ALPNCallback: ({ protocols }) => {
+        offered.push(protocols);
+        return ['h2', 'http/1.1'].find((p) => protocols.includes(p));
+      },
+    },
     (_req, res) => {
       res.writeHead(404).end();
     },
@@ -198,6 +209,7 @@ export async function startL7Balancer(
     address: `127.0.0.1:${port}`,
     caPem: ca.certPem,
     upgrades,
+    offered,
     close: () =>
       new Promise<void>((resolve) => {
         for (const ws of wss.clients) ws.terminate();
