@@ -74,7 +74,8 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
   // mkdtemp creates the directory with mode 0700, so no other user can reach the socket.
   const dir = mkdtempSync(join(tmpdir(), 'access-alpn-'));
   const socketPath = join(dir, 'auth.sock');
-  const sockets = new Set<net.Socket>();
+  /** Everything open, so close() leaves nothing that keeps the process alive. */
+  const sockets = new Set<net.Socket | Duplex>();
   let lastError: RpcError | undefined;
 
   const record = (err: unknown) => {
@@ -98,6 +99,9 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
     rootCaPems: opts.connUpgrade?.rootCaPems,
     timeoutMs: handshakeTimeoutMs,
   };
+  // IsALPNConnUpgradeRequired bounds its test connection by 5s ("a shorter I/O timeout to
+  // avoid blocking caller").
+  const probeTarget: UpgradeTarget = { ...target, timeoutMs: Math.min(5_000, handshakeTimeoutMs) };
   let upgrade = opts.connUpgrade?.required === true;
   const mayProbe = opts.connUpgrade?.required === undefined;
   let probed = false;
@@ -128,7 +132,10 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
           tunnel.destroy();
           return;
         }
+        sockets.add(tunnel);
+        tunnel.once('close', () => sockets.delete(tunnel));
         remote = tls.connect(innerTls(tunnel));
+        remote.once('close', () => tunnel.destroy());
       } catch (err) {
         // An upgrade only the probe asked for says less than the direct failure before it
         // (kept in lastError); that one stays, and later connections go direct again.
@@ -152,7 +159,7 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
       if (upgrade || !mayProbe || probed || localClosed()) return upgrade && !localClosed();
       probed = true;
       const { probeConnUpgradeRequired } = await import('./conn-upgrade.js');
-      upgrade = await probeConnUpgradeRequired(target);
+      upgrade = await probeConnUpgradeRequired(probeTarget);
       return upgrade && !localClosed();
     };
     remote.once('secureConnect', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect } from '../../src/client/connect.js';
 import { readIdentityFile } from '../../src/identity/identity-file.js';
 import type { AccessRequest } from '../../src/model/request.js';
-import { copyIdentity, identityOf, startTestServer, type TestServer } from '../helpers/e2e.js';
+import { copyIdentity, identityOf, runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
 import { connectIdentity, type TestClient, watchRequests } from '../helpers/grpc.js';
 import { type L7Balancer, startAlpnRouter, startL7Balancer } from '../helpers/l7.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -113,6 +113,13 @@ describe('a Proxy behind an L7 load balancer', () => {
     expect(lb.upgrades.length).toBeGreaterThan(before.upgrades);
     // Neither a direct attempt nor a probe: only the upgrade's own TLS (no ALPN) reached it.
     expect(lb.offered.slice(before.offered)).toEqual([]);
+  });
+
+  test('the binary exits as soon as it is done: the tunnel keeps nothing open', async () => {
+    const alice = await behind(lb, 'alice', { PATH: process.env.PATH ?? '' });
+    const r = await runAccess(['request', 'ls', '--mine', '--format', 'json'], alice.env, 10_000);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 
   test('TELEPORT_TLS_ROUTING_CONN_UPGRADE=true upgrades without probing', async () => {
