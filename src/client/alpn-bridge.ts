@@ -44,6 +44,10 @@ export interface ConnUpgradeOptions {
   rootCaPems?: string[];
   /** `Upgrade: alpn` instead of WebSocket (TELEPORT_TLS_ROUTING_CONN_UPGRADE_MODE=legacy). */
   legacy?: boolean;
+  /** Why `required` is set, for the debug line (`TELEPORT_TLS_ROUTING_CONN_UPGRADE`, …). */
+  reason?: string;
+  /** Receives one line when connections start going through the upgrade. */
+  debug?: (line: string) => void;
 }
 
 /** A running bridge. grpc-js dials `unix:<socketPath>` in plaintext h2c. */
@@ -105,6 +109,11 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
   let upgrade = opts.connUpgrade?.required === true;
   const mayProbe = opts.connUpgrade?.required === undefined;
   let probed = false;
+  const announce = (why: string) =>
+    opts.connUpgrade?.debug?.(
+      `connection upgrade to ${opts.endpoint} (${opts.connUpgrade.legacy ? 'legacy Upgrade: alpn' : 'WebSocket alpn-ping'}): ${why}`,
+    );
+  if (upgrade) announce(opts.connUpgrade?.reason ?? 'required');
   const innerTls = (socket?: Duplex): tls.ConnectionOptions => ({
     ...(socket ? { socket } : { host: opts.host, port: opts.port }),
     servername: opts.serverName,
@@ -160,6 +169,8 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
       probed = true;
       const { probeConnUpgradeRequired } = await import('./conn-upgrade.js');
       upgrade = await probeConnUpgradeRequired(probeTarget);
+      if (upgrade)
+        announce('the direct handshake failed and the probe found TLS ending in front of Teleport');
       return upgrade && !localClosed();
     };
     remote.once('secureConnect', () => {

@@ -301,6 +301,11 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
       endpoint,
       connUpgrade: {
         required: byEnv ?? (byProfile ? true : undefined),
+        reason:
+          byEnv !== undefined
+            ? 'TELEPORT_TLS_ROUTING_CONN_UPGRADE'
+            : 'tls_routing_conn_upgrade_required in the tsh profile',
+        debug: opts.debug,
         rootCaPems: opts.connUpgrade?.rootCaPems,
         legacy: opts.connUpgrade?.mode?.toLowerCase() === 'legacy',
       },

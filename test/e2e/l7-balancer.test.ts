@@ -125,9 +125,11 @@ describe('a Proxy behind an L7 load balancer', () => {
   test('TELEPORT_TLS_ROUTING_CONN_UPGRADE=true upgrades without probing', async () => {
     const alice = await behind(lb, 'alice', { TELEPORT_TLS_ROUTING_CONN_UPGRADE: `0,${lb.address}=yes` });
     const before = lb.upgrades.length;
-    const r = await runCli(['request', 'ls', '--mine', '--format', 'json'], { env: alice.env });
-    expect(r.stderr).toBe('');
+    const r = await runCli(['request', 'ls', '--mine', '--format', 'json', '--debug'], { env: alice.env });
     expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      `debug: connection upgrade to the Auth Service through the Proxy at ${lb.address} (WebSocket alpn-ping): TELEPORT_TLS_ROUTING_CONN_UPGRADE\n`,
+    );
     expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
     expect(lb.upgrades.length).toBeGreaterThan(before);
   });
