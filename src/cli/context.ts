@@ -124,7 +124,9 @@ export class CliContext implements Context {
     }
     const { connect } = await import('../client/connect.js');
     const io = this.io;
+    const proxyMode = !g.authServer;
     return connect({
+      connUpgrade: proxyMode ? await connUpgradeSettings(io.env) : undefined,
       credentials,
       authServer: g.authServer,
       proxy: g.proxy ?? (g.authServer ? undefined : profileProxy),
@@ -150,6 +152,28 @@ export class CliContext implements Context {
       }
     }
   }
+}
+
+/**
+ * What the environment says about reaching a Proxy behind an L7 load balancer. SSL_CERT_FILE
+ * replaces the roots the balancer's certificate is checked against, as it does for tsh
+ * (Go's crypto/x509 reads it on Unix).
+ */
+async function connUpgradeSettings(env: IO['env']) {
+  const file = env.SSL_CERT_FILE;
+  let rootCaPems: string[] | undefined;
+  if (file) {
+    const { certificateBlocks, readCredentialFile } = await import('../identity/pem.js');
+    rootCaPems = certificateBlocks(await readCredentialFile('SSL_CERT_FILE', file));
+    if (rootCaPems.length === 0) {
+      throw new UsageError(`SSL_CERT_FILE "${file}" holds no PEM certificate`, 'point it at a CA bundle');
+    }
+  }
+  return {
+    env: env.TELEPORT_TLS_ROUTING_CONN_UPGRADE,
+    mode: env.TELEPORT_TLS_ROUTING_CONN_UPGRADE_MODE,
+    rootCaPems,
+  };
 }
 
 function homeDir(env: IO['env']): string {

@@ -16,6 +16,12 @@ const ENVIRONMENT = `Flags win over environment variables; where two variables a
   ACCESS_CERT, ACCESS_KEY, ACCESS_CA         TLS certificate, key and CAs (--cert, --key, --ca)
   TELEPORT_HOME                              tsh profile directory, used when no identity is given
                                              (default ~/.tsh)
+  TELEPORT_TLS_ROUTING_CONN_UPGRADE          reach the Proxy through an HTTPS connection upgrade
+                                             (an L7 load balancer in front): true/false, or
+                                             ADDRESS=true,... pairs; as tsh reads it
+  TELEPORT_TLS_ROUTING_CONN_UPGRADE_MODE     legacy: upgrade with "Upgrade: alpn", not WebSocket
+  SSL_CERT_FILE                              CA bundle for the load balancer's certificate
+                                             (instead of the built-in roots)
   ACCESS_FORMAT                              output format: text, json or yaml (-f, --format)
   ACCESS_RPC_TIMEOUT                         deadline of a single RPC, e.g. 30s (--rpc-timeout)
   ACCESS_DEBUG=1                             log each RPC to stderr and show stack traces (--debug)

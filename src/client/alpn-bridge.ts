@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { status } from '@grpc/grpc-js';
+import type { UpgradeTarget } from './conn-upgrade.js';
 import { CLOSED_AFTER_HANDSHAKE, classifyConnectError, RpcError } from './errors.js';
 
 /** ALPN value that asks a Teleport Proxy (TLS routing) for the Auth Service of `cluster`. */
@@ -25,6 +27,27 @@ export interface AlpnBridgeOptions {
   endpoint: string;
   /** Bound on one TLS handshake with the Proxy; default 15s. */
   handshakeTimeoutMs?: number;
+  /** How to get past an L7 load balancer in front of the Proxy; see {@link ConnUpgradeOptions}. */
+  connUpgrade?: ConnUpgradeOptions;
+}
+
+/** Whether and how connections go through the Proxy's web API connection upgrade. */
+export interface ConnUpgradeOptions {
+  /**
+   * true: always upgrade (TELEPORT_TLS_ROUTING_CONN_UPGRADE or the profile said so);
+   * false: never; undefined: dial the ALPN route directly and, when that handshake fails,
+   * ask {@link probeConnUpgradeRequired} whether TLS ends in front of Teleport, then
+   * upgrade from there on.
+   */
+  required?: boolean;
+  /** CAs for the load balancer's certificate instead of Node's default roots. */
+  rootCaPems?: string[];
+  /** `Upgrade: alpn` instead of WebSocket (TELEPORT_TLS_ROUTING_CONN_UPGRADE_MODE=legacy). */
+  legacy?: boolean;
+  /** Why `required` is set, for the debug line (`TELEPORT_TLS_ROUTING_CONN_UPGRADE`, …). */
+  reason?: string;
+  /** Receives one line when connections start going through the upgrade. */
+  debug?: (line: string) => void;
 }
 
 /** A running bridge. grpc-js dials `unix:<socketPath>` in plaintext h2c. */
@@ -34,6 +57,8 @@ export interface AlpnBridge {
   alpnProtocols: string[];
   /** The last TLS failure towards the Proxy, until a connection succeeds again. */
   lastError(): RpcError | undefined;
+  /** Whether connections currently go through the connection upgrade. */
+  upgraded(): boolean;
   close(): void;
 }
 
@@ -53,7 +78,8 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
   // mkdtemp creates the directory with mode 0700, so no other user can reach the socket.
   const dir = mkdtempSync(join(tmpdir(), 'access-alpn-'));
   const socketPath = join(dir, 'auth.sock');
-  const sockets = new Set<net.Socket>();
+  /** Everything open, so close() leaves nothing that keeps the process alive. */
+  const sockets = new Set<net.Socket | Duplex>();
   let lastError: RpcError | undefined;
 
   const record = (err: unknown) => {
@@ -71,27 +97,82 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
       `cannot reach ${opts.endpoint}: the Proxy closed the connection during the TLS handshake (check the cluster name ${JSON.stringify(opts.clusterName)})`,
     );
 
-  const server = net.createServer((local) => {
-    sockets.add(local);
-    const remote = tls.connect({
-      host: opts.host,
-      port: opts.port,
-      servername: opts.serverName,
-      ALPNProtocols: alpnProtocols,
-      ca: opts.caPems,
-      cert: opts.certPem,
-      key: opts.keyPem,
-      rejectUnauthorized: true,
-      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(opts.serverName, cert),
-    });
+  const target: UpgradeTarget = {
+    host: opts.host,
+    port: opts.port,
+    rootCaPems: opts.connUpgrade?.rootCaPems,
+    timeoutMs: handshakeTimeoutMs,
+  };
+  // IsALPNConnUpgradeRequired bounds its test connection by 5s ("a shorter I/O timeout to
+  // avoid blocking caller").
+  const probeTarget: UpgradeTarget = { ...target, timeoutMs: Math.min(5_000, handshakeTimeoutMs) };
+  let upgrade = opts.connUpgrade?.required === true;
+  const mayProbe = opts.connUpgrade?.required === undefined;
+  let probed = false;
+  const announce = (why: string) =>
+    opts.connUpgrade?.debug?.(
+      `connection upgrade to ${opts.endpoint} (${opts.connUpgrade.legacy ? 'legacy Upgrade: alpn' : 'WebSocket alpn-ping'}): ${why}`,
+    );
+  if (upgrade) announce(opts.connUpgrade?.reason ?? 'required');
+  const innerTls = (socket?: Duplex): tls.ConnectionOptions => ({
+    ...(socket ? { socket } : { host: opts.host, port: opts.port }),
+    servername: opts.serverName,
+    ALPNProtocols: alpnProtocols,
+    ca: opts.caPems,
+    cert: opts.certPem,
+    key: opts.keyPem,
+    rejectUnauthorized: true,
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(opts.serverName, cert),
+  });
+
+  /**
+   * Carries one accepted connection to the Proxy. grpc-js's first bytes wait in `local`
+   * (nothing reads it) until the routed TLS is up, so a direct attempt that fails during
+   * the handshake can be retried through the upgrade without losing anything.
+   */
+  const carry = async (local: net.Socket, localClosed: () => boolean, afterProbe = false) => {
+    let remote: tls.TLSSocket;
+    if (upgrade) {
+      try {
+        // ws is loaded only when a connection is upgraded.
+        const { openUpgradeTunnel } = await import('./conn-upgrade.js');
+        const tunnel = await openUpgradeTunnel(target, opts.endpoint, opts.connUpgrade?.legacy === true);
+        if (localClosed()) {
+          tunnel.destroy();
+          return;
+        }
+        sockets.add(tunnel);
+        tunnel.once('close', () => sockets.delete(tunnel));
+        remote = tls.connect(innerTls(tunnel));
+        remote.once('close', () => tunnel.destroy());
+      } catch (err) {
+        // An upgrade only the probe asked for says less than the direct failure before it
+        // (kept in lastError); that one stays, and later connections go direct again.
+        if (afterProbe) upgrade = false;
+        else lastError = err as RpcError;
+        local.destroy();
+        return;
+      }
+    } else {
+      remote = tls.connect(innerTls());
+    }
     sockets.add(remote);
     let failed = false;
     let handshakeDone = false;
     let answered = false;
-    let localClosed = false;
     const timer = setTimeout(() => {
       remote.destroy(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' }));
     }, handshakeTimeoutMs);
+    /** A direct handshake failed: ask once whether TLS ends in front of Teleport. */
+    const retryUpgraded = async (): Promise<boolean> => {
+      if (upgrade || !mayProbe || probed || localClosed()) return upgrade && !localClosed();
+      probed = true;
+      const { probeConnUpgradeRequired } = await import('./conn-upgrade.js');
+      upgrade = await probeConnUpgradeRequired(probeTarget);
+      if (upgrade)
+        announce('the direct handshake failed and the probe found TLS ending in front of Teleport');
+      return upgrade && !localClosed();
+    };
     remote.once('secureConnect', () => {
       handshakeDone = true;
       clearTimeout(timer);
@@ -102,27 +183,38 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
         lastError = undefined;
       });
     });
-    remote.on('error', (err: NodeJS.ErrnoException) => {
+    remote.on('error', async (err: NodeJS.ErrnoException) => {
       failed = true;
       if (!handshakeDone && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) lastError = droppedByProxy();
       else record(err);
+      if (!handshakeDone && !upgrade && (await retryUpgraded())) {
+        void carry(local, localClosed, true);
+        return;
+      }
       local.destroy();
     });
     remote.on('close', () => {
       clearTimeout(timer);
       sockets.delete(remote);
-      if (!failed && !answered && !localClosed) {
+      if (failed) return;
+      if (!answered && !localClosed()) {
         if (handshakeDone) record(Object.assign(new Error('closed'), { code: CLOSED_AFTER_HANDSHAKE }));
         else lastError = droppedByProxy();
       }
       local.destroy();
     });
-    local.on('error', () => remote.destroy());
+    local.on('close', () => remote.destroy());
+  };
+
+  const server = net.createServer((local) => {
+    sockets.add(local);
+    let closed = false;
+    local.on('error', () => local.destroy());
     local.on('close', () => {
-      localClosed = true;
+      closed = true;
       sockets.delete(local);
-      remote.destroy();
     });
+    void carry(local, () => closed);
   });
 
   try {
@@ -142,6 +234,7 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
     socketPath,
     alpnProtocols,
     lastError: () => lastError,
+    upgraded: () => upgrade,
     close: () => {
       server.close();
       for (const s of sockets) s.destroy();

@@ -26,6 +26,7 @@ import { parseHostPort } from '../model/address.js';
 import { AccessError, UsageError } from '../model/errors.js';
 import { toIsoOrNull } from '../model/time.js';
 import { type AlpnBridge, startAlpnBridge } from './alpn-bridge.js';
+import { connUpgradeRequiredByEnv } from './conn-upgrade-env.js';
 import { classifyConnectError, type RpcError } from './errors.js';
 import { probeTls } from './probe.js';
 
@@ -48,6 +49,13 @@ export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
  * the 60s floor while still noticing a dead connection within two minutes.
  */
 const KEEPALIVE_TIME_MS = 90_000;
+
+/**
+ * Receive limit of one message. gRPC's default of 4 MiB is what a Teleport page of big
+ * requests or resources outgrows; past this larger bound a lister still halves its page on
+ * RESOURCE_EXHAUSTED (client/list.ts, paginate).
+ */
+export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
 const KEEPALIVE_TIMEOUT_MS = 20_000;
 
 /** Bound on the TLS probe that explains a connection failure. */
@@ -69,9 +77,21 @@ export interface ConnectOptions {
   clusterName?: string;
   /** Default deadline of unary calls, ms; default 30000. */
   rpcTimeoutMs?: number;
+  /** Proxy mode behind an L7 load balancer: what the environment says (see {@link ConnUpgradeSettings}). */
+  connUpgrade?: ConnUpgradeSettings;
   /** Receives one line per RPC (method, duration, status). */
   debug?: (line: string) => void;
   now?: () => Date;
+}
+
+/** The environment's say on the connection upgrade (api/client/alpn_conn_upgrade.go). */
+export interface ConnUpgradeSettings {
+  /** TELEPORT_TLS_ROUTING_CONN_UPGRADE as set. */
+  env?: string;
+  /** TELEPORT_TLS_ROUTING_CONN_UPGRADE_MODE as set; `legacy` asks for `Upgrade: alpn`. */
+  mode?: string;
+  /** The contents of SSL_CERT_FILE: the roots for the load balancer's certificate. */
+  rootCaPems?: string[];
 }
 
 /** An open channel to the Auth Service with typed clients. */
@@ -167,6 +187,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
     'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
     // grpc-js backs off up to 120s between reconnects by default; a wait that outlives a
     // server restart should not sit out minutes after the server is back.
     'grpc.initial_reconnect_backoff_ms': 250,
@@ -223,6 +244,11 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
         'use a tsh profile or an identity file issued by the cluster',
       );
     }
+    // tsh: the variable overrides the profile (OverwriteALPNConnUpgradeRequirementByEnv),
+    // the profile records what the probe found at login; without either, probe on failure.
+    const byEnv = connUpgradeRequiredByEnv(opts.connUpgrade?.env, hp.address);
+    const byProfile =
+      creds.source.kind === 'tsh-profile' && creds.source.tlsRoutingConnUpgradeRequired === true;
     bridge = await startAlpnBridge({
       host: hp.host,
       port: hp.port,
@@ -232,6 +258,16 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
       keyPem: creds.keyPem,
       caPems: creds.caPems,
       endpoint,
+      connUpgrade: {
+        required: byEnv ?? (byProfile ? true : undefined),
+        reason:
+          byEnv !== undefined
+            ? 'TELEPORT_TLS_ROUTING_CONN_UPGRADE'
+            : 'tls_routing_conn_upgrade_required in the tsh profile',
+        debug: opts.debug,
+        rootCaPems: opts.connUpgrade?.rootCaPems,
+        legacy: opts.connUpgrade?.mode?.toLowerCase() === 'legacy',
+      },
     });
     client = new Client(`unix:${bridge.socketPath}`, grpcCredentials.createInsecure(), channelOptions);
     const b = bridge;

@@ -84,6 +84,12 @@ const UNTRUSTED_SERVER_CODES = new Set([
   'INVALID_CA',
 ]);
 
+/** Whether `err` says the server's certificate does not chain to a trusted CA. */
+export function isUntrustedServerError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && UNTRUSTED_SERVER_CODES.has(code);
+}
+
 /** TLS alerts a server sends when it refuses the client certificate. */
 const CLIENT_CERT_REJECTED_CODES = new Set([
   'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',

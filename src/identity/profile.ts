@@ -122,6 +122,7 @@ async function readProfileSource(home: string, select: ProfileSelection): Promis
     user,
     proxyAddr: str('web_proxy_addr'),
     cluster: select.cluster || str('cluster') || name,
+    tlsRoutingConnUpgradeRequired: fields.tls_routing_conn_upgrade_required === true || undefined,
   };
 }
 

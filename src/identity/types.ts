@@ -12,6 +12,8 @@ export type CredentialSource =
       cluster: string;
       /** The root cluster, which issued the certificate (its CA's name); access requests go there. */
       rootCluster?: string;
+      /** `tls_routing_conn_upgrade_required`: tsh found an L7 load balancer in front of the Proxy. */
+      tlsRoutingConnUpgradeRequired?: boolean;
     };
 
 /** PEM material for mTLS, plus where it came from. Never log `keyPem`. */

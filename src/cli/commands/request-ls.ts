@@ -86,21 +86,27 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   let cutResources = false;
   let cutReason = false;
   let shown = 0;
-  let startKey = '';
-  do {
-    const pageSize = opts.limit === undefined ? PAGE_SIZE : Math.min(PAGE_SIZE, opts.limit - shown);
-    const page = await conn.auth.listAccessRequests(
-      {
-        filter: { user: opts.user ?? '', state: opts.state ?? 0, scope },
-        sort: SORT_WIRE[opts.sort],
-        descending: !opts.ascending,
-        limit: pageSize,
-        startKey,
+  const { accessRequestPages } = await import('../../client/list.js');
+  const pages = accessRequestPages(
+    conn,
+    {
+      filter: {
+        id: '',
+        user: opts.user ?? '',
+        state: opts.state ?? 0,
+        scope,
+        searchKeywords: [],
+        requester: '',
       },
-      callOpts(ctx),
-    );
+      sort: SORT_WIRE[opts.sort],
+      descending: !opts.ascending,
+    },
+    // --suggested drops rows after the server's limit, so the server cannot cut the list.
+    { pageSize: PAGE_SIZE, limit: opts.suggested ? undefined : opts.limit, call: callOpts(ctx) },
+  );
+  for await (const page of pages) {
     const rows: string[][] = [];
-    for (const proto of page.accessRequests) {
+    for (const proto of page) {
       if (opts.limit !== undefined && shown >= opts.limit) break;
       const req = requestFromProto(proto);
       if (!keep(req)) continue;
@@ -114,8 +120,8 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
       }
     }
     table?.add(rows);
-    startKey = page.nextKey;
-  } while (startKey !== '' && (opts.limit === undefined || shown < opts.limit));
+    if (opts.limit !== undefined && shown >= opts.limit) break;
+  }
 
   if (structured) {
     await structured.end();

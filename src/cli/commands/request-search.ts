@@ -185,17 +185,17 @@ async function searchResources(ctx: Context, opts: SearchOptions): Promise<Searc
     seen.add(r.resource_id);
     out.push(r);
   };
-  let startKey = '';
+  const { paginate } = await import('../../client/list.js');
   if (opts.kind === 'kube_resource') {
     const resourceType = kubeKindString({
       plural: opts.kubeKind!,
       apiGroup: opts.kubeApiGroup,
       namespaced: !CLUSTER_WIDE_KUBE_KINDS.has(opts.kubeKind!),
     });
-    do {
+    const pages = paginate(async (limit, startKey) => {
       const page = await listKubeResourcesPage(ctx, conn, {
         resourceType,
-        limit: PAGE_SIZE,
+        limit,
         startKey,
         labels: opts.labels,
         predicateExpression: opts.query,
@@ -205,18 +205,19 @@ async function searchResources(ctx: Context, opts: SearchOptions): Promise<Searc
         kubernetesCluster: opts.kubeCluster!,
         kubernetesNamespace: opts.namespace,
       });
-      for (const r of page.resources)
-        add(searchResultFromKubeResource(r, cluster, opts.kubeCluster!, resourceType));
-      startKey = page.nextKey;
-    } while (startKey !== '');
+      return { items: page.resources, nextKey: page.nextKey };
+    }, PAGE_SIZE);
+    for await (const page of pages) {
+      for (const r of page) add(searchResultFromKubeResource(r, cluster, opts.kubeCluster!, resourceType));
+    }
     return out;
   }
   const resourceType = RESOURCE_TYPES[opts.kind!];
-  do {
+  const pages = paginate(async (limit, startKey) => {
     const page = await conn.auth.listResources(
       {
         resourceType,
-        limit: PAGE_SIZE,
+        limit,
         startKey,
         labels: opts.labels,
         predicateExpression: opts.query,
@@ -225,9 +226,11 @@ async function searchResources(ctx: Context, opts: SearchOptions): Promise<Searc
       },
       callOpts(ctx),
     );
-    for (const r of page.resources) add(searchResultFromPaginated(r, cluster));
-    startKey = page.nextKey;
-  } while (startKey !== '');
+    return { items: page.resources, nextKey: page.nextKey };
+  }, PAGE_SIZE);
+  for await (const page of pages) {
+    for (const r of page) add(searchResultFromPaginated(r, cluster));
+  }
   return out;
 }
 

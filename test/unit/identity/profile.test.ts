@@ -73,6 +73,19 @@ describe('tsh profile', () => {
     });
   });
 
+  it('carries tls_routing_conn_upgrade_required (tsh found an L7 load balancer at login)', async () => {
+    await v17Layout();
+    await writeFile(
+      join(home, 'proxy.example.com.yaml'),
+      `${PROFILE_YAML}tls_routing_conn_upgrade_required: true\n`,
+    );
+    expect((await readTshProfile(home)).source).toEqual({
+      ...source,
+      home,
+      tlsRoutingConnUpgradeRequired: true,
+    });
+  });
+
   it('reads the legacy layout (-x509.pem, shared SSH key, certs.pem) and SSH material', async () => {
     await writeFile(join(keys, 'alice-x509.pem'), m.certPem);
     await writeFile(join(keys, 'alice'), m.keyPem);

@@ -1,0 +1,137 @@
+import { status } from '@grpc/grpc-js';
+import {
+  AccessRequestSort,
+  type ListAccessRequestsRequest,
+} from '../gen/teleport/legacy/client/proto/authservice.js';
+import {
+  AccessRequestScope,
+  type AccessRequestV3,
+  RequestState,
+} from '../gen/teleport/legacy/types/types.js';
+import type { Connection } from './connect.js';
+import { isRpcError, RpcError } from './errors.js';
+import type { CallOptions } from './rpc.js';
+
+/** A page as every lister returns it: items and the key of the next page ('' at the end). */
+export interface Page<T> {
+  items: T[];
+  nextKey: string;
+}
+
+/**
+ * Walks a paginated list. A page too large for the gRPC message limit (RESOURCE_EXHAUSTED,
+ * Teleport's LimitExceeded) is asked again at half the size, down to one item, as
+ * Teleport's listers do (api/client/client.go `GetNodes`, api/utils/clientutils
+ * `ResourcesWithPageSize`: "Cut chunkSize in half if gRPC max message size is exceeded").
+ * `limit` caps the total; the last page asks for no more than is still wanted.
+ */
+export async function* paginate<T>(
+  fetchPage: (pageSize: number, startKey: string) => Promise<Page<T>>,
+  pageSize: number,
+  limit?: number,
+): AsyncGenerator<T[]> {
+  let size = pageSize;
+  let startKey = '';
+  let got = 0;
+  for (;;) {
+    const want = limit === undefined ? size : Math.min(size, limit - got);
+    let page: Page<T>;
+    try {
+      page = await fetchPage(want, startKey);
+    } catch (err) {
+      if (!isRpcError(err, status.RESOURCE_EXHAUSTED)) throw err;
+      size = Math.floor(want / 2);
+      if (size === 0) {
+        throw new RpcError(err.code, `one item is too large to retrieve: ${err.message}`, { cause: err });
+      }
+      continue;
+    }
+    got += page.items.length;
+    yield page.items;
+    startKey = page.nextKey;
+    if (startKey === '' || (limit !== undefined && got >= limit)) return;
+  }
+}
+
+/**
+ * Pages of access requests through ListAccessRequests. A server that predates it
+ * (Unimplemented) is read once with GetAccessRequestsV2 and the list is scoped, sorted
+ * and cut here, as the official client's `ListAllAccessRequests` falls back to
+ * `listAllAccessRequestsCompat` (api/client/client.go). Unlike that fallback, sorting by
+ * user is supported, ties are broken by ID as ListAccessRequests does, and the scope is
+ * applied here because older servers ignore it (AccessRequestFilter.Match in
+ * api/types/access_request.go).
+ */
+export async function* accessRequestPages(
+  conn: Connection,
+  req: Omit<ListAccessRequestsRequest, 'limit' | 'startKey'>,
+  opts: { pageSize: number; limit?: number; call?: CallOptions },
+): AsyncGenerator<AccessRequestV3[]> {
+  let first = true;
+  try {
+    for await (const page of paginate(
+      async (limit, startKey) => {
+        const r = await conn.auth.listAccessRequests({ ...req, limit, startKey }, opts.call);
+        return { items: r.accessRequests, nextKey: r.nextKey };
+      },
+      opts.pageSize,
+      opts.limit,
+    )) {
+      first = false;
+      yield page;
+    }
+    return;
+  } catch (err) {
+    if (!first || !isRpcError(err, status.UNIMPLEMENTED)) throw err;
+  }
+  const filter = req.filter;
+  const all: AccessRequestV3[] = [];
+  for await (const r of conn.auth.getAccessRequestsV2(
+    { id: filter?.id ?? '', user: filter?.user ?? '', state: filter?.state ?? RequestState.NONE },
+    { ...opts.call, timeoutMs: opts.call?.timeoutMs ?? conn.rpcTimeoutMs },
+  )) {
+    if (matchesFilter(r, { ...emptyFilter(), ...filter, requester: conn.identity.username })) all.push(r);
+  }
+  sortRequests(all, req.sort, req.descending);
+  const cut = opts.limit === undefined ? all : all.slice(0, opts.limit);
+  for (let i = 0; i < cut.length; i += opts.pageSize) yield cut.slice(i, i + opts.pageSize);
+}
+
+type Filter = NonNullable<ListAccessRequestsRequest['filter']>;
+
+function emptyFilter(): Filter {
+  return { id: '', user: '', state: RequestState.NONE, searchKeywords: [], scope: 0, requester: '' };
+}
+
+/** AccessRequestFilter.Match (api/types/access_request.go), without the keyword search. */
+export function matchesFilter(r: AccessRequestV3, f: Filter): boolean {
+  const user = r.spec?.user ?? '';
+  const state = r.spec?.state ?? RequestState.NONE;
+  const reviewed = (r.spec?.reviews ?? []).some((rev) => rev.author === f.requester);
+  if (f.scope === AccessRequestScope.MY_REQUESTS && user !== f.requester) return false;
+  if (f.scope === AccessRequestScope.NEEDS_REVIEW) {
+    if (user === f.requester || state !== RequestState.PENDING || reviewed) return false;
+  }
+  if (f.scope === AccessRequestScope.REVIEWED && (user === f.requester || !reviewed)) return false;
+  if (f.id && r.metadata?.name !== f.id) return false;
+  if (f.user && user !== f.user) return false;
+  if (f.state !== RequestState.NONE && state !== f.state) return false;
+  return true;
+}
+
+/** Sorts as ListAccessRequests does: by the key (a state by its name), then by ID. */
+export function sortRequests(list: AccessRequestV3[], sort: AccessRequestSort, descending: boolean): void {
+  const key = (r: AccessRequestV3): string | number => {
+    switch (sort) {
+      case AccessRequestSort.STATE:
+        return RequestState[r.spec?.state ?? 0] ?? '';
+      case AccessRequestSort.USER:
+        return r.spec?.user ?? '';
+      default:
+        return r.spec?.created?.getTime() ?? 0;
+    }
+  };
+  const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+  list.sort((a, b) => cmp(key(a), key(b)) || cmp(a.metadata?.name ?? '', b.metadata?.name ?? ''));
+  if (descending) list.reverse();
+}
