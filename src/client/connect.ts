@@ -20,11 +20,11 @@ import {
   AccessRequestV3,
   AccessReviewSubmission,
 } from '../gen/teleport/legacy/types/types.js';
+import { parseIdentity } from '../identity/certificate.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
-import { parseIdentity } from '../identity/x509.js';
 import { AccessError, UsageError } from '../model/errors.js';
 import { toIsoOrNull } from '../model/time.js';
-import { type AlpnBridge, startAlpnBridge } from './alpn-bridge.js';
+import type { AlpnBridge } from './alpn-bridge.js';
 import { classifyConnectError, type RpcError } from './errors.js';
 import { probeTls } from './probe.js';
 import { createTypedClient, type RequestFactories, type TypedClient } from './rpc.js';
@@ -264,6 +264,8 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
         'use a tsh profile or an identity file issued by the cluster',
       );
     }
+    // Only proxy mode needs the bridge (a local socket in front of a raw TLS stream).
+    const { startAlpnBridge } = await import('./alpn-bridge.js');
     bridge = await startAlpnBridge({
       host: hp.host,
       port: hp.port,

@@ -8,8 +8,8 @@ import { resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
+import { certificateExpiry } from '../identity/certificate.js';
 import { parseIdentityFile } from '../identity/identity-file.js';
-import { certificateExpiry } from '../identity/x509.js';
 import { type ClusterCerts, loadOrCreateCerts, writeIdentityFile } from './certs.js';
 import {
   type DataDir,
