@@ -1,7 +1,6 @@
 import { AccessError } from '../model/errors.js';
 import { writeIdentityFileCredentials } from './identity-file.js';
 import { keyPairProblem } from './pem.js';
-import { writeTshProfileCertificate } from './profile.js';
 import type { Credentials } from './types.js';
 
 /**
@@ -29,9 +28,12 @@ export async function saveReissuedCertificate(
     case 'identity-file':
       await writeIdentityFileCredentials(source.path, next);
       return next;
-    case 'tsh-profile':
+    case 'tsh-profile': {
+      // The profile writer pulls in yaml; only a profile needs it.
+      const { writeTshProfileCertificate } = await import('./profile.js');
       await writeTshProfileCertificate(source, certPem, keyChanged ? keyPem : undefined);
       return next;
+    }
     case 'tls-trio':
       throw new AccessError(
         'usage',

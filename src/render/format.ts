@@ -17,8 +17,8 @@ export function printJson(io: IO, value: unknown): void {
 
 /** The same structure as YAML; the yaml package loads only when YAML is asked for. */
 export async function printYaml(io: IO, value: unknown): Promise<void> {
-  const { stringify } = await import('yaml');
-  io.stdout.write(stringify(value, { lineWidth: 0 }));
+  const { toYaml } = await import('./yaml.js');
+  io.stdout.write(toYaml(value));
 }
 
 /** Prints structured data as JSON or YAML; text output is each command's own business. */
@@ -54,11 +54,11 @@ export function structuredListWriter<T>(io: IO, format: Exclude<Format, 'text'>)
       },
     };
   }
-  let yaml: typeof import('yaml') | undefined;
+  let yaml: typeof import('./yaml.js') | undefined;
   return {
     async push(item) {
-      yaml ??= await import('yaml');
-      const doc = yaml.stringify([item], { lineWidth: 0 });
+      yaml ??= await import('./yaml.js');
+      const doc = yaml.toYaml([item]);
       io.stdout.write(doc);
       count++;
     },

@@ -1,17 +1,15 @@
-import Table from 'cli-table3';
 import type { IO } from './io.js';
-import { themeFor } from './theme.js';
 
 /**
  * Writes rows as they arrive. On a TTY the rows are kept and drawn as one cli-table3 table
- * at `end()`. Otherwise each batch is written at once as plain lines (columns padded and
+ * at `end()`, which is the only place cli-table3 and chalk load. Otherwise each batch is written at once as plain lines (columns padded and
  * separated by two spaces, no box drawing, no truncation), so `grep`/`awk` work and memory
  * is bounded by a batch; widths only grow, so later batches stay aligned with earlier ones
  * unless a wider value arrives.
  */
 export interface TableWriter {
   add(rows: readonly (readonly string[])[]): void;
-  end(): void;
+  end(): Promise<void>;
   /** Rows added so far. */
   readonly count: number;
 }
@@ -42,7 +40,11 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
         for (const r of rows) kept.push([...r]);
         count += rows.length;
       },
-      end() {
+      async end() {
+        const [{ default: Table }, { themeFor }] = await Promise.all([
+          import('cli-table3'),
+          import('./theme.js'),
+        ]);
         const theme = themeFor(io);
         const table = new Table({
           head: headers.map((h) => theme.bold(h)),
@@ -73,17 +75,21 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
       count += rows.length;
       io.stdout.write(out);
     },
-    end() {
+    async end() {
       if (!headerWritten) io.stdout.write(`${padLine(headers, widths)}\n`);
     },
   };
 }
 
 /** A whole table at once. */
-export function printTable(io: IO, headers: readonly string[], rows: readonly (readonly string[])[]): void {
+export async function printTable(
+  io: IO,
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): Promise<void> {
   const w = tableWriter(io, headers);
   w.add(rows);
-  w.end();
+  await w.end();
 }
 
 /**

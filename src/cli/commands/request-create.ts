@@ -106,7 +106,10 @@ function after(now: Date, ms: number | undefined): Date | undefined {
 
 export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto, resourceIdToProto, isRpcError } = await import('../../client/index.js');
+  const [{ requestFromProto, resourceIdToProto }, { isRpcError }] = await Promise.all([
+    import('../../client/map.js'),
+    import('../../client/errors.js'),
+  ]);
   const now = ctx.now();
   const id = randomUUID();
   const accessExpiry = after(now, opts.sessionTtlMs);

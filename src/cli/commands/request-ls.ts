@@ -121,7 +121,7 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
     await structured.end();
     return 0;
   }
-  table?.end();
+  await table?.end();
   if (cutResources) note(ctx, RESOURCES_FOOTNOTE);
   if (cutReason) note(ctx, REASON_FOOTNOTE);
   if (shown === 0) {

@@ -41,9 +41,10 @@ function textLine(e: WatchEvent): string | undefined {
 
 export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto, backoffDelay, isRetryableWatchError, sleep } = await import(
-    '../../client/index.js'
-  );
+  const [{ requestFromProto }, { backoffDelay, isRetryableWatchError, sleep }] = await Promise.all([
+    import('../../client/map.js'),
+    import('../../client/wait.js'),
+  ]);
   const signal = ctx.io.signal;
   const filter: Record<string, string> = {};
   if (opts.id) filter.id = opts.id;
@@ -58,9 +59,9 @@ export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
       if (line) ctx.io.stdout.write(`${line}\n`);
     }
   };
-  let yamlMod: typeof import('yaml') | undefined;
-  if (ctx.format === 'yaml') yamlMod = await import('yaml');
-  const yamlDoc = (e: WatchEvent) => yamlMod!.stringify(e, { lineWidth: 0 });
+  let yamlMod: typeof import('../../render/yaml.js') | undefined;
+  if (ctx.format === 'yaml') yamlMod = await import('../../render/yaml.js');
+  const yamlDoc = (e: WatchEvent) => yamlMod!.toYaml(e);
 
   let failures = 0;
   while (!signal?.aborted) {

@@ -431,7 +431,7 @@ export function verifyLines(r: VerifyReport, now: Date): string[] {
  */
 async function verify(ctx: Context, signer: Connection, t: Targets): Promise<void> {
   const identity = await import('../../identity/index.js');
-  const { connect } = await import('../../client/index.js');
+  const { connect } = await import('../../client/connect.js');
   const { RpcError } = await import('../../client/errors.js');
   const credentials =
     t.kind === 'file'

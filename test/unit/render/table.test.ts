@@ -9,40 +9,40 @@ const ROWS = [
 ];
 
 describe('tables', () => {
-  test('off a TTY: same columns, no box drawing, aligned with two spaces, one row a line', () => {
+  test('off a TTY: same columns, no box drawing, aligned with two spaces, one row a line', async () => {
     const io = fakeIO({ isTTY: false });
-    printTable(io, HEADERS, ROWS);
+    await printTable(io, HEADERS, ROWS);
     expect(io.out.text).toBe(
       ['ID          User   Reason', 'r1          alice  ticket 42', 'r2-long-id  bob    -', ''].join('\n'),
     );
   });
 
-  test('off a TTY, rows are written batch by batch and stay aligned', () => {
+  test('off a TTY, rows are written batch by batch and stay aligned', async () => {
     const io = fakeIO({ isTTY: false });
     const w = tableWriter(io, ['A', 'B']);
     w.add([['x', '1']]);
     expect(io.out.text).toBe('A  B\nx  1\n');
     w.add([['yy', '2']]);
-    w.end();
+    await w.end();
     expect(io.out.text).toBe('A  B\nx  1\nyy  2\n');
     expect(w.count).toBe(2);
   });
 
-  test('off a TTY, newlines inside a cell never split a row', () => {
+  test('off a TTY, newlines inside a cell never split a row', async () => {
     const io = fakeIO({ isTTY: false });
-    printTable(io, ['A'], [['one\ntwo']]);
+    await printTable(io, ['A'], [['one\ntwo']]);
     expect(io.out.text).toBe('A\none two\n');
   });
 
-  test('an empty table still prints its header', () => {
+  test('an empty table still prints its header', async () => {
     const io = fakeIO({ isTTY: false });
-    printTable(io, HEADERS, []);
+    await printTable(io, HEADERS, []);
     expect(io.out.text).toBe('ID  User  Reason\n');
   });
 
-  test('on a TTY: a cli-table3 box, without colour when colour is off', () => {
+  test('on a TTY: a cli-table3 box, without colour when colour is off', async () => {
     const io = fakeIO({ isTTY: true, env: { NO_COLOR: '1' } });
-    printTable(io, HEADERS, ROWS);
+    await printTable(io, HEADERS, ROWS);
     const lines = io.out.text.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^┌─+┬/);
     expect(lines[1]).toMatch(/^│ ID\s+│ User\s+│ Reason\s+│$/);
@@ -50,9 +50,9 @@ describe('tables', () => {
     expect(io.out.text).not.toContain('\x1b[');
   });
 
-  test('on a TTY with colour, headers are bold', () => {
+  test('on a TTY with colour, headers are bold', async () => {
     const io = fakeIO({ isTTY: true, env: {} });
-    printTable(io, ['A'], [['1']]);
+    await printTable(io, ['A'], [['1']]);
     expect(io.out.text).toContain('\x1b[1mA\x1b[22m');
   });
 
