@@ -33,10 +33,11 @@ export async function printStructured(
 
 /**
  * Writes a list as it is produced, so memory is bounded by a page: JSON is one array
- * written `[`, items, `]`; YAML is a sequence written item by item. Call `end()` once.
+ * written `[`, items, `]`; YAML is a sequence written item by item. Each `add` (a page)
+ * is one write. Call `end()` once.
  */
 export interface ListWriter<T> {
-  push(item: T): Promise<void>;
+  add(items: readonly T[]): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -44,10 +45,13 @@ export function structuredListWriter<T>(io: IO, format: Exclude<Format, 'text'>)
   let count = 0;
   if (format === 'json') {
     return {
-      async push(item) {
-        const body = JSON.stringify(item, null, 2).replace(/\n/g, '\n  ');
-        io.stdout.write(`${count === 0 ? '[\n  ' : ',\n  '}${body}`);
-        count++;
+      async add(items) {
+        if (items.length === 0) return;
+        // `[\n  item,\n  item\n]`: the items are already indented as array elements, so
+        // the page goes out without its brackets and the pages join into one array.
+        const page = JSON.stringify(items, null, 2);
+        io.stdout.write(`${count === 0 ? '[\n' : ',\n'}${page.slice(2, -2)}`);
+        count += items.length;
       },
       async end() {
         io.stdout.write(count === 0 ? '[]\n' : '\n]\n');
@@ -56,11 +60,13 @@ export function structuredListWriter<T>(io: IO, format: Exclude<Format, 'text'>)
   }
   let yaml: typeof import('./yaml.js') | undefined;
   return {
-    async push(item) {
+    async add(items) {
+      if (items.length === 0) return;
       yaml ??= await import('./yaml.js');
-      const doc = yaml.toYaml([item]);
-      io.stdout.write(doc);
-      count++;
+      let page = '';
+      for (const item of items) page += yaml.toYaml([item]);
+      io.stdout.write(page);
+      count += items.length;
     },
     async end() {
       if (count === 0) io.stdout.write('[]\n');

@@ -86,26 +86,38 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   let cutResources = false;
   let cutReason = false;
   let shown = 0;
-  let startKey = '';
-  do {
-    const pageSize = opts.limit === undefined ? PAGE_SIZE : Math.min(PAGE_SIZE, opts.limit - shown);
-    const page = await conn.auth.listAccessRequests(
+  const fetchPage = (startKey: string, limit: number) =>
+    conn.auth.listAccessRequests(
       {
         filter: { user: opts.user ?? '', state: opts.state ?? 0, scope },
         sort: SORT_WIRE[opts.sort],
         descending: !opts.ascending,
-        limit: pageSize,
+        limit,
         startKey,
       },
       callOpts(ctx),
     );
+  let next: ReturnType<typeof fetchPage> | undefined = fetchPage(
+    '',
+    opts.limit === undefined ? PAGE_SIZE : Math.min(PAGE_SIZE, opts.limit),
+  );
+  while (next) {
+    const page = await next;
+    next = undefined;
+    // Without --limit the next page does not depend on this one's rows, so the server
+    // prepares it while this one is written. A failure surfaces when it is awaited.
+    if (opts.limit === undefined && page.nextKey !== '') {
+      next = fetchPage(page.nextKey, PAGE_SIZE);
+      next.catch(() => {});
+    }
     const rows: string[][] = [];
+    const reqs: AccessRequest[] = [];
     for (const proto of page.accessRequests) {
       if (opts.limit !== undefined && shown >= opts.limit) break;
       const req = requestFromProto(proto);
       if (!keep(req)) continue;
       shown++;
-      if (structured) await structured.push(req);
+      if (structured) reqs.push(req);
       else {
         const row = requestRow(req, now, ctx.io.stdoutIsTTY);
         cutResources ||= row.cutResources;
@@ -113,9 +125,12 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
         rows.push(row.cells);
       }
     }
+    await structured?.add(reqs);
     table?.add(rows);
-    startKey = page.nextKey;
-  } while (startKey !== '' && (opts.limit === undefined || shown < opts.limit));
+    if (opts.limit !== undefined && page.nextKey !== '' && shown < opts.limit) {
+      next = fetchPage(page.nextKey, Math.min(PAGE_SIZE, opts.limit - shown));
+    }
+  }
 
   if (structured) {
     await structured.end();

@@ -21,10 +21,13 @@ describe('structured output', () => {
   });
 
   test('a streamed JSON list is one valid array, [] when empty', async () => {
-    for (const items of [[], [{ id: 'a' }], [{ id: 'a' }, { id: 'b', n: [1, 2] }]]) {
+    for (const items of [[], [{ id: 'a' }], [{ id: 'a' }, { id: 'b', n: [1, 2] }, { id: 'c', m: {} }]]) {
       const io = fakeIO();
       const w = structuredListWriter(io, 'json');
-      for (const i of items) await w.push(i);
+      // Pages of one, an empty page, then the rest: the same bytes as one document.
+      await w.add(items.slice(0, 1));
+      await w.add([]);
+      await w.add(items.slice(1));
       await w.end();
       expect(JSON.parse(io.out.text)).toEqual(items);
       expect(io.out.text.endsWith('\n')).toBe(true);
@@ -36,7 +39,8 @@ describe('structured output', () => {
     for (const items of [[], [{ id: 'a', roles: ['x'] }, { id: 'b' }]]) {
       const io = fakeIO();
       const w = structuredListWriter(io, 'yaml');
-      for (const i of items) await w.push(i);
+      await w.add(items.slice(0, 1));
+      await w.add(items.slice(1));
       await w.end();
       expect(parseYaml(io.out.text)).toEqual(items);
     }
