@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
@@ -111,7 +110,8 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     import('../../client/errors.js'),
   ]);
   const now = ctx.now();
-  const id = randomUUID();
+  // The global Web Crypto, so that loading the command tree does not load node:crypto.
+  const id = crypto.randomUUID();
   const accessExpiry = after(now, opts.sessionTtlMs);
   // Teleport's SetExpiry writes spec.resource_expiry (v15+); metadata.expires is where older
   // servers look. Both carry the pending TTL.

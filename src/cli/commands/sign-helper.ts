@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -453,7 +452,7 @@ async function verify(ctx: Context, signer: Connection, t: Targets): Promise<voi
     let update: boolean | string;
     try {
       await conn.auth.setAccessRequestState(
-        { id: randomUUID(), state: 3, reason: 'access sign-helper --verify: permission probe' },
+        { id: crypto.randomUUID(), state: 3, reason: 'access sign-helper --verify: permission probe' },
         callOpts(ctx),
       );
       update = 'the server accepted a state change for a request that does not exist';
