@@ -1,5 +1,5 @@
 import { UsageError } from '../model/errors.js';
-import type { IO } from './io.js';
+import { type IO, writeWithBackpressure } from './io.js';
 
 export const FORMATS = ['text', 'json', 'yaml'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -50,8 +50,9 @@ export function structuredListWriter<T>(io: IO, format: Exclude<Format, 'text'>)
         // `[\n  item,\n  item\n]`: the items are already indented as array elements, so
         // the page goes out without its brackets and the pages join into one array.
         const page = JSON.stringify(items, null, 2);
-        io.stdout.write(`${count === 0 ? '[\n' : ',\n'}${page.slice(2, -2)}`);
+        const first = count === 0;
         count += items.length;
+        await writeWithBackpressure(io.stdout, `${first ? '[\n' : ',\n'}${page.slice(2, -2)}`);
       },
       async end() {
         io.stdout.write(count === 0 ? '[]\n' : '\n]\n');
@@ -65,8 +66,8 @@ export function structuredListWriter<T>(io: IO, format: Exclude<Format, 'text'>)
       yaml ??= await import('./yaml.js');
       let page = '';
       for (const item of items) page += yaml.toYaml([item]);
-      io.stdout.write(page);
       count += items.length;
+      await writeWithBackpressure(io.stdout, page);
     },
     async end() {
       if (count === 0) io.stdout.write('[]\n');

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseFormat, printJson, printYaml, structuredListWriter } from '../../../src/render/format.js';
@@ -32,6 +33,30 @@ describe('structured output', () => {
       expect(JSON.parse(io.out.text)).toEqual(items);
       expect(io.out.text.endsWith('\n')).toBe(true);
       expect(io.out.text).toBe(`${JSON.stringify(items, null, 2)}\n`);
+    }
+  });
+
+  test('a streamed list waits for a slow reader instead of queueing pages in memory', async () => {
+    for (const format of ['json', 'yaml'] as const) {
+      const stream = Object.assign(new EventEmitter(), {
+        chunks: [] as string[],
+        write(chunk: string) {
+          this.chunks.push(chunk);
+          return false; // the reader is behind
+        },
+      });
+      const io = { ...fakeIO(), stdout: stream };
+      const w = structuredListWriter(io, format);
+      let added = false;
+      const adding = w.add([{ id: 'a' }]).then(() => {
+        added = true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stream.chunks).toHaveLength(1);
+      expect(added).toBe(false);
+      stream.emit('drain');
+      await adding;
+      expect(stream.listenerCount('drain') + stream.listenerCount('close')).toBe(0);
     }
   });
 
