@@ -1,4 +1,4 @@
-import type { IO } from './io.js';
+import { type IO, writeWithBackpressure } from './io.js';
 
 /**
  * Writes rows as they arrive. On a TTY the rows are kept and drawn as one cli-table3 table
@@ -8,7 +8,8 @@ import type { IO } from './io.js';
  * unless a wider value arrives.
  */
 export interface TableWriter {
-  add(rows: readonly (readonly string[])[]): void;
+  /** Resolves once the batch is written and, off a TTY, the reader has caught up. */
+  add(rows: readonly (readonly string[])[]): Promise<void>;
   end(): Promise<void>;
   /** Rows added so far. */
   readonly count: number;
@@ -36,7 +37,7 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
       get count() {
         return count;
       },
-      add(rows) {
+      async add(rows) {
         for (const r of rows) kept.push([...r]);
         count += rows.length;
       },
@@ -61,7 +62,7 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
     get count() {
       return count;
     },
-    add(rows) {
+    async add(rows) {
       const cells = rows.map((r) => r.map(plainCell));
       for (const r of cells) {
         for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
@@ -73,7 +74,7 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
       }
       for (const r of cells) out += `${padLine(r, widths)}\n`;
       count += rows.length;
-      io.stdout.write(out);
+      await writeWithBackpressure(io.stdout, out);
     },
     async end() {
       if (!headerWritten) io.stdout.write(`${padLine(headers, widths)}\n`);
@@ -88,7 +89,7 @@ export async function printTable(
   rows: readonly (readonly string[])[],
 ): Promise<void> {
   const w = tableWriter(io, headers);
-  w.add(rows);
+  await w.add(rows);
   await w.end();
 }
 

@@ -126,7 +126,7 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
       }
     }
     await structured?.add(reqs);
-    table?.add(rows);
+    await table?.add(rows);
     if (opts.limit !== undefined && page.nextKey !== '' && shown < opts.limit) {
       next = fetchPage(page.nextKey, Math.min(PAGE_SIZE, opts.limit - shown));
     }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { formatKeyValues, printTable, tableWriter, truncateCell } from '../../../src/render/table.js';
 import { fakeIO } from '../../helpers/run-cli.js';
@@ -20,9 +21,9 @@ describe('tables', () => {
   test('off a TTY, rows are written batch by batch and stay aligned', async () => {
     const io = fakeIO({ isTTY: false });
     const w = tableWriter(io, ['A', 'B']);
-    w.add([['x', '1']]);
+    await w.add([['x', '1']]);
     expect(io.out.text).toBe('A  B\nx  1\n');
-    w.add([['yy', '2']]);
+    await w.add([['yy', '2']]);
     await w.end();
     expect(io.out.text).toBe('A  B\nx  1\nyy  2\n');
     expect(w.count).toBe(2);
@@ -32,6 +33,26 @@ describe('tables', () => {
     const io = fakeIO({ isTTY: false });
     await printTable(io, ['A'], [['one\ntwo']]);
     expect(io.out.text).toBe('A\none two\n');
+  });
+
+  test('off a TTY, a batch waits for a slow reader before the next one is made', async () => {
+    const stream = Object.assign(new EventEmitter(), {
+      text: '',
+      write(chunk: string) {
+        this.text += chunk;
+        return false; // the reader is behind
+      },
+    });
+    const w = tableWriter({ ...fakeIO({ isTTY: false }), stdout: stream }, ['A']);
+    let added = false;
+    const adding = w.add([['x']]).then(() => {
+      added = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.text).toBe('A\nx\n');
+    expect(added).toBe(false);
+    stream.emit('drain');
+    await adding;
   });
 
   test('an empty table still prints its header', async () => {
