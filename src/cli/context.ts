@@ -5,7 +5,6 @@ import type { Credentials } from '../identity/types.js';
 import { UsageError } from '../model/errors.js';
 import type { Format } from '../render/format.js';
 import type { IO } from '../render/io.js';
-import { makeTheme, type Theme } from '../render/theme.js';
 import { type GlobalOptions, resolveGlobalOptions } from './options.js';
 
 /**
@@ -18,7 +17,6 @@ export interface Context {
   readonly globals: GlobalOptions;
   readonly format: Format;
   readonly debug: boolean;
-  readonly theme: Theme;
   now(): Date;
   /** Loads credentials (identity file, TLS trio or tsh profile) without connecting. */
   credentials(): Promise<Credentials>;
@@ -39,7 +37,6 @@ export class CliContext implements Context {
   private baseIO: IO;
   io: IO;
   globals: GlobalOptions;
-  theme: Theme;
   private conn?: Promise<Connection>;
   private leafConn?: Promise<Connection>;
   private creds?: Promise<Credentials>;
@@ -54,7 +51,6 @@ export class CliContext implements Context {
     } catch {
       this.globals = resolveGlobalOptions({ TELEPORT_HOME: io.env.TELEPORT_HOME }, homeDir(io.env));
     }
-    this.theme = makeTheme(io.color);
   }
 
   get env(): IO['env'] {
@@ -78,7 +74,6 @@ export class CliContext implements Context {
     this.globals = resolveGlobalOptions(this.baseIO.env, homeDir(this.baseIO.env), leaf);
     const color = this.baseIO.color && this.globals.color;
     this.io = color === this.baseIO.color ? this.baseIO : { ...this.baseIO, color };
-    this.theme = makeTheme(color);
   }
 
   credentials(): Promise<Credentials> {

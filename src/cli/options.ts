@@ -102,10 +102,11 @@ export function addGlobalOptions(
   cmd: Command,
   where: 'root' | 'subcommand' = cmd.parent ? 'subcommand' : 'root',
 ): void {
+  // Every command of every invocation goes through here, so each name is computed once.
+  const own = new Set(cmd.options.map((o) => o.attributeName()));
   for (const spec of GLOBAL_SPECS) {
     const o = makeOption(spec);
-    const clash = cmd.options.some((own) => own.attributeName() === o.attributeName());
-    if (clash) continue;
+    if (own.has(o.attributeName())) continue;
     if (where === 'subcommand') o.hideHelp();
     cmd.addOption(o);
   }

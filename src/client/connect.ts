@@ -19,13 +19,13 @@ import {
   AccessRequestV3,
   AccessReviewSubmission,
 } from '../gen/teleport/legacy/types/types.js';
+import { parseIdentity } from '../identity/certificate.js';
 import { issuerCommonName } from '../identity/pem.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
-import { parseIdentity } from '../identity/x509.js';
 import { parseHostPort } from '../model/address.js';
 import { AccessError, UsageError } from '../model/errors.js';
 import { toIsoOrNull } from '../model/time.js';
-import { type AlpnBridge, startAlpnBridge } from './alpn-bridge.js';
+import type { AlpnBridge } from './alpn-bridge.js';
 import { connUpgradeRequiredByEnv } from './conn-upgrade-env.js';
 import { classifyConnectError, type RpcError } from './errors.js';
 import { probeTls } from './probe.js';
@@ -249,6 +249,8 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     const byEnv = connUpgradeRequiredByEnv(opts.connUpgrade?.env, hp.address);
     const byProfile =
       creds.source.kind === 'tsh-profile' && creds.source.tlsRoutingConnUpgradeRequired === true;
+    // Only proxy mode needs the bridge (a local socket in front of a raw TLS stream).
+    const { startAlpnBridge } = await import('./alpn-bridge.js');
     bridge = await startAlpnBridge({
       host: hp.host,
       port: hp.port,

@@ -1,5 +1,7 @@
 import { createPublicKey } from 'node:crypto';
-import { parseIdentity, saveReissuedCertificate, sshPublicKeyFromPem } from '../identity/index.js';
+import { parseIdentity } from '../identity/certificate.js';
+import { saveReissuedCertificate } from '../identity/reissue.js';
+import { sshPublicKeyFromPem } from '../identity/ssh.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
 import { AccessError } from '../model/errors.js';
 import type { Connection } from './connect.js';

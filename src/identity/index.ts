@@ -1,3 +1,10 @@
+export {
+  certificateExpiry,
+  certificateSpki,
+  parseIdentity,
+  parseIdentityDer,
+  SUBJECT_OIDS,
+} from './certificate.js';
 export { type FileToWrite, writeFileAtomic, writeFilesExclusive } from './files.js';
 export {
   formatIdentityFile,
@@ -25,13 +32,9 @@ export type { CredentialSource, Credentials, TeleportIdentity } from './types.js
 export {
   type CertificateAuthority,
   type CreateCaOptions,
-  certificateExpiry,
   createCertificateAuthority,
   type IdentityFields,
   type IssueCertificateOptions,
   issueCertificate,
-  parseIdentity,
-  parseIdentityDer,
-  SUBJECT_OIDS,
   verifyCertificate,
 } from './x509.js';

@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { AccessError } from '../model/errors.js';
+import { certificateSpki } from './certificate.js';
 import { describeFsError, readTextCapped } from './files.js';
 import { parsePrivateKey, spkiDer } from './keys.js';
-import { certificateSpki } from './x509.js';
 
 /** One PEM block: its label (`CERTIFICATE`, `PRIVATE KEY`, …) and its text, newline-terminated. */
 export interface PemBlock {

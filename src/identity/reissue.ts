@@ -1,7 +1,6 @@
 import { AccessError } from '../model/errors.js';
 import { writeIdentityFileCredentials } from './identity-file.js';
 import { keyPairProblem } from './pem.js';
-import { writeTshProfileCertificate } from './profile.js';
 import type { Credentials } from './types.js';
 
 /**
@@ -29,12 +28,15 @@ export async function saveReissuedCertificate(
     case 'identity-file':
       await writeIdentityFileCredentials(source.path, next);
       return next;
-    case 'tsh-profile':
+    case 'tsh-profile': {
+      // The profile writer pulls in yaml; only a profile needs it.
+      const { writeTshProfileCertificate } = await import('./profile.js');
       await writeTshProfileCertificate(source, certPem, {
         ...(keyChanged ? { keyPem } : {}),
         ...(creds.sshCert !== undefined ? { sshCert: creds.sshCert } : {}),
       });
       return next;
+    }
     case 'tls-trio':
       throw new AccessError(
         'usage',

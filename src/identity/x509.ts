@@ -3,26 +3,22 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { AccessError } from '../model/errors.js';
+import { SUBJECT_OIDS } from './certificate.js';
 import { importSigningKey, spkiDer } from './keys.js';
 import type { TeleportIdentity } from './types.js';
 
+// Reading certificates needs only node:crypto; those functions live in certificate.ts and
+// are re-exported here for callers that issue and read.
+export {
+  certificateExpiry,
+  certificateSpki,
+  parseIdentity,
+  parseIdentityDer,
+  SUBJECT_OIDS,
+} from './certificate.js';
+
 // Node's WebCrypto is the standard one; the cast only bridges the DOM-less type declarations.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-/**
- * Subject attribute OIDs of Teleport's identity encoding (lib/tlsca). They are extra
- * RDN attributes in the Subject DN, not X.509 extensions.
- */
-export const SUBJECT_OIDS = {
-  commonName: '2.5.4.3',
-  organization: '2.5.4.10',
-  streetAddress: '2.5.4.9',
-  postalCode: '2.5.4.17',
-  teleportCluster: '1.3.9999.1.7',
-  impersonator: '1.3.9999.2.7',
-  activeRequests: '1.3.9999.2.8',
-  allowedResourceIds: '1.3.9999.2.10',
-} as const;
 
 /** The identity fields encoded into a certificate subject. */
 export type IdentityFields = Omit<TeleportIdentity, 'notBefore' | 'expires'>;
@@ -157,99 +153,12 @@ function pemText(pem: string): string {
   return `${pem.replace(/\r\n/g, '\n').trimEnd()}\n`;
 }
 
-function parseCertificate(certPem: string | Uint8Array): x509.X509Certificate {
+function parseCertificate(certPem: string): x509.X509Certificate {
   try {
     return new x509.X509Certificate(certPem);
   } catch {
     throw new AccessError('permission', 'certificate is not a valid X.509 certificate');
   }
-}
-
-/**
- * Reads the Teleport identity from a PEM certificate. Like Teleport's FromSubject it
- * requires a non-empty CN and at least one O.
- */
-export function parseIdentity(certPem: string): TeleportIdentity {
-  return identityOf(parseCertificate(certPem));
-}
-
-/** Reads the Teleport identity from a DER certificate (e.g. a TLS peer certificate's `raw`). */
-export function parseIdentityDer(der: Uint8Array): TeleportIdentity {
-  return identityOf(parseCertificate(der));
-}
-
-function identityOf(cert: x509.X509Certificate): TeleportIdentity {
-  const name = cert.subjectName;
-  const values = (oid: string) => name.getField(oid);
-  const first = (oid: string): string | undefined => values(oid).find((v) => v !== '');
-  const username = first(SUBJECT_OIDS.commonName);
-  const roles = values(SUBJECT_OIDS.organization).filter((r) => r !== '');
-  if (!username || roles.length === 0) {
-    throw new AccessError('permission', 'certificate has no Teleport identity (CN and O required)');
-  }
-  const traitsJson = first(SUBJECT_OIDS.postalCode);
-  const resourcesJson = first(SUBJECT_OIDS.allowedResourceIds);
-  const identity: TeleportIdentity = {
-    username,
-    roles,
-    traits: traitsJson ? parseTraits(traitsJson) : {},
-    activeRequests: values(SUBJECT_OIDS.activeRequests).filter((r) => r !== ''),
-    allowedResourceIds: resourcesJson ? parseResourceIds(resourcesJson) : [],
-    notBefore: cert.notBefore,
-    expires: cert.notAfter,
-  };
-  const routeToCluster = first(SUBJECT_OIDS.streetAddress);
-  const teleportCluster = first(SUBJECT_OIDS.teleportCluster);
-  const impersonator = first(SUBJECT_OIDS.impersonator);
-  if (routeToCluster) identity.routeToCluster = routeToCluster;
-  if (teleportCluster) identity.teleportCluster = teleportCluster;
-  if (impersonator) identity.impersonator = impersonator;
-  return identity;
-}
-
-function parseTraits(json: string): Record<string, string[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw new AccessError('permission', 'certificate traits (POSTALCODE) are not valid JSON');
-  }
-  // Go writes a nil map as `null`.
-  if (parsed === null) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new AccessError('permission', 'certificate traits (POSTALCODE) are not a JSON object');
-  }
-  const traits: Record<string, string[]> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    if (value === null) {
-      traits[key] = [];
-    } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      traits[key] = value;
-    } else {
-      throw new AccessError('permission', `certificate trait "${key}" is not a list of strings`);
-    }
-  }
-  return traits;
-}
-
-function parseResourceIds(json: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw new AccessError(
-      'permission',
-      'certificate allowed resource IDs (1.3.9999.2.10) are not valid JSON',
-    );
-  }
-  if (parsed === null) return [];
-  if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === 'string')) {
-    throw new AccessError(
-      'permission',
-      'certificate allowed resource IDs (1.3.9999.2.10) are not a list of strings',
-    );
-  }
-  return parsed;
 }
 
 /**
@@ -285,14 +194,4 @@ export async function verifyCertificate(certPem: string, caPems: string[], now: 
 function withinValidity(cert: x509.X509Certificate, now: Date): boolean {
   const t = now.getTime();
   return cert.notBefore.getTime() <= t && t <= cert.notAfter.getTime();
-}
-
-/** The certificate's NotAfter. */
-export function certificateExpiry(certPem: string): Date {
-  return parseCertificate(certPem).notAfter;
-}
-
-/** The SubjectPublicKeyInfo DER of a certificate, for matching it with a private key. */
-export function certificateSpki(certPem: string): Buffer {
-  return Buffer.from(parseCertificate(certPem).publicKey.rawData);
 }

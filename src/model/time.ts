@@ -17,8 +17,47 @@ export function isUnsetTime(d: Date | null | undefined): boolean {
 /** RFC 3339 in UTC (`2026-11-21T10:00:00Z`, with `.123` only when there are milliseconds), or null when unset. */
 export function toIsoOrNull(d: Date | null | undefined): string | null {
   if (d === undefined || d === null || isUnsetTime(d)) return null;
-  const iso = d.toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  const ms = d.getTime();
+  if (ms >= MAX_FOUR_DIGIT_YEAR_MS) {
+    const iso = d.toISOString();
+    return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  }
+  return formatUtc(ms);
+}
+
+/** 10000-01-01T00:00:00Z: from here toISOString writes a six-digit `+YYYYYY` year. */
+const MAX_FOUR_DIGIT_YEAR_MS = 253_402_300_800_000;
+const DAY_MS = 86_400_000;
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * What toISOString writes (without `.000`) for years 1–9999, computed directly: listing
+ * 100,000 requests formats over half a million times, and toISOString costs about three
+ * times as much. The civil date from days since 1970 is H. Hinnant's `civil_from_days`.
+ */
+function formatUtc(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  let rest = ms - days * DAY_MS;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  const milli = rest - second * 1000;
+  const text = `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(minute)}:${pad2(second)}`;
+  return milli === 0 ? `${text}Z` : `${text}.${String(milli).padStart(3, '0')}Z`;
 }
 
 const RFC3339 =

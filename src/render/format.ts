@@ -1,5 +1,5 @@
 import { UsageError } from '../model/errors.js';
-import type { IO } from './io.js';
+import { type IO, writeWithBackpressure } from './io.js';
 
 export const FORMATS = ['text', 'json', 'yaml'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -17,8 +17,8 @@ export function printJson(io: IO, value: unknown): void {
 
 /** The same structure as YAML; the yaml package loads only when YAML is asked for. */
 export async function printYaml(io: IO, value: unknown): Promise<void> {
-  const { stringify } = await import('yaml');
-  io.stdout.write(stringify(value, { lineWidth: 0 }));
+  const { toYaml } = await import('./yaml.js');
+  io.stdout.write(toYaml(value));
 }
 
 /** Prints structured data as JSON or YAML; text output is each command's own business. */
@@ -33,10 +33,11 @@ export async function printStructured(
 
 /**
  * Writes a list as it is produced, so memory is bounded by a page: JSON is one array
- * written `[`, items, `]`; YAML is a sequence written item by item. Call `end()` once.
+ * written `[`, items, `]`; YAML is a sequence written item by item. Each `add` (a page)
+ * is one write. Call `end()` once.
  */
 export interface ListWriter<T> {
-  push(item: T): Promise<void>;
+  add(items: readonly T[]): Promise<void>;
   end(): Promise<void>;
 }
 
@@ -44,23 +45,29 @@ export function structuredListWriter<T>(io: IO, format: Exclude<Format, 'text'>)
   let count = 0;
   if (format === 'json') {
     return {
-      async push(item) {
-        const body = JSON.stringify(item, null, 2).replace(/\n/g, '\n  ');
-        io.stdout.write(`${count === 0 ? '[\n  ' : ',\n  '}${body}`);
-        count++;
+      async add(items) {
+        if (items.length === 0) return;
+        // `[\n  item,\n  item\n]`: the items are already indented as array elements, so
+        // the page goes out without its brackets and the pages join into one array.
+        const page = JSON.stringify(items, null, 2);
+        const first = count === 0;
+        count += items.length;
+        await writeWithBackpressure(io.stdout, `${first ? '[\n' : ',\n'}${page.slice(2, -2)}`);
       },
       async end() {
         io.stdout.write(count === 0 ? '[]\n' : '\n]\n');
       },
     };
   }
-  let yaml: typeof import('yaml') | undefined;
+  let yaml: typeof import('./yaml.js') | undefined;
   return {
-    async push(item) {
-      yaml ??= await import('yaml');
-      const doc = yaml.stringify([item], { lineWidth: 0 });
-      io.stdout.write(doc);
-      count++;
+    async add(items) {
+      if (items.length === 0) return;
+      yaml ??= await import('./yaml.js');
+      let page = '';
+      for (const item of items) page += yaml.toYaml([item]);
+      count += items.length;
+      await writeWithBackpressure(io.stdout, page);
     },
     async end() {
       if (count === 0) io.stdout.write('[]\n');

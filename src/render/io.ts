@@ -1,6 +1,26 @@
 /** Anything output can be written to: a process stream, or a string buffer in tests. */
 export interface Writable {
+  /** `false` (a stream's backpressure) means: wait for 'drain' before writing more. */
   write(chunk: string): unknown;
+  /** A stream's event registration, to wait for 'drain'. */
+  once?(event: 'drain' | 'close' | 'error', listener: () => void): unknown;
+  off?(event: 'drain' | 'close' | 'error', listener: () => void): unknown;
+}
+
+/**
+ * Writes `chunk` and, when the stream says its buffer is full, resolves only once the
+ * reader has caught up (or the stream is gone). Output produced page by page then stays
+ * bounded by a page however slowly stdout is read, instead of queueing in memory.
+ */
+export async function writeWithBackpressure(out: Writable, chunk: string): Promise<void> {
+  if (out.write(chunk) !== false || !out.once) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      for (const event of ['drain', 'close', 'error'] as const) out.off?.(event, done);
+      resolve();
+    };
+    for (const event of ['drain', 'close', 'error'] as const) out.once?.(event, done);
+  });
 }
 
 /**

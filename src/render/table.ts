@@ -1,18 +1,17 @@
-import Table from 'cli-table3';
 import { escapeControls } from './escape.js';
-import type { IO } from './io.js';
-import { themeFor } from './theme.js';
+import { type IO, writeWithBackpressure } from './io.js';
 
 /**
  * Writes rows as they arrive. On a TTY the rows are kept and drawn as one cli-table3 table
- * at `end()`. Otherwise each batch is written at once as plain lines (columns padded and
+ * at `end()`, which is the only place cli-table3 and chalk load. Otherwise each batch is written at once as plain lines (columns padded and
  * separated by two spaces, no box drawing, no truncation), so `grep`/`awk` work and memory
  * is bounded by a batch; widths only grow, so later batches stay aligned with earlier ones
  * unless a wider value arrives.
  */
 export interface TableWriter {
-  add(rows: readonly (readonly string[])[]): void;
-  end(): void;
+  /** Resolves once the batch is written and, off a TTY, the reader has caught up. */
+  add(rows: readonly (readonly string[])[]): Promise<void>;
+  end(): Promise<void>;
   /** Rows added so far. */
   readonly count: number;
 }
@@ -39,11 +38,15 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
       get count() {
         return count;
       },
-      add(rows) {
+      async add(rows) {
         for (const r of rows) kept.push(r.map(escapeControls));
         count += rows.length;
       },
-      end() {
+      async end() {
+        const [{ default: Table }, { themeFor }] = await Promise.all([
+          import('cli-table3'),
+          import('./theme.js'),
+        ]);
         const theme = themeFor(io);
         const table = new Table({
           head: headers.map((h) => theme.bold(h)),
@@ -60,7 +63,7 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
     get count() {
       return count;
     },
-    add(rows) {
+    async add(rows) {
       const cells = rows.map((r) => r.map(plainCell));
       for (const r of cells) {
         for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
@@ -72,19 +75,23 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
       }
       for (const r of cells) out += `${padLine(r, widths)}\n`;
       count += rows.length;
-      io.stdout.write(out);
+      await writeWithBackpressure(io.stdout, out);
     },
-    end() {
+    async end() {
       if (!headerWritten) io.stdout.write(`${padLine(headers, widths)}\n`);
     },
   };
 }
 
 /** A whole table at once. */
-export function printTable(io: IO, headers: readonly string[], rows: readonly (readonly string[])[]): void {
+export async function printTable(
+  io: IO,
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): Promise<void> {
   const w = tableWriter(io, headers);
-  w.add(rows);
-  w.end();
+  await w.add(rows);
+  await w.end();
 }
 
 /** A `Key: value` value: one line, or several (a list) printed one under the other. */

@@ -4,8 +4,8 @@
  * for this.
  */
 import type { ServerUnaryCall } from '@grpc/grpc-js';
+import { parseIdentityDer } from '../identity/certificate.js';
 import type { TeleportIdentity } from '../identity/types.js';
-import { parseIdentityDer } from '../identity/x509.js';
 import { ADMIN_MFA_REQUIRED } from '../model/server-messages.js';
 import { ruleDeniedMessage } from './rbac.js';
 import { type Caller, type Policy, ServerError, type Verb } from './types.js';

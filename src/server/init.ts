@@ -8,8 +8,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
+import { certificateExpiry } from '../identity/certificate.js';
 import { parseIdentityFile } from '../identity/identity-file.js';
-import { certificateExpiry } from '../identity/x509.js';
 import { UsageError } from '../model/errors.js';
 import { type ClusterCerts, loadOrCreateCerts, type UserCertSpec, writeIdentityFile } from './certs.js';
 import {

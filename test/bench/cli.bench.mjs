@@ -1,35 +1,163 @@
-// CLI start-up benchmark (run after `npm run build`; `npm run bench` does both): wall time
-// and peak RSS of whole `access` processes, for a command that makes no RPC (`--help`)
-// and for `request ls` over mTLS against an embedded server. Prints figures; asserts nothing.
+// CLI start-up benchmark (run after `npm run build`; `npm run bench` does both): the targets
+// of issue 12, measured side by side in one run so a noisy machine slows every variant
+// alike. Each round runs every command once, in turn; the table shows medians and the ratio
+// to an empty node process. Then `request ls --format json` over 10,000 and 100,000
+// requests, with the CLI's CPU time and peak RSS. Prints figures; asserts nothing.
+//
+// The Go row is Teleport's official client listing the same requests
+// (test/contract/go/cmd/official-client -list); it is skipped when Go is not installed.
+// `node test/bench/cli.bench.mjs --quick` skips the 10,000/100,000 part.
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AccessRequestV3 } from '../../dist/gen/teleport/legacy/types/types.js';
 import { startServer } from '../../dist/server/index.js';
-import { pct, runAccess } from './lib.mjs';
+import { RequestStore } from '../../dist/server/store.js';
+import { call, connect, pct, runAccess, runProcess } from './lib.mjs';
 
-const RUNS = 15;
+const ROUNDS = 15;
+const LISTED = 100;
+const LARGE = [10_000, 100_000];
+const GO_DIR = join(import.meta.dirname, '..', 'contract', 'go');
 
-async function measure(label, args, env) {
-  await runAccess(args, env);
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) samples.push(await runAccess(args, env));
-  const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
-  const rss = Math.max(...samples.map((s) => s.rss));
-  console.log(
-    `${label}: p50 ${pct(ms, 50).toFixed(0)} ms, p90 ${pct(ms, 90).toFixed(0)} ms, peak RSS ${rss.toFixed(0)} MiB (${RUNS} runs)`,
+/** Builds the Go baseline; undefined (with a note) when Go is missing or the build fails. */
+function buildGoLister() {
+  try {
+    execFileSync('go', ['build', '-o', 'bin/', './cmd/official-client'], {
+      cwd: GO_DIR,
+      stdio: 'pipe',
+      env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+    });
+    return join(GO_DIR, 'bin', 'official-client');
+  } catch (err) {
+    console.log(`(no Go baseline: ${String(err.message).split('\n')[0]})`);
+    return undefined;
+  }
+}
+
+const median = (xs) =>
+  pct(
+    [...xs].sort((a, b) => a - b),
+    50,
   );
+
+/**
+ * Adds copies of `template` (new IDs, creation times 1 ms apart) to the request log of a
+ * stopped server until its user has `total` requests: far faster than one RPC per request,
+ * and the server replays the log on its next start like any other.
+ */
+async function fillStore(dataDir, template, total) {
+  const store = await RequestStore.open(join(dataDir, 'requests.log'));
+  try {
+    const base = template.spec.created.getTime();
+    let n = 0;
+    for (const r of store.all()) if (r.spec.user === template.spec.user) n++;
+    while (n < total) {
+      const batch = [];
+      for (let i = 0; i < 2_000 && n < total; i++, n++) {
+        const req = AccessRequestV3.decode(AccessRequestV3.encode(template).finish());
+        req.metadata.name = randomUUID();
+        req.spec.created = new Date(base + n);
+        batch.push(store.mutate(req.metadata.name, () => ({ op: 'put', value: req })));
+      }
+      await Promise.all(batch);
+    }
+  } finally {
+    await store.close();
+  }
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'access-bench-cli-'));
-const server = await startServer({ dataDir: dir, listen: '127.0.0.1:0' });
+let server = await startServer({ dataDir: dir, listen: '127.0.0.1:0' });
 try {
-  const env = { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' };
-  await measure('access --help', ['--help'], env);
-  await measure('access request ls (mTLS, empty list)', ['request', 'ls'], {
-    ...env,
+  const alice = await connect(server.addr, server.identityPath('alice'));
+  let firstId;
+  for (let i = 0; i < LISTED; i++) {
+    const created = await call(
+      alice,
+      'createAccessRequestV2',
+      AccessRequestV3.fromPartial({ spec: { roles: ['auditor'], requestReason: `bench ${i}` } }),
+    );
+    firstId ??= created.metadata.name;
+  }
+  alice.close();
+
+  const base = { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' };
+  const as = (user) => ({
+    ...base,
     ACCESS_AUTH_SERVER: server.addr,
-    ACCESS_IDENTITY: server.identityPath('alice'),
+    ACCESS_IDENTITY: server.identityPath(user),
   });
+  const goLister = buildGoLister();
+  const node = (args, env) => () => runProcess(process.execPath, args, env);
+  const access = (args, env) => () => runAccess(args, env);
+  const cases = [
+    ['node -e 0', node(['-e', '0'], base)],
+    ['access --help', access(['--help'], base)],
+    [
+      `access request ls --format json (${LISTED} requests)`,
+      access(['request', 'ls', '--format', 'json'], as('alice')),
+    ],
+    // dave's requests stay out of alice's list, so every round lists the same 100.
+    [
+      'access request create --nowait',
+      access(['request', 'create', '--roles', 'auditor', '--reason', 'bench', '--nowait'], as('dave')),
+    ],
+    ['access request show ID', access(['request', 'show', firstId], as('alice'))],
+  ];
+  if (goLister) {
+    cases.push([
+      `Go official client, same list (${LISTED} requests)`,
+      () =>
+        runProcess(
+          goLister,
+          ['-list', '-addr', server.addr, '-identity', server.identityPath('alice')],
+          base,
+        ),
+    ]);
+  }
+
+  for (const [, run] of cases) await run(); // warm the page cache
+  const samples = cases.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [i, [, run]] of cases.entries()) samples[i].push(await run());
+  }
+  const nodeMs = median(samples[0].map((s) => s.ms));
+  const lsMs = median(samples[2].map((s) => s.ms));
+  console.log(`start-up, median of ${ROUNDS} rounds (ratio to \`node -e 0\`):`);
+  for (const [i, [label]] of cases.entries()) {
+    const ms = median(samples[i].map((s) => s.ms));
+    const rss = Math.max(...samples[i].map((s) => s.rss));
+    const extra = label.startsWith('Go') ? `; access ls is ${(lsMs / ms).toFixed(1)}x this` : '';
+    const rssText = Number.isNaN(rss) ? '' : `, peak RSS ${rss.toFixed(0)} MiB`;
+    console.log(`  ${label}: ${ms.toFixed(0)} ms, ${(ms / nodeMs).toFixed(2)}x${rssText}${extra}`);
+  }
+
+  if (!process.argv.includes('--quick')) {
+    console.log(`request ls --format json as alice, CLI CPU time and peak RSS (one run each):`);
+    const rows = [];
+    for (const size of LARGE) {
+      await server.stop();
+      const store = await RequestStore.open(join(dir, 'requests.log'));
+      const tmpl = store.get(firstId);
+      await store.close();
+      const start = performance.now();
+      await fillStore(dir, tmpl, size);
+      const fillS = (performance.now() - start) / 1000;
+      server = await startServer({ dataDir: dir, listen: '127.0.0.1:0' });
+      const r = await runAccess(['request', 'ls', '--format', 'json'], as('alice'));
+      rows.push({ size, ...r });
+      console.log(
+        `  ${size} requests: CPU ${(r.cpuMs / 1000).toFixed(2)} s, peak RSS ${r.rss.toFixed(0)} MiB, wall ${(r.ms / 1000).toFixed(2)} s, ${(r.stdoutBytes / 2 ** 20).toFixed(0)} MiB written (store filled in ${fillS.toFixed(1)} s)`,
+      );
+    }
+    const [a, b] = rows;
+    console.log(
+      `  CPU per 1,000 requests: ${((a.cpuMs / a.size) * 1000).toFixed(0)} ms at ${a.size}, ${((b.cpuMs / b.size) * 1000).toFixed(0)} ms at ${b.size}`,
+    );
+  }
 } finally {
   await server.stop();
   await rm(dir, { recursive: true, force: true });

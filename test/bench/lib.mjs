@@ -1,6 +1,8 @@
 // Shared by the benchmarks (not a benchmark itself: run.mjs only runs *.bench.mjs).
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { AuthServiceClient } from '../../dist/gen/teleport/legacy/client/proto/authservice.js';
@@ -32,21 +34,34 @@ export function call(client, method, req) {
 /** The p-th percentile of an ascending array. */
 export const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-// Preloaded into each CLI child: reports its peak RSS (KiB) on stderr as it exits.
-const REPORT_RSS =
-  'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nrss="+process.resourceUsage().maxRSS+"\\n"))';
+// Preloaded into each measured node child: reports its peak RSS (KiB) and CPU time (µs) on
+// stderr as it exits. A CommonJS data URL is not accepted by --require, and an ESM --import
+// would start the ESM loader even for `node -e 0`, so it is a small file.
+const REPORT_USAGE =
+  'process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nusage="+u.maxRSS+","+(u.userCPUTime+u.systemCPUTime)+"\\n")})';
+let reportFile;
+
+async function usagePreload() {
+  if (!reportFile) {
+    const dir = await mkdtemp(join(tmpdir(), 'access-bench-usage-'));
+    reportFile = join(dir, 'report-usage.cjs');
+    await writeFile(reportFile, REPORT_USAGE);
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return reportFile;
+}
 
 /**
- * Runs one `access` process to completion (with extra `nodeArgs` for node itself); resolves
- * with its wall time (ms), peak RSS (MiB, as the child reports it) and its stdout byte count.
+ * Runs one process to completion; resolves with its wall time (ms), and for a node child
+ * (`file` is process.execPath) its peak RSS (MiB) and CPU time (ms) as it reports them,
+ * plus its stdout byte count. Rejects on a non-zero exit.
  */
-export function runAccess(args, env, nodeArgs = []) {
+export async function runProcess(file, args, env) {
+  const isNode = file === process.execPath;
+  const argv = isNode ? ['--require', await usagePreload(), ...args] : args;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...nodeArgs, '--import', REPORT_RSS, BIN, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stdoutBytes = 0;
     child.stdout.on('data', (d) => {
@@ -58,9 +73,16 @@ export function runAccess(args, env, nodeArgs = []) {
     child.on('error', reject);
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) return reject(new Error(`access ${args.join(' ')} exited ${code}: ${stderr}`));
-      const rss = Number(/rss=(\d+)/.exec(stderr)?.[1] ?? 0) / 1024;
-      resolve({ ms, rss, stdoutBytes });
+      if (code !== 0) return reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${stderr}`));
+      const usage = /usage=(\d+),(\d+)/.exec(stderr);
+      const rss = usage ? Number(usage[1]) / 1024 : Number.NaN;
+      const cpuMs = usage ? Number(usage[2]) / 1000 : Number.NaN;
+      resolve({ ms, rss, cpuMs, stdoutBytes });
     });
   });
+}
+
+/** Runs one `access` process (with extra `nodeArgs` for node itself); see {@link runProcess}. */
+export function runAccess(args, env, nodeArgs = []) {
+  return runProcess(process.execPath, [...nodeArgs, BIN, ...args], env);
 }

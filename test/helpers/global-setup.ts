@@ -1,7 +1,8 @@
 /**
- * Vitest global setup: the e2e tests spawn bin/access.js, which runs dist/. Build once
- * when dist is missing or older than any source file, so `npx vitest run` works without
- * `npm run build` first (`npm test` builds in pretest anyway).
+ * Vitest global setup: the e2e tests spawn bin/access.js, which runs the bundle in
+ * dist/bundle (scripts/bundle.mjs); other tests import dist/. Build both once when they are
+ * missing or older than any source file, so `npx vitest run` works without `npm run build`
+ * first (`npm test` builds in pretest anyway).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -21,7 +22,8 @@ function newestMtime(dir: string): number {
 
 export default function setup(): void {
   const marker = join(ROOT, 'dist', 'cli', 'main.js');
-  const built = existsSync(marker) ? newestMtime(join(ROOT, 'dist')) : 0;
+  const bundle = join(ROOT, 'dist', 'bundle', 'access.js');
+  const built = existsSync(marker) && existsSync(bundle) ? newestMtime(join(ROOT, 'dist')) : 0;
   if (built >= newestMtime(join(ROOT, 'src'))) return;
   try {
     execFileSync(
@@ -36,4 +38,5 @@ export default function setup(): void {
     // tsc still emits on type errors; only a missing entry point makes the e2e tests moot.
     if (!existsSync(marker)) throw err;
   }
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT, stdio: 'pipe' });
 }

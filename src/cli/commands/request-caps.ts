@@ -25,21 +25,21 @@ function joined(items: string[]): string {
 
 export async function run(ctx: Context, opts: CapsOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { capabilitiesFromProto } = await import('../../client/index.js');
+  const { capabilitiesFromProto } = await import('../../client/map.js');
   const caps = capabilitiesFromProto(
     await conn.auth.getAccessCapabilities(
       { user: opts.user ?? conn.identity.username, requestableRoles: true, suggestedReviewers: true },
       callOpts(ctx),
     ),
   );
-  await emit(ctx, caps, () => {
+  await emit(ctx, caps, async () => {
     const rows = [
       ['Requestable Roles:', joined(caps.requestable_roles)],
       ['Suggested Reviewers:', joined(caps.suggested_reviewers)],
       ['Require Reason:', caps.require_reason ? 'yes' : 'no'],
     ];
     if (caps.request_prompt !== '') rows.push(['Request Prompt:', caps.request_prompt]);
-    printTable(ctx.io, ['Name', 'Value'], rows);
+    await printTable(ctx.io, ['Name', 'Value'], rows);
   });
   return 0;
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import type { Connection } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
@@ -125,9 +124,13 @@ function after(now: Date, ms: number | undefined): Date | undefined {
 
 export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto, resourceIdToProto, isRpcError } = await import('../../client/index.js');
+  const [{ requestFromProto, resourceIdToProto }, { isRpcError }] = await Promise.all([
+    import('../../client/map.js'),
+    import('../../client/errors.js'),
+  ]);
   const now = ctx.now();
-  const id = randomUUID();
+  // The global Web Crypto, so that loading the command tree does not load node:crypto.
+  const id = crypto.randomUUID();
   const accessExpiry = after(now, opts.sessionTtlMs);
   // Teleport's SetExpiry writes spec.resource_expiry (v15+); metadata.expires is where older
   // servers look. Both carry the pending TTL.

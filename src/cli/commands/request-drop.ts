@@ -33,7 +33,7 @@ export async function run(ctx: Context, opts: DropOptions): Promise<number> {
     );
   }
   const conn = await ctx.connect();
-  const { reissueCertificates, writeBackCredentials } = await import('../../client/index.js');
+  const { reissueCertificates, writeBackCredentials } = await import('../../client/reissue.js');
   const active = conn.identity.activeRequests;
   const all = opts.ids.length === 0;
   note(

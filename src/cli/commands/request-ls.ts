@@ -106,12 +106,13 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   );
   for await (const page of pages) {
     const rows: string[][] = [];
+    const reqs: AccessRequest[] = [];
     for (const proto of page) {
       if (opts.limit !== undefined && shown >= opts.limit) break;
       const req = requestFromProto(proto);
       if (!keep(req)) continue;
       shown++;
-      if (structured) await structured.push(req);
+      if (structured) reqs.push(req);
       else {
         const row = requestRow(req, now, ctx.io.stdoutIsTTY);
         cutResources ||= row.cutResources;
@@ -119,7 +120,8 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
         rows.push(row.cells);
       }
     }
-    table?.add(rows);
+    await structured?.add(reqs);
+    await table?.add(rows);
     if (opts.limit !== undefined && shown >= opts.limit) break;
   }
 
@@ -127,7 +129,7 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
     await structured.end();
     return 0;
   }
-  table?.end();
+  await table?.end();
   if (cutResources) note(ctx, RESOURCES_FOOTNOTE);
   if (cutReason) note(ctx, REASON_FOOTNOTE);
   if (shown === 0) {

@@ -46,7 +46,7 @@ export function parse(args: unknown[], flags: Record<string, unknown>): ReviewOp
 
 export async function run(ctx: Context, opts: ReviewOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto } = await import('../../client/index.js');
+  const { requestFromProto } = await import('../../client/map.js');
   const proposed = opts.approve ? APPROVED : DENIED;
   const proto = await conn.auth.submitAccessReview(
     {

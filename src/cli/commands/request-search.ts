@@ -255,12 +255,12 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
       callOpts(ctx),
     );
     const roles = [...caps.requestableRoles].sort();
-    await emit(ctx, roles, () => {
+    await emit(ctx, roles, async () => {
       if (roles.length === 0) {
         note(ctx, 'No requestable roles found.');
         return;
       }
-      printTable(
+      await printTable(
         ctx.io,
         ['Role'],
         roles.map((r) => [r]),
@@ -273,9 +273,9 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
     return 0;
   }
   const results = await searchResources(ctx, opts);
-  await emit(ctx, results, () => {
+  await emit(ctx, results, async () => {
     const kube = opts.kind === 'kube_resource';
-    printTable(
+    await printTable(
       ctx.io,
       ['Name', kube ? 'Namespace' : 'Hostname', 'Labels', 'Resource ID'],
       results.map((r) => [r.name, kube ? r.namespace : r.hostname, formatLabels(r.labels), r.resource_id]),

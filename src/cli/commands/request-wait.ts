@@ -58,7 +58,7 @@ async function printRequest(ctx: Context, req: AccessRequest): Promise<void> {
  * and writes it back where it came from. A TLS trio is left alone, with a note.
  */
 async function assume(ctx: Context, conn: Connection, id: string): Promise<void> {
-  const { reissueCertificates, writeBackCredentials } = await import('../../client/index.js');
+  const { reissueCertificates, writeBackCredentials } = await import('../../client/reissue.js');
   if (conn.credentials.source.kind === 'tls-trio') {
     note(
       ctx,
@@ -99,7 +99,10 @@ export async function waitAndReport(
   id: string,
   opts: { timeoutMs?: number; assume: boolean; user: string },
 ): Promise<number> {
-  const { waitForResolution, requestFromProto } = await import('../../client/index.js');
+  const [{ waitForResolution }, { requestFromProto }] = await Promise.all([
+    import('../../client/wait.js'),
+    import('../../client/map.js'),
+  ]);
   const spinner = await startSpinner(ctx.io, `Waiting for request ${id} to be resolved...`);
   let result: Awaited<ReturnType<typeof waitForResolution>>;
   try {

@@ -45,9 +45,12 @@ function textLine(e: WatchEvent): string | undefined {
 
 export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto, backoffDelay, isRetryableWatchError, isRpcError, sleep } = await import(
-    '../../client/index.js'
-  );
+  const [{ requestFromProto }, { backoffDelay, isRetryableWatchError, sleep }, { isRpcError }] =
+    await Promise.all([
+      import('../../client/map.js'),
+      import('../../client/wait.js'),
+      import('../../client/errors.js'),
+    ]);
   const signal = ctx.io.signal;
   const filter: Record<string, string> = {};
   if (opts.id) filter.id = opts.id;
@@ -62,9 +65,9 @@ export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
       if (line) ctx.io.stdout.write(`${line}\n`);
     }
   };
-  let yamlMod: typeof import('yaml') | undefined;
-  if (ctx.format === 'yaml') yamlMod = await import('yaml');
-  const yamlDoc = (e: WatchEvent) => yamlMod!.stringify(e, { lineWidth: 0 });
+  let yamlMod: typeof import('../../render/yaml.js') | undefined;
+  if (ctx.format === 'yaml') yamlMod = await import('../../render/yaml.js');
+  const yamlDoc = (e: WatchEvent) => yamlMod!.toYaml(e);
 
   let failures = 0;
   while (!signal?.aborted) {

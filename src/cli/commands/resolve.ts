@@ -60,7 +60,7 @@ export function parseResolve(
 
 export async function runResolve(ctx: Context, opts: ResolveOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { recordToLabelValues } = await import('../../client/index.js');
+  const { recordToLabelValues } = await import('../../client/map.js');
   const results: ActionResult[] = [];
   let firstFailure: number | undefined;
   const verb = opts.state === 'APPROVED' ? 'approved' : 'denied';

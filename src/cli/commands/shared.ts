@@ -63,8 +63,8 @@ export async function fetchRequest(ctx: Context, conn: Connection, id: string): 
 }
 
 /** Prints `value` as JSON/YAML, or calls `text` for the text format. */
-export async function emit(ctx: Context, value: unknown, text: () => void): Promise<void> {
-  if (ctx.format === 'text') text();
+export async function emit(ctx: Context, value: unknown, text: () => void | Promise<void>): Promise<void> {
+  if (ctx.format === 'text') await text();
   else await printStructured(ctx.io, ctx.format, value);
 }
 

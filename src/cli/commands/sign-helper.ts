@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
@@ -435,7 +434,7 @@ export function verifyLines(r: VerifyReport, now: Date): string[] {
  */
 async function verify(ctx: Context, signer: Connection, t: Targets): Promise<void> {
   const identity = await import('../../identity/index.js');
-  const { connect } = await import('../../client/index.js');
+  const { connect } = await import('../../client/connect.js');
   const { RpcError } = await import('../../client/errors.js');
   const credentials =
     t.kind === 'file'
@@ -457,7 +456,7 @@ async function verify(ctx: Context, signer: Connection, t: Targets): Promise<voi
     let update: boolean | string;
     try {
       await conn.auth.setAccessRequestState(
-        { id: randomUUID(), state: 3, reason: 'access sign-helper --verify: permission probe' },
+        { id: crypto.randomUUID(), state: 3, reason: 'access sign-helper --verify: permission probe' },
         callOpts(ctx),
       );
       update = 'the server accepted a state change for a request that does not exist';

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { CliContext } from '../../../src/cli/context.js';
 import { DEFAULT_RPC_TIMEOUT_MS, resolveGlobalOptions } from '../../../src/cli/options.js';
 import { buildProgram } from '../../../src/cli/program.js';
+import { themeFor } from '../../../src/render/theme.js';
 import { fakeIO } from '../../helpers/run-cli.js';
 
 /** Parses argv with a fresh tree and returns the merged global options the command would see. */
@@ -135,7 +136,7 @@ describe('colour', () => {
       .parseAsync(['request', 'ls', '--no-color'], { from: 'user' })
       .catch(() => {});
     expect(ctx.io.color).toBe(false);
-    expect(ctx.theme.error('x')).toBe('x');
+    expect(themeFor(ctx.io).error('x')).toBe('x');
   });
 
   test('NO_COLOR wins over a TTY and FORCE_COLOR', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GO_ZERO_TIME_MS, isUnsetTime, parseRfc3339, toIsoOrNull } from '../../../src/model/time.js';
 import { usageMessage } from './helpers.js';
@@ -36,6 +37,33 @@ describe('toIsoOrNull', () => {
 
   it('keeps milliseconds when present', () => {
     expect(toIsoOrNull(new Date('2026-11-21T10:00:00.250Z'))).toBe('2026-11-21T10:00:00.250Z');
+  });
+
+  /** What toIsoOrNull promises: toISOString without a `.000`. */
+  const expected = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
+
+  it('writes what toISOString writes, for every set time', () => {
+    for (const text of [
+      '0001-01-01T00:00:00.001Z',
+      '0099-12-31T23:59:59.999Z',
+      '1969-12-31T23:59:59.999Z',
+      '1970-01-01T00:00:00.001Z',
+      '2000-02-29T12:00:00Z',
+      '2100-03-01T00:00:00Z',
+      '9999-12-31T23:59:59.999Z',
+      '+010000-01-01T00:00:00.000Z',
+      '+275760-09-13T00:00:00.000Z',
+    ]) {
+      const d = new Date(text);
+      expect(toIsoOrNull(d)).toBe(expected(d));
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: GO_ZERO_TIME_MS + 1, max: 8.64e15 }), fc.boolean(), (ms, whole) => {
+        const d = new Date(whole ? ms - (ms % 1000) : ms);
+        expect(toIsoOrNull(d)).toBe(expected(d));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

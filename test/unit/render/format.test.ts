@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseFormat, printJson, printYaml, structuredListWriter } from '../../../src/render/format.js';
@@ -21,10 +22,13 @@ describe('structured output', () => {
   });
 
   test('a streamed JSON list is one valid array, [] when empty', async () => {
-    for (const items of [[], [{ id: 'a' }], [{ id: 'a' }, { id: 'b', n: [1, 2] }]]) {
+    for (const items of [[], [{ id: 'a' }], [{ id: 'a' }, { id: 'b', n: [1, 2] }, { id: 'c', m: {} }]]) {
       const io = fakeIO();
       const w = structuredListWriter(io, 'json');
-      for (const i of items) await w.push(i);
+      // Pages of one, an empty page, then the rest: the same bytes as one document.
+      await w.add(items.slice(0, 1));
+      await w.add([]);
+      await w.add(items.slice(1));
       await w.end();
       expect(JSON.parse(io.out.text)).toEqual(items);
       expect(io.out.text.endsWith('\n')).toBe(true);
@@ -32,11 +36,36 @@ describe('structured output', () => {
     }
   });
 
+  test('a streamed list waits for a slow reader instead of queueing pages in memory', async () => {
+    for (const format of ['json', 'yaml'] as const) {
+      const stream = Object.assign(new EventEmitter(), {
+        chunks: [] as string[],
+        write(chunk: string) {
+          this.chunks.push(chunk);
+          return false; // the reader is behind
+        },
+      });
+      const io = { ...fakeIO(), stdout: stream };
+      const w = structuredListWriter(io, format);
+      let added = false;
+      const adding = w.add([{ id: 'a' }]).then(() => {
+        added = true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stream.chunks).toHaveLength(1);
+      expect(added).toBe(false);
+      stream.emit('drain');
+      await adding;
+      expect(stream.listenerCount('drain') + stream.listenerCount('close')).toBe(0);
+    }
+  });
+
   test('a streamed YAML list parses to the same array', async () => {
     for (const items of [[], [{ id: 'a', roles: ['x'] }, { id: 'b' }]]) {
       const io = fakeIO();
       const w = structuredListWriter(io, 'yaml');
-      for (const i of items) await w.push(i);
+      await w.add(items.slice(0, 1));
+      await w.add(items.slice(1));
       await w.end();
       expect(parseYaml(io.out.text)).toEqual(items);
     }

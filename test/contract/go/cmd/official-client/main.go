@@ -12,6 +12,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
@@ -35,6 +36,7 @@ type options struct {
 	addr, cluster, role                   string
 	alice, bob, carol, admin              string
 	trioCert, trioKey, trioCAs, identOnly string
+	list                                  bool
 }
 
 func main() {
@@ -50,11 +52,16 @@ func main() {
 	flag.StringVar(&o.trioKey, "tls-key", "", "credentials mode: TLS key of a trio")
 	flag.StringVar(&o.trioCAs, "tls-cas", "", "credentials mode: CA bundle of a trio")
 	flag.StringVar(&o.identOnly, "identity", "", "credentials mode: identity file to ping with")
+	flag.BoolVar(&o.list, "list", false, "list mode: print every request -identity may see as JSON (the start-up benchmark's Go baseline)")
 	flag.Parse()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
+	if o.list {
+		runList(ctx, o)
+		return
+	}
 	if o.trioCert != "" || o.identOnly != "" {
 		runCredentials(ctx, o)
 		return
@@ -124,6 +131,23 @@ func runCredentials(ctx context.Context, o options) {
 		step("load-identity-file", func() error {
 			return check(client.LoadIdentityFile(o.identOnly))
 		})
+	}
+}
+
+// runList does what `access request ls --format json` does, with the official client:
+// connect with an identity file, list the requests, print them as one JSON array.
+func runList(ctx context.Context, o options) {
+	clt, err := connect(ctx, o.addr, client.LoadIdentityFile(o.identOnly))
+	if err == nil {
+		defer clt.Close()
+		var reqs []types.AccessRequest
+		if reqs, err = clt.GetAccessRequests(ctx, types.AccessRequestFilter{}); err == nil {
+			err = json.NewEncoder(os.Stdout).Encode(reqs)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "list: %v\n", err)
+		os.Exit(1)
 	}
 }
 

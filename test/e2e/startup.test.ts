@@ -1,0 +1,127 @@
+/**
+ * The start-up guard (issue 12): what the published bundle loads for a command. A loader
+ * hook records every file the spawned `access` process loads; esbuild's metafile
+ * (dist/bundle-meta.json) names the sources inside each bundle file. A connecting command
+ * must not load the X.509 library (nor its asn1/tsyringe/reflect-metadata stack) or yaml;
+ * `--help` must not load the connection, tables or colours. Module loading was where the
+ * time went, so this keeps the gain from silently regressing.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createPendingAs, ROOT, runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
+
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, unknown> }>;
+}
+
+/** Sources a connecting command must never load. */
+const X509_STACK = [
+  /node_modules\/@peculiar\//,
+  /node_modules\/reflect-metadata\//,
+  /node_modules\/tsyringe\//,
+  /node_modules\/(asn1js|pvtsutils|pvutils)\//,
+  /src\/identity\/x509\.ts$/,
+];
+const YAML = [/node_modules\/yaml\//];
+const CONNECTION = [/node_modules\/@grpc\//, /src\/client\/connect\.ts$/, /src\/gen\//];
+const TTY_ONLY = [/node_modules\/cli-table3\//, /node_modules\/chalk\//];
+
+let server: TestServer;
+let dir: string;
+let meta: Metafile;
+let alice: Record<string, string>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  dir = await mkdtemp(join(tmpdir(), 'access-startup-'));
+  // The hook runs on the loader thread; it appends each loaded URL to the file the
+  // environment names.
+  await writeFile(
+    join(dir, 'hook.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(process.env.ACCESS_TEST_LOAD_LOG, url + '\\n');
+  return next(url, context);
+}
+`,
+  );
+  await writeFile(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});\n`,
+  );
+  meta = JSON.parse(await readFile(join(ROOT, 'dist', 'bundle-meta.json'), 'utf8')) as Metafile;
+  alice = server.env('alice');
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+let runs = 0;
+
+/** Runs `access args` as `env` and returns the sources (metafile inputs) it loaded. */
+async function sourcesLoaded(args: string[], env: Record<string, string>): Promise<string[]> {
+  const log = join(dir, `loads-${runs++}.txt`);
+  const r = await runAccess(args, {
+    ...env,
+    NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}`,
+    ACCESS_TEST_LOAD_LOG: log,
+  });
+  expect(r.stderr).not.toMatch(/^error:/m);
+  expect(r.code).toBe(0);
+  const files = (await readFile(log, 'utf8'))
+    .split('\n')
+    .filter((u) => u.startsWith('file:'))
+    .map((u) => fileURLToPath(u));
+  const bundleFiles = files.filter((f) => f.startsWith(join(ROOT, 'dist', 'bundle')));
+  // Everything but the shim comes from the bundle, never from dist/'s per-file build.
+  expect(files.filter((f) => !bundleFiles.includes(f))).toEqual([join(ROOT, 'bin', 'access.js')]);
+  return bundleFiles.flatMap((f) => {
+    const out =
+      meta.outputs[
+        f
+          .slice(ROOT.length + 1)
+          .split('\\')
+          .join('/')
+      ];
+    expect(out, `${f} is not in the metafile`).toBeDefined();
+    return Object.keys(out.inputs);
+  });
+}
+
+const matching = (sources: string[], patterns: RegExp[]) =>
+  sources.filter((s) => patterns.some((p) => p.test(s)));
+
+describe('start-up: what a command loads from the bundle', () => {
+  test('request ls --format json: the connection, but no X.509 library and no yaml', async () => {
+    await createPendingAs(alice);
+    const sources = await sourcesLoaded(['request', 'ls', '--format', 'json'], alice);
+    expect(matching(sources, CONNECTION).length).toBeGreaterThan(0);
+    expect(matching(sources, [...X509_STACK, ...YAML, ...TTY_ONLY])).toEqual([]);
+  });
+
+  test('request create --nowait and request show: no X.509 library and no yaml', async () => {
+    const created = await runAccess(
+      ['request', 'create', '--roles', 'dba', '--reason', 'startup guard', '--nowait', '--format', 'json'],
+      alice,
+    );
+    expect(created.code).toBe(0);
+    const id = (JSON.parse(created.stdout) as { id: string }).id;
+    for (const args of [
+      ['request', 'create', '--roles', 'dba', '--reason', 'startup guard', '--nowait'],
+      ['request', 'show', id],
+    ]) {
+      expect(matching(await sourcesLoaded(args, alice), [...X509_STACK, ...YAML])).toEqual([]);
+    }
+  });
+
+  test('--help: no connection, no tables, no colour library', async () => {
+    const sources = await sourcesLoaded(['--help'], { PATH: process.env.PATH ?? '' });
+    expect(sources).toContain('src/cli/main.ts');
+    expect(matching(sources, [...CONNECTION, ...X509_STACK, ...YAML, ...TTY_ONLY])).toEqual([]);
+  });
+});
