@@ -17,7 +17,7 @@ _access_options() {
   local globals="--version -V --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --no-color --debug --rpc-timeout --timeout --tls-server-name"
   case "$1" in
     "request") echo " $globals" ;;
-    "request ls") echo "--state --user --mine --reviewable --suggested --sort --asc --limit $globals" ;;
+    "request ls") echo "--state --user --mine --reviewable --suggested --reviewed --search --all --sort --asc --limit $globals" ;;
     "request show") echo " $globals" ;;
     "request search") echo "--kind --roles --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --all-kube-namespaces $globals" ;;
     "request create") echo "--roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --user --dry-run --wait --nowait --no-assume --no-input $globals" ;;
@@ -53,6 +53,7 @@ _access_option_values() {
     *"|--tls-server-name") echo "-" ;;
     "request ls|--state") echo "-" ;;
     "request ls|--user") echo "-" ;;
+    "request ls|--search") echo "-" ;;
     "request ls|--sort") echo "created state user" ;;
     "request ls|--limit") echo "-" ;;
     "request search|--kind") echo "node db app kube_cluster windows_desktop kube_resource" ;;

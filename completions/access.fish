@@ -11,7 +11,7 @@ function __access_path
             set skip 0
             continue
         end
-        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --rpc-timeout --timeout --tls-server-name --state --user --sort --limit --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
+        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --rpc-timeout --timeout --tls-server-name --state --user --search --sort --limit --kind --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
             set skip 1
             continue
         end
@@ -71,6 +71,9 @@ complete -c access -n '__access_at \'request ls\'' -l user -r -F -d 'only reques
 complete -c access -n '__access_at \'request ls\'' -l mine -d 'only my requests'
 complete -c access -n '__access_at \'request ls\'' -l reviewable -d 'only requests I can review'
 complete -c access -n '__access_at \'request ls\'' -l suggested -d 'only reviewable requests that name me as a suggested reviewer'
+complete -c access -n '__access_at \'request ls\'' -l reviewed -d 'only requests I have reviewed'
+complete -c access -n '__access_at \'request ls\'' -l search -r -F -d 'only requests matching all these keywords (space-separated)'
+complete -c access -n '__access_at \'request ls\'' -l all -d 'also requests whose access has already expired'
 complete -c access -n '__access_at \'request ls\'' -l sort -x -a 'created state user' -d 'sort by'
 complete -c access -n '__access_at \'request ls\'' -l asc -d 'oldest (or lowest) first'
 complete -c access -n '__access_at \'request ls\'' -l limit -r -F -d 'show at most N requests'

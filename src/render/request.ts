@@ -13,8 +13,30 @@ export const REQUEST_COLUMNS = [
   'Request TTL',
   'Access TTL',
   'State',
+  'Approvals',
+  'Reviewed By',
   'Reason',
 ] as const;
+
+/** Index of the Reason column: the one cut or wrapped to fit a terminal. */
+export const REASON_COLUMN = REQUEST_COLUMNS.indexOf('Reason');
+/** Index of the State column, coloured on a TTY. */
+export const STATE_COLUMN = REQUEST_COLUMNS.indexOf('State');
+/** Which `ls` columns stay on a narrow terminal, most important first; the ID always stays. */
+export const REQUEST_COLUMN_PRIORITY = (
+  [
+    'User',
+    'Roles',
+    'State',
+    'Approvals',
+    'Reason',
+    'Reviewed By',
+    'Access TTL',
+    'Request TTL',
+    'Resources',
+    'Created At (UTC)',
+  ] as const
+).map((c) => REQUEST_COLUMNS.indexOf(c));
 
 /** Cut widths on a TTY, as tctl cuts them. */
 const RESOURCES_WIDTH = 20;
@@ -54,11 +76,19 @@ export function requestRow(
       req.state === 'PENDING' ? formatTtl(parse(req.expires), now) : '',
       formatTtl(parse(req.access_expires), now),
       req.state,
+      approvalsCell(req),
+      req.reviews.map((r) => r.author).join(','),
       reason,
     ],
     cutResources,
     cutReason,
   };
+}
+
+/** How close a request is: approvals given out of those needed, e.g. `1/2`. */
+export function approvalsCell(req: AccessRequest): string {
+  const p = approvalProgress(req);
+  return `${p.approvals}/${p.approveNeeded}`;
 }
 
 function timeLine(iso: string | null, now: Date): string {

@@ -30,7 +30,87 @@ function padLine(cells: readonly string[], widths: number[]): string {
     .trimEnd();
 }
 
-export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
+/** How a table is drawn on a TTY. */
+export interface TableOptions {
+  /**
+   * Fit the terminal: columns are dropped, lowest `priority` first, until the table fits
+   * with `fitColumn` at least MIN_FIT_WIDTH wide; that column then wraps onto more lines.
+   * Columns not in `priority` are never dropped.
+   */
+  fitColumn?: number;
+  /** Column indexes, most important first. */
+  priority?: readonly number[];
+  /** A column of request states, coloured by state. */
+  stateColumn?: number;
+}
+
+/** The narrowest a fitted column gets before columns are dropped. */
+const MIN_FIT_WIDTH = 12;
+const GAP = '  ';
+
+/**
+ * A borderless table sized to `columns`: which columns stay, and the width of each. Pure,
+ * so the fitting can be tested without a terminal.
+ */
+export function fitColumns(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  columns: number,
+  opts: TableOptions,
+): { keep: number[]; widths: number[] } {
+  const natural = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const keep = headers.map((_, i) => i);
+  const fit = opts.fitColumn;
+  const total = () => keep.reduce((sum, i) => sum + natural[i], 0) + GAP.length * (keep.length - 1);
+  const need = () =>
+    fit === undefined ? total() : total() - natural[fit] + Math.min(natural[fit], MIN_FIT_WIDTH);
+  const droppable = [...(opts.priority ?? [])].reverse().filter((i) => i !== fit);
+  while (need() > columns && droppable.length > 0) keep.splice(keep.indexOf(droppable.shift()!), 1);
+  const widths = [...natural];
+  if (fit !== undefined && total() > columns) {
+    widths[fit] = Math.max(MIN_FIT_WIDTH, natural[fit] - (total() - columns));
+  }
+  return { keep, widths };
+}
+
+/** Cuts `s` into pieces of at most `width` characters. */
+function wrap(s: string, width: number): string[] {
+  if (s.length <= width) return [s];
+  const out: string[] = [];
+  for (let i = 0; i < s.length; i += width) out.push(s.slice(i, i + width));
+  return out;
+}
+
+/** The lines of a fitted, borderless table: a bold header, then each row, wrapped where needed. */
+function fittedLines(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  columns: number,
+  opts: TableOptions,
+  theme: { bold(s: string): string; state(s: string): string },
+): string[] {
+  const { keep, widths } = fitColumns(headers, rows, columns, opts);
+  const line = (cells: readonly string[], style: (i: number, c: string) => string) =>
+    keep
+      .map((i, k) => style(i, k === keep.length - 1 ? (cells[i] ?? '') : (cells[i] ?? '').padEnd(widths[i])))
+      .join(GAP)
+      .trimEnd();
+  const out = [line(headers, (_, c) => theme.bold(c))];
+  for (const row of rows) {
+    const pieces = keep.map((i) => wrap(row[i] ?? '', widths[i]));
+    const height = Math.max(...pieces.map((p) => p.length));
+    for (let n = 0; n < height; n++) {
+      const cells: string[] = [];
+      keep.forEach((i, k) => {
+        cells[i] = pieces[k][n] ?? '';
+      });
+      out.push(line(cells, (i, c) => (i === opts.stateColumn && n === 0 ? theme.state(c) : c)));
+    }
+  }
+  return out;
+}
+
+export function tableWriter(io: IO, headers: readonly string[], opts: TableOptions = {}): TableWriter {
   let count = 0;
   if (io.stdoutIsTTY) {
     const kept: string[][] = [];
@@ -48,6 +128,10 @@ export function tableWriter(io: IO, headers: readonly string[]): TableWriter {
           import('./theme.js'),
         ]);
         const theme = themeFor(io);
+        if (opts.fitColumn !== undefined) {
+          io.stdout.write(`${fittedLines(headers, kept, io.columns, opts, theme).join('\n')}\n`);
+          return;
+        }
         const table = new Table({
           head: headers.map((h) => theme.bold(h)),
           style: { head: [], border: [] },

@@ -2,7 +2,15 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../model/errors.js';
 import { type AccessRequest, stateNumber } from '../../model/request.js';
 import { structuredListWriter } from '../../render/format.js';
-import { REASON_FOOTNOTE, REQUEST_COLUMNS, RESOURCES_FOOTNOTE, requestRow } from '../../render/request.js';
+import {
+  REASON_COLUMN,
+  REASON_FOOTNOTE,
+  REQUEST_COLUMN_PRIORITY,
+  REQUEST_COLUMNS,
+  RESOURCES_FOOTNOTE,
+  requestRow,
+  STATE_COLUMN,
+} from '../../render/request.js';
 import { tableWriter } from '../../render/table.js';
 import type { Context } from '../context.js';
 import { callOpts, note, str } from './shared.js';
@@ -17,6 +25,12 @@ export interface LsOptions {
   mine: boolean;
   reviewable: boolean;
   suggested: boolean;
+  /** Requests this user has reviewed (scope REVIEWED). */
+  reviewed: boolean;
+  /** The filter's search keywords (matched by the server against the request's fields). */
+  search: string[];
+  /** Also requests whose access has already expired (hidden by default, as tctl and tsh do). */
+  all: boolean;
   sort: Sort;
   ascending: boolean;
   /** Maximum rows; undefined for all. */
@@ -24,7 +38,7 @@ export interface LsOptions {
 }
 
 /** Wire values of AccessRequestScope and AccessRequestSort (teleport-wire-facts §2.5). */
-const SCOPE = { DEFAULT: 0, MY_REQUESTS: 1, NEEDS_REVIEW: 2 } as const;
+const SCOPE = { DEFAULT: 0, MY_REQUESTS: 1, NEEDS_REVIEW: 2, REVIEWED: 3 } as const;
 const SORT_WIRE: Record<Sort, number> = { created: 1, state: 2, user: 3 };
 const PAGE_SIZE = 200;
 
@@ -37,6 +51,9 @@ export function define(): Command {
     .option('--mine', 'only my requests')
     .option('--reviewable', 'only requests I can review')
     .option('--suggested', 'only reviewable requests that name me as a suggested reviewer')
+    .option('--reviewed', 'only requests I have reviewed')
+    .option('--search <keywords>', 'only requests matching all these keywords (space-separated)')
+    .option('--all', 'also requests whose access has already expired')
     .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
     .option('--asc', 'oldest (or lowest) first')
     .option('--limit <n>', 'show at most N requests');
@@ -58,12 +75,18 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptio
     mine: flags.mine === true,
     reviewable: flags.reviewable === true,
     suggested: flags.suggested === true,
+    reviewed: flags.reviewed === true,
+    search: (str(flags, 'search') ?? '').split(/\s+/).filter((k) => k !== ''),
+    all: flags.all === true,
     sort: (str(flags, 'sort') ?? 'created') as Sort,
     ascending: flags.asc === true,
     limit,
   };
   if (opts.mine && (opts.reviewable || opts.suggested)) {
     throw new UsageError('--mine cannot be combined with --reviewable or --suggested');
+  }
+  if (opts.reviewed && (opts.mine || opts.reviewable || opts.suggested)) {
+    throw new UsageError('--reviewed cannot be combined with --mine, --reviewable or --suggested');
   }
   return opts;
 }
@@ -76,13 +99,25 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
     ? SCOPE.MY_REQUESTS
     : opts.reviewable || opts.suggested
       ? SCOPE.NEEDS_REVIEW
-      : SCOPE.DEFAULT;
-  const keep = (r: AccessRequest) => !opts.suggested || r.suggested_reviewers.includes(me);
+      : opts.reviewed
+        ? SCOPE.REVIEWED
+        : SCOPE.DEFAULT;
+  const now = ctx.now();
+  // tctl and tsh leave out requests whose access has already expired.
+  const live = (r: AccessRequest) =>
+    opts.all || r.access_expires === null || Date.parse(r.access_expires) > now.getTime();
+  const keep = (r: AccessRequest) => live(r) && (!opts.suggested || r.suggested_reviewers.includes(me));
 
   const structured =
     ctx.format === 'text' ? undefined : structuredListWriter<AccessRequest>(ctx.io, ctx.format);
-  const table = ctx.format === 'text' ? tableWriter(ctx.io, REQUEST_COLUMNS) : undefined;
-  const now = ctx.now();
+  const table =
+    ctx.format === 'text'
+      ? tableWriter(ctx.io, REQUEST_COLUMNS, {
+          fitColumn: REASON_COLUMN,
+          priority: REQUEST_COLUMN_PRIORITY,
+          stateColumn: STATE_COLUMN,
+        })
+      : undefined;
   let cutResources = false;
   let cutReason = false;
   let shown = 0;
@@ -95,14 +130,14 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
         user: opts.user ?? '',
         state: opts.state ?? 0,
         scope,
-        searchKeywords: [],
+        searchKeywords: opts.search,
         requester: '',
       },
       sort: SORT_WIRE[opts.sort],
       descending: !opts.ascending,
     },
-    // --suggested drops rows after the server's limit, so the server cannot cut the list.
-    { pageSize: PAGE_SIZE, limit: opts.suggested ? undefined : opts.limit, call: callOpts(ctx) },
+    // --suggested and expired requests drop rows after the server's limit, so the server cannot cut the list.
+    { pageSize: PAGE_SIZE, limit: opts.suggested || !opts.all ? undefined : opts.limit, call: callOpts(ctx) },
   );
   for await (const page of pages) {
     const rows: string[][] = [];

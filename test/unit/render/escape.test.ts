@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { newAccessRequest } from '../../../src/model/request.js';
 import { escapeControls } from '../../../src/render/escape.js';
-import { requestDetail, requestRow } from '../../../src/render/request.js';
+import { REQUEST_COLUMNS, requestDetail, requestRow } from '../../../src/render/request.js';
 import { printTable } from '../../../src/render/table.js';
 import { fakeIO } from '../../helpers/run-cli.js';
 
@@ -86,13 +86,9 @@ describe('escaping server and user strings in text output', () => {
     expect(out.split('\n')).toHaveLength(plain.split('\n').length);
   });
 
-  test.each([false, true])('ls rows are inert (TTY %s)', (tty) => {
+  test.each([false, true])('ls rows are inert (TTY %s)', async (tty) => {
     const io = fakeIO({ isTTY: tty, env: { NO_COLOR: '1' } });
-    printTable(
-      io,
-      ['ID', 'User', 'Roles', 'Resources', 'C', 'R', 'A', 'State', 'Reason'],
-      [requestRow(hostile, now, tty).cells],
-    );
+    await printTable(io, REQUEST_COLUMNS, [requestRow(hostile, now, tty).cells]);
     assertInert(io.out.text);
     expect(io.out.text).toContain('mallory\\x1b]0;pwned\\x07');
   });

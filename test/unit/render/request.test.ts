@@ -31,6 +31,8 @@ describe('request rendering', () => {
       '6d23h',
       '7h30m',
       'PENDING',
+      '1/2',
+      'carol',
       '"ticket 42"',
     ]);
     expect(plain.cutResources).toBe(false);
