@@ -7,8 +7,9 @@ _access_request_ids() {
 
 _access_subcommands() {
   case "$1" in
-    "") echo "request sign-helper server completion" ;;
-    "request") echo "ls show search create wait review approve deny drop rm watch caps" ;;
+    "") echo "request lock sign-helper server completion" ;;
+    "request") echo "ls show search create wait review approve deny drop rm lock watch caps" ;;
+    "lock") echo "ls rm" ;;
     "server") echo "start" ;;
   esac
 }
@@ -25,10 +26,14 @@ _access_options() {
     "request review") echo "--approve --deny --reason --assume-start-time $globals" ;;
     "request approve") echo "--roles --reason --annotations --assume-start-time --delegator $globals" ;;
     "request deny") echo "--reason --annotations --delegator $globals" ;;
-    "request drop") echo " $globals" ;;
-    "request rm") echo "--force $globals" ;;
+    "request drop") echo "--lock $globals" ;;
+    "request rm") echo "--force --lock $globals" ;;
+    "request lock") echo "--ttl --message $globals" ;;
     "request watch") echo "--state --user --id $globals" ;;
     "request caps") echo "--user $globals" ;;
+    "lock") echo " $globals" ;;
+    "lock ls") echo "--in-force $globals" ;;
+    "lock rm") echo " $globals" ;;
     "sign-helper") echo "--user --out -o --out-format --ttl --overwrite --print-rbac --verify $globals" ;;
     "server") echo " $globals" ;;
     "server start") echo "--data-dir --listen --seed --cluster-name $globals" ;;
@@ -83,6 +88,8 @@ _access_option_values() {
     "request deny|--reason") echo "-" ;;
     "request deny|--annotations") echo "-" ;;
     "request deny|--delegator") echo "-" ;;
+    "request lock|--ttl") echo "-" ;;
+    "request lock|--message") echo "-" ;;
     "request watch|--state") echo "-" ;;
     "request watch|--user") echo "-" ;;
     "request watch|--id") echo "-" ;;
@@ -101,7 +108,7 @@ _access_option_values() {
 
 _access_takes_ids() {
   case "$1" in
-    "request show"|"request wait"|"request review"|"request approve"|"request deny"|"request drop"|"request rm") return 0 ;;
+    "request show"|"request wait"|"request review"|"request approve"|"request deny"|"request drop"|"request rm"|"request lock") return 0 ;;
   esac
   return 1
 }

@@ -11,7 +11,7 @@ function __access_path
             set skip 0
             continue
         end
-        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --rpc-timeout --timeout --tls-server-name --state --user --search --sort --limit --kind --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
+        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --rpc-timeout --timeout --tls-server-name --state --user --search --sort --limit --kind --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --ttl --message --id --out -o --out-format --data-dir --listen --seed --cluster-name
             set skip 1
             continue
         end
@@ -19,7 +19,7 @@ function __access_path
             continue
         end
         set -l candidate (string join " " $cmdpath $t)
-        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request watch' 'request caps' 'sign-helper' 'server' 'server start' 'completion'
+        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'lock' 'lock ls' 'lock rm' 'sign-helper' 'server' 'server start' 'completion'
             set cmdpath $cmdpath $t
         end
     end
@@ -51,6 +51,7 @@ complete -c access -l rpc-timeout -r -F -d 'deadline of a single RPC, e.g. 30s (
 complete -c access -l timeout -r -F -d 'the same as --rpc-timeout, on commands without a --timeout of their own (create and wait use it for the wait)'
 complete -c access -l tls-server-name -r -F -d 'server name to verify in the server certificate (default teleport.cluster.local)'
 complete -c access -n '__access_at \'\'' -a request -d 'Create, review and assume access requests.'
+complete -c access -n '__access_at \'\'' -a lock -d 'List and remove the locks on access requests.'
 complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.'
 complete -c access -n '__access_at \'\'' -a server -d 'Run the embedded Teleport-compatible Auth API.'
 complete -c access -n '__access_at \'\'' -a completion -d 'Print a shell completion script, generated from the command tree.'
@@ -64,6 +65,7 @@ complete -c access -n '__access_at \'request\'' -a approve -d 'Approve pending r
 complete -c access -n '__access_at \'request\'' -a deny -d 'Deny pending requests directly (needs the access_request update rule).'
 complete -c access -n '__access_at \'request\'' -a drop -d 'Re-issue your certificate without the given assumed requests (all when none are given),'
 complete -c access -n '__access_at \'request\'' -a rm -d 'Delete access requests (needs the access_request delete rule). Deleting an approved request'
+complete -c access -n '__access_at \'request\'' -a lock -d 'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every'
 complete -c access -n '__access_at \'request\'' -a watch -d 'Stream changes to access requests until interrupted: one line per change (text:'
 complete -c access -n '__access_at \'request\'' -a caps -d 'Show which roles you (or another user) may request and who is suggested to review.'
 complete -c access -n '__access_at \'request ls\'' -l state -r -F -d 'only requests in this state (PENDING, APPROVED, DENIED, PROMOTED)'
@@ -119,13 +121,21 @@ complete -c access -n '__access_at \'request deny\'' -l reason -r -F -d 'resolve
 complete -c access -n '__access_at \'request deny\'' -l annotations -r -F -d 'resolve annotations; a repeated key collects values'
 complete -c access -n '__access_at \'request deny\'' -l delegator -r -F -d 'record this user as the one the change is made for'
 complete -c access -n '__access_at \'request deny\'' -a '(__access_request_ids)'
+complete -c access -n '__access_at \'request drop\'' -l lock -d 'also lock the dropped requests (see `access request lock`), so copies of the old certificate stop working'
 complete -c access -n '__access_at \'request drop\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request rm\'' -l force -d 'delete even approved requests'
+complete -c access -n '__access_at \'request rm\'' -l lock -d 'lock each request first (see `access request lock`), so certificates that carry it stop working'
 complete -c access -n '__access_at \'request rm\'' -a '(__access_request_ids)'
+complete -c access -n '__access_at \'request lock\'' -l ttl -r -F -d 'how long the lock stays in force (default: until removed)'
+complete -c access -n '__access_at \'request lock\'' -l message -r -F -d 'message shown to locked-out users'
+complete -c access -n '__access_at \'request lock\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request watch\'' -l state -r -F -d 'only requests in this state (deletions are always shown)'
 complete -c access -n '__access_at \'request watch\'' -l user -r -F -d 'only requests of this user (deletions are always shown)'
 complete -c access -n '__access_at \'request watch\'' -l id -r -F -d 'only this request'
 complete -c access -n '__access_at \'request caps\'' -l user -r -F -d 'show the capabilities of this user'
+complete -c access -n '__access_at \'lock\'' -a ls -d 'List the locks on access requests (needs list and read on lock).'
+complete -c access -n '__access_at \'lock\'' -a rm -d 'Remove locks by name (needs delete on lock). Certificates carrying the request work again'
+complete -c access -n '__access_at \'lock ls\'' -l in-force -d 'only locks in force now (not expired)'
 complete -c access -n '__access_at \'sign-helper\'' -l user -r -F -d 'the Teleport user to issue credentials for (e.g. access-plugin)'
 complete -c access -n '__access_at \'sign-helper\'' -s o -l out -r -F -d 'output prefix (tls) or identity file path (file)'
 complete -c access -n '__access_at \'sign-helper\'' -l out-format -x -a 'tls file' -d 'what to write: tls (three files) or file (identity file)'

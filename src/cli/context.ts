@@ -23,6 +23,11 @@ export interface Context {
   /** Connects on first use and returns the same connection afterwards; main closes it. */
   /** The connection for access-request calls, to the root cluster. */
   connect(): Promise<Connection>;
+  /**
+   * Closes the connection and connects again with the credentials re-read from where they
+   * came from: after a re-issue, calls then go out with the new certificate.
+   */
+  reconnect(): Promise<Connection>;
   /** The cluster selected for search and resource IDs (a leaf or the root). */
   selectedCluster(): Promise<string>;
   /** A connection to the selected cluster (the root connection when they are the same). */
@@ -85,6 +90,12 @@ export class CliContext implements Context {
   connect(): Promise<Connection> {
     this.conn ??= this.openConnection();
     return this.conn;
+  }
+
+  async reconnect(): Promise<Connection> {
+    await this.close();
+    this.creds = undefined;
+    return this.connect();
   }
 
   /**

@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../model/errors.js';
 import * as completion from './commands/completion.js';
+import * as lockLs from './commands/lock-ls.js';
+import * as lockRm from './commands/lock-rm.js';
 import * as requestApprove from './commands/request-approve.js';
 import * as requestCaps from './commands/request-caps.js';
 import * as requestCreate from './commands/request-create.js';
 import * as requestDeny from './commands/request-deny.js';
 import * as requestDrop from './commands/request-drop.js';
+import * as requestLock from './commands/request-lock.js';
 import * as requestLs from './commands/request-ls.js';
 import * as requestReview from './commands/request-review.js';
 import * as requestRm from './commands/request-rm.js';
@@ -136,8 +139,13 @@ export function buildProgram(
   attach(request, requestDeny, ctx, hooks);
   attach(request, requestDrop, ctx, hooks);
   attach(request, requestRm, ctx, hooks);
+  attach(request, requestLock, ctx, hooks);
   attach(request, requestWatch, ctx, hooks);
   attach(request, requestCaps, ctx, hooks);
+
+  const lock = group(program, 'lock', 'List and remove the locks on access requests.');
+  attach(lock, lockLs, ctx, hooks);
+  attach(lock, lockRm, ctx, hooks);
 
   attach(program, signHelper, ctx, hooks);
 

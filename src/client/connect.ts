@@ -4,6 +4,9 @@ import { Empty } from '../gen/google/protobuf/empty.js';
 import { KubeServiceService, ListKubernetesResourcesRequest } from '../gen/teleport/kube/v1/kube_service.js';
 import {
   AuthServiceService,
+  DeleteLockRequest,
+  GetLockRequest,
+  GetLocksRequest,
   ListAccessRequestsRequest,
   ListResourcesRequest,
   ListUnifiedResourcesRequest,
@@ -18,6 +21,7 @@ import {
   AccessRequestFilter,
   AccessRequestV3,
   AccessReviewSubmission,
+  LockV2,
 } from '../gen/teleport/legacy/types/types.js';
 import { parseIdentity } from '../identity/certificate.js';
 import { issuerCommonName } from '../identity/pem.js';
@@ -132,6 +136,10 @@ export const AUTH_REQUESTS: RequestFactories<typeof AuthServiceService> = {
   getCurrentUserRoles: Empty,
   getDomainName: Empty,
   getClusterCaCert: Empty,
+  getLock: GetLockRequest,
+  getLocks: GetLocksRequest,
+  upsertLock: LockV2,
+  deleteLock: DeleteLockRequest,
 };
 
 export const KUBE_REQUESTS: RequestFactories<typeof KubeServiceService> = {

@@ -41,10 +41,20 @@ export interface DropResult {
   active_requests: string[];
   /** Roles of the re-issued certificate. */
   roles: string[];
+  /** Names of the locks made with --lock (empty without it). */
+  locked: string[];
 }
 
 /** The result of `access request rm`. */
 export interface RmResult {
+  deleted: string[];
+  /** Names of the locks made with --lock (empty without it). */
+  locked: string[];
+}
+
+/** The result of `access lock rm`. */
+export interface LockRmResult {
+  /** Names of the deleted locks. */
   deleted: string[];
 }
 
@@ -260,6 +270,7 @@ export const DROP_RESULT_SCHEMA: JsonSchema = root(
       dropped: strings('IDs of the dropped requests'),
       active_requests: strings('requests the re-issued certificate still assumes'),
       roles: strings('roles of the re-issued certificate'),
+      locked: strings('names of the locks made with --lock (empty without it)'),
     },
     'DropResult',
   ),
@@ -267,7 +278,43 @@ export const DROP_RESULT_SCHEMA: JsonSchema = root(
 
 /** `access request rm`. */
 export const RM_RESULT_SCHEMA: JsonSchema = root(
-  object('Deleted requests (rm).', { deleted: strings('IDs of the deleted requests') }, 'RmResult'),
+  object(
+    'Deleted requests (rm).',
+    {
+      deleted: strings('IDs of the deleted requests'),
+      locked: strings('names of the locks made with --lock (empty without it)'),
+    },
+    'RmResult',
+  ),
+);
+
+const REQUEST_LOCK = object(
+  'A lock on an access request: the Auth Service refuses every certificate carrying the request while it is in force.',
+  {
+    name: string('lock name'),
+    access_request: string('ID of the locked request'),
+    message: string('message shown to locked-out users (may be empty)'),
+    expires: timeOrNull('when the lock stops being in force; null = never'),
+    created: timeOrNull('when the lock was made'),
+    created_by: string('user who made the lock'),
+    in_force: boolean('whether the lock is in force now'),
+  },
+  'RequestLock',
+);
+
+/** `access request lock`. */
+export const REQUEST_LOCK_SCHEMA: JsonSchema = root(REQUEST_LOCK);
+
+/** `access lock ls`. */
+export const REQUEST_LOCKS_SCHEMA: JsonSchema = root({
+  description: 'Locks on access requests (lock ls).',
+  type: 'array',
+  items: REQUEST_LOCK,
+});
+
+/** `access lock rm`. */
+export const LOCK_RM_RESULT_SCHEMA: JsonSchema = root(
+  object('Deleted locks (lock rm).', { deleted: strings('names of the deleted locks') }, 'LockRmResult'),
 );
 
 /** `access sign-helper`. */
@@ -295,6 +342,9 @@ export const SCHEMAS = {
   'drop-result': DROP_RESULT_SCHEMA,
   'rm-result': RM_RESULT_SCHEMA,
   'sign-helper-result': SIGN_HELPER_RESULT_SCHEMA,
+  lock: REQUEST_LOCK_SCHEMA,
+  locks: REQUEST_LOCKS_SCHEMA,
+  'lock-rm-result': LOCK_RM_RESULT_SCHEMA,
 } as const satisfies Record<string, JsonSchema>;
 
 export type SchemaName = keyof typeof SCHEMAS;

@@ -7,6 +7,15 @@
 /** api/mfa: ErrAdminActionMFARequired. */
 export const ADMIN_MFA_REQUIRED = 'admin-level API request requires MFA verification';
 
+/**
+ * lib/services/lock.go, LockInForceAccessDenied: `lock targeting <target> is in force`, then
+ * `: <message>` when the lock has one. The target is gogoproto's CompactTextString of the
+ * LockTarget (api/types/lock.go, LockTarget.String), e.g. `AccessRequest:"0193…"`.
+ */
+export function lockInForceMessage(target: string, message: string): string {
+  return `lock targeting ${target} is in force${message ? `: ${message}` : ''}`;
+}
+
 interface KnownAnswer {
   /** gRPC status code the text comes with. */
   code: number;
@@ -40,6 +49,13 @@ const KNOWN_ANSWERS: readonly KnownAnswer[] = [
     code: PERMISSION_DENIED,
     text: /requester and reviewer must be different users/,
     hint: 'you cannot review your own request; ask one of its suggested reviewers',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: /^lock targeting .* is in force/,
+    hint:
+      'an administrator locked this access (see `access lock ls`); the Auth Service refuses every ' +
+      'call made with this certificate until the lock expires or is removed, so log in again for a new one',
   },
   {
     code: INVALID_ARGUMENT,

@@ -7,6 +7,7 @@
  * DIR/ca/{user,host}.{crt,key}
  * DIR/server.{crt,key}      the server's TLS certificate (signed by the host CA)
  * DIR/requests.log          the durable request log (store.ts)
+ * DIR/locks.json            the locks (locks.ts)
  * DIR/identities/<user>.pem identity files of the seeded users
  * DIR/server.json           {addr, cluster}: rewritten on every start with the bound address
  * DIR/lock                  the PID of the server using DIR
@@ -29,6 +30,7 @@ export interface DataDir {
   serverCert: string;
   serverKey: string;
   requestsLog: string;
+  locksJson: string;
   identitiesDir: string;
   serverJson: string;
   lock: string;
@@ -47,6 +49,7 @@ export function dataDir(root: string): DataDir {
     serverCert: join(root, 'server.crt'),
     serverKey: join(root, 'server.key'),
     requestsLog: join(root, 'requests.log'),
+    locksJson: join(root, 'locks.json'),
     identitiesDir: join(root, 'identities'),
     serverJson: join(root, 'server.json'),
     lock: join(root, 'lock'),

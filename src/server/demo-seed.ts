@@ -10,7 +10,7 @@
  * - dave (contractor) must give a reason for every request (options.request_access: reason)
  *   and gets a request prompt.
  * - admin (access-admin) lists, reads, updates, deletes and creates requests, reviews any
- *   role and may impersonate anyone; access-plugin has the standard plugin rules.
+ *   role, may impersonate anyone and manages locks (revoking a request's certificates); access-plugin has the standard plugin rules.
  */
 import { parseSeed } from './seed.js';
 import type { Seed } from './types.js';
@@ -152,6 +152,8 @@ spec:
         verbs: [list, read, update, delete, create]
       - resources: [user, role]
         verbs: [list, read]
+      - resources: [lock]
+        verbs: [list, read, create, update, delete]
     impersonate:
       users: ['*']
       roles: ['*']

@@ -19,6 +19,7 @@ import {
   prepareDataDir,
 } from './init.js';
 import { createKubeService } from './kube-service.js';
+import { LockStore } from './locks.js';
 import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
 import { type Damage, RequestStore } from './store.js';
 import { ServerError } from './types.js';
@@ -132,9 +133,10 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       onDamage: (d) => warn(damageWarning(d)),
     });
     store = openedStore;
+    const locks = await LockStore.open(dir.locksJson);
     const hub = new WatchHub();
     openedStore.onCommit((c) => hub.publish(c));
-    const deps: ServiceDeps = { policy, store: openedStore, hub, certs, now, log };
+    const deps: ServiceDeps = { policy, store: openedStore, locks, hub, certs, now, log };
 
     const grpcServer = new grpc.Server({
       // Clients keep watch streams open for hours and ping every 30s or more.

@@ -16,7 +16,11 @@ import {
   AccessRequestSort,
   type AuthServiceServer,
   type Certs,
+  type DeleteLockRequest,
   type Event,
+  type GetLockRequest,
+  type GetLocksRequest,
+  type GetLocksResponse,
   type ListAccessRequestsRequest,
   type ListResourcesRequest,
   type ListUnifiedResourcesRequest,
@@ -28,6 +32,7 @@ import {
   type AccessRequestFilter,
   AccessRequestScope,
   type AccessRequestV3,
+  type LockV2,
   type Metadata,
   RequestState,
   SignatureAlgorithmSuite,
@@ -50,6 +55,13 @@ import {
   type UserCertSpec,
 } from './certs.js';
 import { type EventSink, matchesFilter, planWatch, type WatchHub } from './events.js';
+import {
+  checkCallerNotLocked,
+  isEmptyTarget,
+  type LockStore,
+  lockInForceError,
+  lockTargetsOf,
+} from './locks.js';
 import { expandOrSkip } from './rbac.js';
 import { fromLabelValues, isSet, stateName, toLabelValues, uuidv7 } from './requests.js';
 import { resourceIdString } from './resources.js';
@@ -66,6 +78,7 @@ const MAX_PAGE = 10_000;
 export interface ServiceDeps {
   policy: Policy;
   store: RequestStore;
+  locks: LockStore;
   hub: WatchHub;
   certs: ClusterCerts;
   now: () => Date;
@@ -90,17 +103,24 @@ export function toServiceError(err: unknown, log?: (line: string) => void): Serv
   return Object.assign(new Error(message), { code, details: message });
 }
 
-/** The caller of `call`: a valid certificate of a user that still exists. */
+/**
+ * The caller of `call`: a valid certificate of a user that still exists, that no lock in
+ * force targets (lib/authz/permissions.go, authorizer.Authorize checks
+ * `Context.LockTargets()` with the lock watcher on every call).
+ */
 function authenticate(
-  deps: Pick<ServiceDeps, 'now' | 'policy'>,
+  deps: Pick<ServiceDeps, 'now' | 'policy' | 'locks'>,
   call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>,
 ): Caller {
-  return authorizeLocalUser(deps.policy, callerOf(call, deps.now()));
+  const now = deps.now();
+  const caller = authorizeLocalUser(deps.policy, callerOf(call, now));
+  checkCallerNotLocked(deps.locks, caller, now);
+  return caller;
 }
 
 /** Wraps a unary handler: authenticates the caller and turns errors into statuses. */
 export function unary<Req, Res>(
-  deps: Pick<ServiceDeps, 'now' | 'log' | 'policy'>,
+  deps: Pick<ServiceDeps, 'now' | 'log' | 'policy' | 'locks'>,
   fn: (req: Req, caller: Caller, call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
@@ -131,7 +151,7 @@ async function writeWithBackpressure<T>(call: ServerWritableStream<unknown, T>, 
 }
 
 function serverStream<Req, Res>(
-  deps: Pick<ServiceDeps, 'now' | 'log' | 'policy'>,
+  deps: Pick<ServiceDeps, 'now' | 'log' | 'policy' | 'locks'>,
   fn: (req: Req, caller: Caller, call: ServerWritableStream<Req, Res>) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
@@ -238,6 +258,11 @@ function sortField(sort: AccessRequestSort): SortField {
 function pageLimit(limit: number): number {
   if (limit <= 0) return DEFAULT_PAGE;
   return Math.min(limit, MAX_PAGE);
+}
+
+/** lib/services/local/access.go, GetLock/DeleteLock: NotFound naming the lock. */
+function lockNotFound(name: string): ServerError {
+  return new ServerError(5, `lock "${name}" is not found`);
 }
 
 function notFound(id: string): ServerError {
@@ -470,10 +495,21 @@ export function paginate<T>(
 
 /** Builds the AuthService handlers. */
 export function createAuthService(deps: ServiceDeps): AuthServiceServer {
-  const { policy, store, hub, certs } = deps;
+  const { policy, store, locks, hub, certs } = deps;
   const clusterName = certs.clusterName;
 
   const ping: AuthServiceServer['ping'] = (call, callback) => {
+    // Ping needs no user, but Teleport's GRPCServer.Ping authenticates like every call, so a
+    // locked certificate is refused here too.
+    try {
+      const now = deps.now();
+      checkCallerNotLocked(deps.locks, callerOf(call, now), now);
+    } catch (err) {
+      if (err instanceof ServerError && err.code === 7) {
+        callback(toServiceError(err));
+        return;
+      }
+    }
     const response: PingResponse = {
       clusterName,
       serverVersion: SERVER_VERSION,
@@ -848,6 +884,17 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     }
 
     const grant = policy.certificateGrant(target, assumed, now);
+    // lib/auth/auth.go, generateUserCert: no certificate is issued whose user, roles or
+    // active requests a lock in force targets.
+    const locked = locks.inForce(
+      now,
+      lockTargetsOf({
+        user: target,
+        roles: grant.roles,
+        activeRequests: assumed.map((r) => r.metadata!.name),
+      }),
+    );
+    if (locked) throw lockInForceError(locked);
     let notAfter = Math.min(grant.maxExpires.getTime(), caller.expires.getTime());
     const wanted = setTime(req.expires);
     if (wanted && wanted.getTime() > now.getTime()) notAfter = Math.min(notAfter, wanted.getTime());
@@ -931,7 +978,58 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     tlsCa: Buffer.from(certs.hostCa.certPem, 'utf8'),
   }));
 
+  // lib/auth/auth_with_roles.go, ServerWithRoles.GetLock/GetLocks/UpsertLock/DeleteLock:
+  // `action` on kind `lock` with every verb listed (read; list+read; create+update; delete).
+  const getLock = unary(deps, (req: GetLockRequest, caller): LockV2 => {
+    requireRule(policy, caller, 'read', 'lock');
+    const lock = locks.get(req.name, deps.now());
+    if (!lock) throw lockNotFound(req.name);
+    return lock;
+  });
+
+  const getLocks = unary(deps, (req: GetLocksRequest, caller): GetLocksResponse => {
+    requireRule(policy, caller, 'list', 'lock');
+    requireRule(policy, caller, 'read', 'lock');
+    return { locks: locks.find(deps.now(), req.inForceOnly, req.targets) };
+  });
+
+  const upsertLock = unary(deps, async (req: LockV2, caller): Promise<Empty> => {
+    requireRule(policy, caller, 'create', 'lock');
+    requireRule(policy, caller, 'update', 'lock');
+    // api/types/lock.go, LockV2.CheckAndSetDefaults (run when the backend marshals it):
+    // static kind and version, a name (Metadata.CheckAndSetDefaults), a non-empty target.
+    const name = req.metadata?.name ?? '';
+    if (name === '') throw new ServerError(3, 'missing parameter Name');
+    if (isEmptyTarget(req.spec?.target)) throw new ServerError(3, 'at least one target field must be set');
+    const now = deps.now();
+    const lock: LockV2 = {
+      ...req,
+      kind: 'lock',
+      version: 'v2',
+      metadata: metadata(name, { ...req.metadata, name, namespace: 'default', revision: '' }),
+      spec: {
+        ...req.spec!,
+        createdAt: setTime(req.spec?.createdAt) ?? now,
+        createdBy: req.spec?.createdBy || caller.user,
+      },
+    };
+    await locks.upsert(lock);
+    deps.log(`lock ${name} upserted by ${caller.user}`);
+    return {};
+  });
+
+  const deleteLock = unary(deps, async (req: DeleteLockRequest, caller): Promise<Empty> => {
+    requireRule(policy, caller, 'delete', 'lock');
+    if (!(await locks.delete(req.name, deps.now()))) throw lockNotFound(req.name);
+    deps.log(`lock ${req.name} deleted by ${caller.user}`);
+    return {};
+  });
+
   return {
+    getLock,
+    getLocks,
+    upsertLock,
+    deleteLock,
     ping,
     getAccessRequestsV2,
     listAccessRequests,

@@ -591,7 +591,8 @@ async function compact(path: string, live: Map<string, { req: AccessRequestV3 }>
   await replaceFile(path, Buffer.concat(parts));
 }
 
-async function replaceFile(path: string, data: Buffer): Promise<void> {
+/** Replaces `path` with `data` durably: temp file, fsync, rename, fsync the directory. */
+export async function replaceFile(path: string, data: Buffer): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
   const fh = await open(tmp, 'w', 0o600);
   try {

@@ -26,6 +26,7 @@ const STEPS = [
   'generate-user-certs',
   'use-issued-certs',
   'impersonated-certs-refused',
+  'locks',
 ];
 
 describe('direction 2: the official Go client against our server', () => {

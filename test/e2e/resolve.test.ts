@@ -147,7 +147,7 @@ describe('approve, deny, rm', () => {
     expect(forced.code).toBe(0);
     const result = JSON.parse(forced.stdout) as RmResult;
     expectSchema('rm-result', result);
-    expect(result).toEqual({ deleted: [a.id, b.id] });
+    expect(result).toEqual({ deleted: [a.id, b.id], locked: [] });
     expect((await runAccess(['request', 'show', a.id], admin)).code).toBe(6);
   });
 

@@ -63,7 +63,7 @@ describe('create --wait', () => {
     expect(drop.code).toBe(0);
     const dropped = JSON.parse(drop.stdout) as DropResult;
     expectSchema('drop-result', dropped);
-    expect(dropped).toEqual({ dropped: [id], active_requests: [], roles: expect.any(Array) });
+    expect(dropped).toEqual({ dropped: [id], active_requests: [], roles: expect.any(Array), locked: [] });
     const base = await identityOf(alice.path);
     expect(base.activeRequests).toEqual([]);
     expect(base.roles.sort()).toEqual(['audit-requester', 'requester']);

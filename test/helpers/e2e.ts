@@ -92,6 +92,8 @@ spec:
         verbs: [list, read, create, update, delete]
       - resources: [user]
         verbs: [list, read]
+      - resources: [lock]
+        verbs: [list, read, create, update, delete]
     impersonate:
       users: ['*']
       roles: ['*']

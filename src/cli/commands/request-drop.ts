@@ -3,11 +3,14 @@ import { UsageError } from '../../model/errors.js';
 import type { DropResult } from '../../model/schema.js';
 import { formatKeyValues } from '../../render/table.js';
 import type { Context } from '../context.js';
+import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
 import { emit, note, requestIds } from './shared.js';
 
 export interface DropOptions {
   /** Requests to drop; empty means all active requests. */
   ids: string[];
+  /** Also lock the dropped requests, so no other copy of the old certificate keeps them. */
+  lock: boolean;
 }
 
 export function define(): Command {
@@ -16,12 +19,16 @@ export function define(): Command {
       'Re-issue your certificate without the given assumed requests (all when none are given),\n' +
         'returning to your base roles. Nothing is deleted on the server.',
     )
-    .argument('[ids...]', 'request IDs to drop (default: all)');
+    .argument('[ids...]', 'request IDs to drop (default: all)')
+    .option(
+      '--lock',
+      'also lock the dropped requests (see `access request lock`), so copies of the old certificate stop working',
+    );
 }
 
-export function parse(args: unknown[]): DropOptions {
+export function parse(args: unknown[], flags: Record<string, unknown> = {}): DropOptions {
   const ids = requestIds(args, ['*']);
-  return { ids: ids.includes('*') ? [] : ids };
+  return { ids: ids.includes('*') ? [] : ids, lock: flags.lock === true };
 }
 
 export async function run(ctx: Context, opts: DropOptions): Promise<number> {
@@ -33,6 +40,8 @@ export async function run(ctx: Context, opts: DropOptions): Promise<number> {
     );
   }
   const conn = await ctx.connect();
+  // Refused before anything changes when the caller may not lock.
+  if (opts.lock) await assertMayLock(ctx, conn);
   const { reissueCertificates, writeBackCredentials } = await import('../../client/reissue.js');
   const active = conn.identity.activeRequests;
   const all = opts.ids.length === 0;
@@ -46,10 +55,16 @@ export async function run(ctx: Context, opts: DropOptions): Promise<number> {
     dropAccessRequests: all ? ['*'] : opts.ids,
   });
   await writeBackCredentials(conn.credentials, reissued.certPem, reissued.sshCert);
+  const dropped = active.filter((id) => !reissued.identity.activeRequests.includes(id));
+  // The lock goes out with the new certificate: the Auth Service refuses the old one once the
+  // lock is in force. Named requests are locked even when this certificate did not carry them.
+  const locks = opts.lock ? await lockRequests(ctx, await ctx.reconnect(), all ? dropped : opts.ids, {}) : [];
+  for (const l of locks) note(ctx, lockCreatedLine(l));
   const result: DropResult = {
-    dropped: active.filter((id) => !reissued.identity.activeRequests.includes(id)),
+    dropped,
     active_requests: reissued.identity.activeRequests,
     roles: reissued.identity.roles,
+    locked: locks.map((l) => l.name),
   };
   await emit(ctx, result, () => {
     ctx.io.stdout.write(

@@ -3,11 +3,14 @@ import { Command } from 'commander';
 import type { Connection } from '../../client/index.js';
 import type { RmResult } from '../../model/schema.js';
 import type { Context } from '../context.js';
+import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
 import { callOpts, emit, fetchRequest, note, requestIds } from './shared.js';
 
 export interface RmOptions {
   ids: string[];
   force: boolean;
+  /** Lock each request before deleting it, which takes back access already granted. */
+  lock: boolean;
 }
 
 export function define(): Command {
@@ -17,11 +20,15 @@ export function define(): Command {
         'does not take back access already granted; that needs --force.',
     )
     .argument('<ids...>', 'request IDs (commas also separate IDs)')
-    .option('--force', 'delete even approved requests');
+    .option('--force', 'delete even approved requests')
+    .option(
+      '--lock',
+      'lock each request first (see `access request lock`), so certificates that carry it stop working',
+    );
 }
 
 export function parse(args: unknown[], flags: Record<string, unknown>): RmOptions {
-  return { ids: requestIds(args), force: flags.force === true };
+  return { ids: requestIds(args), force: flags.force === true, lock: flags.lock === true };
 }
 
 function approvedWarning(id: string): string {
@@ -33,7 +40,11 @@ requested roles instead, you can run:
 
 To disregard this warning and delete the request anyway, re-run this command with --force:
 
-> access request rm --force ${id}`;
+> access request rm --force ${id}
+
+To lock the request and delete it, re-run this command with --lock:
+
+> access request rm --lock ${id}`;
 }
 
 /**
@@ -57,22 +68,33 @@ async function assertMayDelete(ctx: Context, conn: Connection): Promise<void> {
 export async function run(ctx: Context, opts: RmOptions): Promise<number> {
   const conn = await ctx.connect();
   await assertMayDelete(ctx, conn);
+  if (opts.lock) await assertMayLock(ctx, conn);
   // Every request is read first, so a missing or approved one stops the command before
   // anything is deleted.
   const reqs = [];
   for (const id of opts.ids) reqs.push(await fetchRequest(ctx, conn, id));
   const approved = reqs.filter((r) => r.state === 'APPROVED');
-  if (approved.length > 0 && !opts.force) {
+  // With --lock, deleting an approved request no longer leaves its access in place.
+  if (approved.length > 0 && !opts.force && !opts.lock) {
     for (const r of approved) note(ctx, approvedWarning(r.id));
     note(ctx, 'error: nothing was deleted');
     return 1;
   }
+  const locks = opts.lock
+    ? await lockRequests(
+        ctx,
+        conn,
+        reqs.map((r) => r.id),
+        {},
+      )
+    : [];
+  for (const l of locks) note(ctx, lockCreatedLine(l));
   const deleted: string[] = [];
   for (const r of reqs) {
     await conn.auth.deleteAccessRequest({ id: r.id }, callOpts(ctx));
     deleted.push(r.id);
   }
-  const result: RmResult = { deleted };
+  const result: RmResult = { deleted, locked: locks.map((l) => l.name) };
   await emit(ctx, result, () => {
     ctx.io.stdout.write(
       deleted.length === 1

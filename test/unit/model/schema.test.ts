@@ -1,5 +1,6 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import type { RequestLock } from '../../../src/model/lock.js';
 import {
   type AccessRequest,
   type Capabilities,
@@ -63,8 +64,17 @@ const actions: ActionResult[] = [
   { id: 'r1', ok: true, state: 'APPROVED', error: null },
   { id: 'r2', ok: false, state: null, error: 'access request "r2" not found' },
 ];
-const drop: DropResult = { dropped: ['r1'], active_requests: [], roles: ['access'] };
-const rm: RmResult = { deleted: ['r1'] };
+const drop: DropResult = { dropped: ['r1'], active_requests: [], roles: ['access'], locked: [] };
+const rm: RmResult = { deleted: ['r1'], locked: ['access-request-r1'] };
+const lock: RequestLock = {
+  name: 'access-request-r1',
+  access_request: 'r1',
+  message: '',
+  expires: null,
+  created: '2026-11-21T10:00:00Z',
+  created_by: 'admin',
+  in_force: true,
+};
 const signed: SignHelperResult = {
   files: ['out.crt', 'out.key', 'out.cas'],
   user: 'bot',
@@ -107,6 +117,15 @@ const samples: Record<SchemaName, { valid: unknown[]; invalid: unknown[] }> = {
   'drop-result': { valid: [drop], invalid: [{ dropped: [] }] },
   'rm-result': { valid: [rm], invalid: [{ deleted: 'r1' }] },
   'sign-helper-result': { valid: [signed], invalid: [{ ...signed, expires: null }] },
+  lock: {
+    valid: [lock, { ...lock, expires: '2026-11-21T11:00:00Z', in_force: false }],
+    invalid: [
+      { ...lock, in_force: 'yes' },
+      { ...lock, expires: 0 },
+    ],
+  },
+  locks: { valid: [[lock], []], invalid: [lock, [{ name: 'x' }]] },
+  'lock-rm-result': { valid: [{ deleted: ['x'] }], invalid: [{ deleted: 'x' }] },
 };
 
 describe('output schemas', () => {

@@ -357,6 +357,39 @@ export interface WindowsDesktopSpecV3 {
   nonAd: boolean;
 }
 
+/** Locks (api/proto/teleport/legacy/types/types.proto: LockV2, LockSpecV2, LockTarget). */
+export interface LockV2 {
+  kind: string;
+  subKind: string;
+  version: string;
+  metadata: Metadata | undefined;
+  spec: LockSpecV2 | undefined;
+}
+
+export interface LockSpecV2 {
+  target:
+    | LockTarget
+    | undefined;
+  /** Shown to locked-out users after "lock targeting ... is in force: ". */
+  message: string;
+  /** When the lock ceases to be in force; unset = never. */
+  expires: Date | undefined;
+  createdAt: Date | undefined;
+  createdBy: string;
+}
+
+export interface LockTarget {
+  user: string;
+  role: string;
+  login: string;
+  node: string;
+  mfaDevice: string;
+  windowsDesktop: string;
+  accessRequest: string;
+  device: string;
+  serverId: string;
+}
+
 function createBaseMetadata(): Metadata {
   return { name: "", namespace: "", description: "", labels: {}, expires: undefined, revision: "" };
 }
@@ -4524,6 +4557,379 @@ export const WindowsDesktopSpecV3: MessageFns<WindowsDesktopSpecV3> = {
     message.domain = object.domain ?? "";
     message.hostId = object.hostId ?? "";
     message.nonAd = object.nonAd ?? false;
+    return message;
+  },
+};
+
+function createBaseLockV2(): LockV2 {
+  return { kind: "", subKind: "", version: "", metadata: undefined, spec: undefined };
+}
+
+export const LockV2: MessageFns<LockV2> = {
+  encode(message: LockV2, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.subKind !== "") {
+      writer.uint32(18).string(message.subKind);
+    }
+    if (message.version !== "") {
+      writer.uint32(26).string(message.version);
+    }
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(34).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      LockSpecV2.encode(message.spec, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LockV2 {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLockV2();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subKind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.spec = LockSpecV2.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<LockV2>, I>>(base?: I): LockV2 {
+    return LockV2.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LockV2>, I>>(object: I): LockV2 {
+    const message = createBaseLockV2();
+    message.kind = object.kind ?? "";
+    message.subKind = object.subKind ?? "";
+    message.version = object.version ?? "";
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? LockSpecV2.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLockSpecV2(): LockSpecV2 {
+  return { target: undefined, message: "", expires: undefined, createdAt: undefined, createdBy: "" };
+}
+
+export const LockSpecV2: MessageFns<LockSpecV2> = {
+  encode(message: LockSpecV2, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.target !== undefined) {
+      LockTarget.encode(message.target, writer.uint32(10).fork()).join();
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.expires !== undefined) {
+      Timestamp.encode(toTimestamp(message.expires), writer.uint32(26).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    if (message.createdBy !== "") {
+      writer.uint32(42).string(message.createdBy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LockSpecV2 {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLockSpecV2();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.target = LockTarget.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expires = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.createdBy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<LockSpecV2>, I>>(base?: I): LockSpecV2 {
+    return LockSpecV2.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LockSpecV2>, I>>(object: I): LockSpecV2 {
+    const message = createBaseLockSpecV2();
+    message.target = (object.target !== undefined && object.target !== null)
+      ? LockTarget.fromPartial(object.target)
+      : undefined;
+    message.message = object.message ?? "";
+    message.expires = object.expires ?? undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    message.createdBy = object.createdBy ?? "";
+    return message;
+  },
+};
+
+function createBaseLockTarget(): LockTarget {
+  return {
+    user: "",
+    role: "",
+    login: "",
+    node: "",
+    mfaDevice: "",
+    windowsDesktop: "",
+    accessRequest: "",
+    device: "",
+    serverId: "",
+  };
+}
+
+export const LockTarget: MessageFns<LockTarget> = {
+  encode(message: LockTarget, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== "") {
+      writer.uint32(10).string(message.user);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.login !== "") {
+      writer.uint32(26).string(message.login);
+    }
+    if (message.node !== "") {
+      writer.uint32(34).string(message.node);
+    }
+    if (message.mfaDevice !== "") {
+      writer.uint32(42).string(message.mfaDevice);
+    }
+    if (message.windowsDesktop !== "") {
+      writer.uint32(50).string(message.windowsDesktop);
+    }
+    if (message.accessRequest !== "") {
+      writer.uint32(58).string(message.accessRequest);
+    }
+    if (message.device !== "") {
+      writer.uint32(66).string(message.device);
+    }
+    if (message.serverId !== "") {
+      writer.uint32(74).string(message.serverId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LockTarget {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLockTarget();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.login = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.mfaDevice = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.windowsDesktop = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.accessRequest = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.device = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.serverId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<LockTarget>, I>>(base?: I): LockTarget {
+    return LockTarget.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LockTarget>, I>>(object: I): LockTarget {
+    const message = createBaseLockTarget();
+    message.user = object.user ?? "";
+    message.role = object.role ?? "";
+    message.login = object.login ?? "";
+    message.node = object.node ?? "";
+    message.mfaDevice = object.mfaDevice ?? "";
+    message.windowsDesktop = object.windowsDesktop ?? "";
+    message.accessRequest = object.accessRequest ?? "";
+    message.device = object.device ?? "";
+    message.serverId = object.serverId ?? "";
     return message;
   },
 };

@@ -563,6 +563,38 @@ func runScenario(ctx context.Context, o options) {
 		// alice may impersonate nobody, and Teleport checks that before the impersonator.
 		return expectAccessDenied(err, "access denied: impersonation is not allowed")
 	})
+
+	// lib/auth/auth_with_roles.go, UpsertLock/GetLocks/DeleteLock: the lock rules; a lock on an
+	// access request matches the target, and a second delete is NotFound.
+	step("locks", func() error {
+		reqName := uuid.NewString()
+		lock, err := types.NewLock("contract-"+reqName, types.LockSpecV2{
+			Target: types.LockTarget{AccessRequest: reqName}, Message: "contract",
+		})
+		if err != nil {
+			return err
+		}
+		if err := expectAccessDenied(alice.UpsertLock(ctx, lock), `access denied to perform action "create" on "lock"`); err != nil {
+			return err
+		}
+		if err := admin.UpsertLock(ctx, lock); err != nil {
+			return fmt.Errorf("admin upsert: %w", err)
+		}
+		got, err := admin.GetLocks(ctx, true, types.LockTarget{AccessRequest: reqName})
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || got[0].GetName() != lock.GetName() || got[0].Message() != "contract" || got[0].Target().AccessRequest != reqName {
+			return fmt.Errorf("GetLocks = %v", got)
+		}
+		if err := admin.DeleteLock(ctx, lock.GetName()); err != nil {
+			return err
+		}
+		if err := admin.DeleteLock(ctx, lock.GetName()); !trace.IsNotFound(err) {
+			return fmt.Errorf("second delete: %v, want NotFound", err)
+		}
+		return nil
+	})
 }
 
 // expectAccessDenied checks that err is Teleport's AccessDenied carrying want.

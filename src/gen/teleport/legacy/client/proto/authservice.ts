@@ -32,6 +32,8 @@ import {
   DatabaseServerV3,
   KubernetesClusterV3,
   KubernetesServerV3,
+  LockTarget,
+  LockV2,
   RequestState,
   ResourceHeader,
   RoleV6,
@@ -237,6 +239,24 @@ export interface GetDomainNameResponse {
 
 export interface GetClusterCACertResponse {
   tlsCa: Buffer;
+}
+
+export interface GetLocksRequest {
+  /** Every returned lock matches at least one of the targets (all locks when none). */
+  targets: LockTarget[];
+  inForceOnly: boolean;
+}
+
+export interface GetLocksResponse {
+  locks: LockV2[];
+}
+
+export interface GetLockRequest {
+  name: string;
+}
+
+export interface DeleteLockRequest {
+  name: string;
 }
 
 function createBasePingRequest(): PingRequest {
@@ -2409,6 +2429,238 @@ export const GetClusterCACertResponse: MessageFns<GetClusterCACertResponse> = {
   },
 };
 
+function createBaseGetLocksRequest(): GetLocksRequest {
+  return { targets: [], inForceOnly: false };
+}
+
+export const GetLocksRequest: MessageFns<GetLocksRequest> = {
+  encode(message: GetLocksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.targets) {
+      LockTarget.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.inForceOnly !== false) {
+      writer.uint32(16).bool(message.inForceOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLocksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLocksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targets.push(LockTarget.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.inForceOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetLocksRequest>, I>>(base?: I): GetLocksRequest {
+    return GetLocksRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLocksRequest>, I>>(object: I): GetLocksRequest {
+    const message = createBaseGetLocksRequest();
+    message.targets = object.targets?.map((e) => LockTarget.fromPartial(e)) || [];
+    message.inForceOnly = object.inForceOnly ?? false;
+    return message;
+  },
+};
+
+function createBaseGetLocksResponse(): GetLocksResponse {
+  return { locks: [] };
+}
+
+export const GetLocksResponse: MessageFns<GetLocksResponse> = {
+  encode(message: GetLocksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.locks) {
+      LockV2.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLocksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLocksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.locks.push(LockV2.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetLocksResponse>, I>>(base?: I): GetLocksResponse {
+    return GetLocksResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLocksResponse>, I>>(object: I): GetLocksResponse {
+    const message = createBaseGetLocksResponse();
+    message.locks = object.locks?.map((e) => LockV2.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetLockRequest(): GetLockRequest {
+  return { name: "" };
+}
+
+export const GetLockRequest: MessageFns<GetLockRequest> = {
+  encode(message: GetLockRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetLockRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetLockRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetLockRequest>, I>>(base?: I): GetLockRequest {
+    return GetLockRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetLockRequest>, I>>(object: I): GetLockRequest {
+    const message = createBaseGetLockRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteLockRequest(): DeleteLockRequest {
+  return { name: "" };
+}
+
+export const DeleteLockRequest: MessageFns<DeleteLockRequest> = {
+  encode(message: DeleteLockRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteLockRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteLockRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteLockRequest>, I>>(base?: I): DeleteLockRequest {
+    return DeleteLockRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteLockRequest>, I>>(object: I): DeleteLockRequest {
+    const message = createBaseDeleteLockRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   ping: {
@@ -2564,6 +2816,42 @@ export const AuthServiceService = {
       Buffer.from(GetClusterCACertResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetClusterCACertResponse => GetClusterCACertResponse.decode(value),
   },
+  getLock: {
+    path: "/proto.AuthService/GetLock" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLockRequest): Buffer => Buffer.from(GetLockRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLockRequest => GetLockRequest.decode(value),
+    responseSerialize: (value: LockV2): Buffer => Buffer.from(LockV2.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LockV2 => LockV2.decode(value),
+  },
+  getLocks: {
+    path: "/proto.AuthService/GetLocks" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetLocksRequest): Buffer => Buffer.from(GetLocksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetLocksRequest => GetLocksRequest.decode(value),
+    responseSerialize: (value: GetLocksResponse): Buffer => Buffer.from(GetLocksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetLocksResponse => GetLocksResponse.decode(value),
+  },
+  upsertLock: {
+    path: "/proto.AuthService/UpsertLock" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LockV2): Buffer => Buffer.from(LockV2.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LockV2 => LockV2.decode(value),
+    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
+  },
+  deleteLock: {
+    path: "/proto.AuthService/DeleteLock" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteLockRequest): Buffer => Buffer.from(DeleteLockRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteLockRequest => DeleteLockRequest.decode(value),
+    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -2583,6 +2871,10 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   getCurrentUserRoles: handleServerStreamingCall<Empty, RoleV6>;
   getDomainName: handleUnaryCall<Empty, GetDomainNameResponse>;
   getClusterCaCert: handleUnaryCall<Empty, GetClusterCACertResponse>;
+  getLock: handleUnaryCall<GetLockRequest, LockV2>;
+  getLocks: handleUnaryCall<GetLocksRequest, GetLocksResponse>;
+  upsertLock: handleUnaryCall<LockV2, Empty>;
+  deleteLock: handleUnaryCall<DeleteLockRequest, Empty>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -2791,6 +3083,60 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetClusterCACertResponse) => void,
+  ): ClientUnaryCall;
+  getLock(request: GetLockRequest, callback: (error: ServiceError | null, response: LockV2) => void): ClientUnaryCall;
+  getLock(
+    request: GetLockRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LockV2) => void,
+  ): ClientUnaryCall;
+  getLock(
+    request: GetLockRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LockV2) => void,
+  ): ClientUnaryCall;
+  getLocks(
+    request: GetLocksRequest,
+    callback: (error: ServiceError | null, response: GetLocksResponse) => void,
+  ): ClientUnaryCall;
+  getLocks(
+    request: GetLocksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetLocksResponse) => void,
+  ): ClientUnaryCall;
+  getLocks(
+    request: GetLocksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetLocksResponse) => void,
+  ): ClientUnaryCall;
+  upsertLock(request: LockV2, callback: (error: ServiceError | null, response: Empty) => void): ClientUnaryCall;
+  upsertLock(
+    request: LockV2,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  upsertLock(
+    request: LockV2,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  deleteLock(
+    request: DeleteLockRequest,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  deleteLock(
+    request: DeleteLockRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Empty) => void,
+  ): ClientUnaryCall;
+  deleteLock(
+    request: DeleteLockRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Empty) => void,
   ): ClientUnaryCall;
 }
 

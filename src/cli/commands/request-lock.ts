@@ -1,0 +1,50 @@
+import { Command } from 'commander';
+import { parseRequestId } from '../../model/request-id.js';
+import type { Context } from '../context.js';
+import {
+  assertMayLock,
+  type LockSpecOptions,
+  lockCreatedLine,
+  lockDetails,
+  lockMessage,
+  lockRequests,
+  lockTtl,
+} from './lock-shared.js';
+import { emit, fetchRequest, note, str } from './shared.js';
+
+export interface LockOptions extends LockSpecOptions {
+  id: string;
+}
+
+export function define(): Command {
+  return new Command('lock')
+    .description(
+      'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every\n' +
+        'certificate that carries the request, and refuse to issue one with it (needs create and\n' +
+        'update on lock). Locking a request again updates its lock. Remove it with `access lock rm`.',
+    )
+    .argument('<id>', 'request ID')
+    .option('--ttl <duration>', 'how long the lock stays in force (default: until removed)')
+    .option('--message <text>', 'message shown to locked-out users');
+}
+
+export function parse(args: unknown[], flags: Record<string, unknown>): LockOptions {
+  return {
+    id: parseRequestId(String(args[0])),
+    ttlMs: lockTtl(str(flags, 'ttl')),
+    message: lockMessage(str(flags, 'message')),
+  };
+}
+
+export async function run(ctx: Context, opts: LockOptions): Promise<number> {
+  const conn = await ctx.connect();
+  // Permission first, then the request must exist: a refused or unknown lock changes nothing.
+  await assertMayLock(ctx, conn);
+  await fetchRequest(ctx, conn, opts.id);
+  const [lock] = await lockRequests(ctx, conn, [opts.id], opts);
+  await emit(ctx, lock, () => {
+    ctx.io.stdout.write(`${lockDetails(lock)}\n`);
+    note(ctx, lockCreatedLine(lock));
+  });
+  return 0;
+}
