@@ -5,12 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { AccessMonitoringRulesServiceService } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { parseIdentityFile } from '../identity/identity-file.js';
 import { certificateExpiry } from '../identity/x509.js';
+import { createAmrService } from './amr-service.js';
+import { RULES_FILE, RuleStore } from './amr-store.js';
 import { type ClusterCerts, loadOrCreateCerts, type UserCertSpec, writeIdentityFile } from './certs.js';
 import {
   type DataDir,
@@ -162,6 +165,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       seed = opts.seedFile ? await loadSeedFile(opts.seedFile) : demoSeed();
       // Nothing was ever served from a directory without cluster.json, so leftovers are stale.
       await rm(dir.requestsLog, { force: true });
+      await rm(join(dir.root, RULES_FILE), { force: true });
       certs = await loadOrCreateCerts(dir, { clusterName, now: now(), create: true, log });
       await writeJson(dir.seedJson, seed, 0o600);
       // Written last: its presence says the directory is fully initialized.
@@ -188,7 +192,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     store = openedStore;
     const hub = new WatchHub();
     openedStore.onCommit((c) => hub.publish(c));
-    const deps: ServiceDeps = { policy, store: openedStore, hub, certs, now, log };
+    const rules = await RuleStore.open(join(dir.root, RULES_FILE));
+    const deps: ServiceDeps = { policy, store: openedStore, rules, hub, certs, now, log };
 
     const grpcServer = new grpc.Server({
       // Clients keep watch streams open for hours and ping every 30s or more.
@@ -200,6 +205,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     server = grpcServer;
     grpcServer.addService(AuthServiceService, createAuthService(deps));
     grpcServer.addService(KubeServiceService, createKubeService(deps));
+    grpcServer.addService(AccessMonitoringRulesServiceService, createAmrService({ ...deps, rules }));
     const creds = grpc.ServerCredentials.createSsl(
       Buffer.from(certs.userCa.certPem),
       [{ cert_chain: Buffer.from(certs.serverCertPem), private_key: Buffer.from(certs.serverKeyPem) }],

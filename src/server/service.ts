@@ -34,6 +34,8 @@ import {
   type SortBy,
 } from '../gen/teleport/legacy/types/types.js';
 import { AccessError } from '../model/errors.js';
+import { automaticReview } from './amr-service.js';
+import type { RuleStore } from './amr-store.js';
 import { authorizeAdminAction, callerOf, isCurrentUserAction, requireRule } from './authz.js';
 import {
   type ClusterCerts,
@@ -60,6 +62,8 @@ const MAX_PAGE = 10_000;
 export interface ServiceDeps {
   policy: Policy;
   store: RequestStore;
+  /** Access Monitoring Rules (automatic reviews on creation). */
+  rules?: RuleStore;
   hub: WatchHub;
   certs: ClusterCerts;
   now: () => Date;
@@ -537,6 +541,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     prepared.spec = { ...prepared.spec!, dryRun: false };
     const stored = await store.create(prepared);
     deps.log(`access request ${id} created by ${caller.user} for ${user} (${prepared.spec.roles.join(',')})`);
+    if (deps.rules) await automaticReview({ ...deps, rules: deps.rules }, stored);
     return stored;
   });
 
