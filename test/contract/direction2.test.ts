@@ -26,6 +26,11 @@ const STEPS = [
   'generate-user-certs',
   'use-issued-certs',
   'impersonated-certs-refused',
+  'rule-create',
+  'rule-list',
+  'rule-get',
+  'rule-refused-for-requester',
+  'rule-delete',
 ];
 
 describe('direction 2: the official Go client against our server', () => {

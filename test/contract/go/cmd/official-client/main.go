@@ -539,6 +539,7 @@ func runScenario(ctx context.Context, o options) {
 		// alice may impersonate nobody, and Teleport checks that before the impersonator.
 		return expectAccessDenied(err, "access denied: impersonation is not allowed")
 	})
+	runRules(ctx, alice, admin)
 }
 
 // expectAccessDenied checks that err is Teleport's AccessDenied carrying want.
