@@ -7,8 +7,9 @@ _access_request_ids() {
 
 _access_subcommands() {
   case "$1" in
-    "") echo "request sign-helper server completion" ;;
+    "") echo "request rule sign-helper server completion" ;;
     "request") echo "ls show search create wait review approve deny drop rm watch caps" ;;
+    "rule") echo "ls show create update rm test" ;;
     "server") echo "start" ;;
   esac
 }
@@ -29,6 +30,13 @@ _access_options() {
     "request rm") echo "--force $globals" ;;
     "request watch") echo "--state --user --id $globals" ;;
     "request caps") echo "--user $globals" ;;
+    "rule") echo " $globals" ;;
+    "rule ls") echo " $globals" ;;
+    "rule show") echo " $globals" ;;
+    "rule create") echo "--file -f $globals" ;;
+    "rule update") echo "--file -f $globals" ;;
+    "rule rm") echo " $globals" ;;
+    "rule test") echo "--file -f --request --request-file $globals" ;;
     "sign-helper") echo "--user --out -o --out-format --ttl --overwrite --print-rbac --verify $globals" ;;
     "server") echo " $globals" ;;
     "server start") echo "--data-dir --listen --seed --cluster-name $globals" ;;
@@ -85,6 +93,11 @@ _access_option_values() {
     "request watch|--user") echo "-" ;;
     "request watch|--id") echo "-" ;;
     "request caps|--user") echo "-" ;;
+    "rule create|--file"|"rule create|-f") echo "-" ;;
+    "rule update|--file"|"rule update|-f") echo "-" ;;
+    "rule test|--file"|"rule test|-f") echo "-" ;;
+    "rule test|--request") echo "-" ;;
+    "rule test|--request-file") echo "-" ;;
     "sign-helper|--user") echo "-" ;;
     "sign-helper|--out"|"sign-helper|-o") echo "-" ;;
     "sign-helper|--out-format") echo "tls file" ;;

@@ -92,9 +92,13 @@ export function addGlobalOptions(
   where: 'root' | 'subcommand' = cmd.parent ? 'subcommand' : 'root',
 ): void {
   for (const spec of GLOBAL_SPECS) {
-    const o = makeOption(spec);
+    let o = makeOption(spec);
     const clash = cmd.options.some((own) => own.attributeName() === o.attributeName());
     if (clash) continue;
+    // A command's own short flag (`rule create -f FILE`) keeps the letter; the long form stays global.
+    if (o.short && cmd.options.some((own) => own.short === o.short)) {
+      o = makeOption({ ...spec, flags: spec.flags.replace(/^-\w, /, '') });
+    }
     if (where === 'subcommand') o.hideHelp();
     cmd.addOption(o);
   }

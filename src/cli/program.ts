@@ -14,6 +14,12 @@ import * as requestSearch from './commands/request-search.js';
 import * as requestShow from './commands/request-show.js';
 import * as requestWait from './commands/request-wait.js';
 import * as requestWatch from './commands/request-watch.js';
+import * as ruleCreate from './commands/rule-create.js';
+import * as ruleLs from './commands/rule-ls.js';
+import * as ruleRm from './commands/rule-rm.js';
+import * as ruleShow from './commands/rule-show.js';
+import * as ruleTest from './commands/rule-test.js';
+import * as ruleUpdate from './commands/rule-update.js';
 import * as serverStart from './commands/server-start.js';
 import * as signHelper from './commands/sign-helper.js';
 import type { Context } from './context.js';
@@ -138,6 +144,15 @@ export function buildProgram(
   attach(request, requestRm, ctx, hooks);
   attach(request, requestWatch, ctx, hooks);
   attach(request, requestCaps, ctx, hooks);
+
+  const rule = group(program, 'rule', 'Access Monitoring Rules: route and automatically review requests.');
+  rule.alias('rules').alias('amr');
+  attach(rule, ruleLs, ctx, hooks);
+  attach(rule, ruleShow, ctx, hooks);
+  attach(rule, ruleCreate, ctx, hooks);
+  attach(rule, ruleUpdate, ctx, hooks);
+  attach(rule, ruleRm, ctx, hooks);
+  attach(rule, ruleTest, ctx, hooks);
 
   attach(program, signHelper, ctx, hooks);
 
