@@ -18,7 +18,7 @@ _access_options() {
   local globals="--version -V --auth-server --proxy --identity -i --cert --key --ca --format -f --no-color --debug --rpc-timeout --timeout --tls-server-name"
   case "$1" in
     "request") echo " $globals" ;;
-    "request ls") echo "--state --user --mine --reviewable --suggested --sort --asc --limit $globals" ;;
+    "request ls") echo "--state --user --mine --reviewable --suggested --sort --asc --limit --condition $globals" ;;
     "request show") echo " $globals" ;;
     "request search") echo "--kind --roles --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --all-kube-namespaces $globals" ;;
     "request create") echo "--roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --user --dry-run --wait --nowait --no-assume $globals" ;;
@@ -28,7 +28,7 @@ _access_options() {
     "request deny") echo "--reason --annotations --delegator $globals" ;;
     "request drop") echo " $globals" ;;
     "request rm") echo "--force $globals" ;;
-    "request watch") echo "--state --user --id $globals" ;;
+    "request watch") echo "--state --user --id --condition $globals" ;;
     "request caps") echo "--user $globals" ;;
     "rule") echo " $globals" ;;
     "rule ls") echo " $globals" ;;
@@ -62,6 +62,7 @@ _access_option_values() {
     "request ls|--user") echo "-" ;;
     "request ls|--sort") echo "created state user" ;;
     "request ls|--limit") echo "-" ;;
+    "request ls|--condition") echo "-" ;;
     "request search|--kind") echo "node db app kube_cluster windows_desktop kube_resource" ;;
     "request search|--search") echo "-" ;;
     "request search|--query") echo "-" ;;
@@ -92,6 +93,7 @@ _access_option_values() {
     "request watch|--state") echo "-" ;;
     "request watch|--user") echo "-" ;;
     "request watch|--id") echo "-" ;;
+    "request watch|--condition") echo "-" ;;
     "request caps|--user") echo "-" ;;
     "rule create|--file"|"rule create|-f") echo "-" ;;
     "rule update|--file"|"rule update|-f") echo "-" ;;

@@ -11,7 +11,7 @@ function __access_path
             set skip 0
             continue
         end
-        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --format -f --rpc-timeout --timeout --tls-server-name --state --user --sort --limit --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --file --request --request-file --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
+        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --format -f --rpc-timeout --timeout --tls-server-name --state --user --sort --limit --condition --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --file --request --request-file --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
             set skip 1
             continue
         end
@@ -74,6 +74,7 @@ complete -c access -n '__access_at \'request ls\'' -l suggested -d 'only reviewa
 complete -c access -n '__access_at \'request ls\'' -l sort -x -a 'created state user' -d 'sort by'
 complete -c access -n '__access_at \'request ls\'' -l asc -d 'oldest (or lowest) first'
 complete -c access -n '__access_at \'request ls\'' -l limit -r -F -d 'show at most N requests'
+complete -c access -n '__access_at \'request ls\'' -l condition -r -F -d 'only requests matching an Access Monitoring Rule condition, e.g. \'access_request.spec.roles.contains("dba")\' (user.traits and resource labels read as empty here)'
 complete -c access -n '__access_at \'request show\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request search\'' -l kind -x -a 'node db app kube_cluster windows_desktop kube_resource' -d 'kind of resource to search'
 complete -c access -n '__access_at \'request search\'' -l roles -d 'list requestable roles instead of searching for resources'
@@ -121,6 +122,7 @@ complete -c access -n '__access_at \'request rm\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request watch\'' -l state -r -F -d 'only requests in this state (deletions are always shown)'
 complete -c access -n '__access_at \'request watch\'' -l user -r -F -d 'only requests of this user (deletions are always shown)'
 complete -c access -n '__access_at \'request watch\'' -l id -r -F -d 'only this request'
+complete -c access -n '__access_at \'request watch\'' -l condition -r -F -d 'only requests matching an Access Monitoring Rule condition, e.g. \'access_request.spec.roles.contains("dba")\' (user.traits and resource labels read as empty here); deletions are always shown'
 complete -c access -n '__access_at \'request caps\'' -l user -r -F -d 'show the capabilities of this user'
 complete -c access -n '__access_at \'rule\'' -a ls -d 'List Access Monitoring Rules: what each routes or reviews, and its condition.'
 complete -c access -n '__access_at \'rule\'' -a show -d 'Show one Access Monitoring Rule (YAML output loads back with `access rule update -f`).'

@@ -132,6 +132,38 @@ describe('access rule', () => {
   });
 });
 
+describe('request ls --condition', () => {
+  it('keeps only matching requests; a bad condition is exit 2 with its position', async () => {
+    const made = await access('alice', [
+      'request',
+      'create',
+      '--roles',
+      'auditor',
+      '--reason',
+      'cond',
+      '--nowait',
+      '-f',
+      'json',
+    ]);
+    expect(made.code, made.err).toBe(0);
+    const id = JSON.parse(made.out).id as string;
+    const ls = (cond: string) => access('admin', ['request', 'ls', '--condition', cond, '-f', 'json']);
+    const hit = JSON.parse(
+      (
+        await ls(
+          'access_request.spec.roles.contains("auditor") && access_request.spec.request_reason == "cond"',
+        )
+      ).out,
+    );
+    expect(hit.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect(JSON.parse((await ls('access_request.spec.roles.contains("nope")')).out)).toEqual([]);
+    const bad = await ls('access_request.spec.roles.contains(');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe('error: invalid --condition: unexpected end of expression at position 35\n');
+    expect((await access('admin', ['request', 'rm', id, '--force'])).code).toBe(0);
+  });
+});
+
 describe('automatic review ends a waiting create', () => {
   const autoRule = (name: string, decision: string) => `kind: access_monitoring_rule
 version: v1

@@ -5,6 +5,7 @@ import { structuredListWriter } from '../../render/format.js';
 import { REASON_FOOTNOTE, REQUEST_COLUMNS, RESOURCES_FOOTNOTE, requestRow } from '../../render/request.js';
 import { tableWriter } from '../../render/table.js';
 import type { Context } from '../context.js';
+import { CONDITION_FLAG, CONDITION_HELP, requestCondition } from './condition.js';
 import { callOpts, note, str } from './shared.js';
 
 export const SORTS = ['created', 'state', 'user'] as const;
@@ -21,6 +22,8 @@ export interface LsOptions {
   ascending: boolean;
   /** Maximum rows; undefined for all. */
   limit?: number;
+  /** An Access Monitoring Rule condition the requests must match. */
+  condition?: string;
 }
 
 /** Wire values of AccessRequestScope and AccessRequestSort (teleport-wire-facts §2.5). */
@@ -39,7 +42,8 @@ export function define(): Command {
     .option('--suggested', 'only reviewable requests that name me as a suggested reviewer')
     .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
     .option('--asc', 'oldest (or lowest) first')
-    .option('--limit <n>', 'show at most N requests');
+    .option('--limit <n>', 'show at most N requests')
+    .option(CONDITION_FLAG, CONDITION_HELP);
 }
 
 export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptions {
@@ -61,6 +65,7 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptio
     sort: (str(flags, 'sort') ?? 'created') as Sort,
     ascending: flags.asc === true,
     limit,
+    condition: str(flags, 'condition'),
   };
   if (opts.mine && (opts.reviewable || opts.suggested)) {
     throw new UsageError('--mine cannot be combined with --reviewable or --suggested');
@@ -69,6 +74,7 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptio
 }
 
 export async function run(ctx: Context, opts: LsOptions): Promise<number> {
+  const matches = await requestCondition(opts.condition);
   const conn = await ctx.connect();
   const { requestFromProto } = await import('../../client/map.js');
   const me = conn.identity.username;
@@ -77,7 +83,7 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
     : opts.reviewable || opts.suggested
       ? SCOPE.NEEDS_REVIEW
       : SCOPE.DEFAULT;
-  const keep = (r: AccessRequest) => !opts.suggested || r.suggested_reviewers.includes(me);
+  const keep = (r: AccessRequest) => (!opts.suggested || r.suggested_reviewers.includes(me)) && matches(r);
 
   const structured =
     ctx.format === 'text' ? undefined : structuredListWriter<AccessRequest>(ctx.io, ctx.format);

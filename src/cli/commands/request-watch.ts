@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { type AccessRequest, stateName, stateNumber, type WatchEvent } from '../../model/request.js';
 import type { Context } from '../context.js';
+import { CONDITION_FLAG, CONDITION_HELP, requestCondition } from './condition.js';
 import { note, str } from './shared.js';
 
 export interface WatchOptions {
@@ -8,6 +9,8 @@ export interface WatchOptions {
   state?: string;
   user?: string;
   id?: string;
+  /** An Access Monitoring Rule condition that PUT events must match. */
+  condition?: string;
 }
 
 export function define(): Command {
@@ -21,7 +24,8 @@ export function define(): Command {
     )
     .option('--state <state>', 'only requests in this state (deletions are always shown)')
     .option('--user <user>', 'only requests of this user (deletions are always shown)')
-    .option('--id <id>', 'only this request');
+    .option('--id <id>', 'only this request')
+    .option(CONDITION_FLAG, `${CONDITION_HELP}; deletions are always shown`);
 }
 
 export function parse(_args: unknown[], flags: Record<string, unknown>): WatchOptions {
@@ -30,6 +34,7 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): WatchOp
     state: state === undefined ? undefined : stateName(stateNumber(state)),
     user: str(flags, 'user'),
     id: str(flags, 'id'),
+    condition: str(flags, 'condition'),
   };
 }
 
@@ -40,6 +45,7 @@ function textLine(e: WatchEvent): string | undefined {
 }
 
 export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
+  const matches = await requestCondition(opts.condition);
   const conn = await ctx.connect();
   const { requestFromProto, backoffDelay, isRetryableWatchError, isRpcError, sleep } = await import(
     '../../client/index.js'
@@ -77,6 +83,7 @@ export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
           emitEvent({ type: 'init', request: null, id: '' });
         } else if (event.type === 1 && res?.$case === 'accessRequest') {
           const request: AccessRequest = requestFromProto(res.value);
+          if (!matches(request)) continue;
           emitEvent({ type: 'put', request, id: request.id });
         } else if (event.type === 2 && res?.$case === 'resourceHeader') {
           const id = res.value.metadata?.name ?? '';
