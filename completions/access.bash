@@ -7,9 +7,10 @@ _access_request_ids() {
 
 _access_subcommands() {
   case "$1" in
-    "") echo "request rule sign-helper server completion" ;;
+    "") echo "request rule webhook sign-helper server completion" ;;
     "request") echo "ls show search create wait review approve deny drop rm watch caps" ;;
     "rule") echo "ls show create update rm test" ;;
+    "webhook") echo "serve configure" ;;
     "server") echo "start" ;;
   esac
 }
@@ -37,6 +38,9 @@ _access_options() {
     "rule update") echo "--file -f $globals" ;;
     "rule rm") echo " $globals" ;;
     "rule test") echo "--file -f --request --request-file $globals" ;;
+    "webhook") echo " $globals" ;;
+    "webhook serve") echo "--config $globals" ;;
+    "webhook configure") echo " $globals" ;;
     "sign-helper") echo "--user --out -o --out-format --ttl --overwrite --print-rbac --verify $globals" ;;
     "server") echo " $globals" ;;
     "server start") echo "--data-dir --listen --seed --cluster-name $globals" ;;
@@ -100,6 +104,7 @@ _access_option_values() {
     "rule test|--file"|"rule test|-f") echo "-" ;;
     "rule test|--request") echo "-" ;;
     "rule test|--request-file") echo "-" ;;
+    "webhook serve|--config") echo "-" ;;
     "sign-helper|--user") echo "-" ;;
     "sign-helper|--out"|"sign-helper|-o") echo "-" ;;
     "sign-helper|--out-format") echo "tls file" ;;

@@ -11,7 +11,7 @@ function __access_path
             set skip 0
             continue
         end
-        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --format -f --rpc-timeout --timeout --tls-server-name --state --user --sort --limit --condition --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --file --request --request-file --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
+        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --format -f --rpc-timeout --timeout --tls-server-name --state --user --sort --limit --condition --kind --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --id --file --request --request-file --config --out -o --out-format --ttl --data-dir --listen --seed --cluster-name
             set skip 1
             continue
         end
@@ -19,7 +19,7 @@ function __access_path
             continue
         end
         set -l candidate (string join " " $cmdpath $t)
-        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request watch' 'request caps' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'sign-helper' 'server' 'server start' 'completion'
+        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request watch' 'request caps' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'webhook' 'webhook serve' 'webhook configure' 'sign-helper' 'server' 'server start' 'completion'
             set cmdpath $cmdpath $t
         end
     end
@@ -51,6 +51,7 @@ complete -c access -l timeout -r -F -d 'the same as --rpc-timeout, on commands w
 complete -c access -l tls-server-name -r -F -d 'server name to verify in the server certificate (default teleport.cluster.local)'
 complete -c access -n '__access_at \'\'' -a request -d 'Create, review and assume access requests.'
 complete -c access -n '__access_at \'\'' -a rule -d 'Access Monitoring Rules: route and automatically review requests.'
+complete -c access -n '__access_at \'\'' -a webhook -d 'The teleport-webhooks plugin, signed: post request changes, take callbacks.'
 complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.'
 complete -c access -n '__access_at \'\'' -a server -d 'Run the embedded Teleport-compatible Auth API.'
 complete -c access -n '__access_at \'\'' -a completion -d 'Print a shell completion script, generated from the command tree.'
@@ -135,6 +136,9 @@ complete -c access -n '__access_at \'rule update\'' -s f -l file -r -F -d 'YAML 
 complete -c access -n '__access_at \'rule test\'' -s f -l file -r -F -d 'rules from a YAML file instead of the server'
 complete -c access -n '__access_at \'rule test\'' -l request -r -F -d 'a stored access request'
 complete -c access -n '__access_at \'rule test\'' -l request-file -r -F -d 'an access request in our JSON shape'
+complete -c access -n '__access_at \'webhook\'' -a serve -d 'Run the webhook bridge: POST signed access request changes to receivers (routed by'
+complete -c access -n '__access_at \'webhook\'' -a configure -d 'Print a commented configuration template for `access webhook serve` (the teleport-webhooks'
+complete -c access -n '__access_at \'webhook serve\'' -l config -r -F -d 'TOML configuration (the teleport-webhooks format)'
 complete -c access -n '__access_at \'sign-helper\'' -l user -r -F -d 'the Teleport user to issue credentials for (e.g. access-plugin)'
 complete -c access -n '__access_at \'sign-helper\'' -s o -l out -r -F -d 'output prefix (tls) or identity file path (file)'
 complete -c access -n '__access_at \'sign-helper\'' -l out-format -x -a 'tls file' -d 'what to write: tls (three files) or file (identity file)'

@@ -22,6 +22,8 @@ import * as ruleTest from './commands/rule-test.js';
 import * as ruleUpdate from './commands/rule-update.js';
 import * as serverStart from './commands/server-start.js';
 import * as signHelper from './commands/sign-helper.js';
+import * as webhookConfigure from './commands/webhook-configure.js';
+import * as webhookServe from './commands/webhook-serve.js';
 import type { Context } from './context.js';
 import { helpTopics } from './help-topics.js';
 import { addGlobalOptions } from './options.js';
@@ -153,6 +155,14 @@ export function buildProgram(
   attach(rule, ruleUpdate, ctx, hooks);
   attach(rule, ruleRm, ctx, hooks);
   attach(rule, ruleTest, ctx, hooks);
+
+  const webhook = group(
+    program,
+    'webhook',
+    'The teleport-webhooks plugin, signed: post request changes, take callbacks.',
+  );
+  attach(webhook, webhookServe, ctx, hooks);
+  attach(webhook, webhookConfigure, ctx, hooks);
 
   attach(program, signHelper, ctx, hooks);
 
