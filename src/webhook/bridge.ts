@@ -77,6 +77,12 @@ export class WebhookBridge {
   private readonly queues = new Map<string, { items: Delivery[]; running: boolean }>();
   private writing: Promise<void> | undefined;
   private dirty = false;
+  /** Bumped by every change of the state; `written` is the last one on disk. */
+  private version = 0;
+  private written = 0;
+  private writtenWaiters: { version: number; resolve: () => void }[] = [];
+  /** State version each queued delivery needs on disk before it is sent. */
+  private readonly needs = new WeakMap<Delivery, number>();
   private rules: { condition: string; recipients: string[] }[] = [];
   private rulesWarned = false;
   private readonly agentOpts: https.AgentOptions;
@@ -294,6 +300,9 @@ export class WebhookBridge {
 
   private enqueue(d: Delivery, record = true): void {
     if (record) this.state.pending.push(d);
+    // Sent only once the state that knows it (and the revision it stands for) is on disk: a
+    // kill -9 after the POST then never makes the bridge forget a request it announced.
+    this.needs.set(d, record ? this.version + 1 : 0);
     let q = this.queues.get(d.url);
     if (!q) {
       q = { items: [], running: false };
@@ -313,6 +322,7 @@ export class WebhookBridge {
     while (q.items.length > 0 && !signal.aborted) {
       const d = q.items[0];
       try {
+        await this.durable(this.needs.get(d) ?? 0);
         await this.post(d);
         q.items.shift();
         failures = 0;
@@ -365,18 +375,31 @@ export class WebhookBridge {
     });
   }
 
+  /** Resolves once state version `v` (or a later one) is on disk. */
+  private durable(v: number): Promise<void> {
+    if (this.written >= v) return Promise.resolve();
+    return new Promise((resolve) => this.writtenWaiters.push({ version: v, resolve }));
+  }
+
   /** Coalesced atomic writes: at most one in flight, the latest state always follows. */
   private saveState(): void {
+    this.version++;
     this.dirty = true;
     if (this.writing) return;
     this.writing = (async () => {
       while (this.dirty) {
         this.dirty = false;
+        const v = this.version;
         try {
           await writeFileAtomic(this.opts.config.webhook.stateFile, JSON.stringify(this.state));
         } catch (err) {
+          // Deliveries still go out; only what a restart remembers is at risk, and that is logged.
           this.opts.log(`webhook: cannot write state file: ${(err as Error).message}`);
         }
+        this.written = v;
+        const ready = this.writtenWaiters.filter((w) => w.version <= v);
+        this.writtenWaiters = this.writtenWaiters.filter((w) => w.version > v);
+        for (const w of ready) w.resolve();
       }
       this.writing = undefined;
     })();

@@ -152,6 +152,21 @@ describe('webhook bridge', () => {
     expect(fallback.got.some((r) => r.body.id === dba)).toBe(false);
   });
 
+  it('a failing receiver is retried and holds up nobody else', async () => {
+    oncall.failWith = 503;
+    const dba = await pendingRequest('dba');
+    const auditor = await pendingRequest('auditor');
+    await fallback.waitFor((r) => r.body.id === auditor);
+    expect(oncall.got.some((r) => r.body.id === dba)).toBe(false);
+    oncall.failWith = undefined;
+    await oncall.waitFor((r) => r.body.id === dba);
+    expect(bridgeIo.err.text).toMatch(
+      new RegExp(
+        `delivery of ${dba}:\\d+ to ${oncall.url} failed \\(attempt 1\\): receiver answered HTTP 503`,
+      ),
+    );
+  });
+
   it('refuses bad callbacks with a 4xx JSON error and changes nothing', async () => {
     const id = await pendingRequest('auditor');
     const body = JSON.stringify({ payload: { ReqID: id, State: 'Approved', Delegator: 'ops' } });
