@@ -193,6 +193,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const hub = new WatchHub();
     openedStore.onCommit((c) => hub.publish(c));
     const rules = await RuleStore.open(join(dir.root, RULES_FILE));
+    rules.onCommit((c) => hub.publishRule(c));
     const deps: ServiceDeps = { policy, store: openedStore, rules, hub, certs, now, log };
 
     const grpcServer = new grpc.Server({

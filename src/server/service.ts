@@ -650,10 +650,14 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
       const caller = callerOf(call, deps.now());
       // lib/auth/auth_with_roles.go, hasWatchPermissionForKind: users may watch their own
       // requests (a `user` filter naming themselves); anything wider needs `read`.
-      plan = planWatch(call.request, (filter) => {
-        if (filter.user !== undefined && isCurrentUserAction(policy, caller, filter.user)) return;
-        requireRule(policy, caller, 'read');
-      });
+      plan = planWatch(
+        call.request,
+        (filter) => {
+          if (filter.user !== undefined && isCurrentUserAction(policy, caller, filter.user)) return;
+          requireRule(policy, caller, 'read');
+        },
+        (kind) => requireRule(policy, caller, 'read', kind),
+      );
     } catch (err) {
       call.emit('error', toServiceError(err, deps.log));
       return;

@@ -131,10 +131,16 @@ export class WebhookBridge {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        for await (const event of conn.auth.watchEvents(
-          { kinds: [{ kind: 'access_request', filter: {} }] },
-          { signal },
-        )) {
+        // Rule changes re-read the routing rules; an identity that may not read them still
+        // gets the requests (partial success) and routes everything to webhook_url.
+        const watch = {
+          kinds: [
+            { kind: 'access_request', filter: {} },
+            { kind: 'access_monitoring_rule', filter: {} },
+          ],
+          allowPartialSuccess: true,
+        };
+        for await (const event of conn.auth.watchEvents(watch, { signal })) {
           const res = event.resource;
           if (event.type === 0) {
             failures = 0;
@@ -142,12 +148,13 @@ export class WebhookBridge {
             await this.catchUp(requestFromProto);
           } else if (event.type === 1 && res?.$case === 'accessRequest') {
             this.onPut(res.value, requestFromProto);
-          } else if (
-            event.type === 2 &&
-            res?.$case === 'resourceHeader' &&
-            res.value.kind === 'access_request'
-          ) {
+          } else if (res?.$case === 'resourceHeader' && res.value.kind === 'access_request') {
             this.onDelete(res.value.metadata?.name ?? '');
+          } else if (
+            res?.$case === 'accessMonitoringRule' ||
+            (res?.$case === 'resourceHeader' && res.value.kind === 'access_monitoring_rule')
+          ) {
+            this.chain = this.chain.then(() => this.refreshRules());
           }
         }
       } catch (err) {

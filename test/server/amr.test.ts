@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AccessMonitoringRule } from '../../src/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
+import { Watch } from '../../src/gen/teleport/legacy/client/proto/authservice.js';
 import {
   AccessRequestFilter,
   AccessRequestV3,
   RequestState,
 } from '../../src/gen/teleport/legacy/types/types.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { connectIdentity, type TestClient } from '../helpers/grpc.js';
+import { connectIdentity, StreamQueue, type TestClient } from '../helpers/grpc.js';
 
 function rule(
   name: string,
@@ -147,6 +148,38 @@ describe('AccessMonitoringRulesService', () => {
       'accessMonitoringRule condition: unknown identifier "user.trait.team" at position 0',
     );
     expect((await list(admin)).rules).toEqual([]);
+  });
+
+  it('delivers rule changes on the watch stream to a caller with read, refuses one without', async () => {
+    const watch = Watch.fromPartial({ kinds: [{ kind: 'access_monitoring_rule', filter: {} }] });
+    const q = new StreamQueue(admin.auth.watchEvents(watch));
+    try {
+      expect((await q.next()).resource?.$case).toBe('watchStatus');
+      await create(admin, rule('watched', 'true'));
+      const put = await q.next();
+      expect(put.resource?.$case === 'accessMonitoringRule' && put.resource.value.metadata?.name).toBe(
+        'watched',
+      );
+      await del(admin, 'watched');
+      const gone = await q.next();
+      expect(
+        gone.resource?.$case === 'resourceHeader' && [
+          gone.resource.value.kind,
+          gone.resource.value.metadata?.name,
+        ],
+      ).toEqual(['access_monitoring_rule', 'watched']);
+    } finally {
+      q.stream.cancel();
+    }
+    const refused = new StreamQueue(alice.auth.watchEvents(watch));
+    const err = await refused.next().then(
+      () => undefined,
+      (e: ServiceError) => e,
+    );
+    expect([err?.code, err?.details]).toEqual([
+      7,
+      'access denied to perform action "read" on "access_monitoring_rule"',
+    ]);
   });
 
   it('keeps rules across a restart', async () => {

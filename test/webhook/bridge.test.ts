@@ -61,19 +61,6 @@ beforeAll(async () => {
     basicAuth: { user: 'hook', password: 's3cret' },
     callbackPort,
   });
-  const rules = join(dir, 'rules.yaml');
-  await writeFile(
-    rules,
-    `kind: access_monitoring_rule
-version: v1
-metadata: { name: dba-to-oncall }
-spec:
-  subjects: [access_request]
-  condition: access_request.spec.roles.contains("dba")
-  notification: { name: webhook, recipients: [oncall] }
-`,
-  );
-  expect((await access('admin', ['rule', 'create', '-f', rules])).code).toBe(0);
   bridgeIo = fakeIO({ signal: stopBridge.signal, env: { HOME: dir } });
   bridgeDone = main(['webhook', 'serve', '--config', config], bridgeIo);
   // The bridge is live once it has caught up: a request created now must reach a receiver.
@@ -137,6 +124,21 @@ describe('webhook bridge', () => {
   it('posts signed events, routed by access_monitoring_rules, else to webhook_url', async () => {
     const auditor = await pendingRequest('auditor');
     const a = await fallback.waitFor((r) => r.body.id === auditor);
+    // A rule created while the bridge runs applies at once (the bridge watches rules).
+    const rules = join(dir, 'rules.yaml');
+    await writeFile(
+      rules,
+      `kind: access_monitoring_rule
+version: v1
+metadata: { name: dba-to-oncall }
+spec:
+    subjects: [access_request]
+    condition: access_request.spec.roles.contains("dba")
+    notification: { name: webhook, recipients: [oncall] }
+`,
+    );
+    expect((await access('admin', ['rule', 'create', '-f', rules])).code).toBe(0);
+
     expect(a.signed).toBe(true);
     expect(a.body).toMatchObject({
       type: 'put',
