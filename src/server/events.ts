@@ -5,9 +5,10 @@
  * (planWatch). A subscriber that stops reading is cut off once its backlog
  * passes a bound, so it never holds up the others or grows memory without limit.
  */
+
+import type { AccessMonitoringRule } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
-import type { AccessMonitoringRule } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import type { RuleCommit } from './amr-store.js';
 import type { Commit } from './store.js';
 import { ServerError } from './types.js';
