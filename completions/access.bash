@@ -7,9 +7,11 @@ _access_request_ids() {
 
 _access_subcommands() {
   case "$1" in
-    "") echo "request lock sign-helper server completion" ;;
+    "") echo "request lock rule webhook sign-helper server completion" ;;
     "request") echo "ls show search create wait review approve deny drop rm lock watch caps" ;;
     "lock") echo "ls rm" ;;
+    "rule") echo "ls show create update rm test" ;;
+    "webhook") echo "serve configure" ;;
     "server") echo "start" ;;
   esac
 }
@@ -18,7 +20,7 @@ _access_options() {
   local globals="--version -V --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --no-color --debug --rpc-timeout --timeout --tls-server-name"
   case "$1" in
     "request") echo " $globals" ;;
-    "request ls") echo "--state --user --mine --reviewable --suggested --reviewed --search --all --sort --asc --limit $globals" ;;
+    "request ls") echo "--state --user --mine --reviewable --suggested --reviewed --search --all --sort --asc --limit --condition $globals" ;;
     "request show") echo " $globals" ;;
     "request search") echo "--kind --roles --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --all-kube-namespaces $globals" ;;
     "request create") echo "--roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --user --dry-run --wait --nowait --no-assume --no-input $globals" ;;
@@ -29,11 +31,21 @@ _access_options() {
     "request drop") echo "--lock $globals" ;;
     "request rm") echo "--force --lock $globals" ;;
     "request lock") echo "--ttl --message $globals" ;;
-    "request watch") echo "--state --user --id $globals" ;;
+    "request watch") echo "--state --user --id --condition $globals" ;;
     "request caps") echo "--user $globals" ;;
     "lock") echo " $globals" ;;
     "lock ls") echo "--in-force $globals" ;;
     "lock rm") echo " $globals" ;;
+    "rule") echo " $globals" ;;
+    "rule ls") echo " $globals" ;;
+    "rule show") echo " $globals" ;;
+    "rule create") echo "--file -f $globals" ;;
+    "rule update") echo "--file -f $globals" ;;
+    "rule rm") echo " $globals" ;;
+    "rule test") echo "--file -f --request --request-file $globals" ;;
+    "webhook") echo " $globals" ;;
+    "webhook serve") echo "--config $globals" ;;
+    "webhook configure") echo " $globals" ;;
     "sign-helper") echo "--user --out -o --out-format --ttl --overwrite --print-rbac --verify $globals" ;;
     "server") echo " $globals" ;;
     "server start") echo "--data-dir --listen --seed --cluster-name $globals" ;;
@@ -61,6 +73,7 @@ _access_option_values() {
     "request ls|--search") echo "-" ;;
     "request ls|--sort") echo "created state user" ;;
     "request ls|--limit") echo "-" ;;
+    "request ls|--condition") echo "-" ;;
     "request search|--kind") echo "node db app kube_cluster windows_desktop kube_resource" ;;
     "request search|--search") echo "-" ;;
     "request search|--query") echo "-" ;;
@@ -93,7 +106,14 @@ _access_option_values() {
     "request watch|--state") echo "-" ;;
     "request watch|--user") echo "-" ;;
     "request watch|--id") echo "-" ;;
+    "request watch|--condition") echo "-" ;;
     "request caps|--user") echo "-" ;;
+    "rule create|--file"|"rule create|-f") echo "-" ;;
+    "rule update|--file"|"rule update|-f") echo "-" ;;
+    "rule test|--file"|"rule test|-f") echo "-" ;;
+    "rule test|--request") echo "-" ;;
+    "rule test|--request-file") echo "-" ;;
+    "webhook serve|--config") echo "-" ;;
     "sign-helper|--user") echo "-" ;;
     "sign-helper|--out"|"sign-helper|-o") echo "-" ;;
     "sign-helper|--out-format") echo "tls file" ;;

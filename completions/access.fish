@@ -11,7 +11,7 @@ function __access_path
             set skip 0
             continue
         end
-        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --rpc-timeout --timeout --tls-server-name --state --user --search --sort --limit --kind --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --ttl --message --id --out -o --out-format --data-dir --listen --seed --cluster-name
+        if contains -- $t --auth-server --proxy --identity -i --cert --key --ca --cluster --format -f --rpc-timeout --timeout --tls-server-name --state --user --search --sort --limit --condition --kind --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --annotations --delegator --ttl --message --id --file --request --request-file --config --out -o --out-format --data-dir --listen --seed --cluster-name
             set skip 1
             continue
         end
@@ -19,7 +19,7 @@ function __access_path
             continue
         end
         set -l candidate (string join " " $cmdpath $t)
-        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'lock' 'lock ls' 'lock rm' 'sign-helper' 'server' 'server start' 'completion'
+        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'lock' 'lock ls' 'lock rm' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'webhook' 'webhook serve' 'webhook configure' 'sign-helper' 'server' 'server start' 'completion'
             set cmdpath $cmdpath $t
         end
     end
@@ -52,6 +52,8 @@ complete -c access -l timeout -r -F -d 'the same as --rpc-timeout, on commands w
 complete -c access -l tls-server-name -r -F -d 'server name to verify in the server certificate (default teleport.cluster.local)'
 complete -c access -n '__access_at \'\'' -a request -d 'Create, review and assume access requests.'
 complete -c access -n '__access_at \'\'' -a lock -d 'List and remove the locks on access requests.'
+complete -c access -n '__access_at \'\'' -a rule -d 'Access Monitoring Rules: route and automatically review requests.'
+complete -c access -n '__access_at \'\'' -a webhook -d 'The teleport-webhooks plugin, signed: post request changes, take callbacks.'
 complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.'
 complete -c access -n '__access_at \'\'' -a server -d 'Run the embedded Teleport-compatible Auth API.'
 complete -c access -n '__access_at \'\'' -a completion -d 'Print a shell completion script, generated from the command tree.'
@@ -79,6 +81,7 @@ complete -c access -n '__access_at \'request ls\'' -l all -d 'also requests whos
 complete -c access -n '__access_at \'request ls\'' -l sort -x -a 'created state user' -d 'sort by'
 complete -c access -n '__access_at \'request ls\'' -l asc -d 'oldest (or lowest) first'
 complete -c access -n '__access_at \'request ls\'' -l limit -r -F -d 'show at most N requests'
+complete -c access -n '__access_at \'request ls\'' -l condition -r -F -d 'only requests matching an Access Monitoring Rule condition, e.g. \'access_request.spec.roles.contains("dba")\' (user.traits and resource labels read as empty here)'
 complete -c access -n '__access_at \'request show\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request search\'' -l kind -x -a 'node db app kube_cluster windows_desktop kube_resource' -d 'kind of resource to search'
 complete -c access -n '__access_at \'request search\'' -l roles -d 'list requestable roles instead of searching for resources'
@@ -132,10 +135,25 @@ complete -c access -n '__access_at \'request lock\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request watch\'' -l state -r -F -d 'only requests in this state (deletions are always shown)'
 complete -c access -n '__access_at \'request watch\'' -l user -r -F -d 'only requests of this user (deletions are always shown)'
 complete -c access -n '__access_at \'request watch\'' -l id -r -F -d 'only this request'
+complete -c access -n '__access_at \'request watch\'' -l condition -r -F -d 'only requests matching an Access Monitoring Rule condition, e.g. \'access_request.spec.roles.contains("dba")\' (user.traits and resource labels read as empty here); deletions are always shown'
 complete -c access -n '__access_at \'request caps\'' -l user -r -F -d 'show the capabilities of this user'
 complete -c access -n '__access_at \'lock\'' -a ls -d 'List the locks on access requests (needs list and read on lock).'
 complete -c access -n '__access_at \'lock\'' -a rm -d 'Remove locks by name (needs delete on lock). Certificates carrying the request work again'
 complete -c access -n '__access_at \'lock ls\'' -l in-force -d 'only locks in force now (not expired)'
+complete -c access -n '__access_at \'rule\'' -a ls -d 'List Access Monitoring Rules: what each routes or reviews, and its condition.'
+complete -c access -n '__access_at \'rule\'' -a show -d 'Show one Access Monitoring Rule (YAML output loads back with `access rule update -f`).'
+complete -c access -n '__access_at \'rule\'' -a create -d 'Create Access Monitoring Rules from a YAML file, as `tctl create` takes them (several documents allowed).'
+complete -c access -n '__access_at \'rule\'' -a update -d 'Replace existing Access Monitoring Rules with the ones in a YAML file.'
+complete -c access -n '__access_at \'rule\'' -a rm -d 'Delete Access Monitoring Rules by name.'
+complete -c access -n '__access_at \'rule\'' -a test -d 'Evaluate Access Monitoring Rules against a request and say whether each matches, what it would'
+complete -c access -n '__access_at \'rule create\'' -s f -l file -r -F -d 'YAML with one or more access_monitoring_rule documents'
+complete -c access -n '__access_at \'rule update\'' -s f -l file -r -F -d 'YAML with one or more access_monitoring_rule documents'
+complete -c access -n '__access_at \'rule test\'' -s f -l file -r -F -d 'rules from a YAML file instead of the server'
+complete -c access -n '__access_at \'rule test\'' -l request -r -F -d 'a stored access request'
+complete -c access -n '__access_at \'rule test\'' -l request-file -r -F -d 'an access request in our JSON shape'
+complete -c access -n '__access_at \'webhook\'' -a serve -d 'Run the webhook bridge: POST signed access request changes to receivers (routed by'
+complete -c access -n '__access_at \'webhook\'' -a configure -d 'Print a commented configuration template for `access webhook serve` (the teleport-webhooks'
+complete -c access -n '__access_at \'webhook serve\'' -l config -r -F -d 'TOML configuration (the teleport-webhooks format)'
 complete -c access -n '__access_at \'sign-helper\'' -l user -r -F -d 'the Teleport user to issue credentials for (e.g. access-plugin)'
 complete -c access -n '__access_at \'sign-helper\'' -s o -l out -r -F -d 'output prefix (tls) or identity file path (file)'
 complete -c access -n '__access_at \'sign-helper\'' -l out-format -x -a 'tls file' -d 'what to write: tls (three files) or file (identity file)'

@@ -105,8 +105,12 @@ export function addGlobalOptions(
   // Every command of every invocation goes through here, so each name is computed once.
   const own = new Set(cmd.options.map((o) => o.attributeName()));
   for (const spec of GLOBAL_SPECS) {
-    const o = makeOption(spec);
+    let o = makeOption(spec);
     if (own.has(o.attributeName())) continue;
+    // A command's own short flag (`rule create -f FILE`) keeps the letter; the long form stays global.
+    if (o.short && cmd.options.some((mine) => mine.short === o.short)) {
+      o = makeOption({ ...spec, flags: spec.flags.replace(/^-\w, /, '') });
+    }
     if (where === 'subcommand') o.hideHelp();
     cmd.addOption(o);
   }

@@ -17,8 +17,16 @@ import * as requestSearch from './commands/request-search.js';
 import * as requestShow from './commands/request-show.js';
 import * as requestWait from './commands/request-wait.js';
 import * as requestWatch from './commands/request-watch.js';
+import * as ruleCreate from './commands/rule-create.js';
+import * as ruleLs from './commands/rule-ls.js';
+import * as ruleRm from './commands/rule-rm.js';
+import * as ruleShow from './commands/rule-show.js';
+import * as ruleTest from './commands/rule-test.js';
+import * as ruleUpdate from './commands/rule-update.js';
 import * as serverStart from './commands/server-start.js';
 import * as signHelper from './commands/sign-helper.js';
+import * as webhookConfigure from './commands/webhook-configure.js';
+import * as webhookServe from './commands/webhook-serve.js';
 import type { Context } from './context.js';
 import { helpTopics } from './help-topics.js';
 import { addGlobalOptions } from './options.js';
@@ -146,6 +154,23 @@ export function buildProgram(
   const lock = group(program, 'lock', 'List and remove the locks on access requests.');
   attach(lock, lockLs, ctx, hooks);
   attach(lock, lockRm, ctx, hooks);
+
+  const rule = group(program, 'rule', 'Access Monitoring Rules: route and automatically review requests.');
+  rule.alias('rules').alias('amr');
+  attach(rule, ruleLs, ctx, hooks);
+  attach(rule, ruleShow, ctx, hooks);
+  attach(rule, ruleCreate, ctx, hooks);
+  attach(rule, ruleUpdate, ctx, hooks);
+  attach(rule, ruleRm, ctx, hooks);
+  attach(rule, ruleTest, ctx, hooks);
+
+  const webhook = group(
+    program,
+    'webhook',
+    'The teleport-webhooks plugin, signed: post request changes, take callbacks.',
+  );
+  attach(webhook, webhookServe, ctx, hooks);
+  attach(webhook, webhookConfigure, ctx, hooks);
 
   attach(program, signHelper, ctx, hooks);
 

@@ -1,6 +1,16 @@
 import * as tls from 'node:tls';
 import { type ChannelOptions, Client, credentials as grpcCredentials } from '@grpc/grpc-js';
 import { Empty } from '../gen/google/protobuf/empty.js';
+import {
+  CreateAccessMonitoringRuleRequest,
+  DeleteAccessMonitoringRuleRequest,
+  GetAccessMonitoringRuleRequest,
+  ListAccessMonitoringRulesRequest,
+  ListAccessMonitoringRulesWithFilterRequest,
+  UpdateAccessMonitoringRuleRequest,
+  UpsertAccessMonitoringRuleRequest,
+} from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
+import { AccessMonitoringRulesServiceService } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import { KubeServiceService, ListKubernetesResourcesRequest } from '../gen/teleport/kube/v1/kube_service.js';
 import {
   AuthServiceService,
@@ -102,6 +112,7 @@ export interface ConnUpgradeSettings {
 export interface Connection {
   auth: TypedClient<typeof AuthServiceService>;
   kube: TypedClient<typeof KubeServiceService>;
+  amr: TypedClient<typeof AccessMonitoringRulesServiceService>;
   credentials: Credentials;
   /** The identity of the client certificate used. */
   identity: TeleportIdentity;
@@ -144,6 +155,16 @@ export const AUTH_REQUESTS: RequestFactories<typeof AuthServiceService> = {
 
 export const KUBE_REQUESTS: RequestFactories<typeof KubeServiceService> = {
   listKubernetesResources: ListKubernetesResourcesRequest,
+};
+
+export const AMR_REQUESTS: RequestFactories<typeof AccessMonitoringRulesServiceService> = {
+  createAccessMonitoringRule: CreateAccessMonitoringRuleRequest,
+  updateAccessMonitoringRule: UpdateAccessMonitoringRuleRequest,
+  upsertAccessMonitoringRule: UpsertAccessMonitoringRuleRequest,
+  getAccessMonitoringRule: GetAccessMonitoringRuleRequest,
+  deleteAccessMonitoringRule: DeleteAccessMonitoringRuleRequest,
+  listAccessMonitoringRules: ListAccessMonitoringRulesRequest,
+  listAccessMonitoringRulesWithFilter: ListAccessMonitoringRulesWithFilterRequest,
 };
 
 /**
@@ -294,6 +315,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   return {
     auth: createTypedClient(AuthServiceService, AUTH_REQUESTS, ctx),
     kube: createTypedClient(KubeServiceService, KUBE_REQUESTS, ctx),
+    amr: createTypedClient(AccessMonitoringRulesServiceService, AMR_REQUESTS, ctx),
     credentials: creds,
     identity,
     address,

@@ -150,6 +150,8 @@ spec:
     rules:
       - resources: [access_request]
         verbs: [list, read, update, delete, create]
+      - resources: [access_monitoring_rule]
+        verbs: [list, read, update, delete, create]
       - resources: [user, role]
         verbs: [list, read]
       - resources: [lock]

@@ -5,12 +5,17 @@
  * (planWatch). A subscriber that stops reading is cut off once its backlog
  * passes a bound, so it never holds up the others or grows memory without limit.
  */
+
+import type { AccessMonitoringRule } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
+import type { RuleCommit } from './amr-store.js';
 import type { Commit } from './store.js';
 import { ServerError } from './types.js';
 
 export const ACCESS_REQUEST_KIND = 'access_request';
+/** Watched with `read` on it (auth_with_roles.go, hasWatchPermissionForKind: the default case). */
+export const ACCESS_MONITORING_RULE_KIND = 'access_monitoring_rule';
 
 /** One access_request WatchKind's filter; unset fields match anything. */
 export interface RequestFilter {
@@ -23,6 +28,8 @@ export interface RequestFilter {
 export interface WatchPlan {
   confirmed: WatchKind[];
   filters: RequestFilter[];
+  /** Whether access_monitoring_rule changes are watched too. */
+  rules?: boolean;
 }
 
 const STATE_NAMES: Record<string, RequestState> = {
@@ -39,12 +46,23 @@ const STATE_NAMES: Record<string, RequestState> = {
  * pass `authorize`; with AllowPartialSuccess a kind that fails is left out (and the watch
  * fails when none is left), otherwise the first failure ends the watch.
  */
-export function planWatch(watch: Watch, authorize: (filter: RequestFilter) => void = () => {}): WatchPlan {
+export function planWatch(
+  watch: Watch,
+  authorize: (filter: RequestFilter) => void = () => {},
+  authorizeKind: (kind: string) => void = () => {},
+): WatchPlan {
   if (watch.kinds.length === 0) throw new ServerError(7, "can't setup global watch");
   const confirmed: WatchKind[] = [];
   const filters: RequestFilter[] = [];
+  let rules = false;
   for (const kind of watch.kinds) {
     try {
+      if (kind.kind === ACCESS_MONITORING_RULE_KIND) {
+        authorizeKind(kind.kind);
+        rules = true;
+        confirmed.push(kind);
+        continue;
+      }
       if (kind.kind !== ACCESS_REQUEST_KIND)
         throw new ServerError(3, `watcher: unsupported kind "${kind.kind}"`);
       const filter = parseFilter(kind.filter);
@@ -57,7 +75,7 @@ export function planWatch(watch: Watch, authorize: (filter: RequestFilter) => vo
     }
   }
   if (confirmed.length === 0) throw new ServerError(3, 'none of the requested kinds can be watched');
-  return { confirmed, filters };
+  return rules ? { confirmed, filters, rules } : { confirmed, filters };
 }
 
 function parseFilter(map: Record<string, string>): RequestFilter {
@@ -108,6 +126,7 @@ export interface Subscription {
 
 interface Subscriber {
   filters: RequestFilter[];
+  rules: boolean;
   sink: EventSink;
 }
 
@@ -163,6 +182,19 @@ export function deleteEvent(id: string): Event {
   };
 }
 
+function rulePutEvent(rule: AccessMonitoringRule): Event {
+  return { type: Operation.PUT, resource: { $case: 'accessMonitoringRule', value: rule } };
+}
+
+function ruleDeleteEvent(name: string): Event {
+  const header = deleteEvent(name);
+  if (header.resource?.$case === 'resourceHeader') {
+    header.resource.value.kind = ACCESS_MONITORING_RULE_KIND;
+    header.resource.value.version = 'v1';
+  }
+  return header;
+}
+
 export function putEvent(req: AccessRequestV3): Event {
   return { type: Operation.PUT, resource: { $case: 'accessRequest', value: req } };
 }
@@ -186,7 +218,7 @@ export class WatchHub {
    * committed after this call can be missed or arrive before INIT.
    */
   subscribe(plan: WatchPlan, sink: EventSink): Subscription {
-    const sub: Subscriber = { filters: plan.filters, sink };
+    const sub: Subscriber = { filters: plan.filters, rules: plan.rules === true, sink };
     this.subscribers.add(sub);
     sink.write(initEvent(plan.confirmed));
     return { cancel: () => this.subscribers.delete(sub) };
@@ -194,8 +226,21 @@ export class WatchHub {
 
   /** Offers a committed change to every subscriber. */
   publish(commit: Commit): void {
+    this.deliver((sub) => this.eventFor(sub, commit));
+  }
+
+  /**
+   * Offers a committed rule change to the subscribers watching access_monitoring_rule: PUT
+   * carries the rule (Event arm 54), DELETE a ResourceHeader, as Teleport sends RFD 153 resources.
+   */
+  publishRule(commit: RuleCommit): void {
+    const event = commit.rule ? rulePutEvent(commit.rule) : ruleDeleteEvent(commit.name);
+    this.deliver((sub) => (sub.rules ? event : undefined));
+  }
+
+  private deliver(eventFor: (sub: Subscriber) => Event | undefined): void {
     for (const sub of this.subscribers) {
-      const event = this.eventFor(sub, commit);
+      const event = eventFor(sub);
       if (!event) continue;
       if (sub.sink.backlog() >= this.maxBacklog) {
         this.subscribers.delete(sub);

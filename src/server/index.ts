@@ -3,10 +3,13 @@
  * (or reuses) a data directory, serves `proto.AuthService` and `teleport.kube.v1.KubeService`
  * over mTLS, and returns a handle to stop it.
  */
-import { resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { AccessMonitoringRulesServiceService } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
+import { createAmrService } from './amr-service.js';
+import { RULES_FILE, RuleStore } from './amr-store.js';
 import { writeIdentityFile } from './certs.js';
 import { identityPath, writeServerInfo } from './datadir.js';
 import { WatchHub } from './events.js';
@@ -136,7 +139,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const locks = await LockStore.open(dir.locksJson);
     const hub = new WatchHub();
     openedStore.onCommit((c) => hub.publish(c));
-    const deps: ServiceDeps = { policy, store: openedStore, locks, hub, certs, now, log };
+    const rules = await RuleStore.open(join(dir.root, RULES_FILE));
+    rules.onCommit((c) => hub.publishRule(c));
+    const deps: ServiceDeps = { policy, store: openedStore, locks, rules, hub, certs, now, log };
 
     const grpcServer = new grpc.Server({
       // Clients keep watch streams open for hours and ping every 30s or more.
@@ -149,6 +154,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     server = grpcServer;
     grpcServer.addService(AuthServiceService, createAuthService(deps));
     grpcServer.addService(KubeServiceService, createKubeService(deps));
+    grpcServer.addService(AccessMonitoringRulesServiceService, createAmrService({ ...deps, rules }));
     const creds = new HandshakeBoundedCredentials(
       grpc.ServerCredentials.createSsl(
         Buffer.from(certs.userCa.certPem),

@@ -5,6 +5,7 @@
  */
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { parseDuration } from '../model/duration.js';
+import { AUTOMATIC_REVIEWER_ROLE } from './amr-service.js';
 import { buildCatalog, canImpersonateUser, rolesNamed, rulesAllow } from './rbac.js';
 import {
   allowedResourceIdsOf,
@@ -19,7 +20,15 @@ import {
   prepareCreate,
 } from './requests.js';
 import { searchResources } from './resources.js';
-import { type AuthPreference, type Caller, type Policy, type Seed, ServerError, type User } from './types.js';
+import {
+  type AuthPreference,
+  type Caller,
+  type Policy,
+  type Role,
+  type Seed,
+  ServerError,
+  type User,
+} from './types.js';
 
 /** The second factors a cluster accepts, with the legacy `second_factor` mapped as Teleport does. */
 function secondFactors(pref: AuthPreference): string[] {
@@ -84,9 +93,25 @@ function maxSessionTtl(s: string | undefined): number {
   }
 }
 
+/**
+ * lib/services/presets.go, NewSystemAutomaticAccessApproverRole: the role of Teleport's automatic
+ * reviewer, allowed to review requests for every role.
+ */
+function automaticReviewerRole(): Role {
+  return {
+    name: AUTOMATIC_REVIEWER_ROLE,
+    options: {},
+    allow: { review_requests: { roles: ['*'] } },
+    deny: {},
+  };
+}
+
 /** Builds the policy of a seed for the cluster `clusterName` (used in resource IDs). */
 export function createPolicy(seed: Seed, clusterName: string): Policy {
-  const catalog = buildCatalog(seed, clusterName);
+  const withBot = seed.roles.some((r) => r.name === AUTOMATIC_REVIEWER_ROLE)
+    ? seed
+    : { ...seed, roles: [...seed.roles, automaticReviewerRole()] };
+  const catalog = buildCatalog(withBot, clusterName);
   return {
     clusterName,
     user: (name) => catalog.users.get(name),
@@ -131,6 +156,15 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
       }
       return { roles, allowedResourceIds, traits: u.traits, maxExpires: new Date(latest) };
     },
+    resourceLabels: (ids) =>
+      ids.flatMap((id) => {
+        const r = catalog.resources.find(
+          (x) =>
+            x.name === id.name &&
+            (x.kind === id.kind || (id.kind === 'kube_cluster' && x.kind === 'kube_cluster')),
+        );
+        return r ? [{ ...r.labels }] : [];
+      }),
     canImpersonate(caller, user) {
       if (caller.user === user) return true;
       const target = catalog.users.get(user);

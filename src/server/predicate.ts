@@ -15,6 +15,10 @@ import type { Resource } from './types.js';
  *   compare := primary (('==' | '!=') primary)?
  *   primary := STRING | 'true' | 'false' | '(' expr ')' | path ('(' args? ')')?
  *   path    := IDENT ('.' IDENT | '[' STRING ']')*
+ *
+ * A call whose name is not a function but ends in a method of the environment
+ * (`access_request.spec.roles.contains("dba")`, `user.traits["team"].contains("dev")`) calls
+ * that method with the rest of the path as its receiver, as Teleport's `typical` parser does.
  */
 
 /** A value an expression can produce. Maps are label maps (string values) or trait maps (lists). */
@@ -57,23 +61,32 @@ export interface PredicateEnv<C> {
   /** Resolves an identifier path (`labels.env` and `labels["env"]` are both `['labels','env']`). */
   variable(path: readonly string[]): PredicateVariable<C> | undefined;
   functions: Readonly<Record<string, PredicateFunction<C>>>;
+  /** Methods: called as `receiver.name(args)`, the receiver being the first parameter. */
+  methods?: Readonly<Record<string, PredicateFunction<C>>>;
 }
 
 type Token =
-  | { t: 'ident'; v: string; pos: number }
-  | { t: 'string'; v: string; pos: number }
-  | { t: 'op'; v: string; pos: number }
-  | { t: 'end'; pos: number };
+  | { t: 'ident'; v: string; pos: number; end: number }
+  | { t: 'string'; v: string; pos: number; end: number }
+  | { t: 'op'; v: string; pos: number; end: number }
+  | { t: 'end'; pos: number; end: number };
 
-type Node =
-  | { k: 'string'; v: string; pos: number }
-  | { k: 'bool'; v: boolean; pos: number }
-  | { k: 'var'; path: string[]; pos: number }
-  | { k: 'call'; name: string; args: Node[]; pos: number }
-  | { k: 'not'; e: Node; pos: number }
-  /** A chain `a && b && c`: its operands and the position of each operator. */
-  | { k: 'and' | 'or'; items: Node[]; ops: number[]; pos: number }
-  | { k: '==' | '!='; l: Node; r: Node; pos: number };
+/** Where a node's source text starts and ends (for explanations). */
+interface Span {
+  start: number;
+  end: number;
+}
+
+type Node = Partial<Span> &
+  (
+    | { k: 'string'; v: string; pos: number }
+    | { k: 'bool'; v: boolean; pos: number }
+    | { k: 'var'; path: string[]; pos: number }
+    | { k: 'call'; name: string; path: string[]; indexed: boolean; args: Node[]; pos: number; dotPos: number }
+    | { k: 'not'; e: Node; pos: number }
+    | { k: 'and' | 'or'; l: Node; r: Node; pos: number }
+    | { k: '==' | '!='; l: Node; r: Node; pos: number }
+  );
 
 const OPERATORS = ['&&', '||', '==', '!=', '!', '(', ')', '[', ']', '.', ','];
 
@@ -105,8 +118,6 @@ function readString(src: string, start: number): { value: string; end: number } 
   throw new PredicateError('unterminated string', start);
 }
 
-const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
-
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -118,7 +129,7 @@ function tokenize(src: string): Token[] {
     }
     if (c === '"' || c === '`') {
       const { value, end } = readString(src, i);
-      tokens.push({ t: 'string', v: value, pos: i });
+      tokens.push({ t: 'string', v: value, pos: i, end });
       i = end;
       continue;
     }
@@ -126,13 +137,13 @@ function tokenize(src: string): Token[] {
       // Sticky, so a long expression is scanned once rather than copied at every name.
       IDENT.lastIndex = i;
       const m = IDENT.exec(src)!;
-      tokens.push({ t: 'ident', v: m[0], pos: i });
+      tokens.push({ t: 'ident', v: m[0], pos: i, end: i + m[0].length });
       i += m[0].length;
       continue;
     }
     const op = OPERATORS.find((o) => src.startsWith(o, i));
     if (op) {
-      tokens.push({ t: 'op', v: op, pos: i });
+      tokens.push({ t: 'op', v: op, pos: i, end: i + op.length });
       i += op.length;
       continue;
     }
@@ -140,23 +151,23 @@ function tokenize(src: string): Token[] {
     if (/[0-9]/.test(c)) throw new PredicateError('number literals are not supported', i);
     throw new PredicateError(`unexpected character ${JSON.stringify(c)}`, i);
   }
-  tokens.push({ t: 'end', pos: src.length });
+  tokens.push({ t: 'end', pos: src.length, end: src.length });
   return tokens;
 }
+
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
 
 /**
  * Deepest nesting of parentheses, `!` and function arguments. Teleport parses predicates with
  * Go's go/parser (github.com/vulcand/predicate: parse.go, `parser.ParseExpr`), which refuses
  * more than 100,000 levels ("exceeded max nesting depth", go/parser maxNestLev); Go's stacks
  * grow, ours do not, so the bound here is lower but still far beyond any hand-written query.
- * Chains of `&&`/`||` do not nest: they parse into one list.
  */
 export const MAX_PREDICATE_DEPTH = 200;
 
 class Parser {
   private i = 0;
   private depth = 0;
-  constructor(private readonly tokens: Token[]) {}
 
   /** Runs `f` one nesting level deeper; a PredicateError at `pos` beyond MAX_PREDICATE_DEPTH. */
   private nested<T>(pos: number, f: () => T): T {
@@ -173,6 +184,7 @@ class Parser {
       this.depth -= 1;
     }
   }
+  constructor(private readonly tokens: Token[]) {}
 
   parse(): Node {
     if (this.peek().t === 'end') throw new PredicateError('empty expression', 0);
@@ -184,6 +196,15 @@ class Parser {
 
   private peek(): Token {
     return this.tokens[this.i];
+  }
+
+  /** Records the source span of the node `fn` parses. */
+  private spanned(fn: () => Node): Node {
+    const start = this.peek().pos;
+    const node = fn();
+    node.start ??= start;
+    node.end = this.tokens[this.i - 1]?.end ?? start;
+    return node;
   }
 
   private isOp(v: string): boolean {
@@ -200,38 +221,40 @@ class Parser {
   }
 
   private or(): Node {
-    const first = this.and();
-    if (!this.isOp('||')) return first;
-    const items = [first];
-    const ops: number[] = [];
+    return this.spanned(() => this.orInner());
+  }
+
+  private orInner(): Node {
+    let l = this.and();
     while (this.isOp('||')) {
-      ops.push(this.peek().pos);
+      const pos = this.peek().pos;
       this.i += 1;
-      items.push(this.and());
+      l = { k: 'or', l, r: this.and(), pos, start: l.start };
     }
-    return { k: 'or', items, ops, pos: ops[0] };
+    return l;
   }
 
   private and(): Node {
-    const first = this.unary();
-    if (!this.isOp('&&')) return first;
-    const items = [first];
-    const ops: number[] = [];
-    while (this.isOp('&&')) {
-      ops.push(this.peek().pos);
-      this.i += 1;
-      items.push(this.unary());
-    }
-    return { k: 'and', items, ops, pos: ops[0] };
+    return this.spanned(() => {
+      let l = this.unary();
+      while (this.isOp('&&')) {
+        const pos = this.peek().pos;
+        this.i += 1;
+        l = { k: 'and', l, r: this.unary(), pos, start: l.start };
+      }
+      return l;
+    });
   }
 
   private unary(): Node {
-    if (this.isOp('!')) {
-      const pos = this.peek().pos;
-      this.i += 1;
-      return this.nested(pos, () => ({ k: 'not', e: this.unary(), pos }));
-    }
-    return this.compare();
+    return this.spanned(() => {
+      if (this.isOp('!')) {
+        const pos = this.peek().pos;
+        this.i += 1;
+        return { k: 'not', e: this.nested(pos, () => this.unary()), pos };
+      }
+      return this.compare();
+    });
   }
 
   private compare(): Node {
@@ -253,7 +276,9 @@ class Parser {
     if (t.t === 'op' && t.v === '(') {
       this.i += 1;
       const e = this.nested(t.pos, () => this.or());
-      this.expectOp(')');
+      const close = this.expectOp(')');
+      e.start = t.pos;
+      e.end = close.end;
       return e;
     }
     if (t.t === 'ident') {
@@ -274,8 +299,10 @@ class Parser {
     this.i += 1;
     const path = [first.v];
     let indexed = false;
+    let dotPos = first.pos;
     for (;;) {
       if (this.isOp('.')) {
+        dotPos = this.peek().pos;
         this.i += 1;
         const t = this.peek();
         if (t.t !== 'ident')
@@ -297,20 +324,22 @@ class Parser {
       }
     }
     if (this.isOp('(')) {
-      if (indexed) throw new PredicateError('unexpected "("', this.peek().pos);
+      // `labels["a"](…)` calls nothing: only a name (or a method after ".") may be called.
+      const last = this.tokens[this.i - 1];
+      if (last.t === 'op') throw new PredicateError('unexpected "("', this.peek().pos);
       this.i += 1;
       const args: Node[] = [];
-      if (!this.isOp(')')) {
-        this.nested(first.pos, () => {
+      this.nested(first.pos, () => {
+        if (!this.isOp(')')) {
           args.push(this.or());
           while (this.isOp(',')) {
             this.i += 1;
             args.push(this.or());
           }
-        });
-      }
+        }
+      });
       this.expectOp(')');
-      return { k: 'call', name: path.join('.'), args, pos: first.pos };
+      return { k: 'call', name: path.join('.'), path, indexed, args, pos: first.pos, dotPos };
     }
     return { k: 'var', path, pos: first.pos };
   }
@@ -363,12 +392,11 @@ function compileNode<C>(node: Node, env: PredicateEnv<C>): Compiled<C> {
     case 'and':
     case 'or': {
       const op = node.k === 'and' ? '&&' : '||';
-      const items = node.items.map((item, i) =>
-        expectType(compileNode(item, env), 'bool', `operator "${op}"`, node.ops[Math.max(0, i - 1)]),
-      );
+      const l = expectType(compileNode(node.l, env), 'bool', `operator "${op}"`, node.pos);
+      const r = expectType(compileNode(node.r, env), 'bool', `operator "${op}"`, node.pos);
       return node.k === 'and'
-        ? { type: 'bool', run: (ctx) => items.every((c) => Boolean(c.run(ctx))) }
-        : { type: 'bool', run: (ctx) => items.some((c) => Boolean(c.run(ctx))) };
+        ? { type: 'bool', run: (ctx) => Boolean(l.run(ctx)) && Boolean(r.run(ctx)) }
+        : { type: 'bool', run: (ctx) => Boolean(l.run(ctx)) || Boolean(r.run(ctx)) };
     }
     case '==':
     case '!=': {
@@ -384,44 +412,66 @@ function compileNode<C>(node: Node, env: PredicateEnv<C>): Compiled<C> {
       return { type: 'bool', run: (ctx) => (l.run(ctx) === r.run(ctx)) === eq };
     }
     case 'call': {
-      if (!Object.hasOwn(env.functions, node.name)) {
-        throw new PredicateError(`unsupported function "${node.name}"`, node.pos);
+      if (!node.indexed && Object.hasOwn(env.functions, node.name)) {
+        return compileCall(node.name, env.functions[node.name], node.args, node.pos, env);
       }
-      const fn = env.functions[node.name];
-      const min = fn.minArgs ?? fn.params.length;
-      const max = fn.variadic ? Number.POSITIVE_INFINITY : fn.params.length;
-      if (node.args.length < min || node.args.length > max) {
-        const want = fn.variadic ? `at least ${min}` : min === max ? `${min}` : `${min} to ${max}`;
-        const plural = (fn.variadic || min === max) && min === 1 ? '' : 's';
-        throw new PredicateError(
-          `function "${node.name}" takes ${want} argument${plural}, got ${node.args.length}`,
-          node.pos,
-        );
+      const method = node.path[node.path.length - 1];
+      if (node.path.length > 1 && env.methods && Object.hasOwn(env.methods, method)) {
+        const receiver: Node = { k: 'var', path: node.path.slice(0, -1), pos: node.pos };
+        return compileCall(method, env.methods[method], [receiver, ...node.args], node.dotPos + 1, env, 1);
       }
-      const args = node.args.map((a, i) => {
-        if (fn.variableArgs && a.k !== 'var') {
-          throw new PredicateError(`function "${node.name}" takes a field such as labels.env`, a.pos);
-        }
-        const c = compileNode(a, env);
-        const want = fn.params[i] ?? fn.variadic!;
-        if (want !== 'any' && c.type !== want) {
-          throw new PredicateError(
-            `argument ${i + 1} of function "${node.name}" must be a ${want}, got ${c.type}`,
-            a.pos,
-          );
-        }
-        return c;
-      });
-      return {
-        type: fn.result,
-        run: (ctx) =>
-          fn.call(
-            args.map((a) => (fn.variableArgs && a.raw ? a.raw(ctx) : a.run(ctx))),
-            ctx,
-          ),
-      };
+      throw new PredicateError(`unsupported function "${node.name}"`, node.pos);
     }
   }
+}
+
+/**
+ * Type-checks a call of `fn` and returns its evaluator. `implicit` arguments (a method's
+ * receiver) are not counted in messages about the argument list.
+ */
+function compileCall<C>(
+  name: string,
+  fn: PredicateFunction<C>,
+  argNodes: Node[],
+  pos: number,
+  env: PredicateEnv<C>,
+  implicit = 0,
+): Compiled<C> {
+  const min = fn.minArgs ?? fn.params.length;
+  const max = fn.variadic ? Number.POSITIVE_INFINITY : fn.params.length;
+  if (argNodes.length < min || argNodes.length > max) {
+    const want = fn.variadic
+      ? `at least ${min - implicit}`
+      : min === max
+        ? `${min - implicit}`
+        : `${min - implicit} to ${max - implicit}`;
+    const plural = (fn.variadic || min === max) && min - implicit === 1 ? '' : 's';
+    throw new PredicateError(
+      `function "${name}" takes ${want} argument${plural}, got ${argNodes.length - implicit}`,
+      pos,
+    );
+  }
+  const args = argNodes.map((a, i) => {
+    if (fn.variableArgs && a.k !== 'var') {
+      throw new PredicateError(`function "${name}" takes a field such as labels.env`, a.pos);
+    }
+    const c = compileNode(a, env);
+    const want = fn.params[i] ?? fn.variadic!;
+    if (want !== 'any' && c.type !== want) {
+      const what =
+        i < implicit ? `receiver of method "${name}"` : `argument ${i + 1 - implicit} of function "${name}"`;
+      throw new PredicateError(`${what} must be a ${want}, got ${c.type}`, a.pos);
+    }
+    return c;
+  });
+  return {
+    type: fn.result,
+    run: (ctx) =>
+      fn.call(
+        args.map((a) => (fn.variableArgs && a.raw ? a.raw(ctx) : a.run(ctx))),
+        ctx,
+      ),
+  };
 }
 
 function expectType<C>(c: Compiled<C>, type: ValueType, what: string, pos: number): Compiled<C> {
@@ -441,6 +491,34 @@ export function compilePredicate<C>(source: string, env: PredicateEnv<C>): (ctx:
     throw new PredicateError(`expression must be a condition (boolean), got ${compiled.type}`, ast.pos);
   }
   return (ctx) => Boolean(compiled.run(ctx));
+}
+
+/** A compiled condition that can also say which of its top-level `&&` parts failed. */
+export interface ExplainedPredicate<C> {
+  test(ctx: C): boolean;
+  /** The source text of each top-level conjunct that is false for `ctx` (empty when it matched). */
+  failedParts(ctx: C): string[];
+}
+
+function conjuncts(node: Node): Node[] {
+  return node.k === 'and' ? [...conjuncts(node.l), ...conjuncts(node.r)] : [node];
+}
+
+/** Like {@link compilePredicate}, keeping the top-level conjuncts apart to explain a mismatch. */
+export function compileExplainedPredicate<C>(source: string, env: PredicateEnv<C>): ExplainedPredicate<C> {
+  const ast = new Parser(tokenize(source)).parse();
+  const compiled = compileNode(ast, env);
+  if (compiled.type !== 'bool') {
+    throw new PredicateError(`expression must be a condition (boolean), got ${compiled.type}`, ast.pos);
+  }
+  const parts = conjuncts(ast).map((n) => ({
+    text: source.slice(n.start ?? 0, n.end ?? source.length).trim(),
+    run: compileNode(n, env).run,
+  }));
+  return {
+    test: (ctx) => Boolean(compiled.run(ctx)),
+    failedParts: (ctx) => parts.filter((p) => !p.run(ctx)).map((p) => p.text),
+  };
 }
 
 /** A list variable backed by a map of lists (traits, annotations): `reviewer.traits["team"]`. */

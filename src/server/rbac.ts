@@ -43,7 +43,7 @@ function goRegExp(source: string): RegExp {
 }
 
 /** A literal, a glob, or a `^…$` regular expression (Teleport's rule for plain matcher strings). */
-function literalMatcher(pattern: string): (value: string) => boolean {
+export function literalMatcher(pattern: string): (value: string) => boolean {
   if (pattern === '*') return () => true;
   if (pattern.startsWith('^') && pattern.endsWith('$')) {
     const re = goRegExp(pattern);

@@ -39,6 +39,8 @@ import {
   type SortBy,
 } from '../gen/teleport/legacy/types/types.js';
 import { AccessError } from '../model/errors.js';
+import { automaticReview } from './amr-service.js';
+import type { RuleStore } from './amr-store.js';
 import {
   authorizeAdminAction,
   authorizeLocalUser,
@@ -79,6 +81,8 @@ export interface ServiceDeps {
   policy: Policy;
   store: RequestStore;
   locks: LockStore;
+  /** Access Monitoring Rules (automatic reviews on creation). */
+  rules?: RuleStore;
   hub: WatchHub;
   certs: ClusterCerts;
   now: () => Date;
@@ -587,6 +591,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     prepared.spec = { ...prepared.spec!, dryRun: false };
     const stored = await store.create(prepared);
     deps.log(`access request ${id} created by ${caller.user} for ${user} (${prepared.spec.roles.join(',')})`);
+    if (deps.rules) await automaticReview({ ...deps, rules: deps.rules }, stored);
     return stored;
   });
 
@@ -695,10 +700,14 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
       const caller = authenticate(deps, call);
       // lib/auth/auth_with_roles.go, hasWatchPermissionForKind: users may watch their own
       // requests (a `user` filter naming themselves); anything wider needs `read`.
-      plan = planWatch(call.request, (filter) => {
-        if (filter.user !== undefined && isCurrentUserAction(policy, caller, filter.user)) return;
-        requireRule(policy, caller, 'read');
-      });
+      plan = planWatch(
+        call.request,
+        (filter) => {
+          if (filter.user !== undefined && isCurrentUserAction(policy, caller, filter.user)) return;
+          requireRule(policy, caller, 'read');
+        },
+        (kind) => requireRule(policy, caller, 'read', kind),
+      );
     } catch (err) {
       call.emit('error', toServiceError(err, deps.log));
       return;

@@ -215,4 +215,6 @@ export interface Policy {
   ): { roles: string[]; allowedResourceIds: string[]; traits: Record<string, string[]>; maxExpires: Date };
   /** Whether `caller` may obtain certificates for `user` (impersonate users/roles). */
   canImpersonate(caller: Caller, user: string): boolean;
+  /** The labels of each requested resource that exists (Access Monitoring Rule conditions). */
+  resourceLabels(ids: readonly { kind: string; name: string }[]): Record<string, string>[];
 }

@@ -27,6 +27,11 @@ const STEPS = [
   'use-issued-certs',
   'impersonated-certs-refused',
   'locks',
+  'rule-create',
+  'rule-list',
+  'rule-get',
+  'rule-refused-for-requester',
+  'rule-delete',
 ];
 
 describe('direction 2: the official Go client against our server', () => {

@@ -10,6 +10,17 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runGo } from './helpers.js';
 
+/**
+ * Access Monitoring Rule fields Teleport added (v18, RFD 0201) after the pinned api module;
+ * numbers from api/proto/teleport/accessmonitoringrules/v1/access_monitoring_rules.proto on master.
+ */
+const NEWER_THAN_PINNED = new Set([
+  '.teleport.accessmonitoringrules.v1.AutomaticReview',
+  '.teleport.accessmonitoringrules.v1.AccessMonitoringRuleSpec.automatic_review = 6',
+  '.teleport.accessmonitoringrules.v1.AccessMonitoringRuleSpec.desired_state = 7',
+  '.teleport.accessmonitoringrules.v1.ListAccessMonitoringRulesWithFilterRequest.automatic_review_name = 6',
+]);
+
 interface FieldDesc {
   name: string;
   number: number;
@@ -103,6 +114,7 @@ describe('our .proto subset matches Teleport Go API descriptors', () => {
     for (const [name, m] of mine.messages) {
       if (!ours(name)) continue;
       const theirs = teleport.messages.get(name);
+      if (NEWER_THAN_PINNED.has(name)) continue;
       if (!theirs) {
         problems.push(`${name}: no such message in Teleport`);
         continue;
@@ -111,6 +123,7 @@ describe('our .proto subset matches Teleport Go API descriptors', () => {
       for (const f of m.field ?? []) {
         const t = byNumber.get(f.number);
         const where = `${name}.${f.name} = ${f.number}`;
+        if (!t && NEWER_THAN_PINNED.has(where)) continue;
         if (!t) {
           problems.push(`${where}: Teleport has no field ${f.number}`);
           continue;

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
+import { AccessMonitoringRulesServiceClient } from '../../src/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import { KubeServiceClient } from '../../src/gen/teleport/kube/v1/kube_service.js';
 import {
   AuthServiceClient,
@@ -44,6 +45,7 @@ export type AuthStream = StreamOf<AuthServiceServer>;
 export interface TestClient {
   auth: AuthServiceClient;
   kube: KubeServiceClient;
+  amr: AccessMonitoringRulesServiceClient;
   /** A unary AuthService call; rejects with the grpc ServiceError. */
   call<K extends keyof AuthUnary>(
     method: K,
@@ -73,9 +75,11 @@ export function connectPems(addr: string, pems: Pems): TestClient {
   );
   const auth = new AuthServiceClient(addr, creds, CHANNEL_OPTIONS);
   const kube = new KubeServiceClient(addr, creds, CHANNEL_OPTIONS);
+  const amr = new AccessMonitoringRulesServiceClient(addr, creds, CHANNEL_OPTIONS);
   return {
     auth,
     kube,
+    amr,
     call(method, req, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {
         const fn = (auth as unknown as Record<string, (...a: unknown[]) => unknown>)[method as string].bind(
@@ -104,6 +108,7 @@ export function connectPems(addr: string, pems: Pems): TestClient {
     close() {
       auth.close();
       kube.close();
+      amr.close();
     },
   };
 }

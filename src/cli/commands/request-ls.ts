@@ -13,6 +13,7 @@ import {
 } from '../../render/request.js';
 import { tableWriter } from '../../render/table.js';
 import type { Context } from '../context.js';
+import { CONDITION_FLAG, CONDITION_HELP, requestCondition } from './condition.js';
 import { callOpts, note, str } from './shared.js';
 
 export const SORTS = ['created', 'state', 'user'] as const;
@@ -35,6 +36,8 @@ export interface LsOptions {
   ascending: boolean;
   /** Maximum rows; undefined for all. */
   limit?: number;
+  /** An Access Monitoring Rule condition the requests must match. */
+  condition?: string;
 }
 
 /** Wire values of AccessRequestScope and AccessRequestSort (teleport-wire-facts §2.5). */
@@ -56,7 +59,8 @@ export function define(): Command {
     .option('--all', 'also requests whose access has already expired')
     .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
     .option('--asc', 'oldest (or lowest) first')
-    .option('--limit <n>', 'show at most N requests');
+    .option('--limit <n>', 'show at most N requests')
+    .option(CONDITION_FLAG, CONDITION_HELP);
 }
 
 export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptions {
@@ -81,6 +85,7 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptio
     sort: (str(flags, 'sort') ?? 'created') as Sort,
     ascending: flags.asc === true,
     limit,
+    condition: str(flags, 'condition'),
   };
   if (opts.mine && (opts.reviewable || opts.suggested)) {
     throw new UsageError('--mine cannot be combined with --reviewable or --suggested');
@@ -92,6 +97,7 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptio
 }
 
 export async function run(ctx: Context, opts: LsOptions): Promise<number> {
+  const matches = await requestCondition(opts.condition);
   const conn = await ctx.connect();
   const { requestFromProto } = await import('../../client/map.js');
   const me = conn.identity.username;
@@ -106,7 +112,8 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   // tctl and tsh leave out requests whose access has already expired.
   const live = (r: AccessRequest) =>
     opts.all || r.access_expires === null || Date.parse(r.access_expires) > now.getTime();
-  const keep = (r: AccessRequest) => live(r) && (!opts.suggested || r.suggested_reviewers.includes(me));
+  const keep = (r: AccessRequest) =>
+    live(r) && (!opts.suggested || r.suggested_reviewers.includes(me)) && matches(r);
 
   const structured =
     ctx.format === 'text' ? undefined : structuredListWriter<AccessRequest>(ctx.io, ctx.format);

@@ -3,6 +3,7 @@ import { type AccessRequest, stateName, stateNumber, type WatchEvent } from '../
 import { parseRequestId } from '../../model/request-id.js';
 import { escapeControls } from '../../render/escape.js';
 import type { Context } from '../context.js';
+import { CONDITION_FLAG, CONDITION_HELP, requestCondition } from './condition.js';
 import { note, str } from './shared.js';
 
 export interface WatchOptions {
@@ -10,6 +11,8 @@ export interface WatchOptions {
   state?: string;
   user?: string;
   id?: string;
+  /** An Access Monitoring Rule condition that PUT events must match. */
+  condition?: string;
 }
 
 export function define(): Command {
@@ -23,7 +26,8 @@ export function define(): Command {
     )
     .option('--state <state>', 'only requests in this state (deletions are always shown)')
     .option('--user <user>', 'only requests of this user (deletions are always shown)')
-    .option('--id <id>', 'only this request');
+    .option('--id <id>', 'only this request')
+    .option(CONDITION_FLAG, `${CONDITION_HELP}; deletions are always shown`);
 }
 
 export function parse(_args: unknown[], flags: Record<string, unknown>): WatchOptions {
@@ -33,6 +37,7 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): WatchOp
     state: state === undefined ? undefined : stateName(stateNumber(state)),
     user: str(flags, 'user'),
     id: id === undefined ? undefined : parseRequestId(id),
+    condition: str(flags, 'condition'),
   };
 }
 
@@ -44,6 +49,7 @@ function textLine(e: WatchEvent): string | undefined {
 }
 
 export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
+  const matches = await requestCondition(opts.condition);
   const conn = await ctx.connect();
   const [{ requestFromProto }, { backoffDelay, isRetryableWatchError, sleep }, { isRpcError }] =
     await Promise.all([
@@ -84,6 +90,7 @@ export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
           emitEvent({ type: 'init', request: null, id: '' });
         } else if (event.type === 1 && res?.$case === 'accessRequest') {
           const request: AccessRequest = requestFromProto(res.value);
+          if (!matches(request)) continue;
           emitEvent({ type: 'put', request, id: request.id });
         } else if (event.type === 2 && res?.$case === 'resourceHeader') {
           const id = res.value.metadata?.name ?? '';

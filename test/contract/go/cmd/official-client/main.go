@@ -595,6 +595,8 @@ func runScenario(ctx context.Context, o options) {
 		}
 		return nil
 	})
+
+	runRules(ctx, alice, admin)
 }
 
 // expectAccessDenied checks that err is Teleport's AccessDenied carrying want.

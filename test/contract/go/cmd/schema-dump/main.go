@@ -14,6 +14,7 @@ import (
 
 	gogoproto "github.com/gogo/protobuf/proto"
 	_ "github.com/gravitational/teleport/api/client/proto"
+	_ "github.com/gravitational/teleport/api/gen/proto/go/teleport/accessmonitoringrules/v1"
 	_ "github.com/gravitational/teleport/api/gen/proto/go/teleport/kube/v1"
 	_ "github.com/gravitational/teleport/api/types"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -60,7 +61,8 @@ func main() {
 	var extra []protoreflect.FileDescriptor
 	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 		p := fd.Path()
-		if !seen[p] && (strings.HasPrefix(p, "teleport/legacy/") || strings.HasPrefix(p, "teleport/kube/v1/")) {
+		if !seen[p] && (strings.HasPrefix(p, "teleport/legacy/") || strings.HasPrefix(p, "teleport/kube/v1/") ||
+			strings.HasPrefix(p, "teleport/accessmonitoringrules/v1/") || strings.HasPrefix(p, "teleport/header/v1/")) {
 			extra = append(extra, fd)
 		}
 		return true

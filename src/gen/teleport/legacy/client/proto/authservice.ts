@@ -22,6 +22,7 @@ import {
 } from "@grpc/grpc-js";
 import { Empty } from "../../../../google/protobuf/empty.js";
 import { Timestamp } from "../../../../google/protobuf/timestamp.js";
+import { AccessMonitoringRule } from "../../../accessmonitoringrules/v1/access_monitoring_rules.js";
 import {
   AccessCapabilities,
   AccessCapabilitiesRequest,
@@ -131,10 +132,12 @@ export interface Watch {
 
 export interface Event {
   type: Operation;
-  resource: { $case: "resourceHeader"; value: ResourceHeader } | { $case: "accessRequest"; value: AccessRequestV3 } | {
-    $case: "watchStatus";
-    value: WatchStatusV1;
-  } | undefined;
+  resource:
+    | { $case: "resourceHeader"; value: ResourceHeader }
+    | { $case: "accessRequest"; value: AccessRequestV3 }
+    | { $case: "watchStatus"; value: WatchStatusV1 }
+    | { $case: "accessMonitoringRule"; value: AccessMonitoringRule }
+    | undefined;
 }
 
 export interface ListResourcesRequest {
@@ -1043,6 +1046,9 @@ export const Event: MessageFns<Event> = {
       case "watchStatus":
         WatchStatusV1.encode(message.resource.value, writer.uint32(346).fork()).join();
         break;
+      case "accessMonitoringRule":
+        AccessMonitoringRule.encode(message.resource.value, writer.uint32(434).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1092,6 +1098,17 @@ export const Event: MessageFns<Event> = {
             message.resource = { $case: "watchStatus", value: WatchStatusV1.decode(reader, reader.uint32()) };
             continue;
           }
+          case 54: {
+            if (tag !== 434) {
+              break;
+            }
+
+            message.resource = {
+              $case: "accessMonitoringRule",
+              value: AccessMonitoringRule.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1126,6 +1143,15 @@ export const Event: MessageFns<Event> = {
       case "watchStatus": {
         if (object.resource?.value !== undefined && object.resource?.value !== null) {
           message.resource = { $case: "watchStatus", value: WatchStatusV1.fromPartial(object.resource.value) };
+        }
+        break;
+      }
+      case "accessMonitoringRule": {
+        if (object.resource?.value !== undefined && object.resource?.value !== null) {
+          message.resource = {
+            $case: "accessMonitoringRule",
+            value: AccessMonitoringRule.fromPartial(object.resource.value),
+          };
         }
         break;
       }

@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { UsageError } from '../../model/errors.js';
+import { type AccessMonitoringRule, rulesFromYaml } from '../../model/rule.js';
+import type { Context } from '../context.js';
+import { callOpts, emit, note, str } from './shared.js';
+
+export interface RuleFileOptions {
+  file: string;
+}
+
+/** The text of a file named by a flag; a missing or unreadable file is a usage error. */
+export async function readInputFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(
+      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+}
+
+/** The rules of `-f FILE`, all checked before anything is sent. */
+export async function readRuleFile(file: string): Promise<AccessMonitoringRule[]> {
+  return rulesFromYaml(await readInputFile(file), file);
+}
+
+export function fileCommand(name: 'create' | 'update', description: string): Command {
+  return new Command(name)
+    .description(description)
+    .requiredOption('-f, --file <path>', 'YAML with one or more access_monitoring_rule documents');
+}
+
+export function define(): Command {
+  return fileCommand(
+    'create',
+    'Create Access Monitoring Rules from a YAML file, as `tctl create` takes them (several documents allowed).\n' +
+      'Every document is checked first; a rule that exists already is an error (use update).',
+  );
+}
+
+export function parse(_args: unknown[], flags: Record<string, unknown>): RuleFileOptions {
+  const file = str(flags, 'file');
+  if (!file) throw new UsageError('missing -f FILE');
+  return { file };
+}
+
+/** Sends each rule with `send`; prints the stored rules. */
+export async function sendRules(
+  ctx: Context,
+  opts: RuleFileOptions,
+  verb: 'created' | 'updated',
+): Promise<number> {
+  const rules = await readRuleFile(opts.file);
+  const { ruleFromProto, ruleToProto } = await import('../../client/rules.js');
+  const conn = await ctx.connect();
+  const done: AccessMonitoringRule[] = [];
+  for (const rule of rules) {
+    const req = { rule: ruleToProto(rule) };
+    const stored =
+      verb === 'created'
+        ? await conn.amr.createAccessMonitoringRule(req, callOpts(ctx))
+        : await conn.amr.updateAccessMonitoringRule(req, callOpts(ctx));
+    done.push(ruleFromProto(stored));
+    if (ctx.format === 'text') note(ctx, `access_monitoring_rule "${rule.metadata.name}" has been ${verb}`);
+  }
+  if (ctx.format !== 'text') await emit(ctx, done, () => {});
+  return 0;
+}
+
+export async function run(ctx: Context, opts: RuleFileOptions): Promise<number> {
+  return sendRules(ctx, opts, 'created');
+}

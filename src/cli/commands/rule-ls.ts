@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import type { AccessMonitoringRule } from '../../model/rule.js';
+import { printTable } from '../../render/table.js';
+import type { Context } from '../context.js';
+import { callOpts, emit } from './shared.js';
+
+export type RuleLsOptions = Record<string, never>;
+
+export function define(): Command {
+  return new Command('ls')
+    .alias('list')
+    .description('List Access Monitoring Rules: what each routes or reviews, and its condition.');
+}
+
+export function parse(): RuleLsOptions {
+  return {};
+}
+
+/** Every rule, page by page. */
+export async function listRules(ctx: Context): Promise<AccessMonitoringRule[]> {
+  const { ruleFromProto } = await import('../../client/rules.js');
+  const conn = await ctx.connect();
+  const out: AccessMonitoringRule[] = [];
+  let pageToken = '';
+  do {
+    const page = await conn.amr.listAccessMonitoringRules({ pageSize: 500, pageToken }, callOpts(ctx));
+    out.push(...page.rules.map(ruleFromProto));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return out;
+}
+
+export async function run(ctx: Context): Promise<number> {
+  const rules = await listRules(ctx);
+  const { RULE_COLUMNS, ruleRow } = await import('../../render/rule.js');
+  await emit(ctx, rules, () => printTable(ctx.io, RULE_COLUMNS, rules.map(ruleRow)));
+  return 0;
+}

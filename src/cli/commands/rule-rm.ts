@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { UsageError } from '../../model/errors.js';
+import type { Context } from '../context.js';
+import { callOpts, note } from './shared.js';
+
+export interface RuleRmOptions {
+  names: string[];
+}
+
+export function define(): Command {
+  return new Command('rm')
+    .alias('delete')
+    .description('Delete Access Monitoring Rules by name.')
+    .argument('<names...>', 'rule names');
+}
+
+export function parse(args: unknown[]): RuleRmOptions {
+  const names = args
+    .flat()
+    .filter((x): x is string => typeof x === 'string')
+    .map((x) => x.trim());
+  if (names.length === 0 || names.some((n) => n === '')) throw new UsageError('empty rule name');
+  return { names };
+}
+
+export async function run(ctx: Context, opts: RuleRmOptions): Promise<number> {
+  const conn = await ctx.connect();
+  for (const name of opts.names) {
+    await conn.amr.deleteAccessMonitoringRule({ name }, callOpts(ctx));
+    note(ctx, `access_monitoring_rule "${name}" has been deleted`);
+  }
+  return 0;
+}

@@ -1,0 +1,187 @@
+import { Command } from 'commander';
+import { UsageError } from '../../model/errors.js';
+import type { AccessRequest } from '../../model/request.js';
+import type { AccessMonitoringRule } from '../../model/rule.js';
+import type { Context } from '../context.js';
+import { readInputFile, readRuleFile } from './rule-create.js';
+import { fetchRule } from './rule-show.js';
+import { emit, fetchRequest, str } from './shared.js';
+
+export interface RuleTestOptions {
+  /** A stored rule's name, or undefined with `file`. */
+  name?: string;
+  file?: string;
+  requestId?: string;
+  requestFile?: string;
+}
+
+/** One rule's verdict on one request. */
+export interface RuleVerdict {
+  rule: string;
+  request: string;
+  matched: boolean;
+  /** The top-level `&&` parts of the condition that were false. */
+  failed: string[];
+  notification: { name: string; recipients: string[] } | null;
+  automatic_review: { integration: string; decision: string } | null;
+}
+
+export function define(): Command {
+  return new Command('test')
+    .description(
+      'Evaluate Access Monitoring Rules against a request and say whether each matches, what it would\n' +
+        'do (notify whom, review how) and which part of its condition failed. The request is a stored\n' +
+        'one (--request ID) or a file in our JSON request shape (--request-file), which may add\n' +
+        '"user_traits" and "resource_labels" (a list of label maps): the client cannot read those itself.',
+    )
+    .argument('[name]', 'a stored rule (or -f FILE)')
+    .option('-f, --file <path>', 'rules from a YAML file instead of the server')
+    .option('--request <id>', 'a stored access request')
+    .option('--request-file <path>', 'an access request in our JSON shape');
+}
+
+export function parse(args: unknown[], flags: Record<string, unknown>): RuleTestOptions {
+  const name = typeof args[0] === 'string' && args[0] !== '' ? args[0] : undefined;
+  const file = str(flags, 'file');
+  const requestId = str(flags, 'request');
+  const requestFile = str(flags, 'requestFile');
+  if ((name === undefined) === (file === undefined)) {
+    throw new UsageError('name one rule, or give -f FILE (not both)', 'access rule test NAME --request ID');
+  }
+  if ((requestId === undefined) === (requestFile === undefined)) {
+    throw new UsageError('give exactly one of --request ID and --request-file FILE');
+  }
+  return { name, file, requestId, requestFile };
+}
+
+interface Extras {
+  traits: Record<string, string[]>;
+  labels: Record<string, string>[];
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.values(v).every((x) => typeof x === 'string')
+  );
+}
+
+async function requestFromFile(path: string): Promise<{ req: AccessRequest; extras: Extras }> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readInputFile(path));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${path}: not JSON: ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new UsageError(`${path}: expected a request object`);
+  const o = doc as Record<string, unknown>;
+  const list = (k: string): string[] => {
+    const v = o[k] ?? [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      throw new UsageError(`${path}: "${k}" must be a list of strings`);
+    return v as string[];
+  };
+  const text = (k: string): string => {
+    const v = o[k] ?? '';
+    if (typeof v !== 'string') throw new UsageError(`${path}: "${k}" must be a string`);
+    return v;
+  };
+  const mapOfLists = (k: string): Record<string, string[]> => {
+    const v = o[k] ?? {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new UsageError(`${path}: "${k}" must be a map of lists`);
+    for (const [key, vals] of Object.entries(v)) {
+      if (!Array.isArray(vals) || vals.some((x) => typeof x !== 'string'))
+        throw new UsageError(`${path}: "${k}.${key}" must be a list of strings`);
+    }
+    return v as Record<string, string[]>;
+  };
+  const labels = o.resource_labels ?? [];
+  if (!Array.isArray(labels) || !labels.every(isStringMap)) {
+    throw new UsageError(`${path}: "resource_labels" must be a list of label maps`);
+  }
+  const req = {
+    id: text('id') || path,
+    user: text('user'),
+    roles: list('roles'),
+    suggested_reviewers: list('suggested_reviewers'),
+    reason: text('reason'),
+    system_annotations: mapOfLists('system_annotations'),
+  } as unknown as AccessRequest;
+  return { req, extras: { traits: mapOfLists('user_traits'), labels } };
+}
+
+export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> {
+  const rules: AccessMonitoringRule[] = opts.file
+    ? await readRuleFile(opts.file)
+    : [await fetchRule(ctx, opts.name!)];
+  let req: AccessRequest;
+  let extras: Extras = { traits: {}, labels: [] };
+  if (opts.requestFile) {
+    ({ req, extras } = await requestFromFile(opts.requestFile));
+  } else {
+    req = await fetchRequest(ctx, await ctx.connect(), opts.requestId!);
+    ctx.io.stderr.write(
+      'note: user.traits and resource labels are not readable by the client; they are empty here (use --request-file to supply them)\n',
+    );
+  }
+  const { compileCondition, resourceLabelMaps } = await import('../../server/amr-condition.js');
+  const { PredicateError } = await import('../../server/predicate.js');
+  const labels = resourceLabelMaps(extras.labels);
+  const condCtx = {
+    roles: req.roles,
+    suggestedReviewers: req.suggested_reviewers ?? [],
+    systemAnnotations: req.system_annotations ?? {},
+    user: req.user,
+    reason: req.reason,
+    labelsIntersection: labels.intersection,
+    labelsUnion: labels.union,
+    traits: extras.traits,
+  };
+  const verdicts: RuleVerdict[] = rules.map((rule) => {
+    let cond: ReturnType<typeof compileCondition>;
+    try {
+      cond = compileCondition(rule.spec.condition);
+    } catch (err) {
+      if (err instanceof PredicateError) {
+        throw new UsageError(`rule "${rule.metadata.name}": condition: ${err.message}`);
+      }
+      throw err;
+    }
+    const matched = cond.test(condCtx);
+    return {
+      rule: rule.metadata.name,
+      request: req.id,
+      matched,
+      failed: matched ? [] : cond.failedParts(condCtx),
+      notification: rule.spec.notification ?? null,
+      automatic_review:
+        rule.spec.desired_state === 'reviewed' && rule.spec.automatic_review
+          ? rule.spec.automatic_review
+          : null,
+    };
+  });
+  const { printable } = await import('../../render/rule.js');
+  await emit(ctx, verdicts, () => {
+    for (const v of verdicts) {
+      const lines = [`${printable(v.rule)}: ${v.matched ? 'matched' : 'not matched'}`];
+      if (v.matched && v.notification) {
+        lines.push(
+          `  notify ${printable(v.notification.name)}: ${printable(v.notification.recipients.join(', ') || '-')}`,
+        );
+      }
+      if (v.matched && v.automatic_review) {
+        lines.push(
+          `  review ${printable(v.automatic_review.decision)} (${printable(v.automatic_review.integration)})`,
+        );
+      }
+      for (const part of v.failed) lines.push(`  failed: ${printable(part)}`);
+      ctx.io.stdout.write(`${lines.join('\n')}\n`);
+    }
+  });
+  return 0;
+}

@@ -1,0 +1,213 @@
+/**
+ * `access rule` against the embedded server, in-process through main(): create from a
+ * multi-document file, ls/show/test/update/rm, refusals that change nothing, and automatic
+ * reviews that end a waiting `create` (exit 0 approved, 3 denied).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { type RunningServer, startServer } from '../../src/server/index.js';
+import { fakeIO } from '../helpers/run-cli.js';
+
+let dir: string;
+let server: RunningServer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'access-rules-e2e-'));
+  server = await startServer({ dataDir: join(dir, 'data'), listen: '127.0.0.1:0' });
+});
+
+afterAll(async () => {
+  await server.stop({ graceMs: 500 });
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function access(user: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = fakeIO({
+    env: { ACCESS_AUTH_SERVER: server.addr, ACCESS_IDENTITY: server.identityPath(user), HOME: dir },
+  });
+  const code = await main(args, io);
+  return { code, out: io.out.text, err: io.err.text };
+}
+
+const ROUTES = `kind: access_monitoring_rule
+version: v1
+metadata:
+  name: route-dba
+spec:
+  subjects: [access_request]
+  condition: access_request.spec.roles.contains("dba") && user.traits["team"].contains("dev")
+  notification:
+    name: webhook
+    recipients: [https://hooks.example.com/dba]
+---
+kind: access_monitoring_rule
+version: v1
+metadata:
+  name: route-all
+spec:
+  subjects: [access_request]
+  condition: "true"
+  notification: { name: slack, recipients: ["#access"] }
+`;
+
+describe('access rule', () => {
+  it('creates from a multi-document file, lists, shows and removes', async () => {
+    const file = join(dir, 'routes.yaml');
+    await writeFile(file, ROUTES);
+    const created = await access('admin', ['rule', 'create', '-f', file]);
+    expect(created, created.err).toMatchObject({ code: 0 });
+    expect(created.err).toContain('access_monitoring_rule "route-dba" has been created');
+
+    const ls = await access('admin', ['rule', 'ls', '--format', 'json']);
+    const rules = JSON.parse(ls.out) as { metadata: { name: string } }[];
+    expect(rules.map((r) => r.metadata.name)).toEqual(['route-all', 'route-dba']);
+
+    const shown = await access('admin', ['rules', 'show', 'route-dba', '--format', 'yaml']);
+    expect(shown.out).toContain('kind: access_monitoring_rule');
+    expect(shown.out).toContain('- https://hooks.example.com/dba');
+
+    const again = await access('admin', ['rule', 'create', '-f', file]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('already exists');
+
+    expect((await access('admin', ['rule', 'rm', 'route-dba', 'route-all'])).code).toBe(0);
+    expect(JSON.parse((await access('admin', ['rule', 'ls', '-f', 'json'])).out)).toEqual([]);
+  });
+
+  it('refuses a bad file before sending anything (exit 2), and a requester (exit 7)', async () => {
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(
+      bad,
+      `${ROUTES}---\nkind: access_monitoring_rule\nversion: v1\nmetadata: { name: x }\nspec: { subjects: [access_request], conditon: "true" }\n`,
+    );
+    const r = await access('admin', ['rule', 'create', '-f', bad]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`unknown field "conditon" in ${bad}, document 3 spec`);
+    expect(JSON.parse((await access('admin', ['rule', 'ls', '-f', 'json'])).out)).toEqual([]);
+
+    const cond = join(dir, 'cond.yaml');
+    await writeFile(cond, ROUTES.replace('contains("dba")', 'contains("dba"'));
+    const c = await access('admin', ['rule', 'create', '-f', cond]);
+    expect(c.code).toBe(2);
+    expect(c.err).toContain('at position');
+
+    const denied = await access('alice', ['rule', 'ls']);
+    expect(denied.code).toBe(7);
+  });
+
+  it('tests a rule against a request file and names the part that failed', async () => {
+    const file = join(dir, 'routes.yaml');
+    await writeFile(file, ROUTES);
+    const reqFile = join(dir, 'req.json');
+    await writeFile(
+      reqFile,
+      JSON.stringify({ id: 'r1', user: 'alice', roles: ['dba'], user_traits: { team: ['ops'] } }),
+    );
+    const t = await access('admin', ['rule', 'test', '-f', file, '--request-file', reqFile]);
+    expect(t.code, t.err).toBe(0);
+    expect(t.out).toBe(
+      'route-dba: not matched\n  failed: user.traits["team"].contains("dev")\nroute-all: matched\n  notify slack: #access\n',
+    );
+    const j = await access('admin', [
+      'rule',
+      'test',
+      '-f',
+      file,
+      '--request-file',
+      reqFile,
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(j.out)[0]).toEqual({
+      rule: 'route-dba',
+      request: 'r1',
+      matched: false,
+      failed: ['user.traits["team"].contains("dev")'],
+      notification: { name: 'webhook', recipients: ['https://hooks.example.com/dba'] },
+      automatic_review: null,
+    });
+  });
+});
+
+describe('request ls --condition', () => {
+  it('keeps only matching requests; a bad condition is exit 2 with its position', async () => {
+    const made = await access('alice', [
+      'request',
+      'create',
+      '--roles',
+      'auditor',
+      '--reason',
+      'cond',
+      '--nowait',
+      '-f',
+      'json',
+    ]);
+    expect(made.code, made.err).toBe(0);
+    const id = JSON.parse(made.out).id as string;
+    const ls = (cond: string) => access('admin', ['request', 'ls', '--condition', cond, '-f', 'json']);
+    const hit = JSON.parse(
+      (
+        await ls(
+          'access_request.spec.roles.contains("auditor") && access_request.spec.request_reason == "cond"',
+        )
+      ).out,
+    );
+    expect(hit.map((r: { id: string }) => r.id)).toEqual([id]);
+    expect(JSON.parse((await ls('access_request.spec.roles.contains("nope")')).out)).toEqual([]);
+    const bad = await ls('access_request.spec.roles.contains(');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe('error: invalid --condition: unexpected end of expression at position 35\n');
+    expect((await access('admin', ['request', 'rm', id, '--force'])).code).toBe(0);
+  });
+});
+
+describe('automatic review ends a waiting create', () => {
+  const autoRule = (name: string, decision: string) => `kind: access_monitoring_rule
+version: v1
+metadata: { name: ${name} }
+spec:
+  subjects: [access_request]
+  condition: access_request.spec.roles.contains("auditor")
+  desired_state: reviewed
+  automatic_review: { integration: builtin, decision: ${decision} }
+`;
+
+  it('approved: exit 0; denied: exit 3', async () => {
+    const file = join(dir, 'auto.yaml');
+    await writeFile(file, autoRule('auto-approve', 'APPROVED'));
+    expect((await access('admin', ['rule', 'create', '-f', file])).code).toBe(0);
+    const ok = await access('alice', [
+      'request',
+      'create',
+      '--roles',
+      'auditor',
+      '--reason',
+      'r',
+      '--no-assume',
+      '--timeout',
+      '20s',
+    ]);
+    expect(ok.code, ok.err).toBe(0);
+
+    await writeFile(file, autoRule('auto-deny', 'DENIED'));
+    expect((await access('admin', ['rule', 'create', '-f', file])).code).toBe(0);
+    const no = await access('alice', [
+      'request',
+      'create',
+      '--roles',
+      'auditor',
+      '--reason',
+      'r',
+      '--no-assume',
+      '--timeout',
+      '20s',
+      '-f',
+      'json',
+    ]);
+    expect(no.code, no.err).toBe(3);
+    expect(JSON.parse(no.out).reviews[0].author).toBe('@teleport-access-approval-bot');
+  });
+});
