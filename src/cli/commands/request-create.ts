@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
+import type { Connection } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { requestSizeProblem } from '../../model/limits.js';
+import type { AccessRequest } from '../../model/request.js';
 import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { escapeControls } from '../../render/escape.js';
@@ -113,8 +115,30 @@ function after(now: Date, ms: number | undefined): Date | undefined {
   return ms === undefined ? undefined : new Date(now.getTime() + ms);
 }
 
-export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
-  const conn = await ctx.connect();
+/** What {@link createRequest} needs: the request's content, without how to wait for it. */
+export type NewRequest = Pick<
+  CreateOptions,
+  | 'roles'
+  | 'resources'
+  | 'reason'
+  | 'reviewers'
+  | 'requestTtlMs'
+  | 'sessionTtlMs'
+  | 'maxDurationMs'
+  | 'assumeStartTime'
+  | 'user'
+  | 'dryRun'
+>;
+
+/**
+ * Creates (or, with dryRun, validates) an access request and returns it as the server
+ * stored it. A refusal names the command that lists what may be requested.
+ */
+export async function createRequest(
+  ctx: Context,
+  conn: Connection,
+  opts: NewRequest,
+): Promise<AccessRequest> {
   const { requestFromProto, resourceIdToProto, isRpcError } = await import('../../client/index.js');
   const now = ctx.now();
   const id = randomUUID();
@@ -122,7 +146,6 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   // Teleport's SetExpiry writes spec.resource_expiry (v15+); metadata.expires is where older
   // servers look. Both carry the pending TTL.
   const pendingExpiry = after(now, opts.requestTtlMs);
-  let created: ReturnType<typeof requestFromProto>;
   try {
     const proto = await conn.auth.createAccessRequestV2(
       {
@@ -145,7 +168,8 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
       },
       { signal: ctx.io.signal },
     );
-    created = requestFromProto(proto);
+    const created = requestFromProto(proto);
+    return created.id || opts.dryRun ? created : { ...created, id };
   } catch (err) {
     // PermissionDenied / InvalidArgument on create is almost always a role or resource the
     // caller may not request; point at the command that lists what is requestable.
@@ -158,6 +182,18 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     }
     throw err;
   }
+}
+
+/** The line that says what a waiting command waits for, and from whom. */
+export function waitingLine(req: AccessRequest, resume: string): string {
+  const reviewers =
+    req.suggested_reviewers.length > 0 ? ` from ${escapeControls(req.suggested_reviewers.join(', '))}` : '';
+  return `Waiting for approval${reviewers} (Ctrl-C to stop; resume with: ${resume})...`;
+}
+
+export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const created = await createRequest(ctx, conn, opts);
 
   if (opts.dryRun) {
     note(ctx, 'Dry run: the request is valid; nothing was stored.');
@@ -166,7 +202,7 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     return 0;
   }
 
-  const requestId = created.id || id;
+  const requestId = created.id;
   const shownId = escapeControls(requestId);
   note(ctx, `Created access request ${shownId} (${created.state})`);
   if (!opts.wait) {
@@ -175,14 +211,7 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     else await printStructured(ctx.io, ctx.format, created);
     return 0;
   }
-  const reviewers =
-    created.suggested_reviewers.length > 0
-      ? ` from ${escapeControls(created.suggested_reviewers.join(', '))}`
-      : '';
-  note(
-    ctx,
-    `Waiting for approval${reviewers} (Ctrl-C to stop; resume with: access request wait ${shownId})...`,
-  );
+  note(ctx, waitingLine(created, `access request wait ${shownId}`));
   return waitAndReport(ctx, conn, requestId, {
     timeoutMs: opts.timeoutMs,
     assume: opts.assume,
