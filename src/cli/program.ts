@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../model/errors.js';
 import * as completion from './commands/completion.js';
+import * as exec from './commands/exec.js';
 import * as requestApprove from './commands/request-approve.js';
 import * as requestCaps from './commands/request-caps.js';
 import * as requestCreate from './commands/request-create.js';
@@ -139,6 +140,7 @@ export function buildProgram(
   attach(request, requestWatch, ctx, hooks);
   attach(request, requestCaps, ctx, hooks);
 
+  attach(program, exec, ctx, hooks);
   attach(program, signHelper, ctx, hooks);
 
   const server = group(program, 'server', 'Run the embedded Teleport-compatible Auth API.');
