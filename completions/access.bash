@@ -7,7 +7,7 @@ _access_request_ids() {
 
 _access_subcommands() {
   case "$1" in
-    "") echo "request sign-helper server completion" ;;
+    "") echo "request exec sign-helper server completion" ;;
     "request") echo "ls show search create wait review approve deny drop rm watch caps" ;;
     "server") echo "start" ;;
   esac
@@ -29,6 +29,7 @@ _access_options() {
     "request rm") echo "--force $globals" ;;
     "request watch") echo "--state --user --id $globals" ;;
     "request caps") echo "--user $globals" ;;
+    "exec") echo "--roles --resource --reason --max-duration --lock $globals" ;;
     "sign-helper") echo "--user --out -o --out-format --ttl --overwrite --print-rbac --verify $globals" ;;
     "server") echo " $globals" ;;
     "server start") echo "--data-dir --listen --seed --cluster-name $globals" ;;
@@ -86,6 +87,10 @@ _access_option_values() {
     "request watch|--user") echo "-" ;;
     "request watch|--id") echo "-" ;;
     "request caps|--user") echo "-" ;;
+    "exec|--roles") echo "-" ;;
+    "exec|--resource") echo "-" ;;
+    "exec|--reason") echo "-" ;;
+    "exec|--max-duration") echo "-" ;;
     "sign-helper|--user") echo "-" ;;
     "sign-helper|--out"|"sign-helper|-o") echo "-" ;;
     "sign-helper|--out-format") echo "tls file" ;;

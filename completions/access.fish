@@ -19,7 +19,7 @@ function __access_path
             continue
         end
         set -l candidate (string join " " $cmdpath $t)
-        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request watch' 'request caps' 'sign-helper' 'server' 'server start' 'completion'
+        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request watch' 'request caps' 'exec' 'sign-helper' 'server' 'server start' 'completion'
             set cmdpath $cmdpath $t
         end
     end
@@ -51,6 +51,7 @@ complete -c access -l rpc-timeout -r -F -d 'deadline of a single RPC, e.g. 30s (
 complete -c access -l timeout -r -F -d 'the same as --rpc-timeout, on commands without a --timeout of their own (create and wait use it for the wait)'
 complete -c access -l tls-server-name -r -F -d 'server name to verify in the server certificate (default teleport.cluster.local)'
 complete -c access -n '__access_at \'\'' -a request -d 'Create, review and assume access requests.'
+complete -c access -n '__access_at \'\'' -a exec -d 'Run one command with elevated access: reuse a matching approved or pending request of yours'
 complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.'
 complete -c access -n '__access_at \'\'' -a server -d 'Run the embedded Teleport-compatible Auth API.'
 complete -c access -n '__access_at \'\'' -a completion -d 'Print a shell completion script, generated from the command tree.'
@@ -122,6 +123,11 @@ complete -c access -n '__access_at \'request watch\'' -l state -r -F -d 'only re
 complete -c access -n '__access_at \'request watch\'' -l user -r -F -d 'only requests of this user (deletions are always shown)'
 complete -c access -n '__access_at \'request watch\'' -l id -r -F -d 'only this request'
 complete -c access -n '__access_at \'request caps\'' -l user -r -F -d 'show the capabilities of this user'
+complete -c access -n '__access_at \'exec\'' -l roles -r -F -d 'roles to request, comma-separated (repeatable)'
+complete -c access -n '__access_at \'exec\'' -l resource -r -F -d 'resource ID to request (repeatable); see `access help resource-ids`'
+complete -c access -n '__access_at \'exec\'' -l reason -r -F -d 'why you need the access (required)'
+complete -c access -n '__access_at \'exec\'' -l max-duration -r -F -d 'longest access may be granted for, counted from creation'
+complete -c access -n '__access_at \'exec\'' -l lock -d 'lock the request once COMMAND ends, so nothing issued with it works any more'
 complete -c access -n '__access_at \'sign-helper\'' -l user -r -F -d 'the Teleport user to issue credentials for (e.g. access-plugin)'
 complete -c access -n '__access_at \'sign-helper\'' -s o -l out -r -F -d 'output prefix (tls) or identity file path (file)'
 complete -c access -n '__access_at \'sign-helper\'' -l out-format -x -a 'tls file' -d 'what to write: tls (three files) or file (identity file)'

@@ -48,10 +48,11 @@ export function define(): Command {
         '(or create one), wait for approval, and run COMMAND with a temporary identity file carrying\n' +
         'the request (TELEPORT_IDENTITY_FILE and ACCESS_IDENTITY point at it). Your own credentials are\n' +
         'not modified; the temporary identity is deleted when COMMAND ends, also on Ctrl-C. SIGINT,\n' +
-        'SIGTERM and SIGHUP are passed on to COMMAND. Exit codes: COMMAND’s own once it ran (128+n\n' +
+        'SIGTERM and SIGHUP are passed on to COMMAND. Exit codes: those of COMMAND once it ran (128+n\n' +
         'when killed by signal n); before that 3 denied, 4 --timeout, 5 expired, 9 these credentials\n' +
         'cannot assume requests, 130 interrupted.',
     )
+    .usage('(--roles R | --resource ID)... --reason TEXT [options] -- COMMAND [ARGS...]')
     .argument('[command...]', 'the command to run and its arguments, after --')
     .option('--roles <roles>', 'roles to request, comma-separated (repeatable)', collect)
     .option('--resource <id>', 'resource ID to request (repeatable); see `access help resource-ids`', collect)
