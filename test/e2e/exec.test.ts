@@ -7,7 +7,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type ExecDeps, exitCodeOf, parse, run } from '../../src/cli/commands/exec.js';
+import { CliContext } from '../../src/cli/context.js';
 import type { AccessRequest } from '../../src/model/request.js';
+import type { IO } from '../../src/render/io.js';
 import {
   copyIdentity,
   NODE_WEB,
@@ -17,7 +20,7 @@ import {
   startTestServer,
   type TestServer,
 } from '../helpers/e2e.js';
-import { runCli } from '../helpers/run-cli.js';
+import { type Capture, fakeIO, runCli } from '../helpers/run-cli.js';
 
 let server: TestServer;
 let alice: { path: string; env: Record<string, string> };
@@ -244,5 +247,121 @@ describe('exec: bad input is one line, exit 2, and creates nothing', () => {
     expect(r.stdout).toBe('');
     expect(await aliceRequests()).toEqual(before);
     expect(await readFile(alice.path)).toEqual(aliceBytes);
+  });
+});
+
+describe('exec in-process, with a stand-in child and lock', () => {
+  /** Runs exec through its own run() with `io` extras, against an approved dba request. */
+  async function execWith(
+    extra: Partial<IO>,
+    deps: ExecDeps,
+    flags: Record<string, unknown> = {},
+  ): Promise<{ result: Promise<number>; err: Capture }> {
+    const io = fakeIO({ env: alice.env });
+    const ctx = new CliContext({ ...io, ...extra });
+    const opts = parse([[process.execPath, '-v']], { roles: 'dba', reason: 'stand-in', ...flags });
+    const result = run(ctx, opts, deps).finally(() => ctx.close());
+    return { result, err: io.err };
+  }
+
+  beforeAll(async () => {
+    const r = await runCli(
+      ['request', 'create', '--roles', 'dba', '--reason', 'x', '--nowait', '-f', 'json'],
+      {
+        env: alice.env,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    await review((JSON.parse(r.stdout) as AccessRequest).id, 'bob', '--approve');
+  });
+
+  test('--lock locks the request after COMMAND ended and its identity was removed', async () => {
+    let identity = '';
+    const locks: { id: string; ttl?: number; message?: string; fileLeft: boolean }[] = [];
+    const { result, err } = await execWith(
+      {
+        spawnChild(_cmd, _args, env) {
+          identity = env.ACCESS_IDENTITY;
+          expect(env.ACCESS_AUTH_SERVER).toBe(server.addr);
+          expect(existsSync(identity)).toBe(true);
+          return { kill: () => false, exited: Promise.resolve({ code: 4, signal: null }) };
+        },
+      },
+      {
+        lockRequest: async (_conn, id, opts) => {
+          locks.push({ id, ...opts, fileLeft: existsSync(identity) });
+        },
+      },
+      { lock: true },
+    );
+    expect(await result).toBe(4);
+    const used = err.text.match(/Using approved access request (\S+)\n/)?.[1];
+    expect(locks).toEqual([
+      { id: used, ttl: expect.any(Number), message: expect.any(String), fileLeft: false },
+    ]);
+    expect(locks[0].ttl).toBeGreaterThan(0);
+    expect(err.text).toContain(`Locked access request ${used}\n`);
+  });
+
+  test('a trapped signal goes to COMMAND; its death by SIGINT is exit 130 and the trap is released', async () => {
+    let identity = '';
+    const killed: string[] = [];
+    let released = false;
+    const { result } = await execWith(
+      {
+        spawnChild(_cmd, _args, env) {
+          identity = env.ACCESS_IDENTITY;
+          let end: (e: { code: null; signal: NodeJS.Signals }) => void = () => {};
+          const exited = new Promise<{ code: null; signal: NodeJS.Signals }>((r) => {
+            end = r;
+          });
+          return {
+            kill(sig) {
+              killed.push(sig);
+              end({ code: null, signal: sig });
+              return true;
+            },
+            exited,
+          };
+        },
+        trapSignals(handler) {
+          queueMicrotask(() => handler('SIGINT'));
+          return () => {
+            released = true;
+          };
+        },
+      },
+      {},
+    );
+    expect(await result).toBe(130);
+    expect(killed).toEqual(['SIGINT']);
+    expect(released).toBe(true);
+    expect(existsSync(join(identity, '..'))).toBe(false);
+  });
+
+  test('COMMAND that cannot be started: exit 1 naming it, and the identity is removed', async () => {
+    let identity = '';
+    const { result } = await execWith(
+      {
+        spawnChild(_cmd, _args, env) {
+          identity = env.ACCESS_IDENTITY;
+          const gone = Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' });
+          return { kill: () => false, exited: Promise.reject(gone) };
+        },
+      },
+      {},
+    );
+    await expect(result).rejects.toMatchObject({
+      kind: 'failure',
+      message: expect.stringMatching(/^cannot run ".*": no such file$/),
+    });
+    expect(existsSync(join(identity, '..'))).toBe(false);
+  });
+
+  test('signal death is 128+n', () => {
+    expect(exitCodeOf({ code: 0, signal: null })).toBe(0);
+    expect(exitCodeOf({ code: 42, signal: null })).toBe(42);
+    expect(exitCodeOf({ code: null, signal: 'SIGKILL' })).toBe(137);
+    expect(exitCodeOf({ code: null, signal: 'SIGTERM' })).toBe(143);
   });
 });
