@@ -42,9 +42,9 @@ describe('findReusable', () => {
       req('starts-later', { state: 'APPROVED', assume_start_time: LATER }),
     ];
     expect(findReusable(unusable, DBA, NOW)).toBeUndefined();
-    expect(findReusable([req('started', { state: 'APPROVED', assume_start_time: EARLIER })], DBA, NOW)?.id).toBe(
-      'started',
-    );
+    expect(
+      findReusable([req('started', { state: 'APPROVED', assume_start_time: EARLIER })], DBA, NOW)?.id,
+    ).toBe('started');
   });
 
   it('wants exactly the same roles and resources, of the same user', () => {
