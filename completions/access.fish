@@ -127,7 +127,7 @@ complete -c access -n '__access_at \'exec\'' -l roles -r -F -d 'roles to request
 complete -c access -n '__access_at \'exec\'' -l resource -r -F -d 'resource ID to request (repeatable); see `access help resource-ids`'
 complete -c access -n '__access_at \'exec\'' -l reason -r -F -d 'why you need the access (required)'
 complete -c access -n '__access_at \'exec\'' -l max-duration -r -F -d 'longest access may be granted for, counted from creation'
-complete -c access -n '__access_at \'exec\'' -l lock -d 'lock the request once COMMAND ends, so nothing issued with it works any more'
+complete -c access -n '__access_at \'exec\'' -l lock -d 'use a request of its own (never reuse one) and lock it once COMMAND ends, so nothing issued with it works any more'
 complete -c access -n '__access_at \'sign-helper\'' -l user -r -F -d 'the Teleport user to issue credentials for (e.g. access-plugin)'
 complete -c access -n '__access_at \'sign-helper\'' -s o -l out -r -F -d 'output prefix (tls) or identity file path (file)'
 complete -c access -n '__access_at \'sign-helper\'' -l out-format -x -a 'tls file' -d 'what to write: tls (three files) or file (identity file)'

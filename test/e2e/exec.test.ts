@@ -256,8 +256,18 @@ describe('exec in-process, with a stand-in child and lock', () => {
     extra: Partial<IO>,
     deps: ExecDeps,
     flags: Record<string, unknown> = {},
+    onCreated?: (id: string) => void,
   ): Promise<{ result: Promise<number>; err: Capture }> {
     const io = fakeIO({ env: alice.env });
+    if (onCreated) {
+      // Reacts to the line that names the new request, as a person in another terminal would.
+      const write = io.err.write.bind(io.err);
+      io.err.write = (chunk: string) => {
+        const id = chunk.match(CREATED)?.[1];
+        if (id) onCreated(id);
+        return write(chunk);
+      };
+    }
     const ctx = new CliContext({ ...io, ...extra });
     const opts = parse([[process.execPath, '-v']], { roles: 'dba', reason: 'stand-in', ...flags });
     const result = run(ctx, opts, deps).finally(() => ctx.close());
@@ -275,8 +285,10 @@ describe('exec in-process, with a stand-in child and lock', () => {
     await review((JSON.parse(r.stdout) as AccessRequest).id, 'bob', '--approve');
   });
 
-  test('--lock locks the request after COMMAND ended and its identity was removed', async () => {
+  test('--lock uses a request of its own and locks it after COMMAND ended and its identity was removed', async () => {
+    const before = await aliceRequests();
     let identity = '';
+    let approved: Promise<void> | undefined;
     const locks: { id: string; ttl?: number; message?: string; fileLeft: boolean }[] = [];
     const { result, err } = await execWith(
       {
@@ -293,9 +305,16 @@ describe('exec in-process, with a stand-in child and lock', () => {
         },
       },
       { lock: true },
+      (id) => {
+        approved = review(id, 'bob', '--approve');
+      },
     );
     expect(await result).toBe(4);
-    const used = err.text.match(/Using approved access request (\S+)\n/)?.[1];
+    await approved;
+    // An approved dba request existed (beforeAll), yet a new one was made for the lock.
+    expect(err.text).not.toContain('Using approved access request');
+    const used = err.text.match(CREATED)?.[1];
+    expect(before.map((r) => r.id)).not.toContain(used);
     expect(locks).toEqual([
       { id: used, ttl: expect.any(Number), message: expect.any(String), fileLeft: false },
     ]);

@@ -59,7 +59,10 @@ export function define(): Command {
     .option('--reason <text>', 'why you need the access (required)')
     .option('--max-duration <duration>', 'longest access may be granted for, counted from creation')
     .option('--timeout <duration>', 'stop waiting for approval after this long (exit 4)')
-    .option('--lock', 'lock the request once COMMAND ends, so nothing issued with it works any more')
+    .option(
+      '--lock',
+      'use a request of its own (never reuse one) and lock it once COMMAND ends, so nothing issued with it works any more',
+    )
     .passThroughOptions()
     .addHelpText('after', `\nExample:\n  ${EXAMPLE}`);
 }
@@ -145,7 +148,9 @@ async function ownRequests(ctx: Context, conn: Connection): Promise<AccessReques
 
 /**
  * An approved request for what `opts` asks: one of the caller's that already exists
- * (approved, or pending and then waited on), else a new one, waited on.
+ * (approved, or pending and then waited on), else a new one, waited on. With --lock the
+ * request is always a new one: the lock revokes it for everyone who holds it, so it must
+ * not be one another `exec` is using.
  */
 async function approvedRequest(ctx: Context, conn: Connection, opts: ExecOptions): Promise<AccessRequest> {
   const want = {
@@ -153,7 +158,7 @@ async function approvedRequest(ctx: Context, conn: Connection, opts: ExecOptions
     roles: opts.roles,
     resources: opts.resources.map(formatResourceId),
   };
-  let req = findReusable(await ownRequests(ctx, conn), want, ctx.now());
+  let req = opts.lock ? undefined : findReusable(await ownRequests(ctx, conn), want, ctx.now());
   if (req?.state === 'APPROVED') {
     note(ctx, `Using approved access request ${escapeControls(req.id)}`);
     return req;
