@@ -12,7 +12,7 @@ import type { AccessRequest } from '../../model/request.js';
 import { findReusable } from '../../model/request-reuse.js';
 import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
 import { escapeControls } from '../../render/escape.js';
-import type { ChildExit, ChildHandle } from '../../render/io.js';
+import type { ChildExit, ChildHandle, IO } from '../../render/io.js';
 import type { Context } from '../context.js';
 import { type LockRequest, lockRequest } from '../lock-seam.js';
 import { createRequest, waitingLine } from './request-create.js';
@@ -219,9 +219,8 @@ async function runWithIdentity(
   conn: Connection,
   id: string,
   opts: ExecOptions,
+  spawnChild: NonNullable<IO['spawnChild']>,
 ): Promise<ChildExit> {
-  const spawnChild = ctx.io.spawnChild;
-  if (!spawnChild) throw new AccessError('failure', 'this environment cannot start processes');
   const { issueFreshIdentity } = await import('../../client/index.js');
   const { formatIdentityFile, writeFileAtomic } = await import('../../identity/index.js');
   const fresh = await issueFreshIdentity(conn, { accessRequests: [id], ...callOpts(ctx) });
@@ -290,6 +289,8 @@ export async function run(
       'give a program on PATH or a path to an executable file after --',
     );
   }
+  const spawnChild = ctx.io.spawnChild;
+  if (!spawnChild) throw new AccessError('failure', 'this environment cannot start processes');
   const conn = await ctx.connect();
   const impersonator = conn.identity.impersonator;
   if (impersonator) {
@@ -300,7 +301,7 @@ export async function run(
     );
   }
   const req = await approvedRequest(ctx, conn, opts);
-  const exit = await runWithIdentity(ctx, conn, req.id, opts);
+  const exit = await runWithIdentity(ctx, conn, req.id, opts, spawnChild);
   if (opts.lock && lock) {
     await lock(conn, req.id, {
       ttl: lockTtl(req, ctx.now()),
