@@ -13,6 +13,7 @@ import type { AccessRequest } from '../../src/model/request.js';
 import type { IO } from '../../src/render/io.js';
 import {
   copyIdentity,
+  NODE_DB,
   NODE_WEB,
   ROOT,
   runAccess,
@@ -177,6 +178,23 @@ describe('exec', () => {
     expect(exit.code).toBe(3);
     expect(exit.stdout).toBe('');
     expect(exit.stderr).toContain(`error: request ${id} has been set to DENIED, reason="no"\n`);
+  });
+
+  test('Ctrl-C while waiting exits 130; COMMAND never runs and running exec again resumes', async () => {
+    const resource = `/${server.cluster}/node/${NODE_DB}`;
+    const exec = spawnCli(['exec', '--resource', resource, '--reason', 'db', ...child(0)], alice.env);
+    const id = (await exec.waitForStderr(CREATED))[1];
+    await exec.waitForStderr(/Waiting for approval/);
+    exec.child.kill('SIGINT');
+    const exit = await exec.exited();
+    expect(exit.code).toBe(130);
+    expect(exit.stdout).toBe('');
+    expect(exit.stderr).toContain(`error: stopped waiting for request ${id}; it is still pending\n`);
+    expect(exit.stderr).toContain('hint: resume with: the same `access exec` command');
+    const again = spawnCli(['exec', '--resource', resource, '--reason', 'db', ...child(0)], alice.env);
+    await again.waitForStderr(new RegExp(`Reusing pending access request ${id}\n`));
+    again.child.kill('SIGINT');
+    expect((await again.exited()).code).toBe(130);
   });
 
   test('an identity from tctl auth sign cannot assume: exit 9 and nothing is created', async () => {

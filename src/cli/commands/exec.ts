@@ -229,10 +229,8 @@ async function runWithIdentity(
     await chmod(dir, 0o700);
     const file = join(dir, 'identity');
     await writeFileAtomic(file, formatIdentityFile(fresh.contents), 0o600);
-    note(
-      ctx,
-      `Running ${escapeControls(opts.command)} as ${fresh.identity.username} with roles ${fresh.identity.roles.join(', ')}`,
-    );
+    const { username, roles } = fresh.identity;
+    note(ctx, escapeControls(`Running ${opts.command} as ${username} with roles ${roles.join(', ')}`));
     // Spawning and trapping happen in one turn of the event loop, so no signal falls between them.
     if (ctx.io.signal?.aborted) throw new AccessError('interrupted', 'interrupted before COMMAND started');
     let child: ChildHandle;
@@ -256,14 +254,8 @@ async function runWithIdentity(
 
 /** COMMAND was found when checked but could not be started (removed since, or not a program). */
 function cannotRun(command: string, err: unknown): AccessError {
-  return new AccessError(
-    'failure',
-    `cannot run ${JSON.stringify(command)}: ${describeFsError(err)}`,
-    undefined,
-    {
-      cause: err,
-    },
-  );
+  const message = `cannot run ${JSON.stringify(command)}: ${describeFsError(err)}`;
+  return new AccessError('failure', message, undefined, { cause: err });
 }
 
 /** How long a lock must last: until the request's access ends, when that is known. */
