@@ -7,7 +7,7 @@ _access_request_ids() {
 
 _access_subcommands() {
   case "$1" in
-    "") echo "request lock rule webhook sign-helper server completion" ;;
+    "") echo "request exec lock rule webhook sign-helper server completion" ;;
     "request") echo "ls show search create wait review approve deny drop rm lock watch caps" ;;
     "lock") echo "ls rm" ;;
     "rule") echo "ls show create update rm test" ;;
@@ -33,6 +33,7 @@ _access_options() {
     "request lock") echo "--ttl --message $globals" ;;
     "request watch") echo "--state --user --id --condition $globals" ;;
     "request caps") echo "--user $globals" ;;
+    "exec") echo "--roles --resource --reason --max-duration --lock $globals" ;;
     "lock") echo " $globals" ;;
     "lock ls") echo "--in-force $globals" ;;
     "lock rm") echo " $globals" ;;
@@ -108,6 +109,10 @@ _access_option_values() {
     "request watch|--id") echo "-" ;;
     "request watch|--condition") echo "-" ;;
     "request caps|--user") echo "-" ;;
+    "exec|--roles") echo "-" ;;
+    "exec|--resource") echo "-" ;;
+    "exec|--reason") echo "-" ;;
+    "exec|--max-duration") echo "-" ;;
     "rule create|--file"|"rule create|-f") echo "-" ;;
     "rule update|--file"|"rule update|-f") echo "-" ;;
     "rule test|--file"|"rule test|-f") echo "-" ;;

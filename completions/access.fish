@@ -19,7 +19,7 @@ function __access_path
             continue
         end
         set -l candidate (string join " " $cmdpath $t)
-        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'lock' 'lock ls' 'lock rm' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'webhook' 'webhook serve' 'webhook configure' 'sign-helper' 'server' 'server start' 'completion'
+        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'exec' 'lock' 'lock ls' 'lock rm' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'webhook' 'webhook serve' 'webhook configure' 'sign-helper' 'server' 'server start' 'completion'
             set cmdpath $cmdpath $t
         end
     end
@@ -51,6 +51,7 @@ complete -c access -l rpc-timeout -r -F -d 'deadline of a single RPC, e.g. 30s (
 complete -c access -l timeout -r -F -d 'the same as --rpc-timeout, on commands without a --timeout of their own (create and wait use it for the wait)'
 complete -c access -l tls-server-name -r -F -d 'server name to verify in the server certificate (default teleport.cluster.local)'
 complete -c access -n '__access_at \'\'' -a request -d 'Create, review and assume access requests.'
+complete -c access -n '__access_at \'\'' -a exec -d 'Run one command with elevated access: reuse a matching approved or pending request of yours'
 complete -c access -n '__access_at \'\'' -a lock -d 'List and remove the locks on access requests.'
 complete -c access -n '__access_at \'\'' -a rule -d 'Access Monitoring Rules: route and automatically review requests.'
 complete -c access -n '__access_at \'\'' -a webhook -d 'The teleport-webhooks plugin, signed: post request changes, take callbacks.'
@@ -137,6 +138,11 @@ complete -c access -n '__access_at \'request watch\'' -l user -r -F -d 'only req
 complete -c access -n '__access_at \'request watch\'' -l id -r -F -d 'only this request'
 complete -c access -n '__access_at \'request watch\'' -l condition -r -F -d 'only requests matching an Access Monitoring Rule condition, e.g. \'access_request.spec.roles.contains("dba")\' (user.traits and resource labels read as empty here); deletions are always shown'
 complete -c access -n '__access_at \'request caps\'' -l user -r -F -d 'show the capabilities of this user'
+complete -c access -n '__access_at \'exec\'' -l roles -r -F -d 'roles to request, comma-separated (repeatable)'
+complete -c access -n '__access_at \'exec\'' -l resource -r -F -d 'resource ID to request (repeatable); see `access help resource-ids`'
+complete -c access -n '__access_at \'exec\'' -l reason -r -F -d 'why you need the access (required)'
+complete -c access -n '__access_at \'exec\'' -l max-duration -r -F -d 'longest access may be granted for, counted from creation'
+complete -c access -n '__access_at \'exec\'' -l lock -d 'use a request of its own (never reuse one) and lock it once COMMAND ends, so nothing issued with it works any more'
 complete -c access -n '__access_at \'lock\'' -a ls -d 'List the locks on access requests (needs list and read on lock).'
 complete -c access -n '__access_at \'lock\'' -a rm -d 'Remove locks by name (needs delete on lock). Certificates carrying the request work again'
 complete -c access -n '__access_at \'lock ls\'' -l in-force -d 'only locks in force now (not expired)'

@@ -49,7 +49,7 @@ const EXIT_MEANINGS: Record<number, string> = {
   6: 'not found (request, user, resource)',
   7: 'permission denied or authentication failed',
   8: 'the server cannot be reached',
-  9: 'create and wait: the request was approved, but these credentials cannot assume it (an identity from `tctl auth sign`); assume it with `tsh login` credentials',
+  9: 'create, wait and exec: the request was approved (or, for exec, would be), but these credentials cannot assume it (an identity from `tctl auth sign`); assume it with `tsh login` credentials',
   130: 'interrupted (Ctrl-C) while waiting; the request ID and the resume command are printed',
 };
 
@@ -59,7 +59,9 @@ function exitCodesText(): string {
   return `${lines.join('\n')}
 
 Errors print one line, "error: <message>", and sometimes a "hint:" line, on stderr.
-approve and deny report every ID and exit with the code of the first failure.`;
+approve and deny report every ID and exit with the code of the first failure.
+exec exits with COMMAND's own code once COMMAND ran (128+n when signal n killed it); the codes
+above apply only before that.`;
 }
 
 const RESOURCE_IDS = `A resource ID names one requestable resource:

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { CommanderError } from 'commander';
 import { AccessError, EXIT_CODES } from '../model/errors.js';
 import { escapeControls } from '../render/escape.js';
-import { colorFromEnv, type IO } from '../render/io.js';
+import { type ChildExit, type ChildHandle, colorFromEnv, type IO, type TrappedSignal } from '../render/io.js';
 import { CliContext } from './context.js';
 import { buildProgram } from './program.js';
 
@@ -91,14 +92,33 @@ export async function main(argv: string[], io: IO): Promise<number> {
   }
 }
 
+/** Starts a child that shares our terminal; errors to start it reject `exited`. */
+function spawnChild(command: string, args: readonly string[], env: Record<string, string>): ChildHandle {
+  const child = spawn(command, args, { env, stdio: 'inherit' });
+  const exited = new Promise<ChildExit>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return {
+    kill: (signal) => child.exitCode === null && child.signalCode === null && child.kill(signal),
+    exited,
+  };
+}
+
 /**
  * The real process as an IO. SIGINT and SIGTERM abort `signal` (commands that wait or
- * stream end cleanly); a second SIGINT exits at once with 130.
+ * stream end cleanly); a second SIGINT exits at once with 130. While a trap is set
+ * (trapSignals), SIGINT, SIGTERM and SIGHUP go to the trap instead.
  */
 export function systemIO(): IO {
   const controller = new AbortController();
   let reason: 'SIGINT' | 'SIGTERM' | undefined;
+  let trap: ((sig: TrappedSignal) => void) | undefined;
   const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (trap) {
+      trap(sig);
+      return;
+    }
     if (controller.signal.aborted) {
       if (sig === 'SIGINT') process.exit(EXIT_CODES.interrupted);
       return;
@@ -127,5 +147,17 @@ export function systemIO(): IO {
     ...(process.stdin.isTTY && process.stderr.isTTY
       ? { ask: async (question: string) => (await import('../render/prompt.js')).askLine(question) }
       : {}),
+    spawnChild,
+    trapSignals(handler) {
+      if (trap) throw new Error('signals are already trapped');
+      trap = handler;
+      // SIGHUP keeps its default (exit) unless trapped: only a foreground child needs it passed on.
+      const onHup = () => handler('SIGHUP');
+      process.on('SIGHUP', onHup);
+      return () => {
+        process.off('SIGHUP', onHup);
+        if (trap === handler) trap = undefined;
+      };
+    },
   };
 }

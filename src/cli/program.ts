@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UsageError } from '../model/errors.js';
 import * as completion from './commands/completion.js';
+import * as exec from './commands/exec.js';
 import * as lockLs from './commands/lock-ls.js';
 import * as lockRm from './commands/lock-rm.js';
 import * as requestApprove from './commands/request-approve.js';
@@ -150,6 +151,8 @@ export function buildProgram(
   attach(request, requestLock, ctx, hooks);
   attach(request, requestWatch, ctx, hooks);
   attach(request, requestCaps, ctx, hooks);
+
+  attach(program, exec, ctx, hooks);
 
   const lock = group(program, 'lock', 'List and remove the locks on access requests.');
   attach(lock, lockLs, ctx, hooks);

@@ -33,7 +33,14 @@ export {
   searchResultFromKubeResource,
   searchResultFromPaginated,
 } from './map.js';
-export { type Reissued, type ReissueOptions, reissueCertificates, writeBackCredentials } from './reissue.js';
+export {
+  type FreshIdentity,
+  issueFreshIdentity,
+  type Reissued,
+  type ReissueOptions,
+  reissueCertificates,
+  writeBackCredentials,
+} from './reissue.js';
 export {
   type CallOptions,
   createTypedClient,

@@ -23,6 +23,23 @@ export async function writeWithBackpressure(out: Writable, chunk: string): Promi
   });
 }
 
+/** How a child process ended: its exit code, or the signal that killed it. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A child process started through {@link IO.spawnChild}. */
+export interface ChildHandle {
+  /** Sends `signal` to the child; false when it has already exited. */
+  kill(signal: NodeJS.Signals): boolean;
+  /** Settles when the child has exited; rejects (with the errno error) when it could not be started. */
+  readonly exited: Promise<ChildExit>;
+}
+
+/** The signals a foreground child takes over from us while it runs. */
+export type TrappedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
 /**
  * Everything a command may know about its surroundings. Nothing below cli/main.ts reads
  * `process`: streams, TTY-ness, environment, clock and cancellation all come from here,
@@ -48,6 +65,17 @@ export interface IO {
    * and stderr are a TTY. Rejects with `interrupted` on Ctrl-C.
    */
   ask?(question: string): Promise<string>;
+  /**
+   * Starts `command` with our stdin, stdout and stderr and exactly `env`. Absent where no
+   * process can be started (an in-process test that does not provide one).
+   */
+  spawnChild?(command: string, args: readonly string[], env: Record<string, string>): ChildHandle;
+  /**
+   * Until the returned function is called, SIGINT, SIGTERM and SIGHUP go to `handler`
+   * instead of aborting `signal` (and a second SIGINT no longer exits at once): a command
+   * running a program in the foreground passes them on and cleans up after it.
+   */
+  trapSignals?(handler: (signal: TrappedSignal) => void): () => void;
 }
 
 /**

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import type { Connection } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { requestSizeProblem } from '../../model/limits.js';
+import type { AccessRequest } from '../../model/request.js';
 import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
 import { isReasonRequiredRefusal } from '../../model/server-messages.js';
 import { parseRfc3339 } from '../../model/time.js';
@@ -122,21 +124,42 @@ function after(now: Date, ms: number | undefined): Date | undefined {
   return ms === undefined ? undefined : new Date(now.getTime() + ms);
 }
 
-export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
-  const conn = await ctx.connect();
+/** What {@link createRequest} needs: the request's content, without how to wait for it. */
+export type NewRequest = Pick<
+  CreateOptions,
+  | 'roles'
+  | 'resources'
+  | 'reason'
+  | 'reviewers'
+  | 'requestTtlMs'
+  | 'sessionTtlMs'
+  | 'maxDurationMs'
+  | 'assumeStartTime'
+  | 'user'
+  | 'dryRun'
+>;
+
+/**
+ * Creates (or, with dryRun, validates) an access request and returns it as the server
+ * stored it. A refusal names the command that lists what may be requested.
+ */
+export async function createRequest(
+  ctx: Context,
+  conn: Connection,
+  opts: NewRequest,
+): Promise<AccessRequest> {
   const [{ requestFromProto, resourceIdToProto }, { isRpcError }] = await Promise.all([
     import('../../client/map.js'),
     import('../../client/errors.js'),
   ]);
   const now = ctx.now();
-  // The global Web Crypto, so that loading the command tree does not load node:crypto.
-  const id = crypto.randomUUID();
+  const id = randomUUID();
   const accessExpiry = after(now, opts.sessionTtlMs);
   // Teleport's SetExpiry writes spec.resource_expiry (v15+); metadata.expires is where older
   // servers look. Both carry the pending TTL.
   const pendingExpiry = after(now, opts.requestTtlMs);
-  const send = (reason: string, dryRun: boolean) =>
-    conn.auth.createAccessRequestV2(
+  try {
+    const proto = await conn.auth.createAccessRequestV2(
       {
         kind: 'access_request',
         version: 'v3',
@@ -145,25 +168,20 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
           user: opts.user ?? conn.identity.username,
           roles: opts.roles,
           requestedResourceIds: opts.resources.map(resourceIdToProto),
-          requestReason: reason,
+          requestReason: opts.reason,
           suggestedReviewers: opts.reviewers,
           expires: accessExpiry,
           sessionTtl: accessExpiry,
           maxDuration: after(now, opts.maxDurationMs),
           assumeStartTime: opts.assumeStartTime,
           resourceExpiry: pendingExpiry,
-          dryRun,
+          dryRun: opts.dryRun,
         },
       },
       { signal: ctx.io.signal },
     );
-  const reason =
-    opts.reason === '' && !opts.dryRun
-      ? await reasonIfRequired(ctx, conn, opts, () => send('', true))
-      : opts.reason;
-  let created: ReturnType<typeof requestFromProto>;
-  try {
-    created = requestFromProto(await send(reason, opts.dryRun));
+    const created = requestFromProto(proto);
+    return created.id || opts.dryRun ? created : { ...created, id };
   } catch (err) {
     // PermissionDenied / InvalidArgument on create is almost always a role or resource the
     // caller may not request; point at the command that lists what is requestable.
@@ -176,6 +194,22 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     }
     throw err;
   }
+}
+
+/** The line that says what a waiting command waits for, and from whom. */
+export function waitingLine(req: AccessRequest, resume: string): string {
+  const reviewers =
+    req.suggested_reviewers.length > 0 ? ` from ${escapeControls(req.suggested_reviewers.join(', '))}` : '';
+  return `Waiting for approval${reviewers} (Ctrl-C to stop; resume with: ${resume})...`;
+}
+
+export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
+  const conn = await ctx.connect();
+  const reason =
+    opts.reason === '' && !opts.dryRun
+      ? await reasonIfRequired(ctx, conn, opts, () => createRequest(ctx, conn, { ...opts, dryRun: true }))
+      : opts.reason;
+  const created = await createRequest(ctx, conn, { ...opts, reason });
 
   if (opts.dryRun) {
     note(ctx, 'Dry run: the request is valid; nothing was stored.');
@@ -186,7 +220,7 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     return 0;
   }
 
-  const requestId = created.id || id;
+  const requestId = created.id;
   const shownId = escapeControls(requestId);
   note(ctx, `Created access request ${shownId} (${created.state})`);
   if (!opts.wait) {
@@ -195,14 +229,7 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
     else await printStructured(ctx.io, ctx.format, created);
     return 0;
   }
-  const reviewers =
-    created.suggested_reviewers.length > 0
-      ? ` from ${escapeControls(created.suggested_reviewers.join(', '))}`
-      : '';
-  note(
-    ctx,
-    `Waiting for approval${reviewers} (Ctrl-C to stop; resume with: access request wait ${shownId})...`,
-  );
+  note(ctx, waitingLine(created, `access request wait ${shownId}`));
   return waitAndReport(ctx, conn, requestId, {
     timeoutMs: opts.timeoutMs,
     assume: opts.assume,
@@ -233,7 +260,9 @@ async function reasonIfRequired(
     await probe();
     return '';
   } catch (err) {
-    if (!isRpcError(err) || !isReasonRequiredRefusal(err.code, err.details)) return '';
+    // createRequest adds a hint and keeps the server's answer as the cause.
+    const answer = isRpcError(err) ? err : (err as { cause?: unknown }).cause;
+    if (!isRpcError(answer) || !isReasonRequiredRefusal(answer.code, answer.details)) return '';
   }
   const prompt = await requestPrompt(ctx, conn, opts.user ?? conn.identity.username);
   const ask = ctx.io.ask;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Connection } from '../../client/index.js';
+import type { Connection, WaitOutcome } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import type { AccessRequest } from '../../model/request.js';
@@ -44,8 +44,8 @@ export function parse(args: unknown[], flags: Record<string, unknown>): WaitOpti
   return { id, timeoutMs: parseTimeout(flags), assume: flags.assume !== false };
 }
 
-function resumeHint(id: string): string {
-  return `resume with: access request wait ${id}`;
+function resumeCommand(id: string): string {
+  return `access request wait ${id}`;
 }
 
 async function printRequest(ctx: Context, req: AccessRequest): Promise<void> {
@@ -88,6 +88,100 @@ async function assume(ctx: Context, conn: Connection, id: string): Promise<void>
 }
 
 /**
+ * Why an approved request cannot be assumed with this identity: auth_with_roles.go,
+ * generateUserCerts refuses AccessRequests from an impersonated identity. Said before
+ * asking, with what works instead.
+ */
+export function impersonatedError(
+  id: string,
+  user: string,
+  impersonator: string,
+  retry: string,
+): AccessError {
+  return new AccessError(
+    'not-assumed',
+    `request ${id} is approved, but this identity cannot assume it: it was issued for ${user} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
+    `assume it with credentials from \`tsh login\` (or an identity file from \`tsh login --out FILE\`): ${retry}`,
+  );
+}
+
+/**
+ * The error that ends a wait on `id` that did not end in approval: its kind is the exit
+ * code (denied 3, timeout 4, expired or deleted 5, interrupted 130). `resume` is the
+ * command that waits again.
+ */
+export function waitFailure(
+  outcome: Exclude<WaitOutcome, 'approved'>,
+  id: string,
+  req: AccessRequest | undefined,
+  resume: string,
+): AccessError {
+  switch (outcome) {
+    case 'denied':
+    case 'promoted': {
+      const state = outcome === 'denied' ? 'DENIED' : 'PROMOTED';
+      const reason = req?.resolve_reason ? `, reason=${JSON.stringify(req.resolve_reason)}` : '';
+      return new AccessError(
+        outcome === 'denied' ? 'denied' : 'failure',
+        `request ${id} has been set to ${state}${reason}`,
+        outcome === 'promoted'
+          ? 'access was granted through an Access List; log in again to use it'
+          : undefined,
+      );
+    }
+    case 'deleted':
+      return new AccessError('expired', `request ${id} has expired or been deleted`);
+    case 'expired':
+      return new AccessError('expired', `request ${id} expired while pending`);
+    case 'timeout':
+      return new AccessError(
+        'timeout',
+        `timed out waiting for request ${id}; it is still pending`,
+        `resume with: ${resume}`,
+      );
+    case 'interrupted':
+      return new AccessError(
+        'interrupted',
+        `stopped waiting for request ${id}; it is still pending`,
+        `resume with: ${resume}`,
+      );
+  }
+}
+
+/**
+ * Waits for `id` with a spinner on a TTY; the result as the client saw it, the request
+ * mapped to the domain.
+ */
+export async function waitWithSpinner(
+  ctx: Context,
+  conn: Connection,
+  id: string,
+  opts: { timeoutMs?: number; user: string },
+): Promise<{ outcome: WaitOutcome; request?: AccessRequest }> {
+  const [{ waitForResolution }, { requestFromProto }] = await Promise.all([
+    import('../../client/wait.js'),
+    import('../../client/map.js'),
+  ]);
+  const spinner = await startSpinner(ctx.io, `Waiting for request ${id} to be resolved...`);
+  try {
+    const result = await waitForResolution(conn, id, {
+      user: opts.user,
+      timeoutMs: opts.timeoutMs,
+      signal: ctx.io.signal,
+      onReconnect: (attempt) => {
+        if (attempt === 1) spinner.log('Connection to the server lost; reconnecting...');
+      },
+    });
+    return {
+      outcome: result.outcome,
+      request: result.request ? requestFromProto(result.request) : undefined,
+    };
+  } finally {
+    spinner.stop();
+  }
+}
+
+/**
  * Waits for `id` and turns the outcome into output and an exit code: on approval the
  * request is assumed (unless disabled) and printed, exit 0; every other outcome is an
  * AccessError whose kind is the exit code. With JSON/YAML, the request as last seen is
@@ -99,84 +193,24 @@ export async function waitAndReport(
   id: string,
   opts: { timeoutMs?: number; assume: boolean; user: string },
 ): Promise<number> {
-  const [{ waitForResolution }, { requestFromProto }] = await Promise.all([
-    import('../../client/wait.js'),
-    import('../../client/map.js'),
-  ]);
-  const spinner = await startSpinner(ctx.io, `Waiting for request ${id} to be resolved...`);
-  let result: Awaited<ReturnType<typeof waitForResolution>>;
-  try {
-    result = await waitForResolution(conn, id, {
-      user: opts.user,
-      timeoutMs: opts.timeoutMs,
-      signal: ctx.io.signal,
-      onReconnect: (attempt) => {
-        if (attempt === 1) spinner.log('Connection to the server lost; reconnecting...');
-      },
-    });
-  } finally {
-    spinner.stop();
+  const { outcome, request: req } = await waitWithSpinner(ctx, conn, id, opts);
+  if (outcome !== 'approved') {
+    if (req && ctx.format !== 'text' && outcome !== 'deleted') await printRequest(ctx, req);
+    throw waitFailure(outcome, id, req, resumeCommand(id));
   }
-  const req = result.request ? requestFromProto(result.request) : undefined;
-  const structured = ctx.format !== 'text';
-  switch (result.outcome) {
-    case 'approved': {
-      if (!req) throw new AccessError('failure', `request ${id} was approved but could not be read`);
-      if (req.resolve_reason !== '')
-        note(ctx, `Approved, reason=${escapeControls(JSON.stringify(req.resolve_reason))}`);
-      const impersonator = conn.identity.impersonator;
-      if (opts.assume && req.user === conn.identity.username && impersonator) {
-        // auth_with_roles.go, generateUserCerts refuses AccessRequests from an impersonated
-        // identity; say so before asking, with what works instead.
-        await printRequest(ctx, req);
-        throw new AccessError(
-          'not-assumed',
-          `request ${id} is approved, but this identity cannot assume it: it was issued for ${req.user} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
-          `assume it with credentials from \`tsh login\` (or an identity file from \`tsh login --out FILE\`): access request wait ${id}`,
-        );
-      }
-      if (opts.assume && req.user === conn.identity.username) await assume(ctx, conn, id);
-      else if (opts.assume)
-        note(
-          ctx,
-          `note: the request is ${escapeControls(req.user)}'s, so your certificate was not re-issued`,
-        );
-      await printRequest(ctx, req);
-      return 0;
-    }
-    case 'denied':
-    case 'promoted': {
-      if (req && structured) await printRequest(ctx, req);
-      const state = result.outcome === 'denied' ? 'DENIED' : 'PROMOTED';
-      const reason = req?.resolve_reason ? `, reason=${JSON.stringify(req.resolve_reason)}` : '';
-      throw new AccessError(
-        result.outcome === 'denied' ? 'denied' : 'failure',
-        `request ${id} has been set to ${state}${reason}`,
-        result.outcome === 'promoted'
-          ? 'access was granted through an Access List; log in again to use it'
-          : undefined,
-      );
-    }
-    case 'deleted':
-      throw new AccessError('expired', `request ${id} has expired or been deleted`);
-    case 'expired':
-      if (req && structured) await printRequest(ctx, req);
-      throw new AccessError('expired', `request ${id} expired while pending`);
-    case 'timeout':
-      if (req && structured) await printRequest(ctx, req);
-      throw new AccessError(
-        'timeout',
-        `timed out waiting for request ${id}; it is still pending`,
-        resumeHint(id),
-      );
-    case 'interrupted':
-      if (req && structured) await printRequest(ctx, req);
-      throw new AccessError(
-        'interrupted',
-        `stopped waiting for request ${id}; it is still pending`,
-        resumeHint(id),
-      );
+  if (!req) throw new AccessError('failure', `request ${id} was approved but could not be read`);
+  if (req.resolve_reason !== '')
+    note(ctx, `Approved, reason=${escapeControls(JSON.stringify(req.resolve_reason))}`);
+  const impersonator = conn.identity.impersonator;
+  if (opts.assume && req.user === conn.identity.username && impersonator) {
+    await printRequest(ctx, req);
+    throw impersonatedError(id, req.user, impersonator, resumeCommand(id));
   }
+  if (opts.assume && req.user === conn.identity.username) await assume(ctx, conn, id);
+  else if (opts.assume)
+    note(ctx, `note: the request is ${escapeControls(req.user)}'s, so your certificate was not re-issued`);
+  await printRequest(ctx, req);
+  return 0;
 }
 
 export async function run(ctx: Context, opts: WaitOptions): Promise<number> {

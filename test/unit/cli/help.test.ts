@@ -34,7 +34,7 @@ describe('access help', () => {
     const codes = [...r.stdout.matchAll(/^\s+(\d+) {2}/gm)].map((m) => Number(m[1]));
     expect(codes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130]);
     expect(r.stdout).toMatch(
-      /^\s+9 {2}create and wait: the request was approved, but these credentials cannot assume it/m,
+      /^\s+9 {2}create, wait and exec: the request was approved \(or, for exec, would be\), but these credentials cannot assume it/m,
     );
     expect(r.stdout).toMatch(/^\s+3 {2}the request was denied$/m);
     expect(r.stdout).toMatch(/^\s+4 {2}--timeout reached while the request is still pending$/m);
@@ -71,7 +71,7 @@ describe('access help', () => {
     const r = await runCli(['help', 'colours']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'error: no help topic or command "colours"\nhint: topics: environment, exit-codes, formats, resource-ids; commands: request, lock, rule, webhook, sign-helper, server, completion, help\n',
+      'error: no help topic or command "colours"\nhint: topics: environment, exit-codes, formats, resource-ids; commands: request, exec, lock, rule, webhook, sign-helper, server, completion, help\n',
     );
   });
 });
