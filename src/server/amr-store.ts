@@ -3,13 +3,12 @@
  * protobuf file, replaced atomically (temp file, fsync, rename, fsync of the directory) before
  * a change is acknowledged; changes are serialized, so two writers never lose each other's rule.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import {
   type AccessMonitoringRule,
   ListAccessMonitoringRulesResponse,
 } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
-import { syncDir } from './store.js';
+import { replaceFile } from './store.js';
 import { ServerError } from './types.js';
 
 /** The rules file inside the data directory. */
@@ -93,19 +92,9 @@ export class RuleStore {
 
   private async persist(rules: AccessMonitoringRule[]): Promise<void> {
     const data = ListAccessMonitoringRulesResponse.encode({ rules, nextPageToken: '' }).finish();
-    const tmp = join(dirname(this.path), `.${basename(this.path)}.tmp-${process.pid}`);
     try {
-      const fh = await open(tmp, 'w', 0o600);
-      try {
-        await fh.write(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, this.path);
-      await syncDir(dirname(this.path));
+      await replaceFile(this.path, Buffer.from(data));
     } catch (err) {
-      await rm(tmp, { force: true });
       throw new ServerError(14, `access monitoring rules: write failed: ${(err as Error).message}`);
     }
   }

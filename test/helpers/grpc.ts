@@ -195,3 +195,14 @@ export function watchRequests(client: TestClient, filter: Record<string, string>
   });
   return new StreamQueue(stream);
 }
+
+/** The gRPC status a call fails with; throws when it succeeds. */
+export async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    return { code: e.code, details: e.details };
+  }
+  throw new Error('expected the call to fail');
+}

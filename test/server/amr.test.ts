@@ -16,7 +16,7 @@ import {
   RequestState,
 } from '../../src/gen/teleport/legacy/types/types.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { connectIdentity, StreamQueue, type TestClient } from '../helpers/grpc.js';
+import { connectIdentity, failure, StreamQueue, type TestClient } from '../helpers/grpc.js';
 
 function rule(
   name: string,
@@ -47,16 +47,6 @@ function unary<Q, R>(client: object, method: string, req: Q): Promise<R> {
       (e, r) => (e ? reject(e) : resolve(r)),
     );
   });
-}
-
-async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as ServiceError;
-    return { code: e.code, details: e.details };
-  }
-  throw new Error('expected the call to fail');
 }
 
 let dir: string;

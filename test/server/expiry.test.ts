@@ -1,11 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccessRequestV3, AccessReview, RequestState } from '../../src/gen/teleport/legacy/types/types.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { connectIdentity, type TestClient } from '../helpers/grpc.js';
+import { connectIdentity, failure, type TestClient } from '../helpers/grpc.js';
 
 let dir: string;
 let server: RunningServer;
@@ -30,16 +29,6 @@ afterAll(async () => {
   await server?.stop({ graceMs: 1000 });
   await rm(dir, { recursive: true, force: true });
 });
-
-async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as ServiceError;
-    return { code: e.code, details: e.details };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('a request past its expiry but not yet swept', () => {
   it('can be neither reviewed nor resolved, so it is never brought back to life', async () => {

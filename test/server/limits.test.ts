@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DeepPartial,
@@ -25,7 +24,7 @@ import {
   MAX_SUGGESTED_REVIEWERS,
 } from '../../src/model/limits.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { connectIdentity, type TestClient } from '../helpers/grpc.js';
+import { connectIdentity, failure, type TestClient } from '../helpers/grpc.js';
 
 let dir: string;
 let server: RunningServer;
@@ -45,16 +44,6 @@ afterAll(async () => {
   await server?.stop({ graceMs: 1000 });
   await rm(dir, { recursive: true, force: true });
 });
-
-async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as ServiceError;
-    return { code: e.code, details: e.details };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const many = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 const count = async () =>

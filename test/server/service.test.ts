@@ -25,7 +25,13 @@ import { generateKey } from '../../src/identity/keys.js';
 import { parseSshCertificate, sshPublicKeyFromPem } from '../../src/identity/ssh.js';
 import { parseIdentity } from '../../src/identity/x509.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { connectIdentity, connectPems, parseIdentityPems, type TestClient } from '../helpers/grpc.js';
+import {
+  connectIdentity,
+  connectPems,
+  failure,
+  parseIdentityPems,
+  type TestClient,
+} from '../helpers/grpc.js';
 
 let dir: string;
 let server: RunningServer;
@@ -54,16 +60,6 @@ const approve = (user: string, id: string) =>
     requestId: id,
     review: AccessReview.fromPartial({ proposedState: RequestState.APPROVED, reason: 'ok' }),
   });
-
-async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as ServiceError;
-    return { code: e.code, details: e.details };
-  }
-  throw new Error('expected the call to fail');
-}
 
 const list = (user: string, req: DeepPartial<ListAccessRequestsRequest>) =>
   c[user].call('listAccessRequests', ListAccessRequestsRequest.fromPartial(req));

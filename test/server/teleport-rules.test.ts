@@ -6,7 +6,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AccessRequestSort,
@@ -22,19 +21,9 @@ import { generateKey } from '../../src/identity/keys.js';
 import { parseIdentity } from '../../src/identity/x509.js';
 import { DEMO_SEED_YAML } from '../../src/server/demo-seed.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { connectIdentity, type TestClient } from '../helpers/grpc.js';
+import { connectIdentity, failure, type TestClient } from '../helpers/grpc.js';
 
 const MFA = 'admin-level API request requires MFA verification';
-
-async function failure(p: Promise<unknown>): Promise<{ code: number; details: string }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as ServiceError;
-    return { code: e.code, details: e.details };
-  }
-  throw new Error('expected the call to fail');
-}
 
 interface Cluster {
   dir: string;
