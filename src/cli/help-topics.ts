@@ -51,6 +51,7 @@ const EXIT_MEANINGS: Record<number, string> = {
   8: 'the server cannot be reached',
   9: 'create, wait and exec: the request was approved (or, for exec, would be), but these credentials cannot assume it (an identity from `tctl auth sign`); assume it with `tsh login` credentials',
   130: 'interrupted (Ctrl-C) while waiting; the request ID and the resume command are printed',
+  143: 'stopped by SIGTERM while waiting; the request ID and the resume command are printed',
 };
 
 function exitCodesText(): string {

@@ -50,7 +50,9 @@ export function reportFor(err: unknown, io?: IO): ErrorReport {
     };
   }
   if (err instanceof AccessError) {
-    return { code: EXIT_CODES[err.kind] ?? 1, message: oneLine(err.message), hint: err.hint };
+    // A wait cut short by SIGTERM is a stop request, not Ctrl-C: 143, as shells report it.
+    const kind = err.kind === 'interrupted' && io?.abortReason?.() === 'SIGTERM' ? 'terminated' : err.kind;
+    return { code: EXIT_CODES[kind] ?? 1, message: oneLine(err.message), hint: err.hint };
   }
   if (err instanceof Error && err.name === 'SeedError') {
     return { code: EXIT_CODES.usage, message: oneLine(err.message) };

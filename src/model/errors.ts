@@ -13,6 +13,7 @@ export type ErrorKind =
   | 'unavailable' // 8: the server cannot be reached
   | 'not-assumed' // 9: approved, but these credentials cannot assume it
   | 'interrupted' // 130
+  | 'terminated' // 143: stopped by SIGTERM (128 + 15, the shell convention)
   | 'failure'; // 1
 
 export const EXIT_CODES: Record<ErrorKind, number> = {
@@ -26,6 +27,7 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   unavailable: 8,
   'not-assumed': 9,
   interrupted: 130,
+  terminated: 143,
 };
 
 export class AccessError extends Error {

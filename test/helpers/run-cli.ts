@@ -17,6 +17,8 @@ export interface FakeIOOptions {
   columns?: number;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Which signal `signal` stands for when it aborts (default SIGINT). */
+  abortSignal?: 'SIGINT' | 'SIGTERM';
   /** Stands in for the person at a terminal: IO.ask. */
   ask?: (question: string) => Promise<string>;
 }
@@ -39,7 +41,7 @@ export function fakeIO(opts: FakeIOOptions = {}): IO & { out: Capture; err: Capt
     env,
     now: opts.now ?? (() => new Date()),
     signal: opts.signal,
-    abortReason: () => (opts.signal?.aborted ? 'SIGINT' : undefined),
+    abortReason: () => (opts.signal?.aborted ? (opts.abortSignal ?? 'SIGINT') : undefined),
     ...(opts.ask ? { ask: opts.ask } : {}),
   };
 }

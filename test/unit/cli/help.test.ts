@@ -32,7 +32,7 @@ describe('access help', () => {
     const r = await runCli(['help', 'exit-codes']);
     expect(r.code).toBe(0);
     const codes = [...r.stdout.matchAll(/^\s+(\d+) {2}/gm)].map((m) => Number(m[1]));
-    expect(codes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130]);
+    expect(codes).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130, 143]);
     expect(r.stdout).toMatch(
       /^\s+9 {2}create, wait and exec: the request was approved \(or, for exec, would be\), but these credentials cannot assume it/m,
     );

@@ -5,7 +5,7 @@ import { packageVersion } from '../../../src/cli/program.js';
 import { RpcError } from '../../../src/client/errors.js';
 import { AccessError, UsageError } from '../../../src/model/errors.js';
 import { SeedError } from '../../../src/server/seed.js';
-import { runCli } from '../../helpers/run-cli.js';
+import { fakeIO, runCli } from '../../helpers/run-cli.js';
 
 describe('exit-code mapping', () => {
   test.each([
@@ -157,5 +157,23 @@ describe('main', () => {
 
   test('UsageError thrown by a builder names the bad part', () => {
     expect(reportFor(new UsageError('invalid --limit "0"')).message).toBe('invalid --limit "0"');
+  });
+});
+
+describe('a wait stopped by a signal', () => {
+  const stopped = (signal: 'SIGINT' | 'SIGTERM') => {
+    const ac = new AbortController();
+    ac.abort();
+    return fakeIO({ signal: ac.signal, abortSignal: signal });
+  };
+  const interrupted = new AccessError(
+    'interrupted',
+    'stopped waiting for request x; it is still pending',
+    'resume',
+  );
+
+  test('exits 130 after Ctrl-C and 143 (128 + 15) after SIGTERM, keeping the hint', () => {
+    expect(reportFor(interrupted, stopped('SIGINT'))).toMatchObject({ code: 130, hint: 'resume' });
+    expect(reportFor(interrupted, stopped('SIGTERM'))).toMatchObject({ code: 143, hint: 'resume' });
   });
 });
