@@ -24,7 +24,7 @@ function oneLine(s: string): string {
 
 /**
  * The one mapping from failures to exit codes (spec/cli.md): AccessError kinds (RpcError is
- * one) through EXIT_CODES, commander usage errors → 2, a seed file error → 2, an abort after
+ * one; a seed file error is a UsageError) through EXIT_CODES, commander usage errors → 2, an abort after
  * SIGINT → 130, anything else → 1.
  */
 export function reportFor(err: unknown, io?: IO): ErrorReport {
@@ -53,9 +53,6 @@ export function reportFor(err: unknown, io?: IO): ErrorReport {
     // A wait cut short by SIGTERM is a stop request, not Ctrl-C: 143, as shells report it.
     const kind = err.kind === 'interrupted' && io?.abortReason?.() === 'SIGTERM' ? 'terminated' : err.kind;
     return { code: EXIT_CODES[kind] ?? 1, message: oneLine(err.message), hint: err.hint };
-  }
-  if (err instanceof Error && err.name === 'SeedError') {
-    return { code: EXIT_CODES.usage, message: oneLine(err.message) };
   }
   if (io?.signal?.aborted && io.abortReason?.() !== 'SIGTERM') {
     return { code: EXIT_CODES.interrupted, message: 'interrupted' };

@@ -9,15 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { parseDuration } from '../model/duration.js';
+import { UsageError } from '../model/errors.js';
 import { LEGACY_KUBE_KINDS } from '../model/resource-id.js';
 import { compilePredicate, reviewEnv } from './predicate.js';
 import { checkSelectorValue, compileRoleMatcher, normalizeKubeKind } from './rbac.js';
 import type { AuthPreference, Resource, ResourceKind, Role, Seed, User } from './types.js';
 
 /** An invalid seed file; the CLI maps it to exit code 2. */
-export class SeedError extends Error {
-  override readonly name = 'SeedError';
-}
+export class SeedError extends UsageError {}
 
 /** Teleport's longest access duration (MaxAccessDuration). */
 export const MAX_ACCESS_DURATION_MS = 14 * 24 * 3_600_000;
