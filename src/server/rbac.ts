@@ -136,13 +136,20 @@ export function matchesAny(patterns: readonly string[] | undefined, value: strin
 /** Why a trait template could not be expanded (a missing trait, a malformed template). */
 export class TraitError extends Error {
   override readonly name = 'TraitError';
+  constructor(
+    message: string,
+    /** True when the expression is fine but the user lacks the trait (Teleport's trace.NotFound). */
+    readonly missingTrait = false,
+  ) {
+    super(message);
+  }
 }
 
 function traitValues(namespace: string, name: string, traits: Traits): readonly string[] {
   if (namespace !== 'internal' && namespace !== 'external') {
     throw new TraitError(`unsupported variable namespace ${JSON.stringify(namespace)}`);
   }
-  if (!Object.hasOwn(traits, name)) throw new TraitError(`variable not found: ${namespace}.${name}`);
+  if (!Object.hasOwn(traits, name)) throw new TraitError(`variable not found: ${namespace}.${name}`, true);
   return traits[name];
 }
 
@@ -217,7 +224,7 @@ export function checkSelectorValue(value: string): void {
   try {
     applyValueTraits(value, {});
   } catch (err) {
-    if (err instanceof TraitError && err.message.startsWith('variable not found')) return;
+    if (err instanceof TraitError && err.missingTrait) return;
     throw err;
   }
 }
