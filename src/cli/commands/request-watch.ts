@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { type AccessRequest, stateName, stateNumber, type WatchEvent } from '../../model/request.js';
+import { stateName, stateNumber, type WatchEvent } from '../../model/request.js';
 import { parseRequestId } from '../../model/request-id.js';
 import { escapeControls } from '../../render/escape.js';
 import type { Context } from '../context.js';
@@ -51,73 +51,37 @@ function textLine(e: WatchEvent): string | undefined {
 export async function run(ctx: Context, opts: WatchOptions): Promise<number> {
   const matches = await requestCondition(opts.condition);
   const conn = await ctx.connect();
-  const [{ requestFromProto }, { backoffDelay, isRetryableWatchError, sleep }, { isRpcError }] =
-    await Promise.all([
-      import('../../client/map.js'),
-      import('../../client/wait.js'),
-      import('../../client/errors.js'),
-    ]);
-  const signal = ctx.io.signal;
-  const filter: Record<string, string> = {};
-  if (opts.id) filter.id = opts.id;
-  if (opts.user) filter.user = opts.user;
-  if (opts.state) filter.state = opts.state;
-
+  const { watchRequests } = await import('../../client/watch.js');
+  let yamlMod: typeof import('../../render/yaml.js') | undefined;
+  if (ctx.format === 'yaml') yamlMod = await import('../../render/yaml.js');
   const emitEvent = (e: WatchEvent) => {
     if (ctx.format === 'json') ctx.io.stdout.write(`${JSON.stringify(e)}\n`);
-    else if (ctx.format === 'yaml') ctx.io.stdout.write(`---\n${yamlDoc(e)}`);
+    else if (ctx.format === 'yaml') ctx.io.stdout.write(`---\n${yamlMod!.toYaml(e)}`);
     else {
       const line = textLine(e);
       if (line) ctx.io.stdout.write(`${line}\n`);
     }
   };
-  let yamlMod: typeof import('../../render/yaml.js') | undefined;
-  if (ctx.format === 'yaml') yamlMod = await import('../../render/yaml.js');
-  const yamlDoc = (e: WatchEvent) => yamlMod!.toYaml(e);
-
-  let failures = 0;
-  while (!signal?.aborted) {
-    try {
-      for await (const event of conn.auth.watchEvents(
-        { kinds: [{ kind: 'access_request', filter }] },
-        { signal },
-      )) {
-        const res = event.resource;
-        // Operation: 0 INIT, 1 PUT, 2 DELETE.
-        if (event.type === 0) {
-          failures = 0;
-          note(ctx, 'Watching access requests (Ctrl-C to stop)...');
-          emitEvent({ type: 'init', request: null, id: '' });
-        } else if (event.type === 1 && res?.$case === 'accessRequest') {
-          const request: AccessRequest = requestFromProto(res.value);
-          if (!matches(request)) continue;
-          emitEvent({ type: 'put', request, id: request.id });
-        } else if (event.type === 2 && res?.$case === 'resourceHeader') {
-          const id = res.value.metadata?.name ?? '';
-          // The server does not filter deletions; an ID filter can still be applied here.
-          if (res.value.kind !== 'access_request' || (opts.id && id !== opts.id)) continue;
-          emitEvent({ type: 'delete', request: null, id });
-        }
-      }
-      if (signal?.aborted) break;
-    } catch (err) {
-      if (signal?.aborted) break;
-      // Teleport lets a caller without `read` on access_request watch only its own requests
-      // (auth_with_roles.go: hasWatchPermissionForKind): fall back to those, once, and say so.
-      if (isRpcError(err) && err.kind === 'permission' && filter.user === undefined) {
-        filter.user = conn.identity.username;
+  await watchRequests(
+    conn,
+    { id: opts.id, user: opts.user, state: opts.state },
+    {
+      onEvent(e) {
+        if (e.type === 'init') note(ctx, 'Watching access requests (Ctrl-C to stop)...');
+        if (e.type === 'put' && e.request && !matches(e.request)) return;
+        emitEvent(e);
+      },
+      onReconnect(attempt) {
+        if (attempt === 1) note(ctx, 'Connection to the server lost; reconnecting...');
+      },
+      onOwnRequestsOnly(user) {
         note(
           ctx,
-          `note: you may not watch every user's requests (no "read" rule on access_request); watching ${conn.identity.username}'s own`,
+          `note: you may not watch every user's requests (no "read" rule on access_request); watching ${user}'s own`,
         );
-        continue;
-      }
-      if (!isRetryableWatchError(err)) throw err;
-    }
-    // The stream broke or ended: open it again after a backoff.
-    failures++;
-    if (failures === 1) note(ctx, 'Connection to the server lost; reconnecting...');
-    await sleep(backoffDelay(failures), signal);
-  }
+      },
+    },
+    ctx.io.signal,
+  );
   return 0;
 }
