@@ -8,8 +8,10 @@ import {
   type AccessRequestV3,
   RequestState,
 } from '../gen/teleport/legacy/types/types.js';
+import type { AccessRequest } from '../model/request.js';
 import type { Connection } from './connect.js';
 import { isRpcError, RpcError } from './errors.js';
+import { requestFromProto } from './map.js';
 import type { CallOptions } from './rpc.js';
 
 /** A page as every lister returns it: items and the key of the next page ('' at the end). */
@@ -134,4 +136,53 @@ export function sortRequests(list: AccessRequestV3[], sort: AccessRequestSort, d
   const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
   list.sort((a, b) => cmp(key(a), key(b)) || cmp(a.metadata?.name ?? '', b.metadata?.name ?? ''));
   if (descending) list.reverse();
+}
+
+/** Which requests `ls` asks for, in the domain's words; the wire's numbers stay here. */
+export interface RequestQuery {
+  user?: string;
+  /** A RequestState number as model/request.ts `stateNumber` gives it; undefined for any. */
+  state?: number;
+  scope: 'all' | 'mine' | 'needs-review' | 'reviewed';
+  search: string[];
+  sort: 'created' | 'state' | 'user';
+  descending: boolean;
+}
+
+const SCOPES: Record<RequestQuery['scope'], AccessRequestScope> = {
+  all: AccessRequestScope.DEFAULT,
+  mine: AccessRequestScope.MY_REQUESTS,
+  'needs-review': AccessRequestScope.NEEDS_REVIEW,
+  reviewed: AccessRequestScope.REVIEWED,
+};
+
+const SORTS: Record<RequestQuery['sort'], AccessRequestSort> = {
+  created: AccessRequestSort.CREATED,
+  state: AccessRequestSort.STATE,
+  user: AccessRequestSort.USER,
+};
+
+/** Pages of access requests as the model shapes them (see {@link accessRequestPages}). */
+export async function* requestPages(
+  conn: Connection,
+  query: RequestQuery,
+  opts: { pageSize: number; limit?: number; call?: CallOptions },
+): AsyncGenerator<AccessRequest[]> {
+  const pages = accessRequestPages(
+    conn,
+    {
+      filter: {
+        id: '',
+        user: query.user ?? '',
+        state: query.state ?? RequestState.NONE,
+        scope: SCOPES[query.scope],
+        searchKeywords: query.search,
+        requester: '',
+      },
+      sort: SORTS[query.sort],
+      descending: query.descending,
+    },
+    opts,
+  );
+  for await (const page of pages) yield page.map(requestFromProto);
 }

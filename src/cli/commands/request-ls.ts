@@ -40,9 +40,6 @@ export interface LsOptions {
   condition?: string;
 }
 
-/** Wire values of AccessRequestScope and AccessRequestSort (teleport-wire-facts §2.5). */
-const SCOPE = { DEFAULT: 0, MY_REQUESTS: 1, NEEDS_REVIEW: 2, REVIEWED: 3 } as const;
-const SORT_WIRE: Record<Sort, number> = { created: 1, state: 2, user: 3 };
 const PAGE_SIZE = 200;
 
 export function define(): Command {
@@ -99,15 +96,14 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptio
 export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   const matches = await requestCondition(opts.condition);
   const conn = await ctx.connect();
-  const { requestFromProto } = await import('../../client/map.js');
   const me = conn.identity.username;
   const scope = opts.mine
-    ? SCOPE.MY_REQUESTS
+    ? 'mine'
     : opts.reviewable || opts.suggested
-      ? SCOPE.NEEDS_REVIEW
+      ? 'needs-review'
       : opts.reviewed
-        ? SCOPE.REVIEWED
-        : SCOPE.DEFAULT;
+        ? 'reviewed'
+        : 'all';
   const now = ctx.now();
   // tctl and tsh leave out requests whose access has already expired.
   const live = (r: AccessRequest) =>
@@ -128,19 +124,15 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   let cutResources = false;
   let cutReason = false;
   let shown = 0;
-  const { accessRequestPages } = await import('../../client/list.js');
-  const pages = accessRequestPages(
+  const { requestPages } = await import('../../client/list.js');
+  const pages = requestPages(
     conn,
     {
-      filter: {
-        id: '',
-        user: opts.user ?? '',
-        state: opts.state ?? 0,
-        scope,
-        searchKeywords: opts.search,
-        requester: '',
-      },
-      sort: SORT_WIRE[opts.sort],
+      user: opts.user,
+      state: opts.state,
+      scope,
+      search: opts.search,
+      sort: opts.sort,
       descending: !opts.ascending,
     },
     // --suggested and expired requests drop rows after the server's limit, so the server cannot cut the list.
@@ -149,9 +141,8 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   for await (const page of pages) {
     const rows: string[][] = [];
     const reqs: AccessRequest[] = [];
-    for (const proto of page) {
+    for (const req of page) {
       if (opts.limit !== undefined && shown >= opts.limit) break;
-      const req = requestFromProto(proto);
       if (!keep(req)) continue;
       shown++;
       if (structured) reqs.push(req);
