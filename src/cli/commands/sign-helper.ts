@@ -5,7 +5,6 @@ import type { Connection } from '../../client/index.js';
 import { formatDuration, parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import type { SignHelperResult } from '../../model/schema.js';
-import { isAdminMfaRefusal } from '../../model/server-messages.js';
 import { toIsoOrNull } from '../../model/time.js';
 import { FORMATS, type Format, printStructured } from '../../render/format.js';
 import type { Context } from '../context.js';
@@ -435,7 +434,6 @@ export function verifyLines(r: VerifyReport, now: Date): string[] {
 async function verify(ctx: Context, signer: Connection, t: Targets): Promise<void> {
   const identity = await import('../../identity/index.js');
   const { connect } = await import('../../client/connect.js');
-  const { RpcError } = await import('../../client/errors.js');
   const credentials =
     t.kind === 'file'
       ? await identity.readIdentityFile(t.identity)
@@ -453,19 +451,8 @@ async function verify(ctx: Context, signer: Connection, t: Targets): Promise<voi
     });
     const ping = await conn.auth.ping({}, callOpts(ctx));
     const page = await conn.auth.listAccessRequests({ limit: 100 }, callOpts(ctx));
-    let update: boolean | string;
-    try {
-      await conn.auth.setAccessRequestState(
-        { id: crypto.randomUUID(), state: 3, reason: 'access sign-helper --verify: permission probe' },
-        callOpts(ctx),
-      );
-      update = 'the server accepted a state change for a request that does not exist';
-    } catch (err) {
-      if (!(err instanceof RpcError) || err.kind === 'interrupted') throw err;
-      if (err.kind === 'permission') update = isAdminMfaRefusal(err.code, err.details) ? 'mfa' : false;
-      else if (err.kind === 'not-found') update = true;
-      else update = `${err.message}`;
-    }
+    const { probeStateChangeRule } = await import('../../client/probes.js');
+    const update = await probeStateChangeRule(conn, callOpts(ctx));
     const report: VerifyReport = {
       address: conn.address,
       cluster: ping.clusterName,
