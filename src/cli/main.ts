@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { CommanderError } from 'commander';
-import { AccessError, EXIT_CODES } from '../model/errors.js';
+import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
 import { escapeControls } from '../render/escape.js';
 import { type ChildExit, type ChildHandle, colorFromEnv, type IO, type TrappedSignal } from '../render/io.js';
 import { CliContext } from './context.js';
@@ -12,14 +12,6 @@ export interface ErrorReport {
   /** One line, without the `error: ` prefix; empty when nothing is printed. */
   message: string;
   hint?: string;
-}
-
-function oneLine(s: string): string {
-  return s
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-    .join(' ');
 }
 
 /**

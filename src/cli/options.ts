@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { parseHostPort } from '../model/address.js';
-import { parseDuration } from '../model/duration.js';
+import { DEFAULT_RPC_TIMEOUT_MS, parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
 import { FORMATS, type Format, parseFormat } from '../render/format.js';
 
@@ -28,7 +28,7 @@ export interface GlobalOptions {
   tlsServerName?: string;
 }
 
-export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
+export { DEFAULT_RPC_TIMEOUT_MS };
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -37,6 +37,7 @@ import { parseIdentity } from '../identity/certificate.js';
 import { issuerCommonName } from '../identity/pem.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
 import { parseHostPort } from '../model/address.js';
+import { DEFAULT_RPC_TIMEOUT_MS } from '../model/duration.js';
 import { AccessError, UsageError } from '../model/errors.js';
 import { toIsoOrNull } from '../model/time.js';
 import type { AlpnBridge } from './alpn-bridge.js';
@@ -52,7 +53,7 @@ import { createTypedClient, type RequestFactories, type TypedClient } from './rp
 export const DEFAULT_TLS_SERVER_NAME = 'teleport.cluster.local';
 export const DEFAULT_AUTH_PORT = 3025;
 export const DEFAULT_PROXY_PORT = 443;
-export const DEFAULT_RPC_TIMEOUT_MS = 30_000;
+export { DEFAULT_RPC_TIMEOUT_MS };
 
 /**
  * Keepalive pings. Teleport's auth gRPC server (lib/auth/grpcserver.go, NewGRPCServer)

@@ -1,5 +1,5 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { AccessError, type ErrorKind } from '../model/errors.js';
+import { AccessError, type ErrorKind, oneLine } from '../model/errors.js';
 import { hintForServerAnswer } from '../model/server-messages.js';
 
 /**
@@ -45,11 +45,6 @@ export function codeName(code: number): string {
 
 export function isRpcError(err: unknown, code?: number): err is RpcError {
   return err instanceof RpcError && (code === undefined || err.code === code);
-}
-
-/** Collapses whitespace runs (including newlines) so a message always fits on one line. */
-export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 /**

@@ -18,7 +18,6 @@ export {
   fromServiceError,
   isRpcError,
   kindForCode,
-  oneLine,
   RpcError,
   type TlsContext,
 } from './errors.js';

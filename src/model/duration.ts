@@ -104,3 +104,6 @@ export function formatDurationShort(ms: number): string {
   const second = parts[first + 1];
   return second && second[0] > 0 ? `${n1}${u1}${second[0]}${second[1]}` : `${n1}${u1}`;
 }
+
+/** How long one unary RPC may take unless --rpc-timeout says otherwise (spec/cli.md). */
+export const DEFAULT_RPC_TIMEOUT_MS = 30_000;

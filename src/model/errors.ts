@@ -49,3 +49,8 @@ export class UsageError extends AccessError {
     super('usage', message, hint);
   }
 }
+
+/** Collapses whitespace runs (newlines included), so a message always fits on one line. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}

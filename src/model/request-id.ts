@@ -12,6 +12,9 @@ export function isRequestId(s: string): boolean {
   return REQUEST_ID.test(s);
 }
 
+/** Whether `s` is a UUID in canonical form (request IDs are; so is an Auth host's ID). */
+export const isUuid = isRequestId;
+
 /** Returns `s` when it is a request ID; a UsageError naming the value (escaped) otherwise. */
 export function parseRequestId(s: string): string {
   if (s === '') throw new UsageError('empty request ID');

@@ -5,6 +5,7 @@
  */
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { parseDuration } from '../model/duration.js';
+import { isUuid } from '../model/request-id.js';
 import { AUTOMATIC_REVIEWER_ROLE } from './amr-service.js';
 import { buildCatalog, canImpersonateUser, rolesNamed, rulesAllow } from './rbac.js';
 import {
@@ -75,12 +76,10 @@ function isExemptFromAdminMfa(
   return isHostIdentityName(impersonator, clusterName);
 }
 
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Whether `name` is a host identity of this cluster: `<uuid>.<cluster>`. */
 export function isHostIdentityName(name: string, clusterName: string): boolean {
   const dot = name.indexOf('.');
-  return dot > 0 && name.slice(dot + 1) === clusterName && UUID_SHAPE.test(name.slice(0, dot));
+  return dot > 0 && name.slice(dot + 1) === clusterName && isUuid(name.slice(0, dot));
 }
 
 function maxSessionTtl(s: string | undefined): number {

@@ -17,6 +17,7 @@ import {
 import type { LabelValues } from '../gen/teleport/legacy/types/wrappers/wrappers.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
 import { annotationsProblem, MAX_REASON_BYTES, requestSizeProblem } from '../model/limits.js';
+import { isRequestId } from '../model/request-id.js';
 import { parseResourceId } from '../model/resource-id.js';
 import { compilePredicate, type ReviewContext, reviewEnv } from './predicate.js';
 import {
@@ -88,8 +89,6 @@ export function uuidv7(now: Date): string {
   const hex = b.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function durationOf(s: string | undefined): number {
   if (!s) return 0;
@@ -485,7 +484,7 @@ export function prepareCreate(
   const user = userOrFail(catalog, spec.user);
 
   if (metadata.name === '') metadata.name = uuidv7(now);
-  else if (!UUID.test(metadata.name))
+  else if (!isRequestId(metadata.name))
     throw badParameter(`invalid access request ID ${JSON.stringify(metadata.name)}`);
   // Teleport's ValidateAccessRequest (reason, resource count) and RequestValidator.Validate
   // (resource ID length), plus our caps on reviewers and labels (src/model/limits.ts).

@@ -39,6 +39,7 @@ import {
   type SortBy,
 } from '../gen/teleport/legacy/types/types.js';
 import { AccessError } from '../model/errors.js';
+import { isRequestId } from '../model/request-id.js';
 import { automaticReview } from './amr-service.js';
 import type { RuleStore } from './amr-store.js';
 import {
@@ -184,8 +185,6 @@ export function metadata(name: string, extra: Partial<Metadata> = {}): Metadata 
     ...extra,
   };
 }
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */
 function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
@@ -570,7 +569,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
       authorizeAdminAction(policy, caller);
     }
     const wanted = req.metadata?.name ?? '';
-    const id = UUID_RE.test(wanted) ? wanted.toLowerCase() : uuidv7(now);
+    const id = isRequestId(wanted) ? wanted.toLowerCase() : uuidv7(now);
     if (store.get(id)) throw new ServerError(6, `access request "${id}" already exists`);
     const input: AccessRequestV3 = {
       ...req,
