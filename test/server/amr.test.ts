@@ -35,6 +35,7 @@ function rule(
       notification: { name: 'webhook', recipients: ['https://example.com/hook'] },
       automaticReview: undefined,
       desiredState: '',
+      schedules: {},
       ...extra,
     },
   };
