@@ -318,7 +318,10 @@ describe('automatic review (RFD 0201)', () => {
       expect(
         (
           await failure(
-            create(admin, rule('no-time', 'true', { ...review('APPROVED'), schedules: { s: { time: undefined } } })),
+            create(
+              admin,
+              rule('no-time', 'true', { ...review('APPROVED'), schedules: { s: { time: undefined } } }),
+            ),
           )
         ).details,
       ).toBe('validating spec.schedules: spec.schedules[s].time is required');
