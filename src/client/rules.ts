@@ -18,6 +18,14 @@ export function ruleFromProto(p: RuleProto): AccessMonitoringRule {
   if (spec?.desiredState) rule.spec.desired_state = spec.desiredState;
   if (spec?.notification) rule.spec.notification = { ...spec.notification };
   if (spec?.automaticReview) rule.spec.automatic_review = { ...spec.automaticReview };
+  if (spec && Object.keys(spec.schedules).length > 0) {
+    rule.spec.schedules = Object.fromEntries(
+      Object.entries(spec.schedules).map(([name, s]) => [
+        name,
+        s.time ? { time: { timezone: s.time.timezone, shifts: s.time.shifts.map((x) => ({ ...x })) } } : {},
+      ]),
+    );
+  }
   return rule;
 }
 
@@ -41,6 +49,12 @@ export function ruleToProto(r: AccessMonitoringRule): RuleProto {
       notification: r.spec.notification,
       automaticReview: r.spec.automatic_review,
       desiredState: r.spec.desired_state ?? '',
+      schedules: Object.fromEntries(
+        Object.entries(r.spec.schedules ?? {}).map(([name, s]) => [
+          name,
+          { time: s.time ? { timezone: s.time.timezone, shifts: s.time.shifts } : undefined },
+        ]),
+      ),
     },
   };
 }

@@ -17,6 +17,17 @@ export interface RuleAutomaticReview {
   decision: string;
 }
 
+export interface RuleShift {
+  weekday: string;
+  start: string;
+  end: string;
+}
+
+/** One named schedule: `time: {timezone, shifts: [{weekday, start, end}]}`. */
+export interface RuleSchedule {
+  time?: { timezone: string; shifts: RuleShift[] };
+}
+
 export interface AccessMonitoringRule {
   kind: typeof RULE_KIND;
   version: 'v1';
@@ -28,12 +39,21 @@ export interface AccessMonitoringRule {
     desired_state?: string;
     notification?: RuleNotification;
     automatic_review?: RuleAutomaticReview;
+    schedules?: Record<string, RuleSchedule>;
   };
 }
 
 const TOP = ['kind', 'version', 'metadata', 'spec'];
 const META = ['name', 'description', 'labels', 'revision', 'namespace', 'expires'];
-const SPEC = ['subjects', 'states', 'condition', 'desired_state', 'notification', 'automatic_review'];
+const SPEC = [
+  'subjects',
+  'states',
+  'condition',
+  'desired_state',
+  'notification',
+  'automatic_review',
+  'schedules',
+];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -114,7 +134,48 @@ export function ruleFromDocument(doc: unknown, where: string): AccessMonitoringR
       decision: str(spec.automatic_review.decision, `${where}: spec.automatic_review.decision`),
     };
   }
+  if (spec.schedules !== undefined && spec.schedules !== null) {
+    rule.spec.schedules = schedulesFromDocument(spec.schedules, where);
+  }
   return rule;
+}
+
+/**
+ * `spec.schedules`: a mapping of names to `{time: {timezone, shifts: [{weekday, start, end}]}}`.
+ * Only the shape is checked here; weekdays and clock times are the server's to judge.
+ */
+function schedulesFromDocument(v: unknown, where: string): Record<string, RuleSchedule> {
+  if (!isObject(v)) throw new UsageError(`${where}: spec.schedules must be a mapping of names to schedules`);
+  const out: Record<string, RuleSchedule> = {};
+  for (const [name, schedule] of Object.entries(v)) {
+    const at = `${where}: spec.schedules.${name}`;
+    if (!isObject(schedule)) throw new UsageError(`${at} must be a mapping (time: ...)`);
+    onlyKeys(schedule, ['time'], at);
+    if (schedule.time === undefined || schedule.time === null) {
+      out[name] = {};
+      continue;
+    }
+    if (!isObject(schedule.time)) throw new UsageError(`${at}.time must be a mapping (timezone, shifts)`);
+    onlyKeys(schedule.time, ['timezone', 'shifts'], `${at}.time`);
+    const shifts = schedule.time.shifts ?? [];
+    if (!Array.isArray(shifts)) throw new UsageError(`${at}.time.shifts must be a list`);
+    out[name] = {
+      time: {
+        timezone: str(schedule.time.timezone, `${at}.time.timezone`),
+        shifts: shifts.map((shift, i) => {
+          const sw = `${at}.time.shifts[${i}]`;
+          if (!isObject(shift)) throw new UsageError(`${sw} must be a mapping (weekday, start, end)`);
+          onlyKeys(shift, ['weekday', 'start', 'end'], sw);
+          return {
+            weekday: str(shift.weekday, `${sw}.weekday`),
+            start: str(shift.start, `${sw}.start`),
+            end: str(shift.end, `${sw}.end`),
+          };
+        }),
+      },
+    };
+  }
+  return out;
 }
 
 /** Every rule of a YAML file (several `---` documents allowed); empty documents are skipped. */

@@ -9,7 +9,21 @@ export function printable(s: string): string {
   );
 }
 
-/** What a rule does, in one phrase: `notify slack: #dba` / `review: APPROVED (builtin)`. */
+/** `office-hours (Asia/Tokyo): Monday 09:00-17:00, Tuesday 09:00-17:00` per schedule, by name. */
+export function scheduleLines(r: AccessMonitoringRule): string[] {
+  return Object.keys(r.spec.schedules ?? {})
+    .sort()
+    .map((name) => {
+      const time = r.spec.schedules![name]!.time;
+      const shifts = (time?.shifts ?? []).map((s) => `${s.weekday} ${s.start}-${s.end}`).join(', ');
+      return printable(`${name} (${time?.timezone || 'UTC'}): ${shifts || '-'}`);
+    });
+}
+
+/**
+ * What a rule does, in one phrase: `notify slack: #dba` / `review: APPROVED (builtin)`,
+ * plus `only in schedules: a, b` when schedules limit it.
+ */
 export function ruleAction(r: AccessMonitoringRule): string {
   const parts: string[] = [];
   if (r.spec.notification) {
@@ -18,6 +32,8 @@ export function ruleAction(r: AccessMonitoringRule): string {
   if (r.spec.automatic_review && r.spec.desired_state === 'reviewed') {
     parts.push(`review ${r.spec.automatic_review.decision} (${r.spec.automatic_review.integration})`);
   }
+  const schedules = Object.keys(r.spec.schedules ?? {}).sort();
+  if (schedules.length > 0) parts.push(`only in schedules: ${schedules.join(', ')}`);
   return printable(parts.join('; ') || '-');
 }
 
@@ -50,6 +66,8 @@ export function ruleDetail(r: AccessMonitoringRule): string {
         (r.spec.desired_state === 'reviewed' ? '' : ' (inactive: desired_state is not "reviewed")'),
     );
   }
+  for (const [i, line] of scheduleLines(r).entries())
+    lines.push(`${i === 0 ? 'Schedules:' : '          '}  ${line}`);
   if (r.metadata.description) lines.push(`About:      ${printable(r.metadata.description)}`);
   return `${lines.join('\n')}\n`;
 }

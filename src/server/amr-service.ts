@@ -13,6 +13,7 @@ import type {
 import type { AccessMonitoringRulesServiceServer } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { RequestState } from '../gen/teleport/legacy/types/types.js';
+import { scheduleAllows, scheduleProblem } from '../model/schedule.js';
 import { compileCondition, resourceLabelMaps } from './amr-condition.js';
 import type { RuleStore } from './amr-store.js';
 import { requireRule } from './authz.js';
@@ -58,6 +59,8 @@ export function validateRule(rule: AccessMonitoringRule | undefined): AccessMoni
   if (!spec) throw bad('accessMonitoringRule spec is missing');
   if (spec.subjects.length === 0) throw bad('accessMonitoringRule subject is missing');
   if (spec.condition === '') throw bad('accessMonitoringRule condition is missing');
+  const scheduleError = scheduleProblem(spec.schedules);
+  if (scheduleError) throw bad(`validating spec.schedules: ${scheduleError}`);
   if (spec.notification && spec.notification.name === '') {
     throw bad('accessMonitoringRule notification plugin name is missing');
   }
@@ -198,12 +201,16 @@ export function conditionContext(policy: Policy, req: AccessRequestV3) {
 /**
  * The rule whose automatic review applies to a new request, as
  * lib/accessmonitoring/review/review.go (getMatchingRule) picks it: rules with
- * desired_state `reviewed`, the builtin integration and the access_request subject whose
- * condition matches; a DENIED rule wins, else the first (by name) APPROVED one.
+ * desired_state `reviewed`, the builtin integration and the access_request subject that
+ * lib/accessmonitoring EvaluateRules keeps — the request's creation time `created` inside one of
+ * the rule's schedules (if it has any), then its condition true; a DENIED rule wins, else the
+ * first (by name) APPROVED one.
  */
 export function matchingReviewRule(
   all: readonly AccessMonitoringRule[],
   ctx: ReturnType<typeof conditionContext>,
+  created: Date,
+  warn: (message: string) => void = () => {},
 ): AccessMonitoringRule | undefined {
   let found: AccessMonitoringRule | undefined;
   for (const rule of all) {
@@ -211,6 +218,9 @@ export function matchingReviewRule(
     if (!spec || spec.desiredState !== DESIRED_STATE_REVIEWED) continue;
     if (spec.automaticReview?.integration !== BUILTIN_INTEGRATION) continue;
     if (!spec.subjects.includes(ACCESS_REQUEST_SUBJECT)) continue;
+    const name = rule.metadata?.name ?? '';
+    const skip = (why: string) => warn(`access_monitoring_rule "${name}" skipped: schedules: ${why}`);
+    if (!scheduleAllows(spec.schedules, created, skip)) continue;
     let matched: boolean;
     try {
       matched = compileCondition(spec.condition).test(ctx);
@@ -234,7 +244,9 @@ export async function automaticReview(
   req: AccessRequestV3,
 ): Promise<void> {
   if (req.spec?.state !== RequestState.PENDING) return;
-  const rule = matchingReviewRule(deps.rules.list(), conditionContext(deps.policy, req));
+  // review.go builds its env from the request (creation time included), not the clock.
+  const created = req.spec.created ?? deps.now();
+  const rule = matchingReviewRule(deps.rules.list(), conditionContext(deps.policy, req), created, deps.log);
   if (!rule) return;
   const decision = rule.spec!.automaticReview!.decision;
   const id = req.metadata!.name;

@@ -19,6 +19,11 @@ const NEWER_THAN_PINNED = new Set([
   '.teleport.accessmonitoringrules.v1.AccessMonitoringRuleSpec.automatic_review = 6',
   '.teleport.accessmonitoringrules.v1.AccessMonitoringRuleSpec.desired_state = 7',
   '.teleport.accessmonitoringrules.v1.ListAccessMonitoringRulesWithFilterRequest.automatic_review_name = 6',
+  '.teleport.accessmonitoringrules.v1.AccessMonitoringRuleSpec.schedules = 8',
+  '.teleport.accessmonitoringrules.v1.AccessMonitoringRuleSpec.SchedulesEntry',
+  '.teleport.accessmonitoringrules.v1.Schedule',
+  '.teleport.accessmonitoringrules.v1.TimeSchedule',
+  '.teleport.accessmonitoringrules.v1.TimeSchedule.Shift',
 ]);
 
 interface FieldDesc {

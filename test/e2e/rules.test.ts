@@ -24,9 +24,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function access(user: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function access(
+  user: string,
+  args: string[],
+  now?: () => Date,
+): Promise<{ code: number; out: string; err: string }> {
   const io = fakeIO({
     env: { ACCESS_AUTH_SERVER: server.addr, ACCESS_IDENTITY: server.identityPath(user), HOME: dir },
+    now,
   });
   const code = await main(args, io);
   return { code, out: io.out.text, err: io.err.text };
@@ -128,7 +133,101 @@ describe('access rule', () => {
       failed: ['user.traits["team"].contains("dev")'],
       notification: { name: 'webhook', recipients: ['https://hooks.example.com/dba'] },
       automatic_review: null,
+      schedule: null,
     });
+  });
+});
+
+const OFFICE_HOURS = `kind: access_monitoring_rule
+version: v1
+metadata:
+  name: office-hours
+spec:
+  subjects: [access_request]
+  condition: "true"
+  desired_state: reviewed
+  automatic_review: { integration: builtin, decision: APPROVED }
+  schedules:
+    tokyo:
+      time:
+        timezone: Asia/Tokyo
+        shifts:
+          - { weekday: Wednesday, start: "18:00", end: "20:00" }
+          - { weekday: Thursday, start: "09:00", end: "17:30" }
+    weekend:
+      time:
+        shifts:
+          - { weekday: Saturday, start: "00:00", end: "23:59" }
+`;
+
+describe('access rule with schedules', () => {
+  it('round-trips schedules through create -f and show -f yaml, and shows them in ls and show', async () => {
+    const file = join(dir, 'office.yaml');
+    await writeFile(file, OFFICE_HOURS);
+    const created = await access('admin', ['rule', 'create', '-f', file]);
+    expect(created, created.err).toMatchObject({ code: 0 });
+    try {
+      const { parse } = await import('yaml');
+      const shown = await access('admin', ['rule', 'show', 'office-hours', '--format', 'yaml']);
+      const back = parse(shown.out) as { spec: unknown };
+      const sent = parse(OFFICE_HOURS) as { spec: { schedules: { weekend: { time: object } } } };
+      // An omitted timezone comes back as the empty string Teleport stores (UTC).
+      sent.spec.schedules.weekend.time = { timezone: '', ...sent.spec.schedules.weekend.time };
+      expect(back.spec).toEqual(sent.spec);
+      // What came out loads back unchanged.
+      const again = join(dir, 'office-again.yaml');
+      await writeFile(again, shown.out);
+      expect((await access('admin', ['rule', 'update', '-f', again])).code).toBe(0);
+      const reshown = await access('admin', ['rule', 'show', 'office-hours', '--format', 'yaml']);
+      expect(parse(reshown.out).spec).toEqual(back.spec);
+
+      const text = await access('admin', ['rule', 'show', 'office-hours']);
+      expect(text.out).toContain(
+        'Schedules:  tokyo (Asia/Tokyo): Wednesday 18:00-20:00, Thursday 09:00-17:30\n' +
+          '            weekend (UTC): Saturday 00:00-23:59\n',
+      );
+      const ls = await access('admin', ['rule', 'ls']);
+      expect(ls.out).toContain('review APPROVED (builtin); only in schedules: tokyo, weekend');
+    } finally {
+      await access('admin', ['rule', 'rm', 'office-hours']);
+    }
+  });
+
+  it('refuses a schedule Teleport refuses (exit 2) and stores nothing', async () => {
+    const file = join(dir, 'night.yaml');
+    await writeFile(
+      file,
+      OFFICE_HOURS.replace('start: "09:00", end: "17:30"', 'start: "22:00", end: "02:00"'),
+    );
+    const r = await access('admin', ['rule', 'create', '-f', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('shift is invalid: start time must be before end time');
+    expect(JSON.parse((await access('admin', ['rule', 'ls', '-f', 'json'])).out)).toEqual([]);
+  });
+
+  it('rule test says whether the schedules are in effect now', async () => {
+    const file = join(dir, 'office.yaml');
+    await writeFile(file, OFFICE_HOURS);
+    const reqFile = join(dir, 'req.json');
+    await writeFile(reqFile, JSON.stringify({ id: 'r1', user: 'alice', roles: ['dba'] }));
+    const at = (iso: string) => () => new Date(iso);
+    // 2026-03-04 is a Wednesday; 10:00 UTC is 19:00 in Tokyo.
+    const inside = await access(
+      'admin',
+      ['rule', 'test', '-f', file, '--request-file', reqFile],
+      at('2026-03-04T10:00:00Z'),
+    );
+    expect(inside.code, inside.err).toBe(0);
+    expect(inside.out).toBe(
+      'office-hours: matched\n  review APPROVED (builtin)\n' +
+        '  schedules: in effect now (2026-03-04T10:00:00.000Z); the rule applies only to requests created inside one\n',
+    );
+    const outside = await access(
+      'admin',
+      ['rule', 'test', '-f', file, '--request-file', reqFile, '--format', 'json'],
+      at('2026-03-04T12:00:00Z'),
+    );
+    expect(JSON.parse(outside.out)[0].schedule).toEqual({ in_effect: false, at: '2026-03-04T12:00:00.000Z' });
   });
 });
 

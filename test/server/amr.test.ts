@@ -35,6 +35,7 @@ function rule(
       notification: { name: 'webhook', recipients: ['https://example.com/hook'] },
       automaticReview: undefined,
       desiredState: '',
+      schedules: {},
       ...extra,
     },
   };
@@ -51,6 +52,9 @@ function unary<Q, R>(client: object, method: string, req: Q): Promise<R> {
 
 let dir: string;
 let server: RunningServer;
+/** The server's clock: real time unless a test pins it (identities are issued at real time). */
+let pinned: Date | undefined;
+const start = () => startServer({ dataDir: dir, listen: '127.0.0.1:0', now: () => pinned ?? new Date() });
 let admin: TestClient;
 let alice: TestClient;
 
@@ -61,7 +65,7 @@ async function connect(): Promise<void> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'access-amr-'));
-  server = await startServer({ dataDir: dir, listen: '127.0.0.1:0' });
+  server = await start();
   await connect();
 });
 
@@ -177,7 +181,7 @@ describe('AccessMonitoringRulesService', () => {
     admin.close();
     alice.close();
     await server.stop({ graceMs: 500 });
-    server = await startServer({ dataDir: dir, listen: '127.0.0.1:0' });
+    server = await start();
     await connect();
     expect((await list(admin)).rules.map((r) => r.metadata?.name)).toEqual(['durable']);
     await del(admin, 'durable');
@@ -237,5 +241,104 @@ describe('automatic review (RFD 0201)', () => {
       await del(admin, 'a-approve');
       await del(admin, 'b-deny');
     }
+  });
+
+  describe('with schedules (lib/accessmonitoring EvaluateRules: creation time inside a schedule)', () => {
+    // Wednesday 18:00–20:00 in Tokyo (UTC+9, no DST) is Wednesday 09:00–11:00 UTC.
+    const schedules = {
+      'tokyo-evening': {
+        time: { timezone: 'Asia/Tokyo', shifts: [{ weekday: 'Wednesday', start: '18:00', end: '20:00' }] },
+      },
+    };
+    /** The next Wednesday at hh:mm UTC at least a day ahead: the 30-day certificates stay valid. */
+    const nextWednesday = (hh: number, mm: number) => {
+      const d = new Date(Date.now() + 86_400_000);
+      d.setUTCDate(d.getUTCDate() + ((3 - d.getUTCDay() + 7) % 7));
+      d.setUTCHours(hh, mm, 0, 0);
+      return d;
+    };
+    const stateAt = async (at: Date) => {
+      pinned = at;
+      try {
+        const req = await request(['auditor']);
+        return (await read(req.metadata!.name)) as AccessRequestV3;
+      } finally {
+        pinned = undefined;
+      }
+    };
+
+    it('reviews a request created inside a schedule, not one created outside', async () => {
+      await create(admin, rule('office-hours', 'true', { ...review('APPROVED'), schedules }));
+      try {
+        const inside = await stateAt(nextWednesday(10, 0));
+        expect(inside.spec?.state).toBe(RequestState.APPROVED);
+        expect(inside.spec?.reviews.map((r) => r.author)).toEqual(['@teleport-access-approval-bot']);
+        // The end is inclusive to the minute: 11:00:00 UTC (20:00 in Tokyo) is in, 11:01 is out.
+        expect((await stateAt(nextWednesday(11, 0))).spec?.state).toBe(RequestState.APPROVED);
+        const after = await stateAt(nextWednesday(11, 1));
+        expect(after.spec?.state).toBe(RequestState.PENDING);
+        expect(after.spec?.reviews).toEqual([]);
+        // Same hours on a Tuesday: the weekday is Tokyo's, not UTC's.
+        const tuesday = await stateAt(new Date(nextWednesday(10, 0).getTime() - 86_400_000));
+        expect(tuesday.spec?.state).toBe(RequestState.PENDING);
+      } finally {
+        await del(admin, 'office-hours');
+      }
+    });
+
+    it('skips a rule whose time zone cannot be loaded, as Teleport does', async () => {
+      const mars = {
+        m: {
+          time: {
+            timezone: 'Mars/Olympus_Mons',
+            shifts: [{ weekday: 'Wednesday', start: '00:00', end: '23:59' }],
+          },
+        },
+      };
+      const stored = await create(admin, rule('mars', 'true', { ...review('APPROVED'), schedules: mars }));
+      expect(stored.spec?.schedules).toEqual(mars);
+      try {
+        expect((await stateAt(nextWednesday(10, 0))).spec?.state).toBe(RequestState.PENDING);
+      } finally {
+        await del(admin, 'mars');
+      }
+    });
+
+    it("refuses a bad schedule on create and update with Teleport's reason and stores nothing", async () => {
+      const bad = {
+        s: { time: { timezone: 'UTC', shifts: [{ weekday: 'Monday', start: '17:00', end: '09:00' }] } },
+      };
+      expect(
+        await failure(create(admin, rule('bad-hours', 'true', { ...review('APPROVED'), schedules: bad }))),
+      ).toEqual({
+        code: 3,
+        details:
+          'validating spec.schedules: validating spec.schedules[s].time: shift is invalid: start time must be before end time',
+      });
+      expect(
+        (
+          await failure(
+            create(
+              admin,
+              rule('no-time', 'true', { ...review('APPROVED'), schedules: { s: { time: undefined } } }),
+            ),
+          )
+        ).details,
+      ).toBe('validating spec.schedules: spec.schedules[s].time is required');
+      await create(admin, rule('good-hours', 'true', { ...review('APPROVED'), schedules }));
+      try {
+        const update = unary(admin.amr, 'updateAccessMonitoringRule', {
+          rule: rule('good-hours', 'true', { ...review('APPROVED'), schedules: bad }),
+        });
+        expect((await failure(update)).code).toBe(3);
+        const kept = await unary<unknown, AccessMonitoringRule>(admin.amr, 'getAccessMonitoringRule', {
+          name: 'good-hours',
+        });
+        expect(kept.spec?.schedules).toEqual(schedules);
+        expect((await list(admin)).rules.map((r) => r.metadata!.name)).toEqual(['good-hours']);
+      } finally {
+        await del(admin, 'good-hours');
+      }
+    });
   });
 });

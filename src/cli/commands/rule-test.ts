@@ -24,15 +24,21 @@ export interface RuleVerdict {
   failed: string[];
   notification: { name: string; recipients: string[] } | null;
   automatic_review: { integration: string; decision: string } | null;
+  /**
+   * Whether the rule's schedules are in effect at `at` (now): a rule with schedules applies only to
+   * requests created inside one. Null when the rule has none.
+   */
+  schedule: { in_effect: boolean; at: string; error?: string } | null;
 }
 
 export function define(): Command {
   return new Command('test')
     .description(
       'Evaluate Access Monitoring Rules against a request and say whether each matches, what it would\n' +
-        'do (notify whom, review how) and which part of its condition failed. The request is a stored\n' +
-        'one (--request ID) or a file in our JSON request shape (--request-file), which may add\n' +
-        '"user_traits" and "resource_labels" (a list of label maps): the client cannot read those itself.',
+        'do (notify whom, review how), which part of its condition failed, and whether its schedules\n' +
+        '(if any) are in effect now. The request is a stored one (--request ID) or a file in our JSON\n' +
+        'request shape (--request-file), which may add "user_traits" and "resource_labels" (a list of\n' +
+        'label maps): the client cannot read those itself.',
     )
     .argument('[name]', 'a stored rule (or -f FILE)')
     .option('-f, --file <path>', 'rules from a YAML file instead of the server')
@@ -131,6 +137,8 @@ export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> 
   }
   const { compileCondition, resourceLabelMaps } = await import('../../server/amr-condition.js');
   const { PredicateError } = await import('../../server/predicate.js');
+  const { scheduleAllows } = await import('../../model/schedule.js');
+  const now = ctx.now();
   const labels = resourceLabelMaps(extras.labels);
   const condCtx = {
     roles: req.roles,
@@ -153,6 +161,14 @@ export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> 
       throw err;
     }
     const matched = cond.test(condCtx);
+    let schedule: RuleVerdict['schedule'] = null;
+    if (Object.keys(rule.spec.schedules ?? {}).length > 0) {
+      let error: string | undefined;
+      const inEffect = scheduleAllows(rule.spec.schedules, now, (m) => {
+        error = m;
+      });
+      schedule = { in_effect: inEffect, at: now.toISOString(), ...(error ? { error } : {}) };
+    }
     return {
       rule: rule.metadata.name,
       request: req.id,
@@ -163,6 +179,7 @@ export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> 
         rule.spec.desired_state === 'reviewed' && rule.spec.automatic_review
           ? rule.spec.automatic_review
           : null,
+      schedule,
     };
   });
   const { printable } = await import('../../render/rule.js');
@@ -180,6 +197,13 @@ export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> 
         );
       }
       for (const part of v.failed) lines.push(`  failed: ${printable(part)}`);
+      if (v.schedule) {
+        const why = v.schedule.error ? ` (${printable(v.schedule.error)}: the rule is skipped)` : '';
+        lines.push(
+          `  schedules: ${v.schedule.in_effect ? 'in effect' : 'not in effect'} now (${v.schedule.at})${why}; ` +
+            'the rule applies only to requests created inside one',
+        );
+      }
       ctx.io.stdout.write(`${lines.join('\n')}\n`);
     }
   });

@@ -15,8 +15,8 @@ export const protobufFileName = "teleport/accessmonitoringrules/v1/access_monito
 /**
  * Our own subset of Teleport's `teleport.accessmonitoringrules.v1` messages, used by
  * `access rule` and the embedded server. Field numbers as in Teleport's
- * api/proto/teleport/accessmonitoringrules/v1/access_monitoring_rules.proto; automatic_review
- * and desired_state (v18) come from Teleport's current proto, not the pinned api module.
+ * api/proto/teleport/accessmonitoringrules/v1/access_monitoring_rules.proto; automatic_review,
+ * desired_state and schedules (v18) come from Teleport's current proto, not the pinned api module.
  */
 
 export interface AccessMonitoringRule {
@@ -34,6 +34,31 @@ export interface AccessMonitoringRuleSpec {
   notification: Notification | undefined;
   automaticReview: AutomaticReview | undefined;
   desiredState: string;
+  /** Named schedules; a rule that has any applies only to requests created inside one of them. */
+  schedules: { [key: string]: Schedule };
+}
+
+export interface AccessMonitoringRuleSpec_SchedulesEntry {
+  key: string;
+  value: Schedule | undefined;
+}
+
+export interface Schedule {
+  time: TimeSchedule | undefined;
+}
+
+export interface TimeSchedule {
+  shifts: TimeSchedule_Shift[];
+  /** IANA time zone; empty means UTC. */
+  timezone: string;
+}
+
+export interface TimeSchedule_Shift {
+  /** Sunday, Monday, ... (Teleport matches the full English name exactly). */
+  weekday: string;
+  /** HH:MM, 24-hour clock. */
+  start: string;
+  end: string;
 }
 
 export interface Notification {
@@ -204,6 +229,7 @@ function createBaseAccessMonitoringRuleSpec(): AccessMonitoringRuleSpec {
     notification: undefined,
     automaticReview: undefined,
     desiredState: "",
+    schedules: {},
   };
 }
 
@@ -227,6 +253,9 @@ export const AccessMonitoringRuleSpec: MessageFns<AccessMonitoringRuleSpec> = {
     if (message.desiredState !== "") {
       writer.uint32(58).string(message.desiredState);
     }
+    globalThis.Object.entries(message.schedules).forEach(([key, value]: [string, Schedule]) => {
+      AccessMonitoringRuleSpec_SchedulesEntry.encode({ key: key as any, value }, writer.uint32(66).fork()).join();
+    });
     return writer;
   },
 
@@ -291,6 +320,17 @@ export const AccessMonitoringRuleSpec: MessageFns<AccessMonitoringRuleSpec> = {
             message.desiredState = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            const entry8 = AccessMonitoringRuleSpec_SchedulesEntry.decode(reader, reader.uint32());
+            if (entry8.value !== undefined) {
+              message.schedules[entry8.key] = entry8.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -318,6 +358,291 @@ export const AccessMonitoringRuleSpec: MessageFns<AccessMonitoringRuleSpec> = {
       ? AutomaticReview.fromPartial(object.automaticReview)
       : undefined;
     message.desiredState = object.desiredState ?? "";
+    message.schedules = (globalThis.Object.entries(object.schedules ?? {}) as [string, Schedule][]).reduce(
+      (acc: { [key: string]: Schedule }, [key, value]: [string, Schedule]) => {
+        if (value !== undefined) {
+          acc[key] = Schedule.fromPartial(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseAccessMonitoringRuleSpec_SchedulesEntry(): AccessMonitoringRuleSpec_SchedulesEntry {
+  return { key: "", value: undefined };
+}
+
+export const AccessMonitoringRuleSpec_SchedulesEntry: MessageFns<AccessMonitoringRuleSpec_SchedulesEntry> = {
+  encode(message: AccessMonitoringRuleSpec_SchedulesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      Schedule.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccessMonitoringRuleSpec_SchedulesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccessMonitoringRuleSpec_SchedulesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = Schedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AccessMonitoringRuleSpec_SchedulesEntry>, I>>(
+    base?: I,
+  ): AccessMonitoringRuleSpec_SchedulesEntry {
+    return AccessMonitoringRuleSpec_SchedulesEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccessMonitoringRuleSpec_SchedulesEntry>, I>>(
+    object: I,
+  ): AccessMonitoringRuleSpec_SchedulesEntry {
+    const message = createBaseAccessMonitoringRuleSpec_SchedulesEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? Schedule.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSchedule(): Schedule {
+  return { time: undefined };
+}
+
+export const Schedule: MessageFns<Schedule> = {
+  encode(message: Schedule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.time !== undefined) {
+      TimeSchedule.encode(message.time, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Schedule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSchedule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.time = TimeSchedule.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Schedule>, I>>(base?: I): Schedule {
+    return Schedule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Schedule>, I>>(object: I): Schedule {
+    const message = createBaseSchedule();
+    message.time = (object.time !== undefined && object.time !== null)
+      ? TimeSchedule.fromPartial(object.time)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTimeSchedule(): TimeSchedule {
+  return { shifts: [], timezone: "" };
+}
+
+export const TimeSchedule: MessageFns<TimeSchedule> = {
+  encode(message: TimeSchedule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.shifts) {
+      TimeSchedule_Shift.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.timezone !== "") {
+      writer.uint32(18).string(message.timezone);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimeSchedule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimeSchedule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.shifts.push(TimeSchedule_Shift.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.timezone = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TimeSchedule>, I>>(base?: I): TimeSchedule {
+    return TimeSchedule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimeSchedule>, I>>(object: I): TimeSchedule {
+    const message = createBaseTimeSchedule();
+    message.shifts = object.shifts?.map((e) => TimeSchedule_Shift.fromPartial(e)) || [];
+    message.timezone = object.timezone ?? "";
+    return message;
+  },
+};
+
+function createBaseTimeSchedule_Shift(): TimeSchedule_Shift {
+  return { weekday: "", start: "", end: "" };
+}
+
+export const TimeSchedule_Shift: MessageFns<TimeSchedule_Shift> = {
+  encode(message: TimeSchedule_Shift, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.weekday !== "") {
+      writer.uint32(10).string(message.weekday);
+    }
+    if (message.start !== "") {
+      writer.uint32(18).string(message.start);
+    }
+    if (message.end !== "") {
+      writer.uint32(26).string(message.end);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimeSchedule_Shift {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimeSchedule_Shift();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.weekday = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.start = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.end = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TimeSchedule_Shift>, I>>(base?: I): TimeSchedule_Shift {
+    return TimeSchedule_Shift.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TimeSchedule_Shift>, I>>(object: I): TimeSchedule_Shift {
+    const message = createBaseTimeSchedule_Shift();
+    message.weekday = object.weekday ?? "";
+    message.start = object.start ?? "";
+    message.end = object.end ?? "";
     return message;
   },
 };
