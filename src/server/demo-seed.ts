@@ -110,6 +110,8 @@ spec:
         name: '*'
     windows_desktop_labels:
       env: [dev, staging]
+    group_labels:
+      env: [dev, staging]
 ---
 kind: role
 version: v7
@@ -369,6 +371,25 @@ metadata:
 spec:
   addr: 10.0.4.10:3389
   domain: corp.example.com
+---
+kind: user_group
+version: v1
+metadata:
+  name: okta-dev-team
+  labels:
+    env: dev
+spec:
+  applications: [grafana-saml]
+---
+kind: saml_idp_service_provider
+version: v1
+metadata:
+  name: grafana-saml
+  labels:
+    env: dev
+spec:
+  entity_id: https://grafana.example.com/saml/metadata
+  acs_url: https://grafana.example.com/saml/acs
 `;
 
 /** The demo seed, parsed (a fresh copy on every call). */
