@@ -5,7 +5,8 @@
  * - alice (roles requester, dba-requester) may request `auditor` (one approval) and `dba`
  *   (a reason is required, and two approvals: dba-requester adds a second threshold set
  *   that needs two), and may request dev/staging resources through search_as_roles
- *   `resource-access` (Kubernetes: only pods in namespace `dev`).
+ *   `resource-access` (Kubernetes: only pods in namespace `dev`; also the user group
+ *   okta-dev-team and the SAML IdP service provider grafana-saml).
  * - bob and carol (reviewer) review dba, auditor and resource-access requests.
  * - dave (contractor) must give a reason for every request (options.request_access: reason)
  *   and gets a request prompt.

@@ -256,7 +256,8 @@ describe('create --nowait, ls and show', () => {
     expect(req.roles).toEqual(['node-access']);
     for (const hidden of ['/local/user_group/okta-finance', '/local/saml_idp_service_provider/payroll-sso']) {
       const r = await runAccess(['request', 'create', '--resource', hidden, '--reason', 'x', '--nowait'], alice);
-      expect(r.code).not.toBe(0);
+      expect(r.code).toBe(7);
+      expect(r.stderr).toContain(`error: user "alice" can not request resource "${hidden}"`);
     }
   });
 
