@@ -176,7 +176,10 @@ describe('search', () => {
     );
     expectSchema('search-results', json);
     expect(json.map((r) => r.resource_id)).toEqual(['/local/saml_idp_service_provider/grafana-sso']);
-    expect(json[0]).toMatchObject({ kind: 'saml_idp_service_provider', hostname: 'https://grafana.example.com/saml' });
+    expect(json[0]).toMatchObject({
+      kind: 'saml_idp_service_provider',
+      hostname: 'https://grafana.example.com/saml',
+    });
   });
 
   test('--roles lists requestable roles', async () => {
@@ -255,7 +258,10 @@ describe('create --nowait, ls and show', () => {
     expect(req.resources).toEqual(ids);
     expect(req.roles).toEqual(['node-access']);
     for (const hidden of ['/local/user_group/okta-finance', '/local/saml_idp_service_provider/payroll-sso']) {
-      const r = await runAccess(['request', 'create', '--resource', hidden, '--reason', 'x', '--nowait'], alice);
+      const r = await runAccess(
+        ['request', 'create', '--resource', hidden, '--reason', 'x', '--nowait'],
+        alice,
+      );
       expect(r.code).toBe(7);
       expect(r.stderr).toContain(`error: user "alice" can not request resource "${hidden}"`);
     }

@@ -281,7 +281,11 @@ describe('search results', () => {
       page({ $case: 'userGroup', value: { header: { metadata: { name: 'okta-eng' } } } as never }),
       'local',
     );
-    expect(group).toMatchObject({ kind: 'user_group', hostname: '', resource_id: '/local/user_group/okta-eng' });
+    expect(group).toMatchObject({
+      kind: 'user_group',
+      hostname: '',
+      resource_id: '/local/user_group/okta-eng',
+    });
     const sp = searchResultFromPaginated(
       page({
         $case: 'samlIdpServiceProvider',
