@@ -113,6 +113,9 @@ spec:
       env: [dev, staging]
     group_labels:
       env: [dev, staging]
+    rules:
+      - resources: [saml_idp_service_provider]
+        verbs: [list, read]
 ---
 kind: role
 version: v7

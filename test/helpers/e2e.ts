@@ -72,6 +72,8 @@ spec:
     node_labels: { env: '*' }
     group_labels: { team: eng }
     app_labels: { env: dev }
+    rules:
+      - { resources: [saml_idp_service_provider], verbs: [list] }
     kubernetes_labels: { '*': '*' }
     kubernetes_resources:
       - { kind: pods, namespace: '*', name: '*' }
