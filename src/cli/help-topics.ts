@@ -71,8 +71,9 @@ const RESOURCE_IDS = `A resource ID names one requestable resource:
   /<cluster>/kube:ns:<plural>[.<group>]/<kube-cluster>/<namespace>/<name>
   /<cluster>/kube:cw:<plural>[.<group>]/<kube-cluster>/<name>
 
-Kinds: node, db, app, kube_cluster, windows_desktop, and Kubernetes resources in the
-kube:ns: (namespaced) and kube:cw: (cluster-wide) forms; the core API group has no suffix.
+Kinds: node, db, app, kube_cluster, windows_desktop, user_group, saml_idp_service_provider,
+and Kubernetes resources in the kube:ns: (namespaced) and kube:cw: (cluster-wide) forms; the
+core API group has no suffix.
 Older kinds such as pod or deployment are accepted and rewritten to the kube: form.
 
 Examples:

@@ -153,6 +153,12 @@ export function searchResultFromPaginated(r: PaginatedResource, cluster: string)
       return result(cluster, 'windows_desktop', res.value.header?.metadata, {
         hostname: res.value.spec?.addr,
       });
+    case 'userGroup':
+      return result(cluster, 'user_group', res.value.header?.metadata);
+    case 'samlIdpServiceProvider':
+      return result(cluster, 'saml_idp_service_provider', res.value.header?.metadata, {
+        hostname: res.value.spec?.entityId,
+      });
     default:
       return undefined;
   }

@@ -8,6 +8,8 @@ export const SEARCH_KINDS = [
   'kube_cluster',
   'windows_desktop',
   'kube_resource',
+  'user_group',
+  'saml_idp_service_provider',
 ] as const;
 
 export type SearchKind = (typeof SEARCH_KINDS)[number];

@@ -5,7 +5,8 @@
  * - alice (roles requester, dba-requester) may request `auditor` (one approval) and `dba`
  *   (a reason is required, and two approvals: dba-requester adds a second threshold set
  *   that needs two), and may request dev/staging resources through search_as_roles
- *   `resource-access` (Kubernetes: only pods in namespace `dev`).
+ *   `resource-access` (Kubernetes: only pods in namespace `dev`; also the user group
+ *   okta-dev-team and the SAML IdP service provider grafana-saml).
  * - bob and carol (reviewer) review dba, auditor and resource-access requests.
  * - dave (contractor) must give a reason for every request (options.request_access: reason)
  *   and gets a request prompt.
@@ -110,6 +111,11 @@ spec:
         name: '*'
     windows_desktop_labels:
       env: [dev, staging]
+    group_labels:
+      env: [dev, staging]
+    rules:
+      - resources: [saml_idp_service_provider]
+        verbs: [list, read]
 ---
 kind: role
 version: v7
@@ -369,6 +375,25 @@ metadata:
 spec:
   addr: 10.0.4.10:3389
   domain: corp.example.com
+---
+kind: user_group
+version: v1
+metadata:
+  name: okta-dev-team
+  labels:
+    env: dev
+spec:
+  applications: [grafana-saml]
+---
+kind: saml_idp_service_provider
+version: v1
+metadata:
+  name: grafana-saml
+  labels:
+    env: dev
+spec:
+  entity_id: https://grafana.example.com/saml/metadata
+  acs_url: https://grafana.example.com/saml/acs
 `;
 
 /** The demo seed, parsed (a fresh copy on every call). */

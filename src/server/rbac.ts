@@ -443,6 +443,12 @@ function selectorFor(cond: RoleConditions, kind: Resource['kind']): LabelSelecto
       return cond.kubernetes_labels;
     case 'windows_desktop':
       return cond.windows_desktop_labels;
+    // api/types/role.go: RoleV6.GetLabelMatchers: KindUserGroup -> group_labels,
+    // KindSAMLIdPServiceProvider (with KindApp) -> app_labels.
+    case 'user_group':
+      return cond.group_labels;
+    case 'saml_idp_service_provider':
+      return cond.app_labels;
   }
 }
 

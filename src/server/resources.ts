@@ -13,6 +13,7 @@ import {
   roleMatchers,
   rolesAllowResource,
   rolesNamed,
+  rulesAllow,
   type Traits,
 } from './rbac.js';
 import { type Caller, type Resource, type ResourceQuery, type Role, ServerError } from './types.js';
@@ -23,6 +24,8 @@ const CLUSTER_WIDE_PLURALS = new Set([
     .filter((k) => !k.namespaced)
     .map((k) => k.plural),
 ]);
+
+const SAML_SP = 'saml_idp_service_provider';
 
 function kubeKindOf(r: Resource): KubeKind {
   return { plural: r.kubeKind ?? '', apiGroup: r.apiGroup ?? '', namespaced: r.namespace !== undefined };
@@ -146,6 +149,10 @@ export function searchResources(catalog: Catalog, caller: Caller, query: Resourc
   const roles = query.useSearchAsRoles
     ? rolesNamed(catalog, [...caller.roles, ...allowedSearchAsRoles(own, caller.traits)])
     : own;
+  // lib/auth/auth_with_roles.go: ServerWithRoles.listResourcesWithSort lists SAML IdP service
+  // providers only when the (search-extended) roles allow `list` on saml_idp_service_provider
+  // (api/types/role.go: GetLabelMatchers: "app_labels and verbs" both control access).
+  if (query.kind === 'saml_idp_service_provider' && !rulesAllow(roles, SAML_SP, 'list')) return [];
   const restrict = !query.useSearchAsRoles && caller.allowedResourceIds.length > 0;
   const kubeKind = query.kubeKind ? normalizeQueryKubeKind(query.kubeKind) : undefined;
 

@@ -64,6 +64,7 @@ const conditions = obj({
   app_labels: selector,
   kubernetes_labels: selector,
   windows_desktop_labels: selector,
+  group_labels: selector,
   kubernetes_resources: { t: 'list', item: kubeMatcher },
   request: obj({
     roles: matchers,
@@ -116,6 +117,8 @@ const SPECS: Readonly<Record<string, Schema>> = {
   app: obj({ uri: str, public_addr: str }, ['uri']),
   kube_cluster: obj({}),
   windows_desktop: obj({ addr: str, domain: str }, ['addr']),
+  user_group: obj({ applications: strings }),
+  saml_idp_service_provider: obj({ entity_id: str, acs_url: str }, ['entity_id']),
   cluster_auth_preference: obj({
     type: str,
     second_factor: { t: 'enum', values: SECOND_FACTOR },
@@ -285,6 +288,10 @@ function toResource(d: Doc): Resource {
       return { ...base, uri: s.uri, ...(s.public_addr ? { publicAddr: s.public_addr } : {}) };
     case 'windows_desktop':
       return { ...base, addr: s.addr, ...(s.domain ? { domain: s.domain } : {}) };
+    case 'user_group':
+      return { ...base, applications: (d.spec as { applications?: string[] }).applications ?? [] };
+    case 'saml_idp_service_provider':
+      return { ...base, entityId: s.entity_id, ...(s.acs_url ? { acsUrl: s.acs_url } : {}) };
     case 'kube_resource': {
       const { plural, group } = normalizeKubeKind(s.kind ?? '', s.api_group);
       return {

@@ -320,6 +320,9 @@ const LIST_RESOURCE_TYPES: Record<string, ResourceKind> = {
   kube_cluster: 'kube_cluster',
   kube_server: 'kube_cluster',
   windows_desktop: 'windows_desktop',
+  // lib/auth/auth_with_roles.go: ServerWithRoles.listResourcesWithSort lists both.
+  user_group: 'user_group',
+  saml_idp_service_provider: 'saml_idp_service_provider',
 };
 
 /** ListUnifiedResources kinds (Teleport's unified kinds, plus the server kinds as aliases). */
@@ -433,6 +436,27 @@ export function toPaginated(r: Resource, listedAs: string): PaginatedResource['r
             metadata: metadata(r.name, { labels }),
           },
           spec: { addr: r.addr ?? '', domain: r.domain ?? '', hostId, nonAd: !r.domain },
+        },
+      };
+    case 'user_group':
+      return {
+        $case: 'userGroup',
+        value: {
+          header: { kind: 'user_group', subKind: '', version: 'v1', metadata: metadata(r.name, { labels }) },
+          spec: { applications: [...(r.applications ?? [])] },
+        },
+      };
+    case 'saml_idp_service_provider':
+      return {
+        $case: 'samlIdpServiceProvider',
+        value: {
+          header: {
+            kind: 'saml_idp_service_provider',
+            subKind: '',
+            version: 'v1',
+            metadata: metadata(r.name, { labels }),
+          },
+          spec: { entityDescriptor: '', entityId: r.entityId ?? '', acsUrl: r.acsUrl ?? '' },
         },
       };
     default:

@@ -45,6 +45,7 @@ export interface RoleConditions {
   app_labels?: LabelSelector;
   kubernetes_labels?: LabelSelector;
   windows_desktop_labels?: LabelSelector;
+  group_labels?: LabelSelector;
   kubernetes_resources?: KubeResourceMatcher[];
   request?: RequestConditions;
   review_requests?: { roles?: string[]; claims_to_roles?: ClaimMapping[]; where?: string };
@@ -80,7 +81,15 @@ export interface AuthPreference {
   secondFactors?: ('otp' | 'webauthn' | 'sso')[];
 }
 
-export type ResourceKind = 'node' | 'db' | 'app' | 'kube_cluster' | 'windows_desktop' | 'kube_resource';
+export type ResourceKind =
+  | 'node'
+  | 'db'
+  | 'app'
+  | 'kube_cluster'
+  | 'windows_desktop'
+  | 'kube_resource'
+  | 'user_group'
+  | 'saml_idp_service_provider';
 
 /** A resource that can be searched and requested. */
 export interface Resource {
@@ -96,6 +105,11 @@ export interface Resource {
   uri?: string;
   /** app */
   publicAddr?: string;
+  /** user_group: the application IDs the group belongs to. */
+  applications?: string[];
+  /** saml_idp_service_provider */
+  entityId?: string;
+  acsUrl?: string;
   /** windows_desktop */
   domain?: string;
   /** kube_resource: plural kind (`pods`), API group (empty = core), kube cluster, namespace. */

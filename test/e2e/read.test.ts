@@ -142,6 +142,46 @@ describe('search', () => {
     expect(all.find((r) => r.name === 'redis')).toMatchObject({ kind: 'kube:ns:pods', namespace: 'prod' });
   });
 
+  test('user_group: group_labels decide which groups search_as_roles show; no Hostname column', async () => {
+    const text = await runAccess(['request', 'search', '--kind', 'user_group'], alice);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(
+      ['Name      Labels    Resource ID', 'okta-eng  team=eng  /local/user_group/okta-eng', ''].join('\n'),
+    );
+    const json = await accessJson<SearchResult[]>(['request', 'search', '--kind', 'user_group'], alice);
+    expectSchema('search-results', json);
+    expect(json).toEqual([
+      {
+        kind: 'user_group',
+        name: 'okta-eng',
+        hostname: '',
+        namespace: '',
+        labels: { team: 'eng' },
+        resource_id: '/local/user_group/okta-eng',
+      },
+    ]);
+  });
+
+  test('saml_idp_service_provider: app_labels decide visibility; the entity ID is shown', async () => {
+    const text = await runAccess(['request', 'search', '--kind', 'saml_idp_service_provider'], alice);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^Name\s+Entity ID\s+Labels\s+Resource ID\n/);
+    expect(text.stdout).toMatch(
+      /grafana-sso\s+https:\/\/grafana\.example\.com\/saml\s+env=dev\s+\/local\/saml_idp_service_provider\/grafana-sso\n/,
+    );
+    expect(text.stdout).not.toContain('payroll-sso');
+    const json = await accessJson<SearchResult[]>(
+      ['request', 'search', '--kind', 'saml_idp_service_provider'],
+      alice,
+    );
+    expectSchema('search-results', json);
+    expect(json.map((r) => r.resource_id)).toEqual(['/local/saml_idp_service_provider/grafana-sso']);
+    expect(json[0]).toMatchObject({
+      kind: 'saml_idp_service_provider',
+      hostname: 'https://grafana.example.com/saml',
+    });
+  });
+
   test('--roles lists requestable roles', async () => {
     const roles = await accessJson<string[]>(['request', 'search', '--roles'], alice);
     expectSchema('roles', roles);
@@ -207,6 +247,24 @@ describe('create --nowait, ls and show', () => {
     expect(req.resources).toEqual([`/local/node/${NODE_WEB}`]);
     const shown = await runAccess(['request', 'show', req.id], alice);
     expect(shown.stdout).toContain(`Resources:       /local/node/${NODE_WEB} (web-1)\n`);
+  });
+
+  test('create for a user group and a SAML service provider found by search', async () => {
+    const ids = ['/local/user_group/okta-eng', '/local/saml_idp_service_provider/grafana-sso'];
+    const req = await accessJson<AccessRequest>(
+      ['request', 'create', '--resource', ids[0], '--resource', ids[1], '--reason', 'okta', '--nowait'],
+      alice,
+    );
+    expect(req.resources).toEqual(ids);
+    expect(req.roles).toEqual(['node-access']);
+    for (const hidden of ['/local/user_group/okta-finance', '/local/saml_idp_service_provider/payroll-sso']) {
+      const r = await runAccess(
+        ['request', 'create', '--resource', hidden, '--reason', 'x', '--nowait'],
+        alice,
+      );
+      expect(r.code).toBe(7);
+      expect(r.stderr).toContain(`error: user "alice" can not request resource "${hidden}"`);
+    }
   });
 
   test('--user: an admin creates a request on behalf of alice', async () => {

@@ -70,6 +70,10 @@ spec:
   allow:
     logins: [ubuntu]
     node_labels: { env: '*' }
+    group_labels: { team: eng }
+    app_labels: { env: dev }
+    rules:
+      - { resources: [saml_idp_service_provider], verbs: [list] }
     kubernetes_labels: { '*': '*' }
     kubernetes_resources:
       - { kind: pods, namespace: '*', name: '*' }
@@ -164,6 +168,34 @@ metadata:
   name: redis
   labels: { app: cache }
 spec: { kind: pods, namespace: prod, kube_cluster: minikube }
+---
+kind: user_group
+version: v1
+metadata:
+  name: okta-eng
+  labels: { team: eng }
+spec: { applications: [grafana-sso] }
+---
+kind: user_group
+version: v1
+metadata:
+  name: okta-finance
+  labels: { team: finance }
+spec: {}
+---
+kind: saml_idp_service_provider
+version: v1
+metadata:
+  name: grafana-sso
+  labels: { env: dev }
+spec: { entity_id: 'https://grafana.example.com/saml', acs_url: 'https://grafana.example.com/saml/acs' }
+---
+kind: saml_idp_service_provider
+version: v1
+metadata:
+  name: payroll-sso
+  labels: { env: prod }
+spec: { entity_id: 'https://payroll.example.com/saml' }
 `;
 
 export interface TestServer {

@@ -427,6 +427,32 @@ describe('resources', () => {
     expect(await failure(listRes('alice', { resourceType: 'printer' }))).toMatchObject({ code: 3 });
   });
 
+  it('lists user groups and SAML IdP service providers in their own arms, only through search_as_roles', async () => {
+    const names = (res: Awaited<ReturnType<typeof listRes>>) =>
+      res.resources.map((r) => {
+        const arm = r.resource;
+        if (arm?.$case === 'userGroup' || arm?.$case === 'samlIdpServiceProvider') {
+          return [arm.$case, arm.value.header?.kind, arm.value.header?.metadata?.name];
+        }
+        return [arm?.$case];
+      });
+    const groups = await listRes('alice', { resourceType: 'user_group', useSearchAsRoles: true });
+    expect(names(groups)).toEqual([['userGroup', 'user_group', 'okta-dev-team']]);
+    const group = groups.resources[0].resource;
+    expect(group?.$case === 'userGroup' && group.value.spec?.applications).toEqual(['grafana-saml']);
+    const sps = await listRes('alice', { resourceType: 'saml_idp_service_provider', useSearchAsRoles: true });
+    expect(names(sps)).toEqual([['samlIdpServiceProvider', 'saml_idp_service_provider', 'grafana-saml']]);
+    const sp = sps.resources[0].resource;
+    expect(sp?.$case === 'samlIdpServiceProvider' && sp.value.spec?.entityId).toBe(
+      'https://grafana.example.com/saml/metadata',
+    );
+    // Alice's own roles hold no group_labels/app_labels for them; bob may search nothing.
+    for (const resourceType of ['user_group', 'saml_idp_service_provider']) {
+      expect((await listRes('alice', { resourceType })).resources).toEqual([]);
+      expect((await listRes('bob', { resourceType, useSearchAsRoles: true })).resources).toEqual([]);
+    }
+  });
+
   it('ListUnifiedResources marks what needs a request', async () => {
     const res = await c.alice.call(
       'listUnifiedResources',

@@ -30,6 +30,8 @@ const RESOURCE_TYPES: Record<Exclude<SearchKind, 'kube_resource'>, string> = {
   app: 'app_server',
   kube_cluster: 'kube_cluster',
   windows_desktop: 'windows_desktop',
+  user_group: 'user_group',
+  saml_idp_service_provider: 'saml_idp_service_provider',
 };
 
 /** Kubernetes kinds of the core API group, which need no --kube-api-group. */
@@ -66,6 +68,20 @@ const CLUSTER_WIDE_KUBE_KINDS = new Set([
 ]);
 
 const PAGE_SIZE = 500;
+
+/**
+ * The table's column between Name and Labels, where a kind's is not Hostname; null for a
+ * kind with nothing to show there (user groups).
+ */
+const SECOND_COLUMN: Partial<
+  Record<SearchKind, { title: string; value: (r: SearchResult) => string } | null>
+> = {
+  kube_resource: { title: 'Namespace', value: (r) => r.namespace },
+  saml_idp_service_provider: { title: 'Entity ID', value: (r) => r.hostname },
+  user_group: null,
+};
+
+const HOSTNAME_COLUMN = { title: 'Hostname', value: (r: SearchResult) => r.hostname };
 
 export function define(): Command {
   return new Command('search')
@@ -274,11 +290,16 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
   }
   const results = await searchResources(ctx, opts);
   await emit(ctx, results, async () => {
-    const kube = opts.kind === 'kube_resource';
+    const second = Object.hasOwn(SECOND_COLUMN, opts.kind!) ? SECOND_COLUMN[opts.kind!] : HOSTNAME_COLUMN;
     await printTable(
       ctx.io,
-      ['Name', kube ? 'Namespace' : 'Hostname', 'Labels', 'Resource ID'],
-      results.map((r) => [r.name, kube ? r.namespace : r.hostname, formatLabels(r.labels), r.resource_id]),
+      ['Name', ...(second ? [second.title] : []), 'Labels', 'Resource ID'],
+      results.map((r) => [
+        r.name,
+        ...(second ? [second.value(r)] : []),
+        formatLabels(r.labels),
+        r.resource_id,
+      ]),
     );
     if (results.length === 0) {
       note(ctx, 'No matching resources found.');

@@ -6,7 +6,16 @@ import { afterAll, expect, describe as group, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const script = (name: string) => join(root, 'completions', name);
-const KINDS = ['node', 'db', 'app', 'kube_cluster', 'windows_desktop', 'kube_resource'];
+const KINDS = [
+  'node',
+  'db',
+  'app',
+  'kube_cluster',
+  'windows_desktop',
+  'kube_resource',
+  'user_group',
+  'saml_idp_service_provider',
+];
 
 function has(shell: string): boolean {
   return spawnSync(shell, ['-c', 'exit 0']).status === 0;

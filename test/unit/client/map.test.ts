@@ -277,6 +277,27 @@ describe('search results', () => {
       hostname: '10.0.0.5:3389',
       resource_id: '/local/windows_desktop/win-1',
     });
+    const group = searchResultFromPaginated(
+      page({ $case: 'userGroup', value: { header: { metadata: { name: 'okta-eng' } } } as never }),
+      'local',
+    );
+    expect(group).toMatchObject({
+      kind: 'user_group',
+      hostname: '',
+      resource_id: '/local/user_group/okta-eng',
+    });
+    const sp = searchResultFromPaginated(
+      page({
+        $case: 'samlIdpServiceProvider',
+        value: { header: { metadata: { name: 'grafana' } }, spec: { entityId: 'https://g/saml' } } as never,
+      }),
+      'local',
+    );
+    expect(sp).toMatchObject({
+      kind: 'saml_idp_service_provider',
+      hostname: 'https://g/saml',
+      resource_id: '/local/saml_idp_service_provider/grafana',
+    });
   });
 
   it('skips an arm it does not know', () => {

@@ -167,15 +167,17 @@ describe('search', () => {
       'kube_cluster',
       'windows_desktop',
       'kube_resource',
+      'user_group',
+      'saml_idp_service_provider',
     ]);
     expect(isSearchKind('db')).toBe(true);
-    expect(isSearchKind('user_group')).toBe(false);
+    expect(isSearchKind('aws_ic_account')).toBe(false);
   });
 
   it('validates --kind', () => {
     expect(parseSearchKind('node')).toBe('node');
     expect(() => parseSearchKind('nodes')).toThrow(
-      'invalid --kind "nodes": expected one of node, db, app, kube_cluster, windows_desktop, kube_resource',
+      'invalid --kind "nodes": expected one of node, db, app, kube_cluster, windows_desktop, kube_resource, user_group, saml_idp_service_provider',
     );
   });
 

@@ -57,7 +57,9 @@ describe('demo seed', () => {
       count('app'),
       count('kube_cluster'),
       count('windows_desktop'),
-    ]).toEqual([4, 2, 2, 1, 1]);
+      count('user_group'),
+      count('saml_idp_service_provider'),
+    ]).toEqual([4, 2, 2, 1, 1, 1, 1]);
     const pods = seed.resources.filter((r) => r.kind === 'kube_resource');
     expect(new Set(pods.map((p) => p.namespace))).toEqual(new Set(['dev', 'prod']));
     expect(pods[0]).toMatchObject({ kubeKind: 'pods', apiGroup: '', kubeCluster: 'demo-kube' });

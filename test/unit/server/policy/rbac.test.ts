@@ -780,6 +780,22 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'saml_idp_service_provider needs app_labels and the list verb on the kind',
+    run: (p) => {
+      const query = { kind: 'saml_idp_service_provider' as const, keywords: [], labels: {}, predicate: '' };
+      const names = (c: ReturnType<typeof caller>, useSearchAsRoles: boolean) =>
+        p.searchResources(c, { ...query, useSearchAsRoles }).map((r) => r.name);
+      return {
+        searchAsRoles: names(caller(p, 'alice'), true),
+        ownRoles: names(caller(p, 'alice'), false),
+        // auditor: app_labels '*' but no rule for the kind.
+        appLabelsOnly: names(caller(p, 'alice', { roles: ['auditor'] }), false),
+      };
+    },
+    code: 0,
+    check: (r) => expect(r).toEqual({ searchAsRoles: ['grafana-saml'], ownRoles: [], appLabelsOnly: [] }),
+  },
+  {
     name: 'predicate search with labels, ||, search()',
     run: (p) =>
       p

@@ -357,6 +357,28 @@ export interface WindowsDesktopSpecV3 {
   nonAd: boolean;
 }
 
+/** User groups (Okta-imported groups): a ResourceHeader at field 1, the spec at field 2. */
+export interface UserGroupV1 {
+  header: ResourceHeader | undefined;
+  spec: UserGroupSpecV1 | undefined;
+}
+
+export interface UserGroupSpecV1 {
+  applications: string[];
+}
+
+/** SAML IdP service providers: a ResourceHeader at field 1, the spec at field 2 (trimmed). */
+export interface SAMLIdPServiceProviderV1 {
+  header: ResourceHeader | undefined;
+  spec: SAMLIdPServiceProviderSpecV1 | undefined;
+}
+
+export interface SAMLIdPServiceProviderSpecV1 {
+  entityDescriptor: string;
+  entityId: string;
+  acsUrl: string;
+}
+
 /** Locks (api/proto/teleport/legacy/types/types.proto: LockV2, LockSpecV2, LockTarget). */
 export interface LockV2 {
   kind: string;
@@ -4557,6 +4579,282 @@ export const WindowsDesktopSpecV3: MessageFns<WindowsDesktopSpecV3> = {
     message.domain = object.domain ?? "";
     message.hostId = object.hostId ?? "";
     message.nonAd = object.nonAd ?? false;
+    return message;
+  },
+};
+
+function createBaseUserGroupV1(): UserGroupV1 {
+  return { header: undefined, spec: undefined };
+}
+
+export const UserGroupV1: MessageFns<UserGroupV1> = {
+  encode(message: UserGroupV1, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResourceHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      UserGroupSpecV1.encode(message.spec, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserGroupV1 {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserGroupV1();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResourceHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.spec = UserGroupSpecV1.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UserGroupV1>, I>>(base?: I): UserGroupV1 {
+    return UserGroupV1.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UserGroupV1>, I>>(object: I): UserGroupV1 {
+    const message = createBaseUserGroupV1();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResourceHeader.fromPartial(object.header)
+      : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? UserGroupSpecV1.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUserGroupSpecV1(): UserGroupSpecV1 {
+  return { applications: [] };
+}
+
+export const UserGroupSpecV1: MessageFns<UserGroupSpecV1> = {
+  encode(message: UserGroupSpecV1, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.applications) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserGroupSpecV1 {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserGroupSpecV1();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.applications.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UserGroupSpecV1>, I>>(base?: I): UserGroupSpecV1 {
+    return UserGroupSpecV1.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UserGroupSpecV1>, I>>(object: I): UserGroupSpecV1 {
+    const message = createBaseUserGroupSpecV1();
+    message.applications = object.applications?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSAMLIdPServiceProviderV1(): SAMLIdPServiceProviderV1 {
+  return { header: undefined, spec: undefined };
+}
+
+export const SAMLIdPServiceProviderV1: MessageFns<SAMLIdPServiceProviderV1> = {
+  encode(message: SAMLIdPServiceProviderV1, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      ResourceHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      SAMLIdPServiceProviderSpecV1.encode(message.spec, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SAMLIdPServiceProviderV1 {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSAMLIdPServiceProviderV1();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = ResourceHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.spec = SAMLIdPServiceProviderSpecV1.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SAMLIdPServiceProviderV1>, I>>(base?: I): SAMLIdPServiceProviderV1 {
+    return SAMLIdPServiceProviderV1.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SAMLIdPServiceProviderV1>, I>>(object: I): SAMLIdPServiceProviderV1 {
+    const message = createBaseSAMLIdPServiceProviderV1();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ResourceHeader.fromPartial(object.header)
+      : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? SAMLIdPServiceProviderSpecV1.fromPartial(object.spec)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSAMLIdPServiceProviderSpecV1(): SAMLIdPServiceProviderSpecV1 {
+  return { entityDescriptor: "", entityId: "", acsUrl: "" };
+}
+
+export const SAMLIdPServiceProviderSpecV1: MessageFns<SAMLIdPServiceProviderSpecV1> = {
+  encode(message: SAMLIdPServiceProviderSpecV1, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.entityDescriptor !== "") {
+      writer.uint32(10).string(message.entityDescriptor);
+    }
+    if (message.entityId !== "") {
+      writer.uint32(18).string(message.entityId);
+    }
+    if (message.acsUrl !== "") {
+      writer.uint32(26).string(message.acsUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SAMLIdPServiceProviderSpecV1 {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSAMLIdPServiceProviderSpecV1();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entityDescriptor = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entityId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.acsUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SAMLIdPServiceProviderSpecV1>, I>>(base?: I): SAMLIdPServiceProviderSpecV1 {
+    return SAMLIdPServiceProviderSpecV1.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SAMLIdPServiceProviderSpecV1>, I>>(object: I): SAMLIdPServiceProviderSpecV1 {
+    const message = createBaseSAMLIdPServiceProviderSpecV1();
+    message.entityDescriptor = object.entityDescriptor ?? "";
+    message.entityId = object.entityId ?? "";
+    message.acsUrl = object.acsUrl ?? "";
     return message;
   },
 };

@@ -38,9 +38,11 @@ import {
   RequestState,
   ResourceHeader,
   RoleV6,
+  SAMLIdPServiceProviderV1,
   ServerV2,
   SignatureAlgorithmSuite,
   SortBy,
+  UserGroupV1,
   UserV2,
   WatchKind,
   WatchStatusV1,
@@ -201,6 +203,8 @@ export interface PaginatedResource {
     | { $case: "windowsDesktop"; value: WindowsDesktopV3 }
     | { $case: "kubeCluster"; value: KubernetesClusterV3 }
     | { $case: "kubernetesServer"; value: KubernetesServerV3 }
+    | { $case: "userGroup"; value: UserGroupV1 }
+    | { $case: "samlIdpServiceProvider"; value: SAMLIdPServiceProviderV1 }
     | undefined;
   logins: string[];
   requiresRequest: boolean;
@@ -1929,6 +1933,12 @@ export const PaginatedResource: MessageFns<PaginatedResource> = {
       case "kubernetesServer":
         KubernetesServerV3.encode(message.resource.value, writer.uint32(58).fork()).join();
         break;
+      case "userGroup":
+        UserGroupV1.encode(message.resource.value, writer.uint32(82).fork()).join();
+        break;
+      case "samlIdpServiceProvider":
+        SAMLIdPServiceProviderV1.encode(message.resource.value, writer.uint32(98).fork()).join();
+        break;
     }
     for (const v of message.logins) {
       writer.uint32(106).string(v!);
@@ -2000,6 +2010,25 @@ export const PaginatedResource: MessageFns<PaginatedResource> = {
             message.resource = { $case: "kubernetesServer", value: KubernetesServerV3.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.resource = { $case: "userGroup", value: UserGroupV1.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.resource = {
+              $case: "samlIdpServiceProvider",
+              value: SAMLIdPServiceProviderV1.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
           case 13: {
             if (tag !== 106) {
               break;
@@ -2069,6 +2098,21 @@ export const PaginatedResource: MessageFns<PaginatedResource> = {
           message.resource = {
             $case: "kubernetesServer",
             value: KubernetesServerV3.fromPartial(object.resource.value),
+          };
+        }
+        break;
+      }
+      case "userGroup": {
+        if (object.resource?.value !== undefined && object.resource?.value !== null) {
+          message.resource = { $case: "userGroup", value: UserGroupV1.fromPartial(object.resource.value) };
+        }
+        break;
+      }
+      case "samlIdpServiceProvider": {
+        if (object.resource?.value !== undefined && object.resource?.value !== null) {
+          message.resource = {
+            $case: "samlIdpServiceProvider",
+            value: SAMLIdPServiceProviderV1.fromPartial(object.resource.value),
           };
         }
         break;
