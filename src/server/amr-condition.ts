@@ -8,6 +8,7 @@
  */
 import {
   compileExplainedPredicate,
+  EQUALS,
   type ExplainedPredicate,
   type PredicateEnv,
   type PredicateFunction,
@@ -120,15 +121,7 @@ export const AMR_CONDITION_ENV: PredicateEnv<AmrContext> = {
     contains_any: containsAny,
     contains_all: containsAll,
     is_empty: isEmpty,
-    equals: {
-      params: ['any', 'any'],
-      result: 'bool',
-      call: ([a, b]) => {
-        if (Array.isArray(a) && Array.isArray(b))
-          return a.length === b.length && a.every((v, i) => v === b[i]);
-        return typeof a === 'string' && a === b;
-      },
-    },
+    equals: EQUALS,
     'regexp.match': {
       params: ['list', 'string'],
       result: 'bool',

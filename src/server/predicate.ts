@@ -544,6 +544,16 @@ export interface ReviewContext {
   request: { roles: string[]; reason: string; systemAnnotations: Readonly<Record<string, string[]>> };
 }
 
+/** `equals(a, b)`: the same string, or lists equal item by item; shared by every environment. */
+export const EQUALS: PredicateFunction<unknown> = {
+  params: ['any', 'any'],
+  result: 'bool',
+  call: ([a, b]) => {
+    if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
+    return typeof a === 'string' && a === b;
+  },
+};
+
 function regexpMatchAny(list: readonly string[], re: string): boolean {
   let compiled: RegExp;
   try {
@@ -583,15 +593,7 @@ export function reviewEnv(withReview: boolean): PredicateEnv<ReviewContext> {
       );
     },
     functions: {
-      equals: {
-        params: ['any', 'any'],
-        result: 'bool',
-        call: ([a, b]) => {
-          if (Array.isArray(a) && Array.isArray(b))
-            return a.length === b.length && a.every((v, i) => v === b[i]);
-          return typeof a === 'string' && a === b;
-        },
-      },
+      equals: EQUALS,
       contains: {
         params: ['list', 'string'],
         result: 'bool',

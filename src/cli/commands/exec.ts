@@ -10,14 +10,14 @@ import { AccessError, UsageError } from '../../model/errors.js';
 import { requestSizeProblem } from '../../model/limits.js';
 import type { AccessRequest } from '../../model/request.js';
 import { findReusable } from '../../model/request-reuse.js';
-import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
+import { formatResourceId, type ResourceId } from '../../model/resource-id.js';
 import { escapeControls } from '../../render/escape.js';
 import type { ChildExit, ChildHandle, IO } from '../../render/io.js';
 import type { Context } from '../context.js';
 import { type LockRequest, lockRequest } from '../lock-seam.js';
-import { createRequest, waitingLine } from './request-create.js';
+import { createRequest, requestedAccess, waitingLine } from './request-create.js';
 import { parseTimeout, waitFailure, waitWithSpinner } from './request-wait.js';
-import { callOpts, collect, list, note, str } from './shared.js';
+import { callOpts, collect, note, str } from './shared.js';
 
 export interface ExecOptions {
   roles: string[];
@@ -72,14 +72,7 @@ export function parse(args: unknown[], flags: Record<string, unknown>): ExecOpti
   if (command === undefined || command === '') {
     throw new UsageError('no command to run: give it after --', `e.g. ${EXAMPLE}`);
   }
-  const resources = ((flags.resource as string[] | undefined) ?? []).map((s) => parseResourceId(s.trim()));
-  const roles = list(flags, 'roles');
-  if (roles.length === 0 && resources.length === 0) {
-    throw new UsageError(
-      'at least one role or resource must be specified (--roles or --resource)',
-      'run `access request search --roles` or `access request search --kind node` to see what you may request',
-    );
-  }
+  const { roles, resources } = requestedAccess(flags);
   const reasonText = str(flags, 'reason');
   if (reasonText === undefined) throw new UsageError('--reason is required: say why you need the access');
   const reason = reasonText.trim();

@@ -77,7 +77,11 @@ function positive(
   return ms;
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): CreateOptions {
+/** The roles and resources asked for with --roles and --resource (at least one). */
+export function requestedAccess(flags: Record<string, unknown>): {
+  roles: string[];
+  resources: ResourceId[];
+} {
   const resources = ((flags.resource as string[] | undefined) ?? []).map((s) => parseResourceId(s.trim()));
   const roles = list(flags, 'roles');
   if (roles.length === 0 && resources.length === 0) {
@@ -86,6 +90,11 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): CreateO
       'run `access request search --roles` or `access request search --kind node` to see what you may request',
     );
   }
+  return { roles, resources };
+}
+
+export function parse(_args: unknown[], flags: Record<string, unknown>): CreateOptions {
+  const { roles, resources } = requestedAccess(flags);
   if (flags.wait === true && flags.nowait === true)
     throw new UsageError('--wait and --nowait cannot be combined');
   const dryRun = flags.dryRun === true;
