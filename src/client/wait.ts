@@ -1,8 +1,10 @@
 import { status } from '@grpc/grpc-js';
 import { type Event, Operation } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
+import type { AccessRequest } from '../model/request.js';
 import type { Connection } from './connect.js';
 import { isRpcError } from './errors.js';
+import { requestFromProto } from './map.js';
 
 export type WaitOutcome =
   | 'approved'
@@ -134,6 +136,16 @@ export async function waitForResolution(
     clearTimeout(expiryTimer);
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** {@link waitForResolution} with the request as the model shapes it, for commands. */
+export async function waitForRequest(
+  conn: Connection,
+  id: string,
+  opts: WaitOptions = {},
+): Promise<{ outcome: WaitOutcome; request?: AccessRequest }> {
+  const result = await waitForResolution(conn, id, opts);
+  return { outcome: result.outcome, request: result.request ? requestFromProto(result.request) : undefined };
 }
 
 /** What a wait knows of its request across reconnects. */

@@ -130,12 +130,9 @@ export function exitCodeOf(exit: ChildExit): number {
 
 /** The caller's own requests, as the server lets them read them. */
 async function ownRequests(ctx: Context, conn: Connection): Promise<AccessRequest[]> {
-  const { requestFromProto } = await import('../../client/index.js');
+  const { userRequests } = await import('../../client/requests.js');
   const found: AccessRequest[] = [];
-  const opts = { ...callOpts(ctx), timeoutMs: conn.rpcTimeoutMs };
-  for await (const r of conn.auth.getAccessRequestsV2({ user: conn.identity.username }, opts)) {
-    found.push(requestFromProto(r));
-  }
+  for await (const r of userRequests(conn, conn.identity.username, callOpts(ctx))) found.push(r);
   return found;
 }
 
@@ -214,7 +211,7 @@ async function runWithIdentity(
   opts: ExecOptions,
   spawnChild: NonNullable<IO['spawnChild']>,
 ): Promise<ChildExit> {
-  const { issueFreshIdentity } = await import('../../client/index.js');
+  const { issueFreshIdentity } = await import('../../client/reissue.js');
   const { formatIdentityFile, writeFileAtomic } = await import('../../identity/index.js');
   const fresh = await issueFreshIdentity(conn, { accessRequests: [id], ...callOpts(ctx) });
   const dir = await mkdtemp(join(ctx.env.TMPDIR || tmpdir(), 'access-exec-'));

@@ -25,12 +25,12 @@ function joined(items: string[]): string {
 
 export async function run(ctx: Context, opts: CapsOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { capabilitiesFromProto } = await import('../../client/map.js');
-  const caps = capabilitiesFromProto(
-    await conn.auth.getAccessCapabilities(
-      { user: opts.user ?? conn.identity.username, requestableRoles: true, suggestedReviewers: true },
-      callOpts(ctx),
-    ),
+  const { getCapabilities } = await import('../../client/resources.js');
+  const caps = await getCapabilities(
+    conn,
+    opts.user ?? conn.identity.username,
+    { requestableRoles: true, suggestedReviewers: true },
+    callOpts(ctx),
   );
   await emit(ctx, caps, async () => {
     const rows = [

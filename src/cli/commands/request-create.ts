@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import type { Connection } from '../../client/index.js';
+import type { RequestDraft } from '../../client/requests.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { requestSizeProblem } from '../../model/limits.js';
-import type { AccessRequest } from '../../model/request.js';
+import type { AccessRequest, Capabilities } from '../../model/request.js';
 import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
-import { isReasonRequiredRefusal } from '../../model/server-messages.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
@@ -129,25 +128,6 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): CreateO
   };
 }
 
-function after(now: Date, ms: number | undefined): Date | undefined {
-  return ms === undefined ? undefined : new Date(now.getTime() + ms);
-}
-
-/** What {@link createRequest} needs: the request's content, without how to wait for it. */
-export type NewRequest = Pick<
-  CreateOptions,
-  | 'roles'
-  | 'resources'
-  | 'reason'
-  | 'reviewers'
-  | 'requestTtlMs'
-  | 'sessionTtlMs'
-  | 'maxDurationMs'
-  | 'assumeStartTime'
-  | 'user'
-  | 'dryRun'
->;
-
 /**
  * Creates (or, with dryRun, validates) an access request and returns it as the server
  * stored it. A refusal names the command that lists what may be requested.
@@ -155,50 +135,22 @@ export type NewRequest = Pick<
 export async function createRequest(
   ctx: Context,
   conn: Connection,
-  opts: NewRequest,
+  draft: RequestDraft,
 ): Promise<AccessRequest> {
-  const [{ requestFromProto, resourceIdToProto }, { isRpcError }] = await Promise.all([
-    import('../../client/map.js'),
+  const [requests, { isRpcError }] = await Promise.all([
+    import('../../client/requests.js'),
     import('../../client/errors.js'),
   ]);
-  const now = ctx.now();
-  const id = randomUUID();
-  const accessExpiry = after(now, opts.sessionTtlMs);
-  // Teleport's SetExpiry writes spec.resource_expiry (v15+); metadata.expires is where older
-  // servers look. Both carry the pending TTL.
-  const pendingExpiry = after(now, opts.requestTtlMs);
   try {
-    const proto = await conn.auth.createAccessRequestV2(
-      {
-        kind: 'access_request',
-        version: 'v3',
-        metadata: { name: id, namespace: 'default', expires: pendingExpiry },
-        spec: {
-          user: opts.user ?? conn.identity.username,
-          roles: opts.roles,
-          requestedResourceIds: opts.resources.map(resourceIdToProto),
-          requestReason: opts.reason,
-          suggestedReviewers: opts.reviewers,
-          expires: accessExpiry,
-          sessionTtl: accessExpiry,
-          maxDuration: after(now, opts.maxDurationMs),
-          assumeStartTime: opts.assumeStartTime,
-          resourceExpiry: pendingExpiry,
-          dryRun: opts.dryRun,
-        },
-      },
-      { signal: ctx.io.signal },
-    );
-    const created = requestFromProto(proto);
-    return created.id || opts.dryRun ? created : { ...created, id };
+    return await requests.createRequest(conn, draft, { signal: ctx.io.signal, now: ctx.now() });
   } catch (err) {
     // PermissionDenied / InvalidArgument on create is almost always a role or resource the
     // caller may not request; point at the command that lists what is requestable.
     if (isRpcError(err) && (err.kind === 'permission' || err.kind === 'usage')) {
       const hint =
-        opts.roles.length > 0
+        draft.roles.length > 0
           ? 'run `access request search --roles` to list requestable roles'
-          : `run \`access request search --kind ${opts.resources[0]?.kind.startsWith('kube:') ? 'kube_resource' : (opts.resources[0]?.kind ?? 'node')}\` to list requestable resources`;
+          : `run \`access request search --kind ${draft.resources[0]?.kind.startsWith('kube:') ? 'kube_resource' : (draft.resources[0]?.kind ?? 'node')}\` to list requestable resources`;
       throw new AccessError(err.kind, err.message, err.hint ?? hint, { cause: err });
     }
     throw err;
@@ -214,10 +166,7 @@ export function waitingLine(req: AccessRequest, resume: string): string {
 
 export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   const conn = await ctx.connect();
-  const reason =
-    opts.reason === '' && !opts.dryRun
-      ? await reasonIfRequired(ctx, conn, opts, () => createRequest(ctx, conn, { ...opts, dryRun: true }))
-      : opts.reason;
+  const reason = opts.reason === '' && !opts.dryRun ? await reasonIfRequired(ctx, conn, opts) : opts.reason;
   const created = await createRequest(ctx, conn, { ...opts, reason });
 
   if (opts.dryRun) {
@@ -246,10 +195,10 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   });
 }
 
-/** The roles' request prompt, from GetAccessCapabilities (RequestPrompt), or ''. */
-async function requestPrompt(ctx: Context, conn: Connection, user: string): Promise<string> {
-  const caps = await conn.auth.getAccessCapabilities({ user, requestableRoles: false }, callOpts(ctx));
-  return caps.requestPrompt;
+/** The capabilities that say whether a reason is required and what the roles' prompt is. */
+async function reasonPolicy(ctx: Context, conn: Connection, user: string): Promise<Capabilities> {
+  const { getCapabilities } = await import('../../client/resources.js');
+  return getCapabilities(conn, user, { requestableRoles: false }, callOpts(ctx));
 }
 
 /**
@@ -258,22 +207,16 @@ async function requestPrompt(ctx: Context, conn: Connection, user: string): Prom
  * person at a terminal is asked, showing the roles' prompt, and anything else gets a usage
  * error naming --reason. Nothing is created before a reason is known.
  */
-async function reasonIfRequired(
-  ctx: Context,
-  conn: Connection,
-  opts: CreateOptions,
-  probe: () => Promise<unknown>,
-): Promise<string> {
-  const { isRpcError } = await import('../../client/errors.js');
+async function reasonIfRequired(ctx: Context, conn: Connection, opts: CreateOptions): Promise<string> {
+  const { createRequest: create, isReasonRequired } = await import('../../client/requests.js');
   try {
-    await probe();
+    await create(conn, { ...opts, dryRun: true }, { signal: ctx.io.signal, now: ctx.now() });
     return '';
   } catch (err) {
-    // createRequest adds a hint and keeps the server's answer as the cause.
-    const answer = isRpcError(err) ? err : (err as { cause?: unknown }).cause;
-    if (!isRpcError(answer) || !isReasonRequiredRefusal(answer.code, answer.details)) return '';
+    // Any other refusal is the real create's to report.
+    if (!isReasonRequired(err)) return '';
   }
-  const prompt = await requestPrompt(ctx, conn, opts.user ?? conn.identity.username);
+  const prompt = (await reasonPolicy(ctx, conn, opts.user ?? conn.identity.username)).request_prompt;
   const ask = ctx.io.ask;
   if (!ask || opts.noInput) {
     throw new UsageError(
@@ -290,11 +233,10 @@ async function reasonIfRequired(
 
 /** What a dry run adds for people: whether a reason is required and the roles' prompt. */
 async function reasonPolicyLines(ctx: Context, conn: Connection, opts: CreateOptions): Promise<string> {
-  const user = opts.user ?? conn.identity.username;
-  const caps = await conn.auth.getAccessCapabilities({ user, requestableRoles: false }, callOpts(ctx));
+  const caps = await reasonPolicy(ctx, conn, opts.user ?? conn.identity.username);
   const lines: [string, string][] = [
-    ['Reason required', caps.requireReason ? 'yes' : 'not for every request'],
+    ['Reason required', caps.require_reason ? 'yes' : 'not for every request'],
   ];
-  if (caps.requestPrompt) lines.push(['Reason prompt', caps.requestPrompt]);
+  if (caps.request_prompt) lines.push(['Reason prompt', caps.request_prompt]);
   return `${formatKeyValues(lines)}\n`;
 }

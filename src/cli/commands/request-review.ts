@@ -12,10 +12,6 @@ export interface ReviewOptions {
   assumeStartTime?: Date;
 }
 
-/** Wire values of RequestState for a review's proposal. */
-const APPROVED = 2;
-const DENIED = 3;
-
 export function define(): Command {
   return new Command('review')
     .description(
@@ -46,24 +42,15 @@ export function parse(args: unknown[], flags: Record<string, unknown>): ReviewOp
 
 export async function run(ctx: Context, opts: ReviewOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { requestFromProto } = await import('../../client/map.js');
-  const proposed = opts.approve ? APPROVED : DENIED;
-  const proto = await conn.auth.submitAccessReview(
-    {
-      requestId: opts.id,
-      review: {
-        author: conn.identity.username,
-        proposedState: proposed,
-        reason: opts.reason,
-        created: ctx.now(),
-        assumeStartTime: opts.assumeStartTime,
-      },
-    },
+  const { reviewRequest } = await import('../../client/requests.js');
+  const proposal = opts.approve ? 'APPROVED' : 'DENIED';
+  const req = await reviewRequest(
+    conn,
+    opts.id,
+    { proposal, reason: opts.reason, created: ctx.now(), assumeStartTime: opts.assumeStartTime },
     callOpts(ctx),
   );
-  const req = requestFromProto(proto);
-  const proposedName = opts.approve ? 'APPROVED' : 'DENIED';
-  if (req.state === 'PENDING' || req.state === proposedName) {
+  if (req.state === 'PENDING' || req.state === proposal) {
     note(ctx, `Successfully submitted review.  Request state: ${req.state}`);
   } else {
     note(ctx, `Warning: ineffectual review. Request state: ${req.state}`);

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import type { Connection } from '../../client/index.js';
 import type { RmResult } from '../../model/schema.js';
 import type { Context } from '../context.js';
 import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
@@ -47,27 +45,12 @@ To lock the request and delete it, re-run this command with --lock:
 > access request rm --lock ${id}`;
 }
 
-/**
- * Teleport checks the `delete` rule before it looks at the request
- * (lib/auth/auth_with_roles.go: ServerWithRoles.DeleteAccessRequest calls
- * `a.action(..., KindAccessRequest, VerbDelete)` first), so a caller without it hears
- * "permission denied" whatever the IDs are. The CLI reads the requests before deleting, so it
- * asks the same question first: deleting a fresh random ID is refused for want of permission,
- * or answers NotFound, and changes nothing either way.
- */
-async function assertMayDelete(ctx: Context, conn: Connection): Promise<void> {
-  const { isRpcError } = await import('../../client/index.js');
-  try {
-    await conn.auth.deleteAccessRequest({ id: randomUUID() }, callOpts(ctx));
-  } catch (err) {
-    if (isRpcError(err) && err.kind === 'not-found') return;
-    throw err;
-  }
-}
-
 export async function run(ctx: Context, opts: RmOptions): Promise<number> {
   const conn = await ctx.connect();
-  await assertMayDelete(ctx, conn);
+  const { assertMayDeleteRequests, deleteRequest } = await import('../../client/requests.js');
+  // A caller without the `delete` rule hears "permission denied" whatever the IDs are, as
+  // from Teleport, before the requests are read.
+  await assertMayDeleteRequests(conn, callOpts(ctx));
   if (opts.lock) await assertMayLock(ctx, conn);
   // Every request is read first, so a missing or approved one stops the command before
   // anything is deleted.
@@ -91,7 +74,7 @@ export async function run(ctx: Context, opts: RmOptions): Promise<number> {
   for (const l of locks) note(ctx, lockCreatedLine(l));
   const deleted: string[] = [];
   for (const r of reqs) {
-    await conn.auth.deleteAccessRequest({ id: r.id }, callOpts(ctx));
+    await deleteRequest(conn, r.id, callOpts(ctx));
     deleted.push(r.id);
   }
   const result: RmResult = { deleted, locked: locks.map((l) => l.name) };

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import type { Connection } from '../../client/index.js';
-import { AccessError, UsageError } from '../../model/errors.js';
+import { UsageError } from '../../model/errors.js';
 import { parseLabels } from '../../model/kv.js';
 import { kubeKindString } from '../../model/resource-id.js';
 import { SEARCH_KINDS, type SearchKind, type SearchResult } from '../../model/search.js';
@@ -22,17 +21,6 @@ export interface SearchOptions {
   /** '' searches every namespace. */
   namespace: string;
 }
-
-/** Teleport's ListResources resource types for each searchable kind. */
-const RESOURCE_TYPES: Record<Exclude<SearchKind, 'kube_resource'>, string> = {
-  node: 'node',
-  db: 'db_server',
-  app: 'app_server',
-  kube_cluster: 'kube_cluster',
-  windows_desktop: 'windows_desktop',
-  user_group: 'user_group',
-  saml_idp_service_provider: 'saml_idp_service_provider',
-};
 
 /** Kubernetes kinds of the core API group, which need no --kube-api-group. */
 const CORE_KUBE_KINDS = new Set([
@@ -66,8 +54,6 @@ const CLUSTER_WIDE_KUBE_KINDS = new Set([
   'priorityclasses',
   'ingressclasses',
 ]);
-
-const PAGE_SIZE = 500;
 
 /**
  * The table's column between Name and Labels, where a kind's is not Hostname; null for a
@@ -164,90 +150,23 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): SearchO
   };
 }
 
-const UNIMPLEMENTED = 12;
-
-/**
- * One page of teleport.kube.v1.KubeService. Teleport serves that service on the Proxy, not
- * on the Auth Service, so an auth address may answer Unimplemented: say so plainly.
- */
-async function listKubeResourcesPage(
-  ctx: Context,
-  conn: Connection,
-  req: Parameters<Connection['kube']['listKubernetesResources']>[0],
-): ReturnType<Connection['kube']['listKubernetesResources']> {
-  const { isRpcError } = await import('../../client/errors.js');
-  try {
-    return await conn.kube.listKubernetesResources(req, callOpts(ctx));
-  } catch (err) {
-    if (!isRpcError(err) || err.code !== UNIMPLEMENTED) throw err;
-    throw new AccessError(
-      'failure',
-      `${conn.address} does not serve Kubernetes resource search (teleport.kube.v1.KubeService)`,
-      'Teleport serves it on the Proxy: search with `tsh request search --kind kube_resource`, or request the whole cluster (`access request search --kind kube_cluster`)',
-    );
-  }
-}
-
 async function searchResources(ctx: Context, opts: SearchOptions): Promise<SearchResult[]> {
-  const { searchResultFromPaginated, searchResultFromKubeResource } = await import('../../client/map.js');
+  const client = await import('../../client/resources.js');
   // As tsh, search the selected cluster (a leaf, with --cluster/TELEPORT_CLUSTER or after
   // `tsh login leaf`) and name it in the resource IDs.
   const conn = await ctx.connectSelected();
   const cluster = await ctx.selectedCluster();
-  const out: SearchResult[] = [];
-  const seen = new Set<string>();
-  const add = (r: SearchResult | undefined) => {
-    if (!r || seen.has(r.resource_id)) return;
-    seen.add(r.resource_id);
-    out.push(r);
-  };
-  const { paginate } = await import('../../client/list.js');
+  const filter = { keywords: opts.keywords, query: opts.query, labels: opts.labels };
   if (opts.kind === 'kube_resource') {
-    const resourceType = kubeKindString({
+    const kind = kubeKindString({
       plural: opts.kubeKind!,
       apiGroup: opts.kubeApiGroup,
       namespaced: !CLUSTER_WIDE_KUBE_KINDS.has(opts.kubeKind!),
     });
-    const pages = paginate(async (limit, startKey) => {
-      const page = await listKubeResourcesPage(ctx, conn, {
-        resourceType,
-        limit,
-        startKey,
-        labels: opts.labels,
-        predicateExpression: opts.query,
-        searchKeywords: opts.keywords,
-        useSearchAsRoles: true,
-        teleportCluster: cluster,
-        kubernetesCluster: opts.kubeCluster!,
-        kubernetesNamespace: opts.namespace,
-      });
-      return { items: page.resources, nextKey: page.nextKey };
-    }, PAGE_SIZE);
-    for await (const page of pages) {
-      for (const r of page) add(searchResultFromKubeResource(r, cluster, opts.kubeCluster!, resourceType));
-    }
-    return out;
+    const search = { ...filter, kind, kubeCluster: opts.kubeCluster!, namespace: opts.namespace };
+    return client.searchKubeResources(conn, cluster, search, callOpts(ctx));
   }
-  const resourceType = RESOURCE_TYPES[opts.kind!];
-  const pages = paginate(async (limit, startKey) => {
-    const page = await conn.auth.listResources(
-      {
-        resourceType,
-        limit,
-        startKey,
-        labels: opts.labels,
-        predicateExpression: opts.query,
-        searchKeywords: opts.keywords,
-        useSearchAsRoles: true,
-      },
-      callOpts(ctx),
-    );
-    return { items: page.resources, nextKey: page.nextKey };
-  }, PAGE_SIZE);
-  for await (const page of pages) {
-    for (const r of page) add(searchResultFromPaginated(r, cluster));
-  }
-  return out;
+  return client.searchResources(conn, cluster, opts.kind!, filter, callOpts(ctx));
 }
 
 function formatLabels(labels: Record<string, string>): string {
@@ -266,11 +185,14 @@ function createLine(results: SearchResult[]): string {
 export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
   const conn = await ctx.connect();
   if (opts.roles) {
-    const caps = await conn.auth.getAccessCapabilities(
-      { user: conn.identity.username, requestableRoles: true },
+    const { getCapabilities } = await import('../../client/resources.js');
+    const caps = await getCapabilities(
+      conn,
+      conn.identity.username,
+      { requestableRoles: true },
       callOpts(ctx),
     );
-    const roles = [...caps.requestableRoles].sort();
+    const roles = [...caps.requestable_roles].sort();
     await emit(ctx, roles, async () => {
       if (roles.length === 0) {
         note(ctx, 'No requestable roles found.');

@@ -44,30 +44,9 @@ async function nodeHostnames(
       }
     }
   }
-  const out = new Map<string, string>();
-  if (wanted.size === 0) return out;
-  try {
-    let startKey = '';
-    let pages = 0;
-    do {
-      const page = await conn.auth.listResources(
-        { resourceType: 'node', limit: 500, startKey, useSearchAsRoles: true },
-        callOpts(ctx),
-      );
-      for (const r of page.resources) {
-        if (r.resource?.$case !== 'node') continue;
-        const name = r.resource.value.metadata?.name ?? '';
-        const host = r.resource.value.spec?.hostname ?? '';
-        if (wanted.has(name) && host !== '') out.set(name, host);
-      }
-      startKey = page.nextKey;
-      pages++;
-    } while (startKey !== '' && out.size < wanted.size && pages < 20);
-  } catch (err) {
-    // Hostnames are a convenience; the IDs alone are still correct. Ctrl-C still stops.
-    if (ctx.io.signal?.aborted) throw err;
-  }
-  return out;
+  if (wanted.size === 0) return new Map();
+  const { nodeHostnames: lookup } = await import('../../client/resources.js');
+  return lookup(conn, wanted, callOpts(ctx));
 }
 
 export async function run(ctx: Context, opts: ShowOptions): Promise<number> {

@@ -158,13 +158,10 @@ export async function waitWithSpinner(
   id: string,
   opts: { timeoutMs?: number; user: string },
 ): Promise<{ outcome: WaitOutcome; request?: AccessRequest }> {
-  const [{ waitForResolution }, { requestFromProto }] = await Promise.all([
-    import('../../client/wait.js'),
-    import('../../client/map.js'),
-  ]);
+  const { waitForRequest } = await import('../../client/wait.js');
   const spinner = await startSpinner(ctx.io, `Waiting for request ${id} to be resolved...`);
   try {
-    const result = await waitForResolution(conn, id, {
+    return await waitForRequest(conn, id, {
       user: opts.user,
       timeoutMs: opts.timeoutMs,
       signal: ctx.io.signal,
@@ -172,10 +169,6 @@ export async function waitWithSpinner(
         if (attempt === 1) spinner.log('Connection to the server lost; reconnecting...');
       },
     });
-    return {
-      outcome: result.outcome,
-      request: result.request ? requestFromProto(result.request) : undefined,
-    };
   } finally {
     spinner.stop();
   }

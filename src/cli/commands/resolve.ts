@@ -60,18 +60,19 @@ export function parseResolve(
 
 export async function runResolve(ctx: Context, opts: ResolveOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { recordToLabelValues } = await import('../../client/map.js');
+  const { setRequestState } = await import('../../client/requests.js');
   const results: ActionResult[] = [];
   let firstFailure: number | undefined;
   const verb = opts.state === 'APPROVED' ? 'approved' : 'denied';
   for (const id of opts.ids) {
     try {
-      await conn.auth.setAccessRequestState(
+      await setRequestState(
+        conn,
+        id,
         {
-          id,
-          state: opts.state === 'APPROVED' ? 2 : 3,
+          state: opts.state,
           reason: opts.reason,
-          annotations: recordToLabelValues(opts.annotations),
+          annotations: opts.annotations,
           roles: opts.roles,
           assumeStartTime: opts.assumeStartTime,
           delegator: opts.delegator,

@@ -1,5 +1,5 @@
 import type { Connection } from '../../client/index.js';
-import { AccessError, UsageError } from '../../model/errors.js';
+import { UsageError } from '../../model/errors.js';
 import { splitList } from '../../model/kv.js';
 import { MAX_REASON_BYTES } from '../../model/limits.js';
 import type { AccessRequest } from '../../model/request.js';
@@ -49,17 +49,10 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/**
- * Reads one request by ID; NotFound (exit 6) when it does not exist or is not visible.
- * The read is a server stream, which has no deadline by default; it gets the unary one.
- */
+/** Reads one request by ID; NotFound (exit 6) when it does not exist or is not visible. */
 export async function fetchRequest(ctx: Context, conn: Connection, id: string): Promise<AccessRequest> {
-  const { requestFromProto } = await import('../../client/map.js');
-  const opts = { ...callOpts(ctx), timeoutMs: conn.rpcTimeoutMs };
-  for await (const r of conn.auth.getAccessRequestsV2({ id }, opts)) {
-    if (r.metadata?.name === id) return requestFromProto(r);
-  }
-  throw new AccessError('not-found', `access request ${JSON.stringify(id)} not found`);
+  const { getRequest } = await import('../../client/requests.js');
+  return getRequest(conn, id, callOpts(ctx));
 }
 
 /** Prints `value` as JSON/YAML, or calls `text` for the text format. */
