@@ -33,3 +33,31 @@ export async function probeStateChangeRule(
     return err.message;
   }
 }
+
+/** What a set of credentials may do on access requests, found without changing anything. */
+export interface AccessRequestRights {
+  cluster: string;
+  serverVersion: string;
+  /** Requests visible to ListAccessRequests (first page of 100). */
+  visible: number;
+  /** More pages followed. */
+  more: boolean;
+  /** See {@link probeStateChangeRule}. */
+  update: true | false | 'mfa' | string;
+}
+
+/** Pings, lists the first page of requests and probes the `update` rule. */
+export async function probeAccessRequestRights(
+  conn: Connection,
+  call: CallOptions,
+): Promise<AccessRequestRights> {
+  const ping = await conn.auth.ping({}, call);
+  const page = await conn.auth.listAccessRequests({ limit: 100 }, call);
+  return {
+    cluster: ping.clusterName,
+    serverVersion: ping.serverVersion,
+    visible: page.accessRequests.length,
+    more: page.nextKey !== '',
+    update: await probeStateChangeRule(conn, call),
+  };
+}

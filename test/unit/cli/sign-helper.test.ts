@@ -2,20 +2,12 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import {
-  checkIssuedTtl,
-  define,
-  keyAlgorithmForSuite,
-  lifetime,
-  parse,
-  pluginConfig,
-  type SignHelperOptions,
-  sshCaLines,
-  targetsFor,
-  verifyLines,
-} from '../../../src/cli/commands/sign-helper.js';
+import { define, parse, type SignHelperOptions } from '../../../src/cli/commands/sign-helper.js';
+import { checkIssuedTtl, lifetime, verifyLines } from '../../../src/cli/commands/sign-helper-checks.js';
+import { pluginConfig, sshCaLines, targetsFor } from '../../../src/cli/commands/sign-helper-output.js';
 import { pluginRbacResources, pluginRbacYaml } from '../../../src/cli/commands/sign-helper-rbac.js';
 import { addGlobalOptions, type GlobalOptions, resolveGlobalOptions } from '../../../src/cli/options.js';
+import { keyAlgorithmForSuite } from '../../../src/client/certs.js';
 import { AccessError, UsageError } from '../../../src/model/errors.js';
 import { demoSeed } from '../../../src/server/demo-seed.js';
 import { parseSeed } from '../../../src/server/seed.js';
