@@ -1,48 +1,12 @@
 /**
- * Issuing credentials for another user (`access sign-helper`, as `tctl auth sign` does it)
- * and what the server says about itself: the wire's messages and the signature algorithm
- * suite numbers stay here. Re-issuing the caller's own certificate is reissue.ts.
+ * Issuing credentials for another user (`access sign-helper`, as `tctl auth sign` does it):
+ * the wire's messages stay here. Re-issuing the caller's own certificate is reissue.ts; the
+ * key type the cluster wants is probes.ts `serverInfo`.
  */
-import { SignatureAlgorithmSuite } from '../gen/teleport/legacy/types/types.js';
-import type { KeyAlgorithm } from '../identity/keys.js';
 import { certificateBlocks } from '../identity/pem.js';
 import type { Connection } from './connect.js';
 import { RpcError } from './errors.js';
 import type { CallOptions } from './rpc.js';
-
-/** What Ping says about the cluster. */
-export interface ServerInfo {
-  clusterName: string;
-  serverVersion: string;
-  /** The key type the cluster's signature algorithm suite gives user TLS keys. */
-  userKeyAlgorithm: KeyAlgorithm;
-}
-
-/**
- * ECDSA P-256 for the suites whose user TLS keys are ECDSA (balanced-v1, fips-v1 and hsm-v1
- * all issue ECDSA P-256 user keys); RSA 2048 for legacy, for servers too old to report a
- * suite (UNSPECIFIED), and for suites this build does not know.
- */
-export function keyAlgorithmForSuite(suite: number): KeyAlgorithm {
-  switch (suite) {
-    case SignatureAlgorithmSuite.SIGNATURE_ALGORITHM_SUITE_BALANCED_V1:
-    case SignatureAlgorithmSuite.SIGNATURE_ALGORITHM_SUITE_FIPS_V1:
-    case SignatureAlgorithmSuite.SIGNATURE_ALGORITHM_SUITE_HSM_V1:
-      return 'ecdsa-p256';
-    default:
-      return 'rsa-2048';
-  }
-}
-
-/** The cluster's name, version and user key type (Ping). */
-export async function serverInfo(conn: Connection, call: CallOptions = {}): Promise<ServerInfo> {
-  const ping = await conn.auth.ping({}, call);
-  return {
-    clusterName: ping.clusterName,
-    serverVersion: ping.serverVersion,
-    userKeyAlgorithm: keyAlgorithmForSuite(ping.signatureAlgorithmSuite),
-  };
-}
 
 /** Certificates the Auth Service issued for a public key. */
 export interface IssuedCertificates {

@@ -8,7 +8,7 @@ import {
   type AccessRequestV3,
   RequestState,
 } from '../gen/teleport/legacy/types/types.js';
-import type { AccessRequest } from '../model/request.js';
+import type { AccessRequest, RequestStateName } from '../model/request.js';
 import type { Connection } from './connect.js';
 import { isRpcError, RpcError } from './errors.js';
 import { requestFromProto } from './map.js';
@@ -141,8 +141,8 @@ export function sortRequests(list: AccessRequestV3[], sort: AccessRequestSort, d
 /** Which requests `ls` asks for, in the domain's words; the wire's numbers stay here. */
 export interface RequestQuery {
   user?: string;
-  /** A RequestState number as model/request.ts `stateNumber` gives it; undefined for any. */
-  state?: number;
+  /** Undefined for any state. */
+  state?: RequestStateName;
   scope: 'all' | 'mine' | 'needs-review' | 'reviewed';
   search: string[];
   sort: 'created' | 'state' | 'user';
@@ -174,7 +174,7 @@ export async function* requestPages(
       filter: {
         id: '',
         user: query.user ?? '',
-        state: query.state ?? RequestState.NONE,
+        state: RequestState[query.state ?? 'NONE'],
         scope: SCOPES[query.scope],
         searchKeywords: query.search,
         requester: '',

@@ -109,6 +109,15 @@ export async function listRequestLocks(
   return res.locks.flatMap((l) => requestLockFromProto(l, now) ?? []);
 }
 
+/** Fails with NotFound when there is no lock named `name` (GetLock). Needs `read` on `lock`. */
+export async function assertLockExists(
+  conn: Connection,
+  name: string,
+  opts: CallOptions = {},
+): Promise<void> {
+  await conn.auth.getLock({ name }, opts);
+}
+
 /** Deletes a lock by name; NotFound when there is none. Needs `delete` on `lock`. */
 export async function deleteLock(conn: Connection, name: string, opts: CallOptions = {}): Promise<void> {
   await conn.auth.deleteLock({ name }, opts);

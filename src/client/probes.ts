@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { RequestState } from '../gen/teleport/legacy/types/types.js';
+import { RequestState, SignatureAlgorithmSuite } from '../gen/teleport/legacy/types/types.js';
+import type { KeyAlgorithm } from '../identity/keys.js';
 import { isAdminMfaRefusal } from '../model/server-messages.js';
 import type { Connection } from './connect.js';
 import { RpcError } from './errors.js';
@@ -34,6 +35,40 @@ export async function probeStateChangeRule(
   }
 }
 
+/** What Ping says about the cluster. */
+export interface ServerInfo {
+  clusterName: string;
+  serverVersion: string;
+  /** The key type the cluster's signature algorithm suite gives user TLS keys. */
+  userKeyAlgorithm: KeyAlgorithm;
+}
+
+/**
+ * ECDSA P-256 for the suites whose user TLS keys are ECDSA (balanced-v1, fips-v1 and hsm-v1
+ * all issue ECDSA P-256 user keys); RSA 2048 for legacy, for servers too old to report a
+ * suite (UNSPECIFIED), and for suites this build does not know.
+ */
+export function keyAlgorithmForSuite(suite: number): KeyAlgorithm {
+  switch (suite) {
+    case SignatureAlgorithmSuite.SIGNATURE_ALGORITHM_SUITE_BALANCED_V1:
+    case SignatureAlgorithmSuite.SIGNATURE_ALGORITHM_SUITE_FIPS_V1:
+    case SignatureAlgorithmSuite.SIGNATURE_ALGORITHM_SUITE_HSM_V1:
+      return 'ecdsa-p256';
+    default:
+      return 'rsa-2048';
+  }
+}
+
+/** The cluster's name, version and user key type (Ping). */
+export async function serverInfo(conn: Connection, call: CallOptions = {}): Promise<ServerInfo> {
+  const ping = await conn.auth.ping({}, call);
+  return {
+    clusterName: ping.clusterName,
+    serverVersion: ping.serverVersion,
+    userKeyAlgorithm: keyAlgorithmForSuite(ping.signatureAlgorithmSuite),
+  };
+}
+
 /** What a set of credentials may do on access requests, found without changing anything. */
 export interface AccessRequestRights {
   cluster: string;
@@ -51,11 +86,11 @@ export async function probeAccessRequestRights(
   conn: Connection,
   call: CallOptions,
 ): Promise<AccessRequestRights> {
-  const ping = await conn.auth.ping({}, call);
+  const server = await serverInfo(conn, call);
   const page = await conn.auth.listAccessRequests({ limit: 100 }, call);
   return {
-    cluster: ping.clusterName,
-    serverVersion: ping.serverVersion,
+    cluster: server.clusterName,
+    serverVersion: server.serverVersion,
     visible: page.accessRequests.length,
     more: page.nextKey !== '',
     update: await probeStateChangeRule(conn, call),

@@ -1,6 +1,8 @@
-/** Access Monitoring Rules on the wire ⇄ the model (`src/model/rule.ts`). */
+/** Access Monitoring Rules on the wire ⇄ the model (`src/model/rule.ts`), and their RPCs. */
 import type { AccessMonitoringRule as RuleProto } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import { type AccessMonitoringRule, RULE_KIND } from '../model/rule.js';
+import type { Connection } from './connect.js';
+import type { CallOptions } from './rpc.js';
 
 export function ruleFromProto(p: RuleProto): AccessMonitoringRule {
   const spec = p.spec;
@@ -57,4 +59,48 @@ export function ruleToProto(r: AccessMonitoringRule): RuleProto {
       ),
     },
   };
+}
+
+/** Every rule, page by page. */
+export async function listRules(conn: Connection, call: CallOptions = {}): Promise<AccessMonitoringRule[]> {
+  const out: AccessMonitoringRule[] = [];
+  let pageToken = '';
+  do {
+    const page = await conn.amr.listAccessMonitoringRules({ pageSize: 500, pageToken }, call);
+    out.push(...page.rules.map(ruleFromProto));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return out;
+}
+
+/** One rule by name; NotFound when there is none. */
+export async function getRule(
+  conn: Connection,
+  name: string,
+  call: CallOptions = {},
+): Promise<AccessMonitoringRule> {
+  return ruleFromProto(await conn.amr.getAccessMonitoringRule({ name }, call));
+}
+
+/** Creates a rule (AlreadyExists when one has its name) and returns it as stored. */
+export async function createRule(
+  conn: Connection,
+  rule: AccessMonitoringRule,
+  call: CallOptions = {},
+): Promise<AccessMonitoringRule> {
+  return ruleFromProto(await conn.amr.createAccessMonitoringRule({ rule: ruleToProto(rule) }, call));
+}
+
+/** Replaces an existing rule (NotFound when there is none) and returns it as stored. */
+export async function updateRule(
+  conn: Connection,
+  rule: AccessMonitoringRule,
+  call: CallOptions = {},
+): Promise<AccessMonitoringRule> {
+  return ruleFromProto(await conn.amr.updateAccessMonitoringRule({ rule: ruleToProto(rule) }, call));
+}
+
+/** Deletes a rule by name; NotFound when there is none. */
+export async function deleteRule(conn: Connection, name: string, call: CallOptions = {}): Promise<void> {
+  await conn.amr.deleteAccessMonitoringRule({ name }, call);
 }

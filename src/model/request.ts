@@ -25,6 +25,11 @@ export function stateNumber(name: string): number {
   return i;
 }
 
+/** A state name as typed (any case); a UsageError listing the names otherwise. */
+export function parseStateName(text: string): RequestStateName {
+  return REQUEST_STATE_NAMES[stateNumber(text)];
+}
+
 /** One review of a request, in our JSON shape (spec/cli.md). */
 export interface Review {
   author: string;

@@ -27,9 +27,9 @@ export function parse(args: unknown[]): LockRmOptions {
 
 export async function run(ctx: Context, opts: LockRmOptions): Promise<number> {
   const conn = await ctx.connect();
-  const { deleteLock } = await import('../../client/locks.js');
-  // With several names, every lock must exist before any is removed (GetLock: NotFound, exit 6).
-  if (opts.names.length > 1) for (const name of opts.names) await conn.auth.getLock({ name }, callOpts(ctx));
+  const { assertLockExists, deleteLock } = await import('../../client/locks.js');
+  // With several names, every lock must exist before any is removed (NotFound, exit 6).
+  if (opts.names.length > 1) for (const name of opts.names) await assertLockExists(conn, name, callOpts(ctx));
   const deleted: string[] = [];
   for (const name of opts.names) {
     await deleteLock(conn, name, callOpts(ctx));

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../model/errors.js';
-import { type AccessRequest, stateNumber } from '../../model/request.js';
+import { type AccessRequest, parseStateName, type RequestStateName } from '../../model/request.js';
 import { structuredListWriter } from '../../render/format.js';
 import {
   REASON_COLUMN,
@@ -20,8 +20,8 @@ export const SORTS = ['created', 'state', 'user'] as const;
 export type Sort = (typeof SORTS)[number];
 
 export interface LsOptions {
-  /** Wire state number, or undefined for any state. */
-  state?: number;
+  /** Undefined for any state. */
+  state?: RequestStateName;
   user?: string;
   mine: boolean;
   reviewable: boolean;
@@ -71,7 +71,7 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptio
     }
   }
   const opts: LsOptions = {
-    state: stateText === undefined ? undefined : stateNumber(stateText),
+    state: stateText === undefined ? undefined : parseStateName(stateText),
     user: str(flags, 'user'),
     mine: flags.mine === true,
     reviewable: flags.reviewable === true,

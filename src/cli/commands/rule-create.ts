@@ -52,16 +52,12 @@ export async function sendRules(
   verb: 'created' | 'updated',
 ): Promise<number> {
   const rules = await readRuleFile(opts.file);
-  const { ruleFromProto, ruleToProto } = await import('../../client/rules.js');
+  const { createRule, updateRule } = await import('../../client/rules.js');
+  const send = verb === 'created' ? createRule : updateRule;
   const conn = await ctx.connect();
   const done: AccessMonitoringRule[] = [];
   for (const rule of rules) {
-    const req = { rule: ruleToProto(rule) };
-    const stored =
-      verb === 'created'
-        ? await conn.amr.createAccessMonitoringRule(req, callOpts(ctx))
-        : await conn.amr.updateAccessMonitoringRule(req, callOpts(ctx));
-    done.push(ruleFromProto(stored));
+    done.push(await send(conn, rule, callOpts(ctx)));
     if (ctx.format === 'text') note(ctx, `access_monitoring_rule "${rule.metadata.name}" has been ${verb}`);
   }
   if (ctx.format !== 'text') await emit(ctx, done, () => {});

@@ -18,16 +18,8 @@ export function parse(): RuleLsOptions {
 
 /** Every rule, page by page. */
 export async function listRules(ctx: Context): Promise<AccessMonitoringRule[]> {
-  const { ruleFromProto } = await import('../../client/rules.js');
-  const conn = await ctx.connect();
-  const out: AccessMonitoringRule[] = [];
-  let pageToken = '';
-  do {
-    const page = await conn.amr.listAccessMonitoringRules({ pageSize: 500, pageToken }, callOpts(ctx));
-    out.push(...page.rules.map(ruleFromProto));
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  return out;
+  const { listRules: list } = await import('../../client/rules.js');
+  return list(await ctx.connect(), callOpts(ctx));
 }
 
 export async function run(ctx: Context): Promise<number> {

@@ -25,8 +25,9 @@ export function parse(args: unknown[]): RuleRmOptions {
 
 export async function run(ctx: Context, opts: RuleRmOptions): Promise<number> {
   const conn = await ctx.connect();
+  const { deleteRule } = await import('../../client/rules.js');
   for (const name of opts.names) {
-    await conn.amr.deleteAccessMonitoringRule({ name }, callOpts(ctx));
+    await deleteRule(conn, name, callOpts(ctx));
     note(ctx, `access_monitoring_rule "${name}" has been deleted`);
   }
   return 0;

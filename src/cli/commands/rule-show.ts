@@ -22,9 +22,8 @@ export function parse(args: unknown[]): RuleShowOptions {
 }
 
 export async function fetchRule(ctx: Context, name: string): Promise<AccessMonitoringRule> {
-  const { ruleFromProto } = await import('../../client/rules.js');
-  const conn = await ctx.connect();
-  return ruleFromProto(await conn.amr.getAccessMonitoringRule({ name }, callOpts(ctx)));
+  const { getRule } = await import('../../client/rules.js');
+  return getRule(await ctx.connect(), name, callOpts(ctx));
 }
 
 export async function run(ctx: Context, opts: RuleShowOptions): Promise<number> {

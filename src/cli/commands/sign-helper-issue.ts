@@ -18,8 +18,9 @@ export async function sign(
 
   const { certificateExpiry, generateKey, sshPublicKeyFromPem } = await import('../../identity/index.js');
   const certs = await import('../../client/certs.js');
+  const { serverInfo } = await import('../../client/probes.js');
   const conn = await ctx.connect();
-  const server = await certs.serverInfo(conn, callOpts(ctx));
+  const server = await serverInfo(conn, callOpts(ctx));
   const key = await generateKey(server.userKeyAlgorithm);
   const now = ctx.now();
   const requested = new Date(now.getTime() + opts.ttlMs);

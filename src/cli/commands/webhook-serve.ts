@@ -66,7 +66,8 @@ export async function run(ctx: Context, opts: WebhookServeOptions): Promise<numb
   ctx.io.signal?.addEventListener('abort', stop, { once: true });
   if (ctx.io.signal?.aborted) stop();
   try {
-    const pong = await conn.auth.ping({});
+    const { serverInfo } = await import('../../client/probes.js');
+    const pong = await serverInfo(conn);
     const { WebhookBridge } = await import('../../webhook/bridge.js');
     const bridge = await WebhookBridge.create({
       config,

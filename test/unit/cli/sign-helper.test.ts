@@ -7,7 +7,7 @@ import { checkIssuedTtl, lifetime, verifyLines } from '../../../src/cli/commands
 import { pluginConfig, sshCaLines, targetsFor } from '../../../src/cli/commands/sign-helper-output.js';
 import { pluginRbacResources, pluginRbacYaml } from '../../../src/cli/commands/sign-helper-rbac.js';
 import { addGlobalOptions, type GlobalOptions, resolveGlobalOptions } from '../../../src/cli/options.js';
-import { keyAlgorithmForSuite } from '../../../src/client/certs.js';
+import { keyAlgorithmForSuite } from '../../../src/client/probes.js';
 import { AccessError, UsageError } from '../../../src/model/errors.js';
 import { demoSeed } from '../../../src/server/demo-seed.js';
 import { parseSeed } from '../../../src/server/seed.js';
