@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { AccessError } from '../model/errors.js';
+import { AccessError, UsageError } from '../model/errors.js';
 
 /**
  * Largest credential file read (identity file, TLS trio, tsh profile files). Real ones are a
@@ -155,7 +155,7 @@ export async function writeFilesExclusive(files: FileToWrite[], opts: { overwrit
   for (const file of files) {
     if (!(await exists(file.path))) continue;
     if (!opts.overwrite) {
-      throw new AccessError('usage', `refusing to overwrite "${file.path}": pass --overwrite to replace it`);
+      throw new UsageError(`refusing to overwrite "${file.path}": pass --overwrite to replace it`);
     }
     existing.add(file.path);
   }

@@ -1,4 +1,4 @@
-import { AccessError } from '../model/errors.js';
+import { AccessError, UsageError } from '../model/errors.js';
 import { writeIdentityFileCredentials } from './identity-file.js';
 import { keyPairProblem } from './pem.js';
 import type { Credentials } from './types.js';
@@ -38,9 +38,6 @@ export async function saveReissuedCertificate(
       return next;
     }
     case 'tls-trio':
-      throw new AccessError(
-        'usage',
-        'credentials from --cert/--key/--ca are read-only; the certificate was not saved',
-      );
+      throw new UsageError('credentials from --cert/--key/--ca are read-only; the certificate was not saved');
   }
 }

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from '../client/connect.js';
+import { AccessError, type ErrorKind } from '../model/errors.js';
 import type { WebhookConfig } from './config.js';
 import { SIGNATURE_HEADER, verifySignature } from './sign.js';
 
@@ -32,6 +33,13 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The HTTP status for a failed call to the Auth Service, by error kind; 502 for the rest. */
+function httpStatusOf(err: unknown): number {
+  if (!(err instanceof AccessError)) return 502;
+  const byKind: Partial<Record<ErrorKind, number>> = { permission: 403, 'not-found': 404, usage: 400 };
+  return byKind[err.kind] ?? 502;
 }
 
 function splitListen(listen: string): { host: string | undefined; port: number } {
@@ -164,16 +172,7 @@ export async function startCallbackServer(opts: {
           res.end(`${JSON.stringify(result)}\n`);
         },
         (err: unknown) => {
-          const status =
-            err instanceof HttpError
-              ? err.status
-              : (err as { kind?: string }).kind === 'permission'
-                ? 403
-                : (err as { kind?: string }).kind === 'not-found'
-                  ? 404
-                  : (err as { kind?: string }).kind === 'usage'
-                    ? 400
-                    : 502;
+          const status = err instanceof HttpError ? err.status : httpStatusOf(err);
           if (!(err instanceof HttpError)) log(`webhook: callback failed: ${(err as Error).message}`);
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(`${JSON.stringify({ error: (err as Error).message })}\n`);
