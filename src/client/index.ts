@@ -22,17 +22,6 @@ export {
   type TlsContext,
 } from './errors.js';
 export {
-  capabilitiesFromProto,
-  labelValuesToRecord,
-  recordToLabelValues,
-  requestFromProto,
-  resourceIdFromProto,
-  resourceIdToProto,
-  reviewFromProto,
-  searchResultFromKubeResource,
-  searchResultFromPaginated,
-} from './map.js';
-export {
   type FreshIdentity,
   issueFreshIdentity,
   type Reissued,
