@@ -5,6 +5,7 @@
  * `access_monitoring_rule`): create → create; update → update; upsert → create and update;
  * get → read; delete → delete; list and list-with-filter → read and list.
  */
+import { status } from '@grpc/grpc-js';
 import type {
   AccessMonitoringRule,
   ListAccessMonitoringRulesResponse,
@@ -13,11 +14,11 @@ import type {
 import type { AccessMonitoringRulesServiceServer } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { RequestState } from '../gen/teleport/legacy/types/types.js';
+import { PredicateError } from '../model/predicate/parse.js';
+import { compileCondition, resourceLabelMaps } from '../model/rule-condition.js';
 import { scheduleAllows, scheduleProblem } from '../model/schedule.js';
-import { compileCondition, resourceLabelMaps } from './amr-condition.js';
 import type { RuleStore } from './amr-store.js';
 import { requireRule } from './authz.js';
-import { PredicateError } from './predicate.js';
 import { fromLabelValues } from './requests.js';
 import type { ServiceDeps } from './service.js';
 import { unary } from './service.js';
@@ -47,7 +48,7 @@ function checkAccessToKind(policy: Policy, caller: Caller, ...verbs: Verb[]): vo
  * here so a bad one is refused with its position instead of never matching.
  */
 export function validateRule(rule: AccessMonitoringRule | undefined): AccessMonitoringRule {
-  const bad = (msg: string) => new ServerError(3, msg);
+  const bad = (msg: string) => new ServerError(status.INVALID_ARGUMENT, msg);
   if (!rule) throw bad('access monitoring rule is missing');
   if (rule.kind !== AMR_KIND)
     throw bad(`invalid kind for access monitoring rule: ${JSON.stringify(rule.kind)}`);
@@ -125,14 +126,16 @@ export function createAmrService(
   deps: ServiceDeps & { rules: RuleStore },
 ): AccessMonitoringRulesServiceServer {
   const { policy, rules } = deps;
-  const notFound = (name: string) => new ServerError(5, `access_monitoring_rule "${name}" doesn't exist`);
+  const notFound = (name: string) =>
+    new ServerError(status.NOT_FOUND, `access_monitoring_rule "${name}" doesn't exist`);
   return {
     createAccessMonitoringRule: unary(deps, async (req, caller) => {
       checkAccessToKind(policy, caller, 'create');
       const rule = stored(validateRule(req.rule));
       const name = rule.metadata!.name;
       const commit = await rules.mutate(name, (current) => {
-        if (current) throw new ServerError(6, `access_monitoring_rule "${name}" already exists`);
+        if (current)
+          throw new ServerError(status.ALREADY_EXISTS, `access_monitoring_rule "${name}" already exists`);
         return rule;
       });
       return commit!.rule!;

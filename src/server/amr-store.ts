@@ -3,7 +3,9 @@
  * protobuf file, replaced atomically (temp file, fsync, rename, fsync of the directory) before
  * a change is acknowledged; changes are serialized, so two writers never lose each other's rule.
  */
+
 import { readFile } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
 import {
   type AccessMonitoringRule,
   ListAccessMonitoringRulesResponse,
@@ -95,7 +97,10 @@ export class RuleStore {
     try {
       await replaceFile(this.path, Buffer.from(data));
     } catch (err) {
-      throw new ServerError(14, `access monitoring rules: write failed: ${(err as Error).message}`);
+      throw new ServerError(
+        status.UNAVAILABLE,
+        `access monitoring rules: write failed: ${(err as Error).message}`,
+      );
     }
   }
 }

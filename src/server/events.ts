@@ -6,6 +6,7 @@
  * passes a bound, so it never holds up the others or grows memory without limit.
  */
 
+import { status } from '@grpc/grpc-js';
 import type { AccessMonitoringRule } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
@@ -51,7 +52,7 @@ export function planWatch(
   authorize: (filter: RequestFilter) => void = () => {},
   authorizeKind: (kind: string) => void = () => {},
 ): WatchPlan {
-  if (watch.kinds.length === 0) throw new ServerError(7, "can't setup global watch");
+  if (watch.kinds.length === 0) throw new ServerError(status.PERMISSION_DENIED, "can't setup global watch");
   const confirmed: WatchKind[] = [];
   const filters: RequestFilter[] = [];
   let rules = false;
@@ -64,7 +65,7 @@ export function planWatch(
         continue;
       }
       if (kind.kind !== ACCESS_REQUEST_KIND)
-        throw new ServerError(3, `watcher: unsupported kind "${kind.kind}"`);
+        throw new ServerError(status.INVALID_ARGUMENT, `watcher: unsupported kind "${kind.kind}"`);
       const filter = parseFilter(kind.filter);
       authorize(filter);
       filters.push(filter);
@@ -74,7 +75,8 @@ export function planWatch(
       throw err;
     }
   }
-  if (confirmed.length === 0) throw new ServerError(3, 'none of the requested kinds can be watched');
+  if (confirmed.length === 0)
+    throw new ServerError(status.INVALID_ARGUMENT, 'none of the requested kinds can be watched');
   return rules ? { confirmed, filters, rules } : { confirmed, filters };
 }
 
@@ -90,12 +92,13 @@ function parseFilter(map: Record<string, string>): RequestFilter {
         break;
       case 'state': {
         const state = STATE_NAMES[value];
-        if (state === undefined) throw new ServerError(3, `unknown request state "${value}"`);
+        if (state === undefined)
+          throw new ServerError(status.INVALID_ARGUMENT, `unknown request state "${value}"`);
         if (state !== RequestState.NONE) filter.state = state;
         break;
       }
       default:
-        throw new ServerError(3, `unknown filter key ${key}`);
+        throw new ServerError(status.INVALID_ARGUMENT, `unknown filter key ${key}`);
     }
   }
   return filter;
@@ -245,7 +248,10 @@ export class WatchHub {
       if (sub.sink.backlog() >= this.maxBacklog) {
         this.subscribers.delete(sub);
         sub.sink.close(
-          new ServerError(8, 'watcher: buffer overflow, the client is not reading events fast enough'),
+          new ServerError(
+            status.RESOURCE_EXHAUSTED,
+            'watcher: buffer overflow, the client is not reading events fast enough',
+          ),
         );
         continue;
       }
@@ -254,7 +260,7 @@ export class WatchHub {
       } catch (err) {
         // One subscriber's failure must neither reach the committing caller nor the others.
         this.subscribers.delete(sub);
-        sub.sink.close(new ServerError(13, `watcher: ${(err as Error).message}`));
+        sub.sink.close(new ServerError(status.INTERNAL, `watcher: ${(err as Error).message}`));
       }
     }
   }

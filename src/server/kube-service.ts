@@ -3,6 +3,7 @@
  * deployments, …) of one cluster a caller may see or request, as Teleport's kube service
  * lists them for `tsh request search --kind pod`.
  */
+import { status } from '@grpc/grpc-js';
 import type {
   KubeServiceServer,
   ListKubernetesResourcesRequest,
@@ -25,10 +26,11 @@ export interface KubeKindQuery {
  */
 export function parseKubeResourceType(resourceType: string): KubeKindQuery {
   const t = resourceType.trim();
-  if (t === '') throw new ServerError(3, 'missing Kubernetes resource type');
+  if (t === '') throw new ServerError(status.INVALID_ARGUMENT, 'missing Kubernetes resource type');
   if (t.startsWith('kube:')) {
     const k = parseKubeKind(t);
-    if (!k) throw new ServerError(3, `malformed Kubernetes resource type "${resourceType}"`);
+    if (!k)
+      throw new ServerError(status.INVALID_ARGUMENT, `malformed Kubernetes resource type "${resourceType}"`);
     return { plural: k.plural, apiGroup: k.apiGroup === 'core' ? '' : k.apiGroup };
   }
   if (t === 'namespace') return { plural: 'namespaces', apiGroup: '' };
@@ -55,7 +57,8 @@ export function createKubeService(deps: ServiceDeps): KubeServiceServer {
   const listKubernetesResources = unary<ListKubernetesResourcesRequest, ListKubernetesResourcesResponse>(
     deps,
     (req, caller) => {
-      if (!req.kubernetesCluster) throw new ServerError(3, 'missing Kubernetes cluster');
+      if (!req.kubernetesCluster)
+        throw new ServerError(status.INVALID_ARGUMENT, 'missing Kubernetes cluster');
       const kind = parseKubeResourceType(req.resourceType);
       const found = deps.policy
         .searchResources(caller, {

@@ -6,14 +6,13 @@
  * protobuf encoding of each LockV2, base64), rewritten whole on every change with
  * temp+fsync+rename+fsync of the directory before the change is acknowledged.
  */
+
 import { readFile } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
 import { type LockTarget, LockV2 } from '../gen/teleport/legacy/types/types.js';
 import { lockInForceMessage } from '../model/server-messages.js';
-import { replaceFile } from './store.js';
+import { replaceFile, STORE_FAILED } from './store.js';
 import { type Caller, ServerError } from './types.js';
-
-/** gRPC code of a change that did not reach the disk (as store.ts: Unknown). */
-const STORE_FAILED = 2;
 
 /** The fields of a LockTarget in Teleport's proto order, with their proto (Go) names. */
 const TARGET_FIELDS: readonly [keyof LockTarget, string][] = [
@@ -117,7 +116,10 @@ function isLive(lock: LockV2, now: Date): boolean {
 
 /** lib/services/lock.go, LockInForceAccessDenied: AccessDenied naming the lock's target and message. */
 export function lockInForceError(lock: LockV2): ServerError {
-  return new ServerError(7, lockInForceMessage(targetString(lock.spec!.target!), lock.spec?.message ?? ''));
+  return new ServerError(
+    status.PERMISSION_DENIED,
+    lockInForceMessage(targetString(lock.spec!.target!), lock.spec?.message ?? ''),
+  );
 }
 
 /** The durable set of locks; open it with {@link LockStore.open}. */

@@ -3,6 +3,7 @@
  * modules: rbac (matchers, rules, impersonation), requests (creation, reviews, state,
  * capabilities) and resources (search).
  */
+import { status } from '@grpc/grpc-js';
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { parseDuration } from '../model/duration.js';
 import { isUuid } from '../model/request-id.js';
@@ -133,7 +134,7 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
     searchResources: (caller, query) => searchResources(catalog, caller, query),
     certificateGrant(user: string, assumed: AccessRequestV3[], now: Date) {
       const u = catalog.users.get(user);
-      if (!u) throw new ServerError(5, `user ${JSON.stringify(user)} is not found`);
+      if (!u) throw new ServerError(status.NOT_FOUND, `user ${JSON.stringify(user)} is not found`);
       const roles = [...u.roles];
       let allowedResourceIds: string[] = [];
       let latest = now.getTime() + MAX_CERT_DURATION_MS;
@@ -142,7 +143,10 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
         const ids = allowedResourceIdsOf(req);
         if (ids.length > 0) {
           if (allowedResourceIds.length > 0) {
-            throw new ServerError(3, 'cannot generate certificate with multiple resource access requests');
+            throw new ServerError(
+              status.INVALID_ARGUMENT,
+              'cannot generate certificate with multiple resource access requests',
+            );
           }
           allowedResourceIds = ids;
         }

@@ -6,8 +6,10 @@
  * wins over allow.
  */
 
+import { globToRegExp, goRegExp, literalMatcher } from '../model/glob.js';
+import { compilePredicate } from '../model/predicate/compile.js';
 import { LEGACY_KUBE_KINDS } from '../model/resource-id.js';
-import { compilePredicate, type ReviewContext, reviewEnv } from './predicate.js';
+import { type ReviewContext, reviewEnv } from './review-env.js';
 import type {
   ClaimMapping,
   KubeResourceMatcher,
@@ -26,33 +28,6 @@ export type Traits = Readonly<Record<string, readonly string[]>>;
  * but braces.
  */
 const TEMPLATE = /^([^{}]*)\{\{(\s*[^{}]*\s*)\}\}([^{}]*)$/;
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
-}
-
-/** `*` matches any run of characters; everything else is literal. Anchored. */
-export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map(escapeRegExp).join('.*')}$`);
-}
-
-/** Go regular expressions may open with inline flags (`(?i)`); JavaScript takes them as flags. */
-function goRegExp(source: string): RegExp {
-  const m = /^\(\?([ims]+)\)/.exec(source);
-  return m ? new RegExp(source.slice(m[0].length), m[1]) : new RegExp(source);
-}
-
-/** A literal, a glob, or a `^…$` regular expression (Teleport's rule for plain matcher strings). */
-export function literalMatcher(pattern: string): (value: string) => boolean {
-  if (pattern === '*') return () => true;
-  if (pattern.startsWith('^') && pattern.endsWith('$')) {
-    const re = goRegExp(pattern);
-    return (v) => re.test(v);
-  }
-  if (!pattern.includes('*')) return (v) => v === pattern;
-  const re = globToRegExp(pattern);
-  return (v) => re.test(v);
-}
 
 function parseStringArg(text: string): string | undefined {
   const t = text.trim();

@@ -4,7 +4,9 @@
  * applying reviews (threshold sets, state transitions), SetAccessRequestState, visibility and
  * GetAccessCapabilities. Every refusal is a ServerError with Teleport's gRPC code and wording.
  */
+
 import { randomBytes } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
 import {
   type AccessCapabilities,
   AccessRequestV3,
@@ -17,9 +19,9 @@ import {
 import type { LabelValues } from '../gen/teleport/legacy/types/wrappers/wrappers.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
 import { annotationsProblem, MAX_REASON_BYTES, requestSizeProblem } from '../model/limits.js';
+import { compilePredicate } from '../model/predicate/compile.js';
 import { isRequestId } from '../model/request-id.js';
 import { parseResourceId } from '../model/resource-id.js';
-import { compilePredicate, type ReviewContext, reviewEnv } from './predicate.js';
 import {
   type Catalog,
   canReviewRequest,
@@ -35,6 +37,7 @@ import {
   rulesAllow,
 } from './rbac.js';
 import { findResource, resourceIdString } from './resources.js';
+import { type ReviewContext, reviewEnv } from './review-env.js';
 import type { Caller, KubeResourceMatcher, Resource, Role, StateChange, User } from './types.js';
 import { ServerError } from './types.js';
 
@@ -49,9 +52,9 @@ export const MAX_CERT_DURATION_MS = 30 * HOUR;
 /** Latest assume start time after creation (MaxAssumeStartDuration). */
 export const MAX_ASSUME_START_MS = 7 * DAY;
 
-const badParameter = (msg: string) => new ServerError(3, msg);
-const notFound = (msg: string) => new ServerError(5, msg);
-const accessDenied = (msg: string) => new ServerError(7, msg);
+const badParameter = (msg: string) => new ServerError(status.INVALID_ARGUMENT, msg);
+const notFound = (msg: string) => new ServerError(status.NOT_FOUND, msg);
+const accessDenied = (msg: string) => new ServerError(status.PERMISSION_DENIED, msg);
 
 /** Go writes unset timestamps as 0001-01-01; both that and undefined mean "unset". */
 export function isSet(d: Date | undefined): d is Date {
@@ -761,11 +764,17 @@ export function applyReview(
       throw badParameter(`role ${JSON.stringify(role)} is not a member of this request`);
   }
   if (reviewRoles.length !== 0 && reviewRoles.length !== Object.keys(rtm).length) {
-    throw new ServerError(12, 'role subselection is not yet supported in reviews, try omitting role list');
+    throw new ServerError(
+      status.UNIMPLEMENTED,
+      'role subselection is not yet supported in reviews, try omitting role list',
+    );
   }
   const annotations = fromLabelValues(review.annotations);
   if (Object.keys(annotations).length !== 0) {
-    throw new ServerError(12, 'annotations are not yet supported in reviews, try omitting annotations field');
+    throw new ServerError(
+      status.UNIMPLEMENTED,
+      'annotations are not yet supported in reviews, try omitting annotations field',
+    );
   }
   if (spec.state !== RequestState.PENDING) {
     throw accessDenied(`the access request has been already ${stateName(spec.state).toLowerCase()}`);

@@ -3,9 +3,10 @@
  * search (role-based visibility, search_as_roles, keywords, exact labels, predicates and the
  * Kubernetes filters).
  */
+import { status } from '@grpc/grpc-js';
 import type { ResourceID } from '../gen/teleport/legacy/types/types.js';
+import { PredicateError } from '../model/predicate/parse.js';
 import { type KubeKind, kubeKindString, LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
-import { compileResourcePredicate, matchesKeywords, PredicateError } from './predicate.js';
 import {
   type Catalog,
   matchesAny,
@@ -16,6 +17,7 @@ import {
   rulesAllow,
   type Traits,
 } from './rbac.js';
+import { compileResourcePredicate, matchesKeywords } from './resource-predicate.js';
 import { type Caller, type Resource, type ResourceQuery, type Role, ServerError } from './types.js';
 
 const CLUSTER_WIDE_PLURALS = new Set([
@@ -141,7 +143,8 @@ export function searchResources(catalog: Catalog, caller: Caller, query: Resourc
     try {
       predicate = compileResourcePredicate(query.predicate);
     } catch (err) {
-      if (err instanceof PredicateError) throw new ServerError(3, `${err.message} in predicate`);
+      if (err instanceof PredicateError)
+        throw new ServerError(status.INVALID_ARGUMENT, `${err.message} in predicate`);
       throw err;
     }
   }

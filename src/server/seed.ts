@@ -10,9 +10,10 @@ import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
+import { compilePredicate } from '../model/predicate/compile.js';
 import { LEGACY_KUBE_KINDS } from '../model/resource-id.js';
-import { compilePredicate, reviewEnv } from './predicate.js';
 import { checkSelectorValue, compileRoleMatcher, normalizeKubeKind } from './rbac.js';
+import { reviewEnv } from './review-env.js';
 import type { AuthPreference, Resource, ResourceKind, Role, Seed, User } from './types.js';
 
 /** An invalid seed file; the CLI maps it to exit code 2. */

@@ -3,6 +3,7 @@
  * caller from its certificate, asks the Policy whether and how, and makes changes through
  * the store (durable before the reply) whose commits feed the watch hub.
  */
+
 import { createPublicKey } from 'node:crypto';
 import type {
   handleServerStreamingCall,
@@ -11,6 +12,7 @@ import type {
   ServerUnaryCall,
   ServerWritableStream,
 } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { Empty } from '../gen/google/protobuf/empty.js';
 import {
   AccessRequestSort,
@@ -90,18 +92,25 @@ export interface ServiceDeps {
   log: (line: string) => void;
 }
 
-/** A gRPC status for a thrown error: ServerError keeps its code; anything else is UNKNOWN (2). */
+/** A gRPC status for a thrown error: ServerError keeps its code; anything else is UNKNOWN. */
 export function toServiceError(err: unknown, log?: (line: string) => void): ServerErrorResponse {
-  let code: number;
+  let code: status;
   let message: string;
   if (err instanceof ServerError) {
     code = err.code;
     message = err.message;
   } else if (err instanceof AccessError) {
-    code = err.kind === 'usage' ? 3 : err.kind === 'permission' ? 7 : err.kind === 'not-found' ? 5 : 2;
+    code =
+      err.kind === 'usage'
+        ? status.INVALID_ARGUMENT
+        : err.kind === 'permission'
+          ? status.PERMISSION_DENIED
+          : err.kind === 'not-found'
+            ? status.NOT_FOUND
+            : status.UNKNOWN;
     message = err.message;
   } else {
-    code = 2;
+    code = status.UNKNOWN;
     message = err instanceof Error ? err.message : String(err);
     log?.(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : message}`);
   }
@@ -265,11 +274,11 @@ function pageLimit(limit: number): number {
 
 /** lib/services/local/access.go, GetLock/DeleteLock: NotFound naming the lock. */
 function lockNotFound(name: string): ServerError {
-  return new ServerError(5, `lock "${name}" is not found`);
+  return new ServerError(status.NOT_FOUND, `lock "${name}" is not found`);
 }
 
 function notFound(id: string): ServerError {
-  return new ServerError(5, `access_request "${id}" not found`);
+  return new ServerError(status.NOT_FOUND, `access_request "${id}" not found`);
 }
 
 /**
@@ -304,7 +313,7 @@ function publicKeyPem(bytes: Buffer): string {
   try {
     return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
   } catch {
-    throw new ServerError(3, 'TLSPublicKey is not a PEM public key (PKCS#1 or PKIX)');
+    throw new ServerError(status.INVALID_ARGUMENT, 'TLSPublicKey is not a PEM public key (PKCS#1 or PKIX)');
   }
 }
 
@@ -460,7 +469,10 @@ export function toPaginated(r: Resource, listedAs: string): PaginatedResource['r
         },
       };
     default:
-      throw new ServerError(3, `resource kind "${r.kind}" cannot be listed with ListResources`);
+      throw new ServerError(
+        status.INVALID_ARGUMENT,
+        `resource kind "${r.kind}" cannot be listed with ListResources`,
+      );
   }
 }
 
@@ -504,7 +516,7 @@ export function paginate<T>(
       key = undefined;
     }
     if (!Array.isArray(key) || !key.every((k) => typeof k === 'string')) {
-      throw new ServerError(3, `invalid start key "${opts.startKey}"`);
+      throw new ServerError(status.INVALID_ARGUMENT, `invalid start key "${opts.startKey}"`);
     }
     start = keyed.findIndex((k) => (opts.descending ? cmp(k.key, key) <= 0 : cmp(k.key, key) >= 0));
     if (start < 0) start = keyed.length;
@@ -532,7 +544,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
       const now = deps.now();
       checkCallerNotLocked(deps.locks, callerOf(call, now), now);
     } catch (err) {
-      if (err instanceof ServerError && err.code === 7) {
+      if (err instanceof ServerError && err.code === status.PERMISSION_DENIED) {
         callback(toServiceError(err));
         return;
       }
@@ -584,7 +596,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
 
   const createAccessRequestV2 = unary(deps, async (req: AccessRequestV3, caller) => {
     const now = deps.now();
-    if (!req.spec) throw new ServerError(3, 'access request is missing its spec');
+    if (!req.spec) throw new ServerError(status.INVALID_ARGUMENT, 'access request is missing its spec');
     const user = req.spec.user || caller.user;
     // lib/auth/auth_with_roles.go, CreateAccessRequestV2: a pending request for oneself needs
     // no rule; for anyone else `create` is required, and it is an admin action (MFA).
@@ -594,7 +606,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     }
     const wanted = req.metadata?.name ?? '';
     const id = isRequestId(wanted) ? wanted.toLowerCase() : uuidv7(now);
-    if (store.get(id)) throw new ServerError(6, `access request "${id}" already exists`);
+    if (store.get(id)) throw new ServerError(status.ALREADY_EXISTS, `access request "${id}" already exists`);
     const input: AccessRequestV3 = {
       ...req,
       kind: 'access_request',
@@ -636,23 +648,29 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
       requireRule(policy, caller, 'update');
       if (caller.activeRequests.length > 0) {
         throw new ServerError(
-          7,
+          status.PERMISSION_DENIED,
           'cannot directly update the state of an access request while using an access request',
         );
       }
       authorizeAdminAction(policy, caller);
       if (req.state === RequestState.PROMOTED) {
-        throw new ServerError(3, 'state promoted can be only set when promoting to access list');
+        throw new ServerError(
+          status.INVALID_ARGUMENT,
+          'state promoted can be only set when promoting to access list',
+        );
       }
-      if (!req.id) throw new ServerError(3, 'missing access request ID');
+      if (!req.id) throw new ServerError(status.INVALID_ARGUMENT, 'missing access request ID');
       const now = deps.now();
       await store.mutate(req.id, (current) => {
         if (!current || expiryOf(current) <= now.getTime()) {
-          throw new ServerError(5, `cannot set state of access request "${req.id}" (not found)`);
+          throw new ServerError(
+            status.NOT_FOUND,
+            `cannot set state of access request "${req.id}" (not found)`,
+          );
         }
         if (current.spec?.user === caller.user) {
           throw new ServerError(
-            7,
+            status.PERMISSION_DENIED,
             'directly updating the state of your own access requests is not permitted',
           );
         }
@@ -676,23 +694,30 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
 
   const submitAccessReview: AuthServiceServer['submitAccessReview'] = unary(deps, async (sub, caller) => {
     const review = sub.review;
-    if (!review) throw new ServerError(3, 'missing review');
-    if (!sub.requestId) throw new ServerError(3, 'missing access request ID');
+    if (!review) throw new ServerError(status.INVALID_ARGUMENT, 'missing review');
+    if (!sub.requestId) throw new ServerError(status.INVALID_ARGUMENT, 'missing access request ID');
     // lib/auth/auth_with_roles.go, SubmitAccessReview and AuthorizeAccessReviewRequest: no
     // promotion here; the author is the caller (only Teleport's builtin Admin role, which no
     // certificate of this server carries, may name another); then admin MFA.
     if (review.proposedState === RequestState.PROMOTED) {
-      throw new ServerError(3, 'state promoted can be only set when promoting to access list');
+      throw new ServerError(
+        status.INVALID_ARGUMENT,
+        'state promoted can be only set when promoting to access list',
+      );
     }
     if (review.author && review.author !== caller.user) {
-      throw new ServerError(7, `user "${caller.user}" cannot submit reviews on behalf of "${review.author}"`);
+      throw new ServerError(
+        status.PERMISSION_DENIED,
+        `user "${caller.user}" cannot submit reviews on behalf of "${review.author}"`,
+      );
     }
     // RoleSet.MaybeCanReviewRequests: without any allow.review_requests, certainly not.
     const mayReview = caller.roles.some((name) => {
       const cond = policy.role(name)?.allow.review_requests;
       return cond !== undefined && Object.values(cond).some((v) => (Array.isArray(v) ? v.length > 0 : !!v));
     });
-    if (!mayReview) throw new ServerError(7, `user "${caller.user}" cannot submit reviews`);
+    if (!mayReview)
+      throw new ServerError(status.PERMISSION_DENIED, `user "${caller.user}" cannot submit reviews`);
     const author = caller;
     authorizeAdminAction(policy, caller);
     const now = deps.now();
@@ -779,7 +804,10 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
   const listResources = unary(deps, (req: ListResourcesRequest, caller) => {
     const kind = LIST_RESOURCE_TYPES[req.resourceType];
     if (!kind)
-      throw new ServerError(3, `resource type "${req.resourceType}" is not supported by ListResources`);
+      throw new ServerError(
+        status.INVALID_ARGUMENT,
+        `resource type "${req.resourceType}" is not supported by ListResources`,
+      );
     let found = resourceQuery(caller, kind, req);
     const desktopName = req.windowsDesktopFilter?.name;
     if (kind === 'windows_desktop' && desktopName) found = found.filter((r) => r.name === desktopName);
@@ -803,7 +831,11 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     const kinds: ResourceKind[] = [];
     for (const k of req.kinds.length > 0 ? req.kinds : DEFAULT_UNIFIED) {
       const kind = UNIFIED_KINDS[k];
-      if (!kind) throw new ServerError(3, `resource kind "${k}" is not supported by ListUnifiedResources`);
+      if (!kind)
+        throw new ServerError(
+          status.INVALID_ARGUMENT,
+          `resource kind "${k}" is not supported by ListUnifiedResources`,
+        );
       if (!kinds.includes(kind)) kinds.push(kind);
     }
     if (req.pinnedOnly) return { resources: [], nextKey: '' };
@@ -847,29 +879,36 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     const target = req.username;
     const self = target === caller.user;
     if (!self && !policy.canImpersonateSomeone(caller)) {
-      throw new ServerError(7, 'access denied: impersonation is not allowed');
+      throw new ServerError(status.PERMISSION_DENIED, 'access denied: impersonation is not allowed');
     }
     // Recursive impersonation: an impersonated identity may renew itself (drop requests),
     // nothing more.
     if (caller.impersonator) {
       if (req.accessRequests.length > 0) {
-        throw new ServerError(7, 'access denied: impersonated user can not request new roles');
+        throw new ServerError(
+          status.PERMISSION_DENIED,
+          'access denied: impersonated user can not request new roles',
+        );
       }
-      if (!self) throw new ServerError(7, 'access denied: impersonated user can not impersonate anyone else');
+      if (!self)
+        throw new ServerError(
+          status.PERMISSION_DENIED,
+          'access denied: impersonated user can not impersonate anyone else',
+        );
     }
     const targetUser = policy.user(target);
-    if (!targetUser) throw new ServerError(7, 'access denied');
+    if (!targetUser) throw new ServerError(status.PERMISSION_DENIED, 'access denied');
     if (!self) {
       authorizeAdminAction(policy, caller);
       if (req.accessRequests.length > 0) {
         throw new ServerError(
-          7,
+          status.PERMISSION_DENIED,
           `user "${caller.user}" requested cert for "${target}" and included access requests, this is not supported.`,
         );
       }
       if (!policy.canImpersonate(caller, target)) {
         throw new ServerError(
-          7,
+          status.PERMISSION_DENIED,
           `user "${caller.user}" has requested to generate certs for [${targetUser.roles.map((r) => `"${r}"`).join(' ')}].`,
         );
       }
@@ -881,18 +920,24 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     const seen = new Set<string>();
     const usable = (id: string): AccessRequestV3 => {
       const r = store.get(id);
-      if (!r) throw new ServerError(5, `access request "${id}" not found`);
+      if (!r) throw new ServerError(status.NOT_FOUND, `access request "${id}" not found`);
       if (r.spec?.user !== target)
-        throw new ServerError(7, `access request "${id}" is not owned by user "${target}"`);
+        throw new ServerError(
+          status.PERMISSION_DENIED,
+          `access request "${id}" is not owned by user "${target}"`,
+        );
       if (r.spec.state !== RequestState.APPROVED)
-        throw new ServerError(7, `access request "${id}" is not approved`);
+        throw new ServerError(status.PERMISSION_DENIED, `access request "${id}" is not approved`);
       const accessEnd = setTime(r.spec.expires)?.getTime() ?? Number.POSITIVE_INFINITY;
       if (accessEnd <= now.getTime() || expiryOf(r) <= now.getTime()) {
-        throw new ServerError(7, `access request "${id}" has expired`);
+        throw new ServerError(status.PERMISSION_DENIED, `access request "${id}" has expired`);
       }
       const start = setTime(r.spec.assumeStartTime);
       if (start && start.getTime() > now.getTime()) {
-        throw new ServerError(7, `access request "${id}" can not be assumed until ${start.toISOString()}`);
+        throw new ServerError(
+          status.PERMISSION_DENIED,
+          `access request "${id}" can not be assumed until ${start.toISOString()}`,
+        );
       }
       return r;
     };
@@ -931,11 +976,14 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     const wanted = setTime(req.expires);
     if (wanted && wanted.getTime() > now.getTime()) notAfter = Math.min(notAfter, wanted.getTime());
     if (notAfter <= now.getTime())
-      throw new ServerError(3, 'the requested certificate would already be expired');
+      throw new ServerError(status.INVALID_ARGUMENT, 'the requested certificate would already be expired');
 
     const sshKey = req.sshPublicKey.length > 0 ? req.sshPublicKey : req.publicKey;
     if (req.tlsPublicKey.length === 0 && sshKey.length === 0) {
-      throw new ServerError(3, 'missing public key: set TLSPublicKey and/or SSHPublicKey');
+      throw new ServerError(
+        status.INVALID_ARGUMENT,
+        'missing public key: set TLSPublicKey and/or SSHPublicKey',
+      );
     }
     const spec: UserCertSpec = {
       identity: {
@@ -960,7 +1008,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
         ssh = issueUserSshCert(certs, spec, sshKey.toString('utf8'));
       } catch (err) {
         throw new ServerError(
-          3,
+          status.INVALID_ARGUMENT,
           `SSHPublicKey is not an authorized_keys public key: ${(err as Error).message}`,
         );
       }
@@ -979,7 +1027,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
 
   const getCurrentUser: AuthServiceServer['getCurrentUser'] = unary(deps, (_req, caller) => {
     const user = policy.user(caller.user);
-    if (!user) throw new ServerError(5, `user "${caller.user}" not found`);
+    if (!user) throw new ServerError(status.NOT_FOUND, `user "${caller.user}" not found`);
     return {
       kind: 'user',
       subKind: '',
@@ -1031,8 +1079,9 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     // api/types/lock.go, LockV2.CheckAndSetDefaults (run when the backend marshals it):
     // static kind and version, a name (Metadata.CheckAndSetDefaults), a non-empty target.
     const name = req.metadata?.name ?? '';
-    if (name === '') throw new ServerError(3, 'missing parameter Name');
-    if (isEmptyTarget(req.spec?.target)) throw new ServerError(3, 'at least one target field must be set');
+    if (name === '') throw new ServerError(status.INVALID_ARGUMENT, 'missing parameter Name');
+    if (isEmptyTarget(req.spec?.target))
+      throw new ServerError(status.INVALID_ARGUMENT, 'at least one target field must be set');
     const now = deps.now();
     const lock: LockV2 = {
       ...req,

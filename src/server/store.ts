@@ -9,9 +9,11 @@
  * one. Concurrent appends share one write+fsync (group commit). Mutations of one request are serialized by a per-ID lock,
  * so a read-modify-write (a review, a state change) never interleaves with another.
  */
+
 import { constants as fsConstants } from 'node:fs';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { status } from '@grpc/grpc-js';
 import { AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
 import {
   encodeFrame,
@@ -31,7 +33,7 @@ import { ServerError } from './types.js';
  * error that is none of its trace kinds to codes.Unknown. It must not be Unavailable:
  * the server was reached, and clients would retry a write that cannot succeed.
  */
-const STORE_FAILED = 2;
+export const STORE_FAILED = status.UNKNOWN;
 
 /** The orders ListAccessRequests offers (proto.AccessRequestSort minus DEFAULT). */
 export type SortField = 'created' | 'state' | 'user';
@@ -158,7 +160,7 @@ function encodeRecord(op: number, body: Uint8Array): Buffer {
   // Replay treats a longer record as corruption, so one must never be acknowledged.
   if (1 + body.length > MAX_RECORD_BYTES) {
     throw new ServerError(
-      8,
+      status.RESOURCE_EXHAUSTED,
       `access request is too large to store (${body.length} bytes, max ${MAX_RECORD_BYTES - 1})`,
     );
   }
@@ -376,7 +378,7 @@ export class RequestStore {
       }
       const value = change.value;
       if (idOf(value) !== id)
-        throw new ServerError(13, `store: request ID changed from "${id}" to "${idOf(value)}"`);
+        throw new ServerError(status.INTERNAL, `store: request ID changed from "${id}" to "${idOf(value)}"`);
       value.metadata = { ...value.metadata!, revision: String(++this.revision) };
       await this.append(encodeRecord(OP_PUT, AccessRequestV3.encode(value).finish()));
       if (before) this.unindex(before);
@@ -391,7 +393,7 @@ export class RequestStore {
   async create(req: AccessRequestV3): Promise<AccessRequestV3> {
     const id = idOf(req);
     const commit = await this.mutate(id, (current) => {
-      if (current) throw new ServerError(6, `access request "${id}" already exists`);
+      if (current) throw new ServerError(status.ALREADY_EXISTS, `access request "${id}" already exists`);
       return { op: 'put', value: req };
     });
     return commit!.after!;
@@ -406,7 +408,7 @@ export class RequestStore {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new ServerError(14, 'server is shutting down');
+    if (this.closed) throw new ServerError(status.UNAVAILABLE, 'server is shutting down');
     if (this.broken) throw storeFailed(this.broken);
   }
 
@@ -632,7 +634,7 @@ function decodeStartKey(startKey: string, sort: SortField): Key {
     parsed = undefined;
   }
   if (!Array.isArray(parsed) || parsed[0] !== sort || parsed.length < 2) {
-    throw new ServerError(3, `invalid start key "${startKey}" for sort by ${sort}`);
+    throw new ServerError(status.INVALID_ARGUMENT, `invalid start key "${startKey}" for sort by ${sort}`);
   }
   return parsed.slice(1) as Key;
 }
