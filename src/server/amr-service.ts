@@ -19,9 +19,10 @@ import { compileCondition, resourceLabelMaps } from '../model/rule-condition.js'
 import { scheduleAllows, scheduleProblem } from '../model/schedule.js';
 import type { RuleStore } from './amr-store.js';
 import { requireRule } from './authz.js';
-import { fromLabelValues } from './requests.js';
+import { unary } from './grpc/handlers.js';
+import { DEFAULT_PAGE } from './grpc/paging.js';
+import { fromLabelValues } from './requests/wire.js';
 import type { ServiceDeps } from './service.js';
-import { unary } from './service.js';
 import { type Caller, type Policy, ServerError, type Verb } from './types.js';
 
 export const AMR_KIND = 'access_monitoring_rule';
@@ -35,8 +36,6 @@ export const BUILTIN_INTEGRATION = 'builtin';
 export const AUTOMATIC_REVIEWER = '@teleport-access-approval-bot';
 /** constants.go: SystemAutomaticAccessApprovalRoleName, the role of that user. */
 export const AUTOMATIC_REVIEWER_ROLE = '@teleport-access-approver';
-
-const DEFAULT_PAGE = 1000;
 
 function checkAccessToKind(policy: Policy, caller: Caller, ...verbs: Verb[]): void {
   for (const verb of verbs) requireRule(policy, caller, verb, AMR_KIND);

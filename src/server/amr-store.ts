@@ -10,7 +10,7 @@ import {
   type AccessMonitoringRule,
   ListAccessMonitoringRulesResponse,
 } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
-import { replaceFile } from './store.js';
+import { replaceFile } from './durable-file.js';
 import { ServerError } from './types.js';
 
 /** The rules file inside the data directory. */

@@ -26,7 +26,8 @@ import {
 import { createKubeService } from './kube-service.js';
 import { LockStore } from './locks.js';
 import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
-import { type Damage, RequestStore } from './store.js';
+import { RequestStore } from './store.js';
+import type { Damage } from './store-log.js';
 import { ServerError } from './types.js';
 
 export interface StartServerOptions {

@@ -11,7 +11,10 @@ import type {
 } from '../gen/teleport/kube/v1/kube_service.js';
 import type { KubernetesResourceV1 } from '../gen/teleport/legacy/types/types.js';
 import { LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
-import { metadata, paginate, type ServiceDeps, unary } from './service.js';
+import { unary } from './grpc/handlers.js';
+import { paginate } from './grpc/paging.js';
+import { metadata } from './grpc/shape.js';
+import type { ServiceDeps } from './service.js';
 import { type Resource, ServerError } from './types.js';
 
 /** A requested kind: the plural and, when the request pinned one, the API group. */

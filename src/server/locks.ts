@@ -7,11 +7,10 @@
  * temp+fsync+rename+fsync of the directory before the change is acknowledged.
  */
 
-import { readFile } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
 import { type LockTarget, LockV2 } from '../gen/teleport/legacy/types/types.js';
 import { lockInForceMessage } from '../model/server-messages.js';
-import { replaceFile, STORE_FAILED } from './store.js';
+import { readOptional, replaceFile, STORE_FAILED } from './durable-file.js';
 import { type Caller, ServerError } from './types.js';
 
 /** The fields of a LockTarget in Teleport's proto order, with their proto (Go) names. */
@@ -133,13 +132,8 @@ export class LockStore {
   /** Loads `path` (missing = no locks). A file that is not ours is refused, never overwritten. */
   static async open(path: string): Promise<LockStore> {
     const store = new LockStore(path);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return store;
-      throw err;
-    }
+    const text = await readOptional(path);
+    if (text === undefined) return store;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -7,17 +7,11 @@ import { status } from '@grpc/grpc-js';
 import type { ResourceID } from '../gen/teleport/legacy/types/types.js';
 import { PredicateError } from '../model/predicate/parse.js';
 import { type KubeKind, kubeKindString, LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
-import {
-  type Catalog,
-  matchesAny,
-  normalizeKubeKind,
-  roleMatchers,
-  rolesAllowResource,
-  rolesNamed,
-  rulesAllow,
-  type Traits,
-} from './rbac.js';
+import { type Catalog, rolesNamed, rulesAllow } from './rbac.js';
+import { normalizeKubeKind, rolesAllowResource } from './resource-access.js';
 import { compileResourcePredicate, matchesKeywords } from './resource-predicate.js';
+import { matchesAny, roleMatchers } from './role-matchers.js';
+import type { Traits } from './traits.js';
 import { type Caller, type Resource, type ResourceQuery, type Role, ServerError } from './types.js';
 
 const CLUSTER_WIDE_PLURALS = new Set([

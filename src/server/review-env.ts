@@ -2,6 +2,7 @@
  * The environment of role `review_requests.where` clauses and threshold `filter` expressions,
  * with Teleport's variable names.
  */
+import { compilePredicate } from '../model/predicate/compile.js';
 import { EQUALS, mapOfLists, type PredicateEnv } from '../model/predicate/env.js';
 
 /** What `review_requests.where` and threshold `filter` expressions can see (Teleport's names). */
@@ -64,4 +65,30 @@ export function reviewEnv(withReview: boolean): PredicateEnv<ReviewContext> {
       },
     },
   };
+}
+
+const compiled = new Map<string, ((ctx: ReviewContext) => boolean) | null>();
+
+/**
+ * Whether a `where` clause (`withReview` false) or a threshold `filter` (`withReview` true)
+ * holds for `ctx`. An empty expression holds; one that does not compile matches nothing.
+ * Compiled once per text.
+ */
+export function reviewExprMatches(
+  expr: string | undefined,
+  withReview: boolean,
+  ctx: ReviewContext,
+): boolean {
+  if (!expr) return true;
+  const key = `${withReview ? 'review' : 'where'}\u0000${expr}`;
+  let fn = compiled.get(key);
+  if (fn === undefined) {
+    try {
+      fn = compilePredicate(expr, reviewEnv(withReview));
+    } catch {
+      fn = null;
+    }
+    compiled.set(key, fn);
+  }
+  return fn ? fn(ctx) : false;
 }

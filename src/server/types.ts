@@ -3,7 +3,7 @@
  * resources) and its runtime (store, service handlers, certificates, watch fan-out).
  * Roles and users follow Teleport's YAML resource format (snake_case keys).
  */
-import type { status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type {
   AccessCapabilities,
   AccessRequestV3,
@@ -151,6 +151,13 @@ export class ServerError extends Error {
     super(message);
   }
 }
+
+/** Teleport's trace.BadParameter: InvalidArgument. */
+export const badParameter = (message: string) => new ServerError(status.INVALID_ARGUMENT, message);
+/** Teleport's trace.NotFound. */
+export const notFound = (message: string) => new ServerError(status.NOT_FOUND, message);
+/** Teleport's trace.AccessDenied: PermissionDenied. */
+export const accessDenied = (message: string) => new ServerError(status.PERMISSION_DENIED, message);
 
 export type Verb = 'list' | 'read' | 'create' | 'update' | 'delete';
 
