@@ -23,7 +23,7 @@ import { unary } from './grpc/handlers.js';
 import { DEFAULT_PAGE } from './grpc/paging.js';
 import { fromLabelValues } from './requests/wire.js';
 import type { ServiceDeps } from './service.js';
-import { type Caller, type Policy, ServerError, type Verb } from './types.js';
+import { badParameter, type Caller, notFound, type Policy, ServerError, type Verb } from './types.js';
 
 export const AMR_KIND = 'access_monitoring_rule';
 /** api/types/constants.go: the subject kind of access requests. */
@@ -47,7 +47,7 @@ function checkAccessToKind(policy: Policy, caller: Caller, ...verbs: Verb[]): vo
  * here so a bad one is refused with its position instead of never matching.
  */
 export function validateRule(rule: AccessMonitoringRule | undefined): AccessMonitoringRule {
-  const bad = (msg: string) => new ServerError(status.INVALID_ARGUMENT, msg);
+  const bad = (msg: string) => badParameter(msg);
   if (!rule) throw bad('access monitoring rule is missing');
   if (rule.kind !== AMR_KIND)
     throw bad(`invalid kind for access monitoring rule: ${JSON.stringify(rule.kind)}`);
@@ -125,8 +125,7 @@ export function createAmrService(
   deps: ServiceDeps & { rules: RuleStore },
 ): AccessMonitoringRulesServiceServer {
   const { policy, rules } = deps;
-  const notFound = (name: string) =>
-    new ServerError(status.NOT_FOUND, `access_monitoring_rule "${name}" doesn't exist`);
+  const ruleNotFound = (name: string) => notFound(`access_monitoring_rule "${name}" doesn't exist`);
   return {
     createAccessMonitoringRule: unary(deps, async (req, caller) => {
       checkAccessToKind(policy, caller, 'create');
@@ -144,7 +143,7 @@ export function createAmrService(
       const rule = stored(validateRule(req.rule));
       const name = rule.metadata!.name;
       const commit = await rules.mutate(name, (current) => {
-        if (!current) throw notFound(name);
+        if (!current) throw ruleNotFound(name);
         return rule;
       });
       return commit!.rule!;
@@ -158,13 +157,13 @@ export function createAmrService(
     getAccessMonitoringRule: unary(deps, (req, caller) => {
       checkAccessToKind(policy, caller, 'read');
       const rule = rules.get(req.name);
-      if (!rule) throw notFound(req.name);
+      if (!rule) throw ruleNotFound(req.name);
       return rule;
     }),
     deleteAccessMonitoringRule: unary(deps, async (req, caller) => {
       checkAccessToKind(policy, caller, 'delete');
       await rules.mutate(req.name, (current) => {
-        if (!current) throw notFound(req.name);
+        if (!current) throw ruleNotFound(req.name);
         return null;
       });
       return {};

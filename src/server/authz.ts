@@ -10,7 +10,7 @@ import { parseIdentityDer } from '../identity/certificate.js';
 import type { TeleportIdentity } from '../identity/types.js';
 import { ADMIN_MFA_REQUIRED } from '../model/server-messages.js';
 import { ruleDeniedMessage } from './rbac.js';
-import { type Caller, type Policy, ServerError, type Verb } from './types.js';
+import { accessDenied, type Caller, notFound, type Policy, ServerError, type Verb } from './types.js';
 
 /**
  * Identities of recently seen certificates. A client sends the same certificate with
@@ -69,8 +69,7 @@ export function callerOf(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthC
  * NotFound from the local users service (`user %q is not found`) on every call.
  */
 export function authorizeLocalUser(policy: Pick<Policy, 'user'>, caller: Caller): Caller {
-  if (!policy.user(caller.user))
-    throw new ServerError(status.NOT_FOUND, `user "${caller.user}" is not found`);
+  if (!policy.user(caller.user)) throw notFound(`user "${caller.user}" is not found`);
   return caller;
 }
 
@@ -79,8 +78,7 @@ export function authorizeLocalUser(policy: Pick<Policy, 'user'>, caller: Caller)
  * roles allow `verb` on `resource` (access_request unless named).
  */
 export function requireRule(policy: Policy, caller: Caller, verb: Verb, resource = 'access_request'): void {
-  if (!policy.allows(caller, verb, resource))
-    throw new ServerError(status.PERMISSION_DENIED, ruleDeniedMessage(resource, verb));
+  if (!policy.allows(caller, verb, resource)) throw accessDenied(ruleDeniedMessage(resource, verb));
 }
 
 /**
@@ -98,5 +96,5 @@ export function isCurrentUserAction(policy: Policy, caller: Caller, user: string
  * without the response.
  */
 export function authorizeAdminAction(policy: Policy, caller: Caller): void {
-  if (policy.adminActionNeedsMfa(caller)) throw new ServerError(status.PERMISSION_DENIED, ADMIN_MFA_REQUIRED);
+  if (policy.adminActionNeedsMfa(caller)) throw accessDenied(ADMIN_MFA_REQUIRED);
 }

@@ -12,7 +12,7 @@ import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client
 import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
 import type { RuleCommit } from './amr-store.js';
 import type { Commit } from './store.js';
-import { ServerError } from './types.js';
+import { accessDenied, badParameter, ServerError } from './types.js';
 
 export const ACCESS_REQUEST_KIND = 'access_request';
 /** Watched with `read` on it (auth_with_roles.go, hasWatchPermissionForKind: the default case). */
@@ -52,7 +52,7 @@ export function planWatch(
   authorize: (filter: RequestFilter) => void = () => {},
   authorizeKind: (kind: string) => void = () => {},
 ): WatchPlan {
-  if (watch.kinds.length === 0) throw new ServerError(status.PERMISSION_DENIED, "can't setup global watch");
+  if (watch.kinds.length === 0) throw accessDenied("can't setup global watch");
   const confirmed: WatchKind[] = [];
   const filters: RequestFilter[] = [];
   let rules = false;
@@ -64,8 +64,7 @@ export function planWatch(
         confirmed.push(kind);
         continue;
       }
-      if (kind.kind !== ACCESS_REQUEST_KIND)
-        throw new ServerError(status.INVALID_ARGUMENT, `watcher: unsupported kind "${kind.kind}"`);
+      if (kind.kind !== ACCESS_REQUEST_KIND) throw badParameter(`watcher: unsupported kind "${kind.kind}"`);
       const filter = parseFilter(kind.filter);
       authorize(filter);
       filters.push(filter);
@@ -75,8 +74,7 @@ export function planWatch(
       throw err;
     }
   }
-  if (confirmed.length === 0)
-    throw new ServerError(status.INVALID_ARGUMENT, 'none of the requested kinds can be watched');
+  if (confirmed.length === 0) throw badParameter('none of the requested kinds can be watched');
   return rules ? { confirmed, filters, rules } : { confirmed, filters };
 }
 
@@ -92,13 +90,12 @@ function parseFilter(map: Record<string, string>): RequestFilter {
         break;
       case 'state': {
         const state = STATE_NAMES[value];
-        if (state === undefined)
-          throw new ServerError(status.INVALID_ARGUMENT, `unknown request state "${value}"`);
+        if (state === undefined) throw badParameter(`unknown request state "${value}"`);
         if (state !== RequestState.NONE) filter.state = state;
         break;
       }
       default:
-        throw new ServerError(status.INVALID_ARGUMENT, `unknown filter key ${key}`);
+        throw badParameter(`unknown filter key ${key}`);
     }
   }
   return filter;

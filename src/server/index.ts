@@ -28,7 +28,7 @@ import { LockStore } from './locks.js';
 import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
 import { RequestStore } from './store.js';
 import type { Damage } from './store-log.js';
-import { ServerError } from './types.js';
+import { notFound, ServerError } from './types.js';
 
 export interface StartServerOptions {
   dataDir: string;
@@ -220,7 +220,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       identityPath: (user: string) => identityPath(dir, user),
       async signIdentity(user: string, path: string) {
         const found = policy.user(user);
-        if (!found) throw new ServerError(status.NOT_FOUND, `user "${user}" not found`);
+        if (!found) throw notFound(`user "${user}" not found`);
         await writeIdentityFile(path, certs, identitySpec(found, policy, now(), hostIdentityName(certs)));
       },
       stop,

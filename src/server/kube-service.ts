@@ -3,7 +3,7 @@
  * deployments, …) of one cluster a caller may see or request, as Teleport's kube service
  * lists them for `tsh request search --kind pod`.
  */
-import { status } from '@grpc/grpc-js';
+
 import type {
   KubeServiceServer,
   ListKubernetesResourcesRequest,
@@ -15,7 +15,7 @@ import { unary } from './grpc/handlers.js';
 import { paginate } from './grpc/paging.js';
 import { metadata } from './grpc/shape.js';
 import type { ServiceDeps } from './service.js';
-import { type Resource, ServerError } from './types.js';
+import { badParameter, type Resource } from './types.js';
 
 /** A requested kind: the plural and, when the request pinned one, the API group. */
 export interface KubeKindQuery {
@@ -29,11 +29,10 @@ export interface KubeKindQuery {
  */
 export function parseKubeResourceType(resourceType: string): KubeKindQuery {
   const t = resourceType.trim();
-  if (t === '') throw new ServerError(status.INVALID_ARGUMENT, 'missing Kubernetes resource type');
+  if (t === '') throw badParameter('missing Kubernetes resource type');
   if (t.startsWith('kube:')) {
     const k = parseKubeKind(t);
-    if (!k)
-      throw new ServerError(status.INVALID_ARGUMENT, `malformed Kubernetes resource type "${resourceType}"`);
+    if (!k) throw badParameter(`malformed Kubernetes resource type "${resourceType}"`);
     return { plural: k.plural, apiGroup: k.apiGroup === 'core' ? '' : k.apiGroup };
   }
   if (t === 'namespace') return { plural: 'namespaces', apiGroup: '' };
@@ -60,8 +59,7 @@ export function createKubeService(deps: ServiceDeps): KubeServiceServer {
   const listKubernetesResources = unary<ListKubernetesResourcesRequest, ListKubernetesResourcesResponse>(
     deps,
     (req, caller) => {
-      if (!req.kubernetesCluster)
-        throw new ServerError(status.INVALID_ARGUMENT, 'missing Kubernetes cluster');
+      if (!req.kubernetesCluster) throw badParameter('missing Kubernetes cluster');
       const kind = parseKubeResourceType(req.resourceType);
       const found = deps.policy
         .searchResources(caller, {

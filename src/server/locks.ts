@@ -7,11 +7,10 @@
  * temp+fsync+rename+fsync of the directory before the change is acknowledged.
  */
 
-import { status } from '@grpc/grpc-js';
 import { type LockTarget, LockV2 } from '../gen/teleport/legacy/types/types.js';
 import { lockInForceMessage } from '../model/server-messages.js';
 import { readOptional, replaceFile, STORE_FAILED } from './durable-file.js';
-import { type Caller, ServerError } from './types.js';
+import { accessDenied, type Caller, ServerError } from './types.js';
 
 /** The fields of a LockTarget in Teleport's proto order, with their proto (Go) names. */
 const TARGET_FIELDS: readonly [keyof LockTarget, string][] = [
@@ -115,10 +114,7 @@ function isLive(lock: LockV2, now: Date): boolean {
 
 /** lib/services/lock.go, LockInForceAccessDenied: AccessDenied naming the lock's target and message. */
 export function lockInForceError(lock: LockV2): ServerError {
-  return new ServerError(
-    status.PERMISSION_DENIED,
-    lockInForceMessage(targetString(lock.spec!.target!), lock.spec?.message ?? ''),
-  );
+  return accessDenied(lockInForceMessage(targetString(lock.spec!.target!), lock.spec?.message ?? ''));
 }
 
 /** The durable set of locks; open it with {@link LockStore.open}. */

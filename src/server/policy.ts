@@ -3,7 +3,7 @@
  * modules: rbac (matchers, rules, impersonation), requests (creation, reviews, state,
  * capabilities) and resources (search).
  */
-import { status } from '@grpc/grpc-js';
+
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { isUuid } from '../model/request-id.js';
 import { isSetTime } from '../model/time.js';
@@ -19,11 +19,11 @@ import { userOrFail } from './requests/validator.js';
 import { searchResources } from './resources.js';
 import {
   type AuthPreference,
+  badParameter,
   type Caller,
   type Policy,
   type Role,
   type Seed,
-  ServerError,
   type User,
 } from './types.js';
 
@@ -133,10 +133,7 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
         const ids = allowedResourceIdsOf(req);
         if (ids.length > 0) {
           if (allowedResourceIds.length > 0) {
-            throw new ServerError(
-              status.INVALID_ARGUMENT,
-              'cannot generate certificate with multiple resource access requests',
-            );
+            throw badParameter('cannot generate certificate with multiple resource access requests');
           }
           allowedResourceIds = ids;
         }

@@ -3,7 +3,7 @@
  * search (role-based visibility, search_as_roles, keywords, exact labels, predicates and the
  * Kubernetes filters).
  */
-import { status } from '@grpc/grpc-js';
+
 import type { ResourceID } from '../gen/teleport/legacy/types/types.js';
 import { PredicateError } from '../model/predicate/parse.js';
 import { type KubeKind, kubeKindString, LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
@@ -12,7 +12,7 @@ import { normalizeKubeKind, rolesAllowResource } from './resource-access.js';
 import { compileResourcePredicate, matchesKeywords } from './resource-predicate.js';
 import { matchesAny, roleMatchers } from './role-matchers.js';
 import type { Traits } from './traits.js';
-import { type Caller, type Resource, type ResourceQuery, type Role, ServerError } from './types.js';
+import { badParameter, type Caller, type Resource, type ResourceQuery, type Role } from './types.js';
 
 const CLUSTER_WIDE_PLURALS = new Set([
   'namespaces',
@@ -137,8 +137,7 @@ export function searchResources(catalog: Catalog, caller: Caller, query: Resourc
     try {
       predicate = compileResourcePredicate(query.predicate);
     } catch (err) {
-      if (err instanceof PredicateError)
-        throw new ServerError(status.INVALID_ARGUMENT, `${err.message} in predicate`);
+      if (err instanceof PredicateError) throw badParameter(`${err.message} in predicate`);
       throw err;
     }
   }

@@ -19,7 +19,7 @@ import { MAGIC, OP_DELETE, OP_PUT } from './log-frame.js';
 import { expiryOf } from './requests/expiry.js';
 import { idOf, type Key, millis, SortedIndex } from './store-index.js';
 import { compact, copyAside, type Damage, encodeRecord, replay } from './store-log.js';
-import { ServerError } from './types.js';
+import { badParameter, ServerError } from './types.js';
 
 /** The orders ListAccessRequests offers (proto.AccessRequestSort minus DEFAULT). */
 export type SortField = 'created' | 'state' | 'user';
@@ -393,7 +393,7 @@ function encodeStartKey(sort: SortField, key: Key): string {
 function decodeStartKey(startKey: string, sort: SortField): Key {
   const parsed = decodePageKey(startKey);
   if (!parsed || parsed[0] !== sort || parsed.length < 2) {
-    throw new ServerError(status.INVALID_ARGUMENT, `invalid start key "${startKey}" for sort by ${sort}`);
+    throw badParameter(`invalid start key "${startKey}" for sort by ${sort}`);
   }
   return parsed.slice(1);
 }

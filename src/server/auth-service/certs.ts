@@ -4,7 +4,6 @@
  */
 
 import { createPublicKey } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
 import type {
   AuthServiceServer,
   Certs,
@@ -26,7 +25,7 @@ import { checkAssumable } from '../requests/assume.js';
 import { toLabelValues } from '../requests/wire.js';
 import type { ServiceDeps } from '../service.js';
 import { expandOrSkip } from '../traits.js';
-import { notFound, type Policy, ServerError } from '../types.js';
+import { accessDenied, badParameter, notFound, type Policy, ServerError } from '../types.js';
 
 /** The SSH logins of a set of roles, with trait templates expanded and denied logins removed. */
 export function loginsFor(
@@ -50,7 +49,7 @@ function publicKeyPem(bytes: Buffer): string {
   try {
     return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
   } catch {
-    throw new ServerError(status.INVALID_ARGUMENT, 'TLSPublicKey is not a PEM public key (PKCS#1 or PKIX)');
+    throw badParameter('TLSPublicKey is not a PEM public key (PKCS#1 or PKIX)');
   }
 }
 
@@ -66,36 +65,27 @@ export function certHandlers(deps: ServiceDeps) {
     const target = req.username;
     const self = target === caller.user;
     if (!self && !policy.canImpersonateSomeone(caller)) {
-      throw new ServerError(status.PERMISSION_DENIED, 'access denied: impersonation is not allowed');
+      throw accessDenied('access denied: impersonation is not allowed');
     }
     // Recursive impersonation: an impersonated identity may renew itself (drop requests),
     // nothing more.
     if (caller.impersonator) {
       if (req.accessRequests.length > 0) {
-        throw new ServerError(
-          status.PERMISSION_DENIED,
-          'access denied: impersonated user can not request new roles',
-        );
+        throw accessDenied('access denied: impersonated user can not request new roles');
       }
-      if (!self)
-        throw new ServerError(
-          status.PERMISSION_DENIED,
-          'access denied: impersonated user can not impersonate anyone else',
-        );
+      if (!self) throw accessDenied('access denied: impersonated user can not impersonate anyone else');
     }
     const targetUser = policy.user(target);
-    if (!targetUser) throw new ServerError(status.PERMISSION_DENIED, 'access denied');
+    if (!targetUser) throw accessDenied('access denied');
     if (!self) {
       authorizeAdminAction(policy, caller);
       if (req.accessRequests.length > 0) {
-        throw new ServerError(
-          status.PERMISSION_DENIED,
+        throw accessDenied(
           `user "${caller.user}" requested cert for "${target}" and included access requests, this is not supported.`,
         );
       }
       if (!policy.canImpersonate(caller, target)) {
-        throw new ServerError(
-          status.PERMISSION_DENIED,
+        throw accessDenied(
           `user "${caller.user}" has requested to generate certs for [${targetUser.roles.map((r) => `"${r}"`).join(' ')}].`,
         );
       }
@@ -145,15 +135,11 @@ export function certHandlers(deps: ServiceDeps) {
     let notAfter = Math.min(grant.maxExpires.getTime(), caller.expires.getTime());
     const wanted = setTime(req.expires);
     if (wanted && wanted.getTime() > now.getTime()) notAfter = Math.min(notAfter, wanted.getTime());
-    if (notAfter <= now.getTime())
-      throw new ServerError(status.INVALID_ARGUMENT, 'the requested certificate would already be expired');
+    if (notAfter <= now.getTime()) throw badParameter('the requested certificate would already be expired');
 
     const sshKey = req.sshPublicKey.length > 0 ? req.sshPublicKey : req.publicKey;
     if (req.tlsPublicKey.length === 0 && sshKey.length === 0) {
-      throw new ServerError(
-        status.INVALID_ARGUMENT,
-        'missing public key: set TLSPublicKey and/or SSHPublicKey',
-      );
+      throw badParameter('missing public key: set TLSPublicKey and/or SSHPublicKey');
     }
     const spec: UserCertSpec = {
       identity: {
@@ -177,10 +163,7 @@ export function certHandlers(deps: ServiceDeps) {
       try {
         ssh = issueUserSshCert(certs, spec, sshKey.toString('utf8'));
       } catch (err) {
-        throw new ServerError(
-          status.INVALID_ARGUMENT,
-          `SSHPublicKey is not an authorized_keys public key: ${(err as Error).message}`,
-        );
+        throw badParameter(`SSHPublicKey is not an authorized_keys public key: ${(err as Error).message}`);
       }
     }
     deps.log(
@@ -197,7 +180,7 @@ export function certHandlers(deps: ServiceDeps) {
 
   const getCurrentUser: AuthServiceServer['getCurrentUser'] = unary(deps, (_req, caller) => {
     const user = policy.user(caller.user);
-    if (!user) throw new ServerError(status.NOT_FOUND, `user "${caller.user}" not found`);
+    if (!user) throw notFound(`user "${caller.user}" not found`);
     return {
       kind: 'user',
       subKind: '',

@@ -2,7 +2,7 @@
  * Locks: GetLock, GetLocks, UpsertLock, DeleteLock (lib/auth/auth_with_roles.go: `action` on
  * kind `lock` with every verb listed).
  */
-import { status } from '@grpc/grpc-js';
+
 import type { Empty } from '../../gen/google/protobuf/empty.js';
 import type {
   AuthServiceServer,
@@ -17,11 +17,11 @@ import { unary } from '../grpc/handlers.js';
 import { metadata, setTime } from '../grpc/shape.js';
 import { isEmptyTarget } from '../locks.js';
 import type { ServiceDeps } from '../service.js';
-import { ServerError } from '../types.js';
+import { badParameter, notFound, type ServerError } from '../types.js';
 
 /** lib/services/local/access.go, GetLock/DeleteLock: NotFound naming the lock. */
 function lockNotFound(name: string): ServerError {
-  return new ServerError(status.NOT_FOUND, `lock "${name}" is not found`);
+  return notFound(`lock "${name}" is not found`);
 }
 
 /** The lock handlers. */
@@ -47,9 +47,8 @@ export function lockHandlers(deps: ServiceDeps) {
     // api/types/lock.go, LockV2.CheckAndSetDefaults (run when the backend marshals it):
     // static kind and version, a name (Metadata.CheckAndSetDefaults), a non-empty target.
     const name = req.metadata?.name ?? '';
-    if (name === '') throw new ServerError(status.INVALID_ARGUMENT, 'missing parameter Name');
-    if (isEmptyTarget(req.spec?.target))
-      throw new ServerError(status.INVALID_ARGUMENT, 'at least one target field must be set');
+    if (name === '') throw badParameter('missing parameter Name');
+    if (isEmptyTarget(req.spec?.target)) throw badParameter('at least one target field must be set');
     const now = deps.now();
     const lock: LockV2 = {
       ...req,

@@ -28,7 +28,7 @@ import { fromLabelValues, stateName, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';
 import type { ServiceDeps } from '../service.js';
 import type { SortField } from '../store.js';
-import { type Caller, type Policy, ServerError } from '../types.js';
+import { accessDenied, badParameter, type Caller, notFound, type Policy, ServerError } from '../types.js';
 
 /** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */
 function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
@@ -102,8 +102,8 @@ function sortField(sort: AccessRequestSort): SortField {
   }
 }
 
-function notFound(id: string): ServerError {
-  return new ServerError(status.NOT_FOUND, `access_request "${id}" not found`);
+function requestNotFound(id: string): ServerError {
+  return notFound(`access_request "${id}" not found`);
 }
 
 /**
@@ -112,7 +112,7 @@ function notFound(id: string): ServerError {
  * bring it back to life.
  */
 function liveOrNotFound(current: AccessRequestV3 | undefined, id: string, now: Date): AccessRequestV3 {
-  if (!current || expiryOf(current) <= now.getTime()) throw notFound(id);
+  if (!current || expiryOf(current) <= now.getTime()) throw requestNotFound(id);
   return current;
 }
 
@@ -149,7 +149,7 @@ export function requestHandlers(deps: ServiceDeps) {
 
   const createAccessRequestV2 = unary(deps, async (req: AccessRequestV3, caller) => {
     const now = deps.now();
-    if (!req.spec) throw new ServerError(status.INVALID_ARGUMENT, 'access request is missing its spec');
+    if (!req.spec) throw badParameter('access request is missing its spec');
     const user = req.spec.user || caller.user;
     // lib/auth/auth_with_roles.go, CreateAccessRequestV2: a pending request for oneself needs
     // no rule; for anyone else `create` is required, and it is an admin action (MFA).
@@ -188,7 +188,7 @@ export function requestHandlers(deps: ServiceDeps) {
     requireRule(policy, caller, 'delete');
     authorizeAdminAction(policy, caller);
     await store.mutate(req.id, (current) => {
-      if (!current) throw notFound(req.id);
+      if (!current) throw requestNotFound(req.id);
       return { op: 'delete' };
     });
     return {};
@@ -200,32 +200,22 @@ export function requestHandlers(deps: ServiceDeps) {
       // lib/auth/auth_with_roles.go, SetAccessRequestState, in Teleport's order.
       requireRule(policy, caller, 'update');
       if (caller.activeRequests.length > 0) {
-        throw new ServerError(
-          status.PERMISSION_DENIED,
+        throw accessDenied(
           'cannot directly update the state of an access request while using an access request',
         );
       }
       authorizeAdminAction(policy, caller);
       if (req.state === RequestState.PROMOTED) {
-        throw new ServerError(
-          status.INVALID_ARGUMENT,
-          'state promoted can be only set when promoting to access list',
-        );
+        throw badParameter('state promoted can be only set when promoting to access list');
       }
-      if (!req.id) throw new ServerError(status.INVALID_ARGUMENT, 'missing access request ID');
+      if (!req.id) throw badParameter('missing access request ID');
       const now = deps.now();
       await store.mutate(req.id, (current) => {
         if (!current || expiryOf(current) <= now.getTime()) {
-          throw new ServerError(
-            status.NOT_FOUND,
-            `cannot set state of access request "${req.id}" (not found)`,
-          );
+          throw notFound(`cannot set state of access request "${req.id}" (not found)`);
         }
         if (current.spec?.user === caller.user) {
-          throw new ServerError(
-            status.PERMISSION_DENIED,
-            'directly updating the state of your own access requests is not permitted',
-          );
+          throw accessDenied('directly updating the state of your own access requests is not permitted');
         }
         const value = policy.applyState(
           current,
@@ -247,30 +237,23 @@ export function requestHandlers(deps: ServiceDeps) {
 
   const submitAccessReview: AuthServiceServer['submitAccessReview'] = unary(deps, async (sub, caller) => {
     const review = sub.review;
-    if (!review) throw new ServerError(status.INVALID_ARGUMENT, 'missing review');
-    if (!sub.requestId) throw new ServerError(status.INVALID_ARGUMENT, 'missing access request ID');
+    if (!review) throw badParameter('missing review');
+    if (!sub.requestId) throw badParameter('missing access request ID');
     // lib/auth/auth_with_roles.go, SubmitAccessReview and AuthorizeAccessReviewRequest: no
     // promotion here; the author is the caller (only Teleport's builtin Admin role, which no
     // certificate of this server carries, may name another); then admin MFA.
     if (review.proposedState === RequestState.PROMOTED) {
-      throw new ServerError(
-        status.INVALID_ARGUMENT,
-        'state promoted can be only set when promoting to access list',
-      );
+      throw badParameter('state promoted can be only set when promoting to access list');
     }
     if (review.author && review.author !== caller.user) {
-      throw new ServerError(
-        status.PERMISSION_DENIED,
-        `user "${caller.user}" cannot submit reviews on behalf of "${review.author}"`,
-      );
+      throw accessDenied(`user "${caller.user}" cannot submit reviews on behalf of "${review.author}"`);
     }
     // RoleSet.MaybeCanReviewRequests: without any allow.review_requests, certainly not.
     const mayReview = caller.roles.some((name) => {
       const cond = policy.role(name)?.allow.review_requests;
       return cond !== undefined && Object.values(cond).some((v) => (Array.isArray(v) ? v.length > 0 : !!v));
     });
-    if (!mayReview)
-      throw new ServerError(status.PERMISSION_DENIED, `user "${caller.user}" cannot submit reviews`);
+    if (!mayReview) throw accessDenied(`user "${caller.user}" cannot submit reviews`);
     const author = caller;
     authorizeAdminAction(policy, caller);
     const now = deps.now();

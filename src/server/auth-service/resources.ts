@@ -3,7 +3,6 @@
  * see (or request), filtered, sorted and paged.
  */
 
-import { status } from '@grpc/grpc-js';
 import type {
   AuthServiceServer,
   ListResourcesRequest,
@@ -14,7 +13,7 @@ import { unary } from '../grpc/handlers.js';
 import { paginate } from '../grpc/paging.js';
 import { toPaginated } from '../grpc/shape.js';
 import type { ServiceDeps } from '../service.js';
-import { type Caller, type Resource, type ResourceKind, ServerError } from '../types.js';
+import { badParameter, type Caller, type Resource, type ResourceKind } from '../types.js';
 import { loginsFor } from './certs.js';
 
 /** ListResources resource types and the seed kinds they show. */
@@ -82,11 +81,7 @@ export function resourceHandlers(deps: ServiceDeps) {
 
   const listResources = unary(deps, (req: ListResourcesRequest, caller) => {
     const kind = LIST_RESOURCE_TYPES[req.resourceType];
-    if (!kind)
-      throw new ServerError(
-        status.INVALID_ARGUMENT,
-        `resource type "${req.resourceType}" is not supported by ListResources`,
-      );
+    if (!kind) throw badParameter(`resource type "${req.resourceType}" is not supported by ListResources`);
     let found = resourceQuery(caller, kind, req);
     const desktopName = req.windowsDesktopFilter?.name;
     if (kind === 'windows_desktop' && desktopName) found = found.filter((r) => r.name === desktopName);
@@ -110,11 +105,7 @@ export function resourceHandlers(deps: ServiceDeps) {
     const kinds: ResourceKind[] = [];
     for (const k of req.kinds.length > 0 ? req.kinds : DEFAULT_UNIFIED) {
       const kind = UNIFIED_KINDS[k];
-      if (!kind)
-        throw new ServerError(
-          status.INVALID_ARGUMENT,
-          `resource kind "${k}" is not supported by ListUnifiedResources`,
-        );
+      if (!kind) throw badParameter(`resource kind "${k}" is not supported by ListUnifiedResources`);
       if (!kinds.includes(kind)) kinds.push(kind);
     }
     if (req.pinnedOnly) return { resources: [], nextKey: '' };

@@ -1,8 +1,8 @@
 /**
  * Paging of list calls: page sizes and opaque page keys.
  */
-import { status } from '@grpc/grpc-js';
-import { ServerError } from '../types.js';
+
+import { badParameter } from '../types.js';
 
 /** Page size when a list call does not say, and the most one page may hold. */
 export const DEFAULT_PAGE = 1000;
@@ -62,7 +62,7 @@ export function paginate<T>(
   if (opts.startKey) {
     const key = decodePageKey(opts.startKey);
     if (!key?.every((k) => typeof k === 'string')) {
-      throw new ServerError(status.INVALID_ARGUMENT, `invalid start key "${opts.startKey}"`);
+      throw badParameter(`invalid start key "${opts.startKey}"`);
     }
     start = keyed.findIndex((k) => (opts.descending ? cmp(k.key, key) <= 0 : cmp(k.key, key) >= 0));
     if (start < 0) start = keyed.length;

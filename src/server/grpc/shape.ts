@@ -3,11 +3,10 @@
  * services' heartbeats carry them.
  */
 
-import { status } from '@grpc/grpc-js';
 import type { PaginatedResource } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import type { Metadata } from '../../gen/teleport/legacy/types/types.js';
 import { isSetTime } from '../../model/time.js';
-import { type Resource, ServerError } from '../types.js';
+import { badParameter, type Resource } from '../types.js';
 
 /** The Teleport version this server emulates (clients gate features on it). */
 export const SERVER_VERSION = '18.0.0';
@@ -151,9 +150,6 @@ export function toPaginated(r: Resource, listedAs: string): PaginatedResource['r
         },
       };
     default:
-      throw new ServerError(
-        status.INVALID_ARGUMENT,
-        `resource kind "${r.kind}" cannot be listed with ListResources`,
-      );
+      throw badParameter(`resource kind "${r.kind}" cannot be listed with ListResources`);
   }
 }
