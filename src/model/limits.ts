@@ -9,6 +9,8 @@
 
 /** Teleport's maxAccessRequestReasonSize: request, resolve and review reasons, in bytes. */
 export const MAX_REASON_BYTES = 4096;
+/** Teleport's MaxAccessDuration: the longest access a request may grant (and a role's max_duration). */
+export const MAX_ACCESS_DURATION_MS = 14 * 24 * 3_600_000;
 /** Teleport's maxResourcesPerRequest (ValidateAccessRequest, before de-duplication). */
 export const MAX_RESOURCES_PER_REQUEST = 300;
 /** Teleport's maxResourcesLength: the summed length of the distinct resource ID strings (RequestValidator.Validate). */

@@ -14,6 +14,11 @@ export function isUnsetTime(d: Date | null | undefined): boolean {
   return Number.isNaN(ms) || ms <= GO_ZERO_TIME_MS;
 }
 
+/** A timestamp that carries a time (not {@link isUnsetTime}). */
+export function isSetTime(d: Date | null | undefined): d is Date {
+  return !isUnsetTime(d);
+}
+
 /** RFC 3339 in UTC (`2026-11-21T10:00:00Z`, with `.123` only when there are milliseconds), or null when unset. */
 export function toIsoOrNull(d: Date | null | undefined): string | null {
   if (d === undefined || d === null || isUnsetTime(d)) return null;

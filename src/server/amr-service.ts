@@ -5,6 +5,7 @@
  * `access_monitoring_rule`): create → create; update → update; upsert → create and update;
  * get → read; delete → delete; list and list-with-filter → read and list.
  */
+import { status } from '@grpc/grpc-js';
 import type {
   AccessMonitoringRule,
   ListAccessMonitoringRulesResponse,
@@ -13,15 +14,16 @@ import type {
 import type { AccessMonitoringRulesServiceServer } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { RequestState } from '../gen/teleport/legacy/types/types.js';
+import { PredicateError } from '../model/predicate/parse.js';
+import { compileCondition, resourceLabelMaps } from '../model/rule-condition.js';
 import { scheduleAllows, scheduleProblem } from '../model/schedule.js';
-import { compileCondition, resourceLabelMaps } from './amr-condition.js';
 import type { RuleStore } from './amr-store.js';
 import { requireRule } from './authz.js';
-import { PredicateError } from './predicate.js';
-import { fromLabelValues } from './requests.js';
+import { unary } from './grpc/handlers.js';
+import { DEFAULT_PAGE } from './grpc/paging.js';
+import { fromLabelValues } from './requests/wire.js';
 import type { ServiceDeps } from './service.js';
-import { unary } from './service.js';
-import { type Caller, type Policy, ServerError, type Verb } from './types.js';
+import { badParameter, type Caller, notFound, type Policy, ServerError, type Verb } from './types.js';
 
 export const AMR_KIND = 'access_monitoring_rule';
 /** api/types/constants.go: the subject kind of access requests. */
@@ -35,8 +37,6 @@ export const AUTOMATIC_REVIEWER = '@teleport-access-approval-bot';
 /** constants.go: SystemAutomaticAccessApprovalRoleName, the role of that user. */
 export const AUTOMATIC_REVIEWER_ROLE = '@teleport-access-approver';
 
-const DEFAULT_PAGE = 1000;
-
 function checkAccessToKind(policy: Policy, caller: Caller, ...verbs: Verb[]): void {
   for (const verb of verbs) requireRule(policy, caller, verb, AMR_KIND);
 }
@@ -47,7 +47,7 @@ function checkAccessToKind(policy: Policy, caller: Caller, ...verbs: Verb[]): vo
  * here so a bad one is refused with its position instead of never matching.
  */
 export function validateRule(rule: AccessMonitoringRule | undefined): AccessMonitoringRule {
-  const bad = (msg: string) => new ServerError(3, msg);
+  const bad = (msg: string) => badParameter(msg);
   if (!rule) throw bad('access monitoring rule is missing');
   if (rule.kind !== AMR_KIND)
     throw bad(`invalid kind for access monitoring rule: ${JSON.stringify(rule.kind)}`);
@@ -125,14 +125,15 @@ export function createAmrService(
   deps: ServiceDeps & { rules: RuleStore },
 ): AccessMonitoringRulesServiceServer {
   const { policy, rules } = deps;
-  const notFound = (name: string) => new ServerError(5, `access_monitoring_rule "${name}" doesn't exist`);
+  const ruleNotFound = (name: string) => notFound(`access_monitoring_rule "${name}" doesn't exist`);
   return {
     createAccessMonitoringRule: unary(deps, async (req, caller) => {
       checkAccessToKind(policy, caller, 'create');
       const rule = stored(validateRule(req.rule));
       const name = rule.metadata!.name;
       const commit = await rules.mutate(name, (current) => {
-        if (current) throw new ServerError(6, `access_monitoring_rule "${name}" already exists`);
+        if (current)
+          throw new ServerError(status.ALREADY_EXISTS, `access_monitoring_rule "${name}" already exists`);
         return rule;
       });
       return commit!.rule!;
@@ -142,7 +143,7 @@ export function createAmrService(
       const rule = stored(validateRule(req.rule));
       const name = rule.metadata!.name;
       const commit = await rules.mutate(name, (current) => {
-        if (!current) throw notFound(name);
+        if (!current) throw ruleNotFound(name);
         return rule;
       });
       return commit!.rule!;
@@ -156,13 +157,13 @@ export function createAmrService(
     getAccessMonitoringRule: unary(deps, (req, caller) => {
       checkAccessToKind(policy, caller, 'read');
       const rule = rules.get(req.name);
-      if (!rule) throw notFound(req.name);
+      if (!rule) throw ruleNotFound(req.name);
       return rule;
     }),
     deleteAccessMonitoringRule: unary(deps, async (req, caller) => {
       checkAccessToKind(policy, caller, 'delete');
       await rules.mutate(req.name, (current) => {
-        if (!current) throw notFound(req.name);
+        if (!current) throw ruleNotFound(req.name);
         return null;
       });
       return {};

@@ -3,12 +3,14 @@
  * protobuf file, replaced atomically (temp file, fsync, rename, fsync of the directory) before
  * a change is acknowledged; changes are serialized, so two writers never lose each other's rule.
  */
+
 import { readFile } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
 import {
   type AccessMonitoringRule,
   ListAccessMonitoringRulesResponse,
 } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
-import { replaceFile } from './store.js';
+import { replaceFile } from './durable-file.js';
 import { ServerError } from './types.js';
 
 /** The rules file inside the data directory. */
@@ -95,7 +97,10 @@ export class RuleStore {
     try {
       await replaceFile(this.path, Buffer.from(data));
     } catch (err) {
-      throw new ServerError(14, `access monitoring rules: write failed: ${(err as Error).message}`);
+      throw new ServerError(
+        status.UNAVAILABLE,
+        `access monitoring rules: write failed: ${(err as Error).message}`,
+      );
     }
   }
 }

@@ -3,15 +3,14 @@
  * already verified against the user CA. Nothing the client sends in a message is trusted
  * for this.
  */
+
 import type { ServerUnaryCall } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { parseIdentityDer } from '../identity/certificate.js';
 import type { TeleportIdentity } from '../identity/types.js';
 import { ADMIN_MFA_REQUIRED } from '../model/server-messages.js';
 import { ruleDeniedMessage } from './rbac.js';
-import { type Caller, type Policy, ServerError, type Verb } from './types.js';
-
-const UNAUTHENTICATED = 16;
-const NOT_FOUND = 5;
+import { accessDenied, type Caller, notFound, type Policy, ServerError, type Verb } from './types.js';
 
 /**
  * Identities of recently seen certificates. A client sends the same certificate with
@@ -39,7 +38,7 @@ export function callerFromIdentity(id: TeleportIdentity): Caller {
  */
 export function callerOf(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthContext'>, now: Date): Caller {
   const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
-  if (!raw || raw.length === 0) throw new ServerError(UNAUTHENTICATED, 'client certificate required');
+  if (!raw || raw.length === 0) throw new ServerError(status.UNAUTHENTICATED, 'client certificate required');
   const key = raw.toString('base64');
   let caller = parsed.get(key);
   if (!caller) {
@@ -47,7 +46,7 @@ export function callerOf(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthC
     try {
       id = parseIdentityDer(raw);
     } catch (err) {
-      throw new ServerError(UNAUTHENTICATED, `client certificate: ${(err as Error).message}`);
+      throw new ServerError(status.UNAUTHENTICATED, `client certificate: ${(err as Error).message}`);
     }
     caller = Object.freeze(callerFromIdentity(id));
     if (parsed.size >= PARSED_CACHE_SIZE) parsed.delete(parsed.keys().next().value!);
@@ -55,7 +54,7 @@ export function callerOf(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthC
   }
   if (caller.expires.getTime() <= now.getTime()) {
     throw new ServerError(
-      UNAUTHENTICATED,
+      status.UNAUTHENTICATED,
       `client certificate for "${caller.user}" expired at ${caller.expires.toISOString()}`,
     );
   }
@@ -70,7 +69,7 @@ export function callerOf(call: Pick<ServerUnaryCall<unknown, unknown>, 'getAuthC
  * NotFound from the local users service (`user %q is not found`) on every call.
  */
 export function authorizeLocalUser(policy: Pick<Policy, 'user'>, caller: Caller): Caller {
-  if (!policy.user(caller.user)) throw new ServerError(NOT_FOUND, `user "${caller.user}" is not found`);
+  if (!policy.user(caller.user)) throw notFound(`user "${caller.user}" is not found`);
   return caller;
 }
 
@@ -79,7 +78,7 @@ export function authorizeLocalUser(policy: Pick<Policy, 'user'>, caller: Caller)
  * roles allow `verb` on `resource` (access_request unless named).
  */
 export function requireRule(policy: Policy, caller: Caller, verb: Verb, resource = 'access_request'): void {
-  if (!policy.allows(caller, verb, resource)) throw new ServerError(7, ruleDeniedMessage(resource, verb));
+  if (!policy.allows(caller, verb, resource)) throw accessDenied(ruleDeniedMessage(resource, verb));
 }
 
 /**
@@ -97,5 +96,5 @@ export function isCurrentUserAction(policy: Policy, caller: Caller, user: string
  * without the response.
  */
 export function authorizeAdminAction(policy: Policy, caller: Caller): void {
-  if (policy.adminActionNeedsMfa(caller)) throw new ServerError(7, ADMIN_MFA_REQUIRED);
+  if (policy.adminActionNeedsMfa(caller)) throw accessDenied(ADMIN_MFA_REQUIRED);
 }

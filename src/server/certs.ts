@@ -4,7 +4,6 @@
  * (user CA), and identity files for seeded users.
  */
 import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../identity/files.js';
 import { formatIdentityFile } from '../identity/identity-file.js';
 import { generateKey, publicKeyPemFromPrivate } from '../identity/keys.js';
@@ -22,6 +21,7 @@ import {
   issueCertificate,
 } from '../identity/x509.js';
 import type { DataDir } from './datadir.js';
+import { readOptional } from './durable-file.js';
 
 /** The key material a running server holds. Never log any `*KeyPem`. */
 export interface ClusterCerts {
@@ -42,15 +42,6 @@ const SERVER_CERT_RENEW_MS = 30 * DAY_MS;
 /** Names a client may check the server certificate against (Teleport's convention first). */
 export const SERVER_DNS_NAMES = ['teleport.cluster.local', '*.teleport.cluster.local', 'localhost'];
 export const SERVER_IP_ADDRESSES = ['127.0.0.1', '::1'];
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
 /**
  * A stored CA, checked: the key must parse and belong to the certificate, or every

@@ -14,9 +14,10 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../identity/files.js';
+import { readOptional, writeSynced } from './durable-file.js';
 import type { Seed } from './types.js';
 
 export interface DataDir {
@@ -77,13 +78,8 @@ export interface ClusterInfo {
 }
 
 export async function readJson<T>(path: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readOptional(path);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -133,28 +129,13 @@ function parseLock(text: string): { pid: number } | undefined {
   return m ? { pid: Number(m[1]) } : undefined;
 }
 
-async function readOptionalText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 /**
  * Creates `path` holding `content`, complete, or fails with EEXIST: the content goes to a
  * private temp file first and is then hard-linked into place, which is atomic and exclusive.
  */
 async function createComplete(path: string, content: string): Promise<boolean> {
   const tmp = `${path}.${randomBytes(8).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await writeSynced(tmp, content, 'wx');
   try {
     await link(tmp, path);
     return true;
@@ -168,7 +149,7 @@ async function createComplete(path: string, content: string): Promise<boolean> {
 
 /** Removes `path` only when it still holds exactly `content`. */
 async function removeIfContent(path: string, content: string): Promise<void> {
-  if ((await readOptionalText(path)) === content) await rm(path, { force: true });
+  if ((await readOptional(path)) === content) await rm(path, { force: true });
 }
 
 function inUse(dir: DataDir, pid: number): Error {
@@ -189,7 +170,7 @@ export async function lockDataDir(dir: DataDir): Promise<() => Promise<void>> {
   const takeover = `${dir.lock}.takeover`;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (await createComplete(dir.lock, mine)) return () => removeIfContent(dir.lock, mine);
-    const text = await readOptionalText(dir.lock);
+    const text = await readOptional(dir.lock);
     if (text === undefined) continue; // released meanwhile: try again
     const held = parseLock(text);
     if (!held) {
@@ -199,7 +180,7 @@ export async function lockDataDir(dir: DataDir): Promise<() => Promise<void>> {
     }
     if (processAlive(held.pid)) throw inUse(dir, held.pid);
     if (!(await createComplete(takeover, mine))) {
-      const other = parseLock((await readOptionalText(takeover)) ?? '');
+      const other = parseLock((await readOptional(takeover)) ?? '');
       if (other && !processAlive(other.pid)) {
         throw new Error(
           `data directory ${dir.root}: a server (pid ${other.pid}) died while taking over its lock; if no server uses the directory, remove ${takeover} and ${dir.lock}`,
@@ -209,7 +190,7 @@ export async function lockDataDir(dir: DataDir): Promise<() => Promise<void>> {
     }
     try {
       // Only a takeover holder removes someone else's lock, so what we checked is still there.
-      if ((await readOptionalText(dir.lock)) === text) await rm(dir.lock, { force: true });
+      if ((await readOptional(dir.lock)) === text) await rm(dir.lock, { force: true });
     } finally {
       await removeIfContent(takeover, mine);
     }

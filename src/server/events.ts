@@ -6,12 +6,13 @@
  * passes a bound, so it never holds up the others or grows memory without limit.
  */
 
+import { status } from '@grpc/grpc-js';
 import type { AccessMonitoringRule } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
 import type { RuleCommit } from './amr-store.js';
 import type { Commit } from './store.js';
-import { ServerError } from './types.js';
+import { accessDenied, badParameter, ServerError } from './types.js';
 
 export const ACCESS_REQUEST_KIND = 'access_request';
 /** Watched with `read` on it (auth_with_roles.go, hasWatchPermissionForKind: the default case). */
@@ -51,7 +52,7 @@ export function planWatch(
   authorize: (filter: RequestFilter) => void = () => {},
   authorizeKind: (kind: string) => void = () => {},
 ): WatchPlan {
-  if (watch.kinds.length === 0) throw new ServerError(7, "can't setup global watch");
+  if (watch.kinds.length === 0) throw accessDenied("can't setup global watch");
   const confirmed: WatchKind[] = [];
   const filters: RequestFilter[] = [];
   let rules = false;
@@ -63,8 +64,7 @@ export function planWatch(
         confirmed.push(kind);
         continue;
       }
-      if (kind.kind !== ACCESS_REQUEST_KIND)
-        throw new ServerError(3, `watcher: unsupported kind "${kind.kind}"`);
+      if (kind.kind !== ACCESS_REQUEST_KIND) throw badParameter(`watcher: unsupported kind "${kind.kind}"`);
       const filter = parseFilter(kind.filter);
       authorize(filter);
       filters.push(filter);
@@ -74,7 +74,7 @@ export function planWatch(
       throw err;
     }
   }
-  if (confirmed.length === 0) throw new ServerError(3, 'none of the requested kinds can be watched');
+  if (confirmed.length === 0) throw badParameter('none of the requested kinds can be watched');
   return rules ? { confirmed, filters, rules } : { confirmed, filters };
 }
 
@@ -90,12 +90,12 @@ function parseFilter(map: Record<string, string>): RequestFilter {
         break;
       case 'state': {
         const state = STATE_NAMES[value];
-        if (state === undefined) throw new ServerError(3, `unknown request state "${value}"`);
+        if (state === undefined) throw badParameter(`unknown request state "${value}"`);
         if (state !== RequestState.NONE) filter.state = state;
         break;
       }
       default:
-        throw new ServerError(3, `unknown filter key ${key}`);
+        throw badParameter(`unknown filter key ${key}`);
     }
   }
   return filter;
@@ -245,7 +245,10 @@ export class WatchHub {
       if (sub.sink.backlog() >= this.maxBacklog) {
         this.subscribers.delete(sub);
         sub.sink.close(
-          new ServerError(8, 'watcher: buffer overflow, the client is not reading events fast enough'),
+          new ServerError(
+            status.RESOURCE_EXHAUSTED,
+            'watcher: buffer overflow, the client is not reading events fast enough',
+          ),
         );
         continue;
       }
@@ -254,7 +257,7 @@ export class WatchHub {
       } catch (err) {
         // One subscriber's failure must neither reach the committing caller nor the others.
         this.subscribers.delete(sub);
-        sub.sink.close(new ServerError(13, `watcher: ${(err as Error).message}`));
+        sub.sink.close(new ServerError(status.INTERNAL, `watcher: ${(err as Error).message}`));
       }
     }
   }

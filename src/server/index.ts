@@ -3,8 +3,10 @@
  * (or reuses) a data directory, serves `proto.AuthService` and `teleport.kube.v1.KubeService`
  * over mTLS, and returns a handle to stop it.
  */
+
 import { join, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { AccessMonitoringRulesServiceService } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
@@ -24,8 +26,9 @@ import {
 import { createKubeService } from './kube-service.js';
 import { LockStore } from './locks.js';
 import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
-import { type Damage, RequestStore } from './store.js';
-import { ServerError } from './types.js';
+import { RequestStore } from './store.js';
+import type { Damage } from './store-log.js';
+import { notFound, ServerError } from './types.js';
 
 export interface StartServerOptions {
   dataDir: string;
@@ -200,7 +203,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
           });
         });
         // Watch streams never end on their own; end them so the drain can finish.
-        hub.closeAll(new ServerError(14, 'server is shutting down'));
+        hub.closeAll(new ServerError(status.UNAVAILABLE, 'server is shutting down'));
         await drained;
         await sweeping;
         await openedStore.close();
@@ -217,7 +220,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       identityPath: (user: string) => identityPath(dir, user),
       async signIdentity(user: string, path: string) {
         const found = policy.user(user);
-        if (!found) throw new ServerError(5, `user "${user}" not found`);
+        if (!found) throw notFound(`user "${user}" not found`);
         await writeIdentityFile(path, certs, identitySpec(found, policy, now(), hostIdentityName(certs)));
       },
       stop,

@@ -11,6 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { certificateExpiry } from '../identity/certificate.js';
 import { parseIdentityFile } from '../identity/identity-file.js';
 import { UsageError } from '../model/errors.js';
+import { loginsFor } from './auth-service/certs.js';
 import { type ClusterCerts, loadOrCreateCerts, type UserCertSpec, writeIdentityFile } from './certs.js';
 import {
   type DataDir,
@@ -23,10 +24,9 @@ import {
   writeJson,
 } from './datadir.js';
 import { demoSeed } from './demo-seed.js';
+import { syncDir } from './durable-file.js';
 import { createPolicy } from './policy.js';
 import { loadSeedFile } from './seed.js';
-import { loginsFor } from './service.js';
-import { syncDir } from './store.js';
 import type { Policy, Seed, User } from './types.js';
 
 export const DEFAULT_CLUSTER = 'local';

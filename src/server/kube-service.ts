@@ -3,6 +3,7 @@
  * deployments, …) of one cluster a caller may see or request, as Teleport's kube service
  * lists them for `tsh request search --kind pod`.
  */
+
 import type {
   KubeServiceServer,
   ListKubernetesResourcesRequest,
@@ -10,8 +11,11 @@ import type {
 } from '../gen/teleport/kube/v1/kube_service.js';
 import type { KubernetesResourceV1 } from '../gen/teleport/legacy/types/types.js';
 import { LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
-import { metadata, paginate, type ServiceDeps, unary } from './service.js';
-import { type Resource, ServerError } from './types.js';
+import { unary } from './grpc/handlers.js';
+import { paginate } from './grpc/paging.js';
+import { metadata } from './grpc/shape.js';
+import type { ServiceDeps } from './service.js';
+import { badParameter, type Resource } from './types.js';
 
 /** A requested kind: the plural and, when the request pinned one, the API group. */
 export interface KubeKindQuery {
@@ -25,10 +29,10 @@ export interface KubeKindQuery {
  */
 export function parseKubeResourceType(resourceType: string): KubeKindQuery {
   const t = resourceType.trim();
-  if (t === '') throw new ServerError(3, 'missing Kubernetes resource type');
+  if (t === '') throw badParameter('missing Kubernetes resource type');
   if (t.startsWith('kube:')) {
     const k = parseKubeKind(t);
-    if (!k) throw new ServerError(3, `malformed Kubernetes resource type "${resourceType}"`);
+    if (!k) throw badParameter(`malformed Kubernetes resource type "${resourceType}"`);
     return { plural: k.plural, apiGroup: k.apiGroup === 'core' ? '' : k.apiGroup };
   }
   if (t === 'namespace') return { plural: 'namespaces', apiGroup: '' };
@@ -55,7 +59,7 @@ export function createKubeService(deps: ServiceDeps): KubeServiceServer {
   const listKubernetesResources = unary<ListKubernetesResourcesRequest, ListKubernetesResourcesResponse>(
     deps,
     (req, caller) => {
-      if (!req.kubernetesCluster) throw new ServerError(3, 'missing Kubernetes cluster');
+      if (!req.kubernetesCluster) throw badParameter('missing Kubernetes cluster');
       const kind = parseKubeResourceType(req.resourceType);
       const found = deps.policy
         .searchResources(caller, {

@@ -6,14 +6,11 @@
  * protobuf encoding of each LockV2, base64), rewritten whole on every change with
  * temp+fsync+rename+fsync of the directory before the change is acknowledged.
  */
-import { readFile } from 'node:fs/promises';
+
 import { type LockTarget, LockV2 } from '../gen/teleport/legacy/types/types.js';
 import { lockInForceMessage } from '../model/server-messages.js';
-import { replaceFile } from './store.js';
-import { type Caller, ServerError } from './types.js';
-
-/** gRPC code of a change that did not reach the disk (as store.ts: Unknown). */
-const STORE_FAILED = 2;
+import { readOptional, replaceFile, STORE_FAILED } from './durable-file.js';
+import { accessDenied, type Caller, ServerError } from './types.js';
 
 /** The fields of a LockTarget in Teleport's proto order, with their proto (Go) names. */
 const TARGET_FIELDS: readonly [keyof LockTarget, string][] = [
@@ -117,7 +114,7 @@ function isLive(lock: LockV2, now: Date): boolean {
 
 /** lib/services/lock.go, LockInForceAccessDenied: AccessDenied naming the lock's target and message. */
 export function lockInForceError(lock: LockV2): ServerError {
-  return new ServerError(7, lockInForceMessage(targetString(lock.spec!.target!), lock.spec?.message ?? ''));
+  return accessDenied(lockInForceMessage(targetString(lock.spec!.target!), lock.spec?.message ?? ''));
 }
 
 /** The durable set of locks; open it with {@link LockStore.open}. */
@@ -131,13 +128,8 @@ export class LockStore {
   /** Loads `path` (missing = no locks). A file that is not ours is refused, never overwritten. */
   static async open(path: string): Promise<LockStore> {
     const store = new LockStore(path);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return store;
-      throw err;
-    }
+    const text = await readOptional(path);
+    if (text === undefined) return store;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -3,31 +3,27 @@
  * modules: rbac (matchers, rules, impersonation), requests (creation, reviews, state,
  * capabilities) and resources (search).
  */
+
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
-import { parseDuration } from '../model/duration.js';
 import { isUuid } from '../model/request-id.js';
+import { isSetTime } from '../model/time.js';
 import { AUTOMATIC_REVIEWER_ROLE } from './amr-service.js';
 import { buildCatalog, canImpersonateUser, rolesNamed, rulesAllow } from './rbac.js';
-import {
-  allowedResourceIdsOf,
-  applyReview,
-  applyState,
-  canReview,
-  canSee,
-  capabilities,
-  checkAssumable,
-  isSet,
-  MAX_CERT_DURATION_MS,
-  prepareCreate,
-} from './requests.js';
+import { allowedResourceIdsOf, checkAssumable } from './requests/assume.js';
+import { capabilities } from './requests/capabilities.js';
+import { prepareCreate } from './requests/create.js';
+import { durationOf, MAX_CERT_DURATION_MS } from './requests/expiry.js';
+import { applyReview, canReview, canSee } from './requests/review.js';
+import { applyState } from './requests/state.js';
+import { userOrFail } from './requests/validator.js';
 import { searchResources } from './resources.js';
 import {
   type AuthPreference,
+  badParameter,
   type Caller,
   type Policy,
   type Role,
   type Seed,
-  ServerError,
   type User,
 } from './types.js';
 
@@ -82,14 +78,10 @@ export function isHostIdentityName(name: string, clusterName: string): boolean {
   return dot > 0 && name.slice(dot + 1) === clusterName && isUuid(name.slice(0, dot));
 }
 
+/** A role's max_session_ttl; unset or invalid is Teleport's MaxCertDuration. */
 function maxSessionTtl(s: string | undefined): number {
-  if (!s) return MAX_CERT_DURATION_MS;
-  try {
-    const ms = parseDuration(s);
-    return ms > 0 ? ms : MAX_CERT_DURATION_MS;
-  } catch {
-    return MAX_CERT_DURATION_MS;
-  }
+  const ms = durationOf(s);
+  return ms > 0 ? ms : MAX_CERT_DURATION_MS;
 }
 
 /**
@@ -132,8 +124,7 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
     capabilities: (caller, query) => capabilities(catalog, caller, query),
     searchResources: (caller, query) => searchResources(catalog, caller, query),
     certificateGrant(user: string, assumed: AccessRequestV3[], now: Date) {
-      const u = catalog.users.get(user);
-      if (!u) throw new ServerError(5, `user ${JSON.stringify(user)} is not found`);
+      const u = userOrFail(catalog, user);
       const roles = [...u.roles];
       let allowedResourceIds: string[] = [];
       let latest = now.getTime() + MAX_CERT_DURATION_MS;
@@ -142,13 +133,13 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
         const ids = allowedResourceIdsOf(req);
         if (ids.length > 0) {
           if (allowedResourceIds.length > 0) {
-            throw new ServerError(3, 'cannot generate certificate with multiple resource access requests');
+            throw badParameter('cannot generate certificate with multiple resource access requests');
           }
           allowedResourceIds = ids;
         }
         for (const r of req.spec?.roles ?? []) if (!roles.includes(r)) roles.push(r);
         const expires = req.spec?.expires;
-        if (isSet(expires)) latest = Math.min(latest, expires.getTime());
+        if (isSetTime(expires)) latest = Math.min(latest, expires.getTime());
       }
       for (const role of rolesNamed(catalog, roles)) {
         latest = Math.min(latest, now.getTime() + maxSessionTtl(role.options.max_session_ttl));

@@ -3,20 +3,16 @@
  * search (role-based visibility, search_as_roles, keywords, exact labels, predicates and the
  * Kubernetes filters).
  */
+
 import type { ResourceID } from '../gen/teleport/legacy/types/types.js';
+import { PredicateError } from '../model/predicate/parse.js';
 import { type KubeKind, kubeKindString, LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
-import { compileResourcePredicate, matchesKeywords, PredicateError } from './predicate.js';
-import {
-  type Catalog,
-  matchesAny,
-  normalizeKubeKind,
-  roleMatchers,
-  rolesAllowResource,
-  rolesNamed,
-  rulesAllow,
-  type Traits,
-} from './rbac.js';
-import { type Caller, type Resource, type ResourceQuery, type Role, ServerError } from './types.js';
+import { type Catalog, rolesNamed, rulesAllow } from './rbac.js';
+import { normalizeKubeKind, rolesAllowResource } from './resource-access.js';
+import { compileResourcePredicate, matchesKeywords } from './resource-predicate.js';
+import { matchesAny, roleMatchers } from './role-matchers.js';
+import type { Traits } from './traits.js';
+import { badParameter, type Caller, type Resource, type ResourceQuery, type Role } from './types.js';
 
 const CLUSTER_WIDE_PLURALS = new Set([
   'namespaces',
@@ -141,7 +137,7 @@ export function searchResources(catalog: Catalog, caller: Caller, query: Resourc
     try {
       predicate = compileResourcePredicate(query.predicate);
     } catch (err) {
-      if (err instanceof PredicateError) throw new ServerError(3, `${err.message} in predicate`);
+      if (err instanceof PredicateError) throw badParameter(`${err.message} in predicate`);
       throw err;
     }
   }

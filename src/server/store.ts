@@ -9,29 +9,17 @@
  * one. Concurrent appends share one write+fsync (group commit). Mutations of one request are serialized by a per-ID lock,
  * so a read-modify-write (a review, a state change) never interleaves with another.
  */
-import { constants as fsConstants } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
-import {
-  encodeFrame,
-  type Frame,
-  MAGIC,
-  MAX_RECORD_BYTES,
-  OP_DELETE,
-  OP_PUT,
-  type Range,
-  scanFrames,
-} from './log-frame.js';
-import { ServerError } from './types.js';
 
-/**
- * gRPC code of a change the server could not make durable. Teleport's backends return the
- * OS error unclassified, and `trail.ToGRPC` (gravitational/trace trail/trail.go) maps an
- * error that is none of its trace kinds to codes.Unknown. It must not be Unavailable:
- * the server was reached, and clients would retry a write that cannot succeed.
- */
-const STORE_FAILED = 2;
+import { readFile } from 'node:fs/promises';
+import { status } from '@grpc/grpc-js';
+import { AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
+import { type AppendFile, openAppendFile, STORE_FAILED } from './durable-file.js';
+import { decodePageKey, encodePageKey } from './grpc/paging.js';
+import { MAGIC, OP_DELETE, OP_PUT } from './log-frame.js';
+import { expiryOf } from './requests/expiry.js';
+import { idOf, type Key, millis, SortedIndex } from './store-index.js';
+import { compact, copyAside, type Damage, encodeRecord, replay } from './store-log.js';
+import { badParameter, ServerError } from './types.js';
 
 /** The orders ListAccessRequests offers (proto.AccessRequestSort minus DEFAULT). */
 export type SortField = 'created' | 'state' | 'user';
@@ -77,125 +65,9 @@ export interface StoreOptions {
   compactMinBytes?: number;
 }
 
-type Key = (string | number)[];
-
-function compareKeys(a: Key, b: Key): number {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x < y) return -1;
-    if (x > y) return 1;
-  }
-  return 0;
-}
-
-/**
- * IDs kept sorted by a key; inserts and removals are a binary search plus one splice, so a
- * listing walks the order without sorting or copying the requests.
- */
-class SortedIndex {
-  readonly entries: { key: Key; id: string }[] = [];
-
-  constructor(readonly keyOf: (req: AccessRequestV3) => Key) {}
-
-  /** First position whose key is ≥ `key`. */
-  lowerBound(key: Key): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(this.entries[mid].key, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** First position whose key is > `key`. */
-  upperBound(key: Key): number {
-    let lo = 0;
-    let hi = this.entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(this.entries[mid].key, key) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  insert(req: AccessRequestV3): void {
-    const key = this.keyOf(req);
-    this.entries.splice(this.lowerBound(key), 0, { key, id: req.metadata?.name ?? '' });
-  }
-
-  remove(req: AccessRequestV3): void {
-    const key = this.keyOf(req);
-    const i = this.lowerBound(key);
-    if (i < this.entries.length && compareKeys(this.entries[i].key, key) === 0) this.entries.splice(i, 1);
-  }
-}
-
-function idOf(req: AccessRequestV3): string {
-  return req.metadata?.name ?? '';
-}
-
-function millis(d: Date | undefined): number {
-  return d ? d.getTime() : 0;
-}
-
-/** The time a request is removed by the sweeper (metadata.expires), or Infinity. */
-export function expiryOf(req: AccessRequestV3): number {
-  const t = req.metadata?.expires?.getTime();
-  // Go writes an unset time as year 1; that means "never".
-  return t === undefined || t <= -62135596800000 ? Number.POSITIVE_INFINITY : t;
-}
-
 /** A deep copy, so callers may change it freely without touching the stored value. */
 export function cloneRequest(req: AccessRequestV3): AccessRequestV3 {
   return AccessRequestV3.decode(AccessRequestV3.encode(req).finish());
-}
-
-function encodeRecord(op: number, body: Uint8Array): Buffer {
-  // Replay treats a longer record as corruption, so one must never be acknowledged.
-  if (1 + body.length > MAX_RECORD_BYTES) {
-    throw new ServerError(
-      8,
-      `access request is too large to store (${body.length} bytes, max ${MAX_RECORD_BYTES - 1})`,
-    );
-  }
-  return encodeFrame(op, body);
-}
-
-/**
- * The log file as the store appends to it: a seam, so tests can make writes fall short
- * or fail (ENOSPC, EIO) without filling a disk.
- */
-export interface AppendFile {
-  /** Appends `buf[offset, offset+length)`; resolves with how many bytes reached the file. */
-  write(buf: Buffer, offset: number, length: number): Promise<number>;
-  datasync(): Promise<void>;
-  truncate(length: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Opens `path` for appending (created 0600 when missing). */
-export async function openAppendFile(path: string): Promise<AppendFile> {
-  const fh = await open(path, fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT, 0o600);
-  return {
-    write: async (buf, offset, length) => (await fh.write(buf, offset, length)).bytesWritten,
-    datasync: () => fh.datasync(),
-    truncate: (length) => fh.truncate(length),
-    close: () => fh.close(),
-  };
-}
-
-/** What replay found that it could not use: where it was copied, and how much. */
-export interface Damage {
-  /** The file the unreplayable bytes were copied to. */
-  copiedTo: string;
-  ranges: Range[];
-  bytes: number;
-  /** Records replayed. */
-  recovered: number;
 }
 
 interface Pending {
@@ -376,7 +248,7 @@ export class RequestStore {
       }
       const value = change.value;
       if (idOf(value) !== id)
-        throw new ServerError(13, `store: request ID changed from "${id}" to "${idOf(value)}"`);
+        throw new ServerError(status.INTERNAL, `store: request ID changed from "${id}" to "${idOf(value)}"`);
       value.metadata = { ...value.metadata!, revision: String(++this.revision) };
       await this.append(encodeRecord(OP_PUT, AccessRequestV3.encode(value).finish()));
       if (before) this.unindex(before);
@@ -391,7 +263,7 @@ export class RequestStore {
   async create(req: AccessRequestV3): Promise<AccessRequestV3> {
     const id = idOf(req);
     const commit = await this.mutate(id, (current) => {
-      if (current) throw new ServerError(6, `access request "${id}" already exists`);
+      if (current) throw new ServerError(status.ALREADY_EXISTS, `access request "${id}" already exists`);
       return { op: 'put', value: req };
     });
     return commit!.after!;
@@ -406,7 +278,7 @@ export class RequestStore {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new ServerError(14, 'server is shutting down');
+    if (this.closed) throw new ServerError(status.UNAVAILABLE, 'server is shutting down');
     if (this.broken) throw storeFailed(this.broken);
   }
 
@@ -514,125 +386,14 @@ function storeFailed(err: Error): ServerError {
   );
 }
 
-interface Replayed {
-  live: Map<string, { req: AccessRequestV3; bytes: number }>;
-  revision: number;
-  /** Ranges that are not valid records, or valid frames whose body does not decode. */
-  damaged: Range[];
-  recovered: number;
-}
-
-/** Replays every intact record of `data` in order; whatever is not one is reported. */
-function replay(data: Buffer): Replayed {
-  const { frames, damaged } = scanFrames(data, MAGIC.length);
-  const live = new Map<string, { req: AccessRequestV3; bytes: number }>();
-  let revision = 0;
-  let recovered = 0;
-  const undecodable: Range[] = [];
-  for (const frame of frames) {
-    const req = frame.op === OP_PUT ? decodePut(frame) : undefined;
-    if (frame.op === OP_PUT && !req) {
-      undecodable.push({ start: frame.start, end: frame.end });
-      continue;
-    }
-    recovered++;
-    if (req) {
-      live.set(idOf(req), { req, bytes: frame.end - frame.start });
-      const rev = Number(req.metadata?.revision);
-      if (Number.isFinite(rev) && rev > revision) revision = rev;
-    } else if (frame.op === OP_DELETE) {
-      live.delete(frame.body.toString('utf8'));
-    }
-  }
-  const all =
-    undecodable.length > 0 ? [...damaged, ...undecodable].sort((a, b) => a.start - b.start) : damaged;
-  return { live, revision, damaged: all, recovered };
-}
-
-function decodePut(frame: Frame): AccessRequestV3 | undefined {
-  try {
-    return AccessRequestV3.decode(frame.body);
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Copies the damaged ranges (concatenated, in file order) to a new file next to the log,
- * durably, before the log is rewritten without them.
- */
-async function copyAside(path: string, data: Buffer, ranges: Range[], recovered: number): Promise<Damage> {
-  const parts = ranges.map((r) => data.subarray(r.start, r.end));
-  const bytes = parts.reduce((n, p) => n + p.length, 0);
-  for (let i = 0; ; i++) {
-    const copiedTo = `${path}.damaged-${Date.now()}${i === 0 ? '' : `-${i}`}`;
-    let fh: Awaited<ReturnType<typeof open>>;
-    try {
-      fh = await open(copiedTo, 'wx', 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw err;
-    }
-    try {
-      await fh.writeFile(Buffer.concat(parts));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await syncDir(dirname(path));
-    return { copiedTo, ranges, bytes, recovered };
-  }
-}
-
-/** Rewrites the log with only live records: temp file, fsync, rename, fsync the directory. */
-async function compact(path: string, live: Map<string, { req: AccessRequestV3 }>): Promise<void> {
-  const parts: Buffer[] = [MAGIC];
-  for (const { req } of live.values()) parts.push(encodeRecord(OP_PUT, AccessRequestV3.encode(req).finish()));
-  await replaceFile(path, Buffer.concat(parts));
-}
-
-/** Replaces `path` with `data` durably: temp file, fsync, rename, fsync the directory. */
-export async function replaceFile(path: string, data: Buffer): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.write(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDir(dirname(path));
-}
-
-/** Makes a rename or file creation in `dir` durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 function encodeStartKey(sort: SortField, key: Key): string {
-  return Buffer.from(JSON.stringify([sort, ...key]), 'utf8').toString('base64url');
+  return encodePageKey([sort, ...key]);
 }
 
 function decodeStartKey(startKey: string, sort: SortField): Key {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(startKey, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
+  const parsed = decodePageKey(startKey);
+  if (!parsed || parsed[0] !== sort || parsed.length < 2) {
+    throw badParameter(`invalid start key "${startKey}" for sort by ${sort}`);
   }
-  if (!Array.isArray(parsed) || parsed[0] !== sort || parsed.length < 2) {
-    throw new ServerError(3, `invalid start key "${startKey}" for sort by ${sort}`);
-  }
-  return parsed.slice(1) as Key;
+  return parsed.slice(1);
 }

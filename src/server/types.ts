@@ -3,6 +3,7 @@
  * resources) and its runtime (store, service handlers, certificates, watch fan-out).
  * Roles and users follow Teleport's YAML resource format (snake_case keys).
  */
+import { status } from '@grpc/grpc-js';
 import type {
   AccessCapabilities,
   AccessRequestV3,
@@ -143,13 +144,20 @@ export interface Caller {
 export class ServerError extends Error {
   override readonly name = 'ServerError';
   constructor(
-    /** gRPC status code: 3 InvalidArgument, 5 NotFound, 6 AlreadyExists, 7 PermissionDenied, 9 FailedPrecondition, 8 ResourceExhausted, 12 Unimplemented, 13 Internal. */
-    readonly code: number,
+    /** The gRPC status, by name (`status.NOT_FOUND`, …). */
+    readonly code: status,
     message: string,
   ) {
     super(message);
   }
 }
+
+/** Teleport's trace.BadParameter: InvalidArgument. */
+export const badParameter = (message: string) => new ServerError(status.INVALID_ARGUMENT, message);
+/** Teleport's trace.NotFound. */
+export const notFound = (message: string) => new ServerError(status.NOT_FOUND, message);
+/** Teleport's trace.AccessDenied: PermissionDenied. */
+export const accessDenied = (message: string) => new ServerError(status.PERMISSION_DENIED, message);
 
 export type Verb = 'list' | 'read' | 'create' | 'update' | 'delete';
 

@@ -207,7 +207,7 @@ export class WebhookBridge {
     const { config, log } = this.opts;
     const urls = new Set<string>();
     if (this.rules.length > 0) {
-      const { compileCondition } = await import('../server/amr-condition.js');
+      const { compileCondition } = await import('../model/rule-condition.js');
       for (const rule of this.rules) {
         let matched = false;
         try {

@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessRequestV3, RequestState } from '../../src/gen/teleport/legacy/types/types.js';
+import { type AppendFile, openAppendFile } from '../../src/server/durable-file.js';
 import { MAGIC } from '../../src/server/log-frame.js';
-import { type AppendFile, type Damage, openAppendFile, RequestStore } from '../../src/server/store.js';
+import { RequestStore } from '../../src/server/store.js';
+import type { Damage } from '../../src/server/store-log.js';
 
 function request(id: string): AccessRequestV3 {
   return AccessRequestV3.fromPartial({

@@ -10,8 +10,8 @@ export const CONDITION_HELP =
 /** Compiles the condition before anything is sent; a bad one is a usage error with its position. */
 export async function requestCondition(expr: string | undefined): Promise<(r: AccessRequest) => boolean> {
   if (expr === undefined) return () => true;
-  const { compileCondition } = await import('../../server/amr-condition.js');
-  const { PredicateError } = await import('../../server/predicate.js');
+  const { compileCondition } = await import('../../model/rule-condition.js');
+  const { PredicateError } = await import('../../model/predicate/parse.js');
   let cond: ReturnType<typeof compileCondition>;
   try {
     cond = compileCondition(expr);

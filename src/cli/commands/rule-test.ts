@@ -135,8 +135,8 @@ export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> 
       'note: user.traits and resource labels are not readable by the client; they are empty here (use --request-file to supply them)\n',
     );
   }
-  const { compileCondition, resourceLabelMaps } = await import('../../server/amr-condition.js');
-  const { PredicateError } = await import('../../server/predicate.js');
+  const { compileCondition, resourceLabelMaps } = await import('../../model/rule-condition.js');
+  const { PredicateError } = await import('../../model/predicate/parse.js');
   const { scheduleAllows } = await import('../../model/schedule.js');
   const now = ctx.now();
   const labels = resourceLabelMaps(extras.labels);

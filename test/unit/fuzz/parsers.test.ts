@@ -12,11 +12,12 @@ import { parseHostPort } from '../../../src/model/address.js';
 import { parseDuration } from '../../../src/model/duration.js';
 import { UsageError } from '../../../src/model/errors.js';
 import { parseKeyValues, parseLabels, splitList } from '../../../src/model/kv.js';
+import { PredicateError } from '../../../src/model/predicate/parse.js';
 import { isRequestId, parseRequestId } from '../../../src/model/request-id.js';
 import { formatResourceId, parseResourceId } from '../../../src/model/resource-id.js';
 import { parseRfc3339 } from '../../../src/model/time.js';
 import { escapeControls } from '../../../src/render/escape.js';
-import { compileResourcePredicate, PredicateError } from '../../../src/server/predicate.js';
+import { compileResourcePredicate } from '../../../src/server/resource-predicate.js';
 import type { Resource } from '../../../src/server/types.js';
 
 const RUNS = 7_000;

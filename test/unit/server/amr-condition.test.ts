@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type AmrContext, compileCondition, resourceLabelMaps } from '../../../src/server/amr-condition.js';
-import { PredicateError } from '../../../src/server/predicate.js';
+import { PredicateError } from '../../../src/model/predicate/parse.js';
+import { type AmrContext, compileCondition, resourceLabelMaps } from '../../../src/model/rule-condition.js';
 
 const labels = resourceLabelMaps([
   { env: 'dev', team: 'payments' },

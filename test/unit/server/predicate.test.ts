@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  compilePredicate,
-  compileResourcePredicate,
-  MAX_PREDICATE_DEPTH,
-  PredicateError,
-  type ReviewContext,
-  reviewEnv,
-} from '../../../src/server/predicate.js';
+import { compilePredicate } from '../../../src/model/predicate/compile.js';
+import { MAX_PREDICATE_DEPTH, PredicateError } from '../../../src/model/predicate/parse.js';
+import { compileResourcePredicate } from '../../../src/server/resource-predicate.js';
+import { type ReviewContext, reviewEnv } from '../../../src/server/review-env.js';
 import type { Resource } from '../../../src/server/types.js';
 
 const web: Resource = {

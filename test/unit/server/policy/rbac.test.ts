@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessRequestV3 } from '../../../../src/gen/teleport/legacy/types/types.js';
 import { RequestState } from '../../../../src/gen/teleport/legacy/types/types.js';
-import { fromLabelValues } from '../../../../src/server/requests.js';
+import { fromLabelValues } from '../../../../src/server/requests/wire.js';
 import { type Policy, ServerError } from '../../../../src/server/types.js';
 import {
   CLUSTER,
@@ -907,7 +907,7 @@ const cases: Case[] = [
     name: 'certificate grant refuses a pending request',
     run: (p) => p.certificateGrant('alice', [create(p, 'alice', ['auditor'])], NOW),
     code: 7,
-    message: ['is awaiting approval'],
+    message: ['is not approved'],
   },
 ];
 

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDir, identityPath, lockDataDir } from '../../../../src/server/datadir.js';
+import { toServiceError } from '../../../../src/server/grpc/errors.js';
+import { paginate } from '../../../../src/server/grpc/paging.js';
 import { parseListen } from '../../../../src/server/index.js';
 import { parseKubeResourceType } from '../../../../src/server/kube-service.js';
-import { uuidv7 } from '../../../../src/server/requests.js';
-import { paginate, toServiceError } from '../../../../src/server/service.js';
+import { uuidv7 } from '../../../../src/server/requests/wire.js';
 import { ServerError } from '../../../../src/server/types.js';
 
 describe('parseListen', () => {

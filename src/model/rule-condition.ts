@@ -6,15 +6,14 @@
  * docs/pages/reference/access-controls/predicate-language.mdx ("Access Monitoring Rules").
  * Sets are our `list` type; maps of sets are `map`.
  */
+import { literalMatcher } from './glob.js';
+import { compileExplainedPredicate, type ExplainedPredicate } from './predicate/compile.js';
 import {
-  compileExplainedPredicate,
   EQUALS,
-  type ExplainedPredicate,
   type PredicateEnv,
   type PredicateFunction,
   type PredicateVariable,
-} from './predicate.js';
-import { literalMatcher } from './rbac.js';
+} from './predicate/env.js';
 
 /** What a condition sees of an access request (AccessRequestExpressionEnv). */
 export interface AmrContext {

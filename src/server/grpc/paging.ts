@@ -1,0 +1,77 @@
+/**
+ * Paging of list calls: page sizes and opaque page keys.
+ */
+
+import { badParameter } from '../types.js';
+
+/** Page size when a list call does not say, and the most one page may hold. */
+export const DEFAULT_PAGE = 1000;
+export const MAX_PAGE = 10_000;
+
+/** A sort key: the fields a listing orders by, compared in turn. */
+export type PageKey = (string | number)[];
+
+/** Orders two sort keys field by field. */
+export function compareKeys(a: PageKey, b: PageKey): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x < y) return -1;
+    if (x > y) return 1;
+  }
+  return 0;
+}
+
+/** An opaque page key: the sort key of the next page's first item, as base64url JSON. */
+export function encodePageKey(key: PageKey): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** The sort key a page key carries, or undefined when `startKey` is not one. */
+export function decodePageKey(startKey: string): PageKey | undefined {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(startKey, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(key) && key.every((k) => typeof k === 'string' || typeof k === 'number')
+    ? key
+    : undefined;
+}
+
+/** The page size of a list call: the default when unset, never more than MAX_PAGE. */
+export function pageLimit(limit: number): number {
+  if (limit <= 0) return DEFAULT_PAGE;
+  return Math.min(limit, MAX_PAGE);
+}
+
+/**
+ * One page of a sorted resource list. Keys are opaque strings naming the first item of
+ * the next page.
+ */
+export function paginate<T>(
+  items: T[],
+  keyOf: (item: T) => string[],
+  opts: { descending: boolean; limit: number; startKey: string },
+): { page: T[]; nextKey: string } {
+  const keyed = items.map((item) => ({ item, key: keyOf(item) }));
+  const cmp = compareKeys;
+  keyed.sort((a, b) => (opts.descending ? cmp(b.key, a.key) : cmp(a.key, b.key)));
+  let start = 0;
+  if (opts.startKey) {
+    const key = decodePageKey(opts.startKey);
+    if (!key?.every((k) => typeof k === 'string')) {
+      throw badParameter(`invalid start key "${opts.startKey}"`);
+    }
+    start = keyed.findIndex((k) => (opts.descending ? cmp(k.key, key) <= 0 : cmp(k.key, key) >= 0));
+    if (start < 0) start = keyed.length;
+  }
+  const limit = pageLimit(opts.limit);
+  const page = keyed.slice(start, start + limit);
+  const next = keyed[start + limit];
+  return {
+    page: page.map((k) => k.item),
+    nextKey: next ? encodePageKey(next.key) : '',
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * Creating a request: Teleport's ValidateAccessRequestForUser and RequestValidator.Validate,
+ * then its completion (roles, thresholds, annotations, reviewers, expiries).
+ */
+import { AccessRequestV3, RequestState } from '../../gen/teleport/legacy/types/types.js';
+import { requestSizeProblem } from '../../model/limits.js';
+import { isRequestId } from '../../model/request-id.js';
+import { type Catalog, rolesNamed, ruleDeniedMessage, rulesAllow } from '../rbac.js';
+import { resourceIdString } from '../resources.js';
+import type { Caller } from '../types.js';
+import { accessDenied, badParameter, notFound } from '../types.js';
+import { setExpiries } from './expiry.js';
+import {
+  applicableSearchAsRoles,
+  kubeKindsError,
+  pruneByKubeKinds,
+  type ResolvedResources,
+  resolveResources,
+  rolesForResources,
+} from './resources.js';
+import { RequestValidator, userOrFail } from './validator.js';
+import { dedupe, toLabelValues, uuidv7 } from './wire.js';
+
+/**
+ * Validates a new request and completes it (see Policy.prepareCreate). `actor` is the caller;
+ * `req.spec.user` the requester (defaults to the caller).
+ */
+export function prepareCreate(
+  catalog: Catalog,
+  actor: Caller,
+  input: AccessRequestV3,
+  now: Date,
+): AccessRequestV3 {
+  const req = AccessRequestV3.fromPartial(input);
+  const spec = req.spec ?? AccessRequestV3.fromPartial({ spec: {} }).spec!;
+  req.spec = spec;
+  const metadata = req.metadata ?? AccessRequestV3.fromPartial({ metadata: {} }).metadata!;
+  req.metadata = metadata;
+  if (spec.user === '') spec.user = actor.user;
+  if (spec.user !== actor.user && !rulesAllow(rolesNamed(catalog, actor.roles), 'access_request', 'create')) {
+    throw accessDenied(ruleDeniedMessage('access_request', 'create'));
+  }
+  const user = userOrFail(catalog, spec.user);
+
+  if (metadata.name === '') metadata.name = uuidv7(now);
+  else if (!isRequestId(metadata.name))
+    throw badParameter(`invalid access request ID ${JSON.stringify(metadata.name)}`);
+  // Teleport's ValidateAccessRequest (reason, resource count) and RequestValidator.Validate
+  // (resource ID length), plus our caps on reviewers and labels (src/model/limits.ts).
+  const sizeProblem = requestSizeProblem({
+    reason: spec.requestReason,
+    resourceIds: spec.requestedResourceIds.map(resourceIdString),
+    reviewers: spec.suggestedReviewers,
+    labels: metadata.labels,
+  });
+  if (sizeProblem) throw badParameter(sizeProblem);
+  spec.roles = dedupe(spec.roles.filter((r) => r !== ''));
+  if (spec.roles.length === 0 && spec.requestedResourceIds.length === 0) {
+    throw badParameter('access request does not specify any roles or resources');
+  }
+
+  const v = new RequestValidator(catalog, user);
+  if (spec.roles.length === 1 && spec.roles[0] === '*') {
+    const requestable = v.requestableRoles();
+    if (requestable.length === 0)
+      throw badParameter('no requestable roles, please verify static RBAC configuration');
+    spec.roles = requestable;
+  }
+
+  const resourceRequest = spec.requestedResourceIds.length > 0;
+  let resolved: ResolvedResources = { ids: [], resources: [] };
+  if (resourceRequest) {
+    resolved = resolveResources(catalog, user.name, spec.requestedResourceIds);
+    spec.requestedResourceIds = resolved.ids;
+  }
+
+  // Teleport's order: the reason requirement first, then whether each role may be requested.
+  if (spec.requestReason.trim() === '') {
+    const roles = resourceRequest ? [...spec.roles, ...applicableSearchAsRoles(v, resolved)] : spec.roles;
+    const why = v.reasonRequirement(roles);
+    if (why) throw badParameter(v.prompt ? `${why}; prompt: ${v.prompt}` : why);
+  }
+
+  for (const role of spec.roles) {
+    const allowed = resourceRequest ? v.canSearchAsRole(role) : v.canRequestRole(role);
+    if (!allowed)
+      throw badParameter(`user ${JSON.stringify(user.name)} can not request role ${JSON.stringify(role)}`);
+    if (!catalog.roles.has(role)) throw notFound(`role ${JSON.stringify(role)} is not found`);
+  }
+
+  if (resourceRequest) {
+    if (spec.roles.length === 0) {
+      spec.roles = applicableSearchAsRoles(v, resolved);
+    } else {
+      const { good, allowed } = pruneByKubeKinds(v, resolved.ids, spec.roles);
+      if (good.length !== spec.roles.length) throw kubeKindsError(allowed, true);
+      rolesForResources(v, resolved, spec.roles, user.name);
+    }
+  }
+  spec.roles = dedupe(spec.roles).sort();
+
+  const { thresholds, rtm } = v.thresholds(spec.roles);
+  spec.thresholds = thresholds;
+  spec.roleThresholdMapping = rtm;
+  spec.systemAnnotations = toLabelValues(v.systemAnnotations(spec.roles, resourceRequest));
+  spec.suggestedReviewers = dedupe([
+    ...spec.suggestedReviewers.filter((r) => r !== ''),
+    ...v.suggestedReviewers,
+  ]);
+
+  setExpiries(catalog, v, actor, spec, metadata, now);
+
+  spec.state = RequestState.PENDING;
+  spec.created = now;
+  spec.reviews = [];
+  spec.resolveReason = '';
+  spec.resolveAnnotations = undefined;
+  req.kind = 'access_request';
+  req.version = 'v3';
+  if (metadata.namespace === '') metadata.namespace = 'default';
+  return req;
+}
