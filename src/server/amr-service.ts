@@ -10,13 +10,13 @@ import type {
   ListAccessMonitoringRulesResponse,
   ListAccessMonitoringRulesWithFilterRequest,
 } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
-import type { AccessMonitoringRulesServiceServer } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { RequestState } from '../gen/teleport/legacy/types/types.js';
 import { scheduleAllows, scheduleProblem } from '../model/schedule.js';
 import { compileCondition, resourceLabelMaps } from './amr-condition.js';
 import type { RuleStore } from './amr-store.js';
 import { requireRule } from './authz.js';
+import type { AccessMonitoringRulesServiceServer } from './grpc-definitions.js';
 import { PredicateError } from './predicate.js';
 import { fromLabelValues } from './requests.js';
 import type { ServiceDeps } from './service.js';

@@ -4,12 +4,12 @@
  * lists them for `tsh request search --kind pod`.
  */
 import type {
-  KubeServiceServer,
   ListKubernetesResourcesRequest,
   ListKubernetesResourcesResponse,
 } from '../gen/teleport/kube/v1/kube_service.js';
 import type { KubernetesResourceV1 } from '../gen/teleport/legacy/types/types.js';
 import { LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
+import type { KubeServiceServer } from './grpc-definitions.js';
 import { metadata, paginate, type ServiceDeps, unary } from './service.js';
 import { type Resource, ServerError } from './types.js';
 

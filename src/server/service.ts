@@ -14,7 +14,6 @@ import type {
 import type { Empty } from '../gen/google/protobuf/empty.js';
 import {
   AccessRequestSort,
-  type AuthServiceServer,
   type Certs,
   type DeleteLockRequest,
   type Event,
@@ -58,6 +57,7 @@ import {
   type UserCertSpec,
 } from './certs.js';
 import { type EventSink, matchesFilter, planWatch, type WatchHub } from './events.js';
+import type { AuthServiceServer } from './grpc-definitions.js';
 import {
   checkCallerNotLocked,
   isEmptyTarget,
@@ -1006,7 +1006,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
 
   const getDomainName: AuthServiceServer['getDomainName'] = unary(deps, () => ({ domainName: clusterName }));
 
-  const getClusterCaCert: AuthServiceServer['getClusterCaCert'] = unary(deps, () => ({
+  const getClusterCACert: AuthServiceServer['getClusterCACert'] = unary(deps, () => ({
     tlsCa: Buffer.from(certs.hostCa.certPem, 'utf8'),
   }));
 
@@ -1077,7 +1077,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     getCurrentUser,
     getCurrentUserRoles,
     getDomainName,
-    getClusterCaCert,
+    getClusterCACert,
   };
 }
 

@@ -164,8 +164,6 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): SearchO
   };
 }
 
-const UNIMPLEMENTED = 12;
-
 /**
  * One page of teleport.kube.v1.KubeService. Teleport serves that service on the Proxy, not
  * on the Auth Service, so an auth address may answer Unimplemented: say so plainly.
@@ -179,7 +177,7 @@ async function listKubeResourcesPage(
   try {
     return await conn.kube.listKubernetesResources(req, callOpts(ctx));
   } catch (err) {
-    if (!isRpcError(err) || err.code !== UNIMPLEMENTED) throw err;
+    if (!isRpcError(err) || err.code !== 'UNIMPLEMENTED') throw err;
     throw new AccessError(
       'failure',
       `${conn.address} does not serve Kubernetes resource search (teleport.kube.v1.KubeService)`,

@@ -264,7 +264,7 @@ async function trustedCas(ctx: Context, conn: Connection, issuedCas: Buffer[]): 
   const { RpcError } = await import('../../client/errors.js');
   let cas: string[] = [];
   try {
-    const reply = await conn.auth.getClusterCaCert({}, callOpts(ctx));
+    const reply = await conn.auth.getClusterCACert({}, callOpts(ctx));
     cas = certificateBlocks(reply.tlsCa.toString('utf8'));
   } catch (err) {
     // An older or restricted server: fall back to what this connection already trusts.
