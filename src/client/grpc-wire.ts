@@ -214,36 +214,28 @@ export class Channel {
       queueMicrotask(() => handlers.onStatus({ code: 'CANCELLED', details: 'the connection is closed' }));
       return { cancel: () => {}, pause: () => {}, resume: () => {} };
     }
-    const session = this.open();
     const headers: http2.OutgoingHttpHeaders = {
       ':method': 'POST',
       ':path': path,
+      // The session's own default would add `:443`; grpc-js sends the bare name.
+      ':authority': this.opts.authority,
       'content-type': 'application/grpc',
       te: 'trailers',
       'grpc-accept-encoding': 'identity',
       'user-agent': 'access-grpc-http2',
     };
     if (timeoutMs !== undefined) headers['grpc-timeout'] = grpcTimeout(timeoutMs);
-
-    let stream: http2.ClientHttp2Stream;
-    try {
-      stream = session.request(headers, { endStream: false });
-    } catch (err) {
-      // The session went away between open() and here (e.g. GOAWAY already received).
-      this.session = undefined;
-      queueMicrotask(() =>
-        handlers.onStatus({ code: 'UNAVAILABLE', details: (err as Error).message, cause: err }),
-      );
-      return { cancel: () => {}, pause: () => {}, resume: () => {} };
-    }
-    this.ref(1);
+    const body = frame(request);
 
     const reader = new MessageReader(this.opts.maxReceiveMessageBytes);
     const received: Uint8Array[] = [];
+    let stream: http2.ClientHttp2Stream | undefined;
     let final: CallStatus | undefined;
     let httpCode: number | undefined;
     let done = false;
+    let retried = false;
     let timer: NodeJS.Timeout | undefined;
+    this.ref(1);
 
     const finish = (s: CallStatus) => {
       if (done) return;
@@ -256,73 +248,95 @@ export class Channel {
     const abort = (s: CallStatus) => {
       final ??= s;
       // A stream still waiting for its session closes only once that session is up.
-      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      if (stream && !stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
       finish(final);
+    };
+    /**
+     * A stream the server never processed (refused after GOAWAY, or a session that was
+     * already going away) is sent once more on a new session, as gRPC's transparent retry.
+     */
+    const retry = (): boolean => {
+      if (retried || done) return false;
+      retried = true;
+      this.session = undefined;
+      send();
+      return true;
+    };
+
+    const send = () => {
+      let s: http2.ClientHttp2Stream;
+      try {
+        s = this.open().request(headers, { endStream: false });
+      } catch (err) {
+        if (!retry()) finish({ code: 'UNAVAILABLE', details: (err as Error).message, cause: err });
+        return;
+      }
+      stream = s;
+      s.on('response', (h) => {
+        httpCode = Number(h[':status']);
+        const trailersOnly = statusFrom(h);
+        if (trailersOnly) {
+          final ??= trailersOnly;
+          return;
+        }
+        if (httpCode !== 200) {
+          final ??= httpStatus(httpCode);
+          return;
+        }
+        const type = headerValue(h, 'content-type') ?? '';
+        if (!type.startsWith('application/grpc')) {
+          abort({ code: 'UNKNOWN', details: `Invalid content-type ${JSON.stringify(type)}` });
+        }
+      });
+      s.on('data', (chunk: Buffer) => {
+        if (final) return;
+        const failure = reader.push(chunk, received);
+        for (const m of received) handlers.onMessage(m);
+        received.length = 0;
+        if (failure) abort(failure);
+      });
+      s.on('trailers', (t) => {
+        final ??= statusFrom(t);
+      });
+      // A stream the session took down carries the session's error as its cause.
+      let streamError: unknown;
+      s.on('error', (err: Error) => {
+        streamError = err.cause ?? err;
+      });
+      s.on('close', () => {
+        if (final) {
+          finish(final);
+          return;
+        }
+        if (httpCode === undefined && s.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM && retry()) return;
+        if (s.rstCode !== undefined && s.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
+          finish(this.broken(`the stream was reset (HTTP/2 error ${s.rstCode})`, streamError));
+          return;
+        }
+        if (httpCode === undefined) {
+          finish(this.broken('the connection closed before the server answered', streamError));
+          return;
+        }
+        if (httpCode !== 200) {
+          finish(httpStatus(httpCode));
+          return;
+        }
+        finish({
+          code: reader.partial ? 'INTERNAL' : 'UNKNOWN',
+          details: reader.partial ? 'the stream ended inside a message' : 'No status received',
+        });
+      });
+      s.end(body);
     };
 
     if (timeoutMs !== undefined) {
       timer = setTimeout(() => abort({ code: 'DEADLINE_EXCEEDED', details: 'Deadline exceeded' }), timeoutMs);
     }
-
-    stream.on('response', (h) => {
-      httpCode = Number(h[':status']);
-      const trailersOnly = statusFrom(h);
-      if (trailersOnly) {
-        final ??= trailersOnly;
-        return;
-      }
-      if (httpCode !== 200) {
-        final ??= httpStatus(httpCode);
-        return;
-      }
-      const type = headerValue(h, 'content-type') ?? '';
-      if (!type.startsWith('application/grpc')) {
-        abort({ code: 'UNKNOWN', details: `Invalid content-type ${JSON.stringify(type)}` });
-      }
-    });
-    stream.on('data', (chunk: Buffer) => {
-      if (final) return;
-      const failure = reader.push(chunk, received);
-      for (const m of received) handlers.onMessage(m);
-      received.length = 0;
-      if (failure) abort(failure);
-    });
-    stream.on('trailers', (t) => {
-      final ??= statusFrom(t);
-    });
-    // A stream the session took down carries the session's error as its cause.
-    let streamError: unknown;
-    stream.on('error', (err: Error) => {
-      streamError = err.cause ?? err;
-    });
-    stream.on('close', () => {
-      if (final) {
-        finish(final);
-        return;
-      }
-      if (stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-        finish(this.broken(`the stream was reset (HTTP/2 error ${stream.rstCode})`, streamError));
-        return;
-      }
-      if (httpCode === undefined) {
-        finish(this.broken('the connection closed before the server answered', streamError));
-        return;
-      }
-      if (httpCode !== 200) {
-        finish(httpStatus(httpCode));
-        return;
-      }
-      finish({
-        code: reader.partial ? 'INTERNAL' : 'UNKNOWN',
-        details: reader.partial ? 'the stream ended inside a message' : 'No status received',
-      });
-    });
-
-    stream.end(frame(request));
+    send();
     return {
-      cancel: (s = { code: 'CANCELLED', details: 'Cancelled on client' }) => abort(s),
-      pause: () => stream.pause(),
-      resume: () => stream.resume(),
+      cancel: (st = { code: 'CANCELLED', details: 'Cancelled on client' }) => abort(st),
+      pause: () => stream?.pause(),
+      resume: () => stream?.resume(),
     };
   }
 
