@@ -142,6 +142,8 @@ class MessageReader {
   }
 
   private take(n: number): Buffer {
+    // An empty message (google.protobuf.Empty) has no bytes, and maybe no chunk left.
+    if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0];
     let out: Buffer;
     if (first.length >= n) {

@@ -102,6 +102,18 @@ describe('grpc-wire', () => {
     });
   });
 
+  it('reads an empty message (google.protobuf.Empty) at the end of the data', async () => {
+    handlers.set('/svc/Empty', (stream) => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(framed(Buffer.alloc(0)));
+    });
+    const ch = channel();
+    const r = await run(ch, '/svc/Empty');
+    ch.close();
+    expect(r).toEqual({ messages: [''], status: { code: 'OK', details: '' } });
+  });
+
   it('reads the status of a trailers-only answer; a malformed grpc-message is kept as sent', async () => {
     handlers.set('/svc/Denied', (stream) => {
       stream.respond(
