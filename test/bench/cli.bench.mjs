@@ -137,6 +137,7 @@ try {
     for (const [i, [, run]] of cases.entries()) samples[i].push(await run());
   }
   const nodeMs = median(samples[0].map((s) => s.ms));
+  const nodeCpu = median(samples[0].map((s) => s.cpuMs));
   const lsMs = median(samples[cases.findIndex(([l]) => l.startsWith('access request ls'))].map((s) => s.ms));
   console.log(`start-up, median of ${ROUNDS} rounds (ratio to \`node -e 0\`):`);
   for (const [i, [label]] of cases.entries()) {
@@ -144,7 +145,10 @@ try {
     const rss = Math.max(...samples[i].map((s) => s.rss));
     const extra = label.startsWith('Go') ? `; access ls is ${(lsMs / ms).toFixed(1)}x this` : '';
     const rssText = Number.isNaN(rss) ? '' : `, peak RSS ${rss.toFixed(0)} MiB`;
-    console.log(`  ${label}: ${ms.toFixed(0)} ms, ${(ms / nodeMs).toFixed(2)}x${rssText}${extra}`);
+    // CPU time is steadier than wall time on a loaded machine; node children report it.
+    const cpu = median(samples[i].map((s) => s.cpuMs));
+    const cpuText = Number.isNaN(cpu) ? '' : `, CPU ${cpu.toFixed(0)} ms (${(cpu / nodeCpu).toFixed(2)}x)`;
+    console.log(`  ${label}: ${ms.toFixed(0)} ms, ${(ms / nodeMs).toFixed(2)}x${cpuText}${rssText}${extra}`);
   }
 
   if (!process.argv.includes('--quick')) {
