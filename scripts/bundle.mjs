@@ -58,8 +58,9 @@ const result = await build({
   chunkNames: '[name]-[hash]',
   minify: true,
   metafile: true,
-  // grpc-js requires proto-loader (and protobufjs) only to serve channelz, which nothing here
-  // does; kept external, that require would resolve from node_modules if it ever ran.
+  // grpc-js (in the server's chunk only; the client speaks gRPC over node:http2) requires
+  // proto-loader (and protobufjs) only to serve channelz, which nothing here does; kept
+  // external, that require would resolve from node_modules if it ever ran.
   external: ['@grpc/proto-loader'],
   logLevel: 'warning',
   plugins: [builtinsViaRequire],

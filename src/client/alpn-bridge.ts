@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { status } from '@grpc/grpc-js';
 import type { UpgradeTarget } from './conn-upgrade.js';
 import { CLOSED_AFTER_HANDSHAKE, classifyConnectError, RpcError } from './errors.js';
 
@@ -50,7 +49,7 @@ export interface ConnUpgradeOptions {
   debug?: (line: string) => void;
 }
 
-/** A running bridge. grpc-js dials `unix:<socketPath>` in plaintext h2c. */
+/** A running bridge. The client dials `<socketPath>` and speaks HTTP/2 without TLS to it. */
 export interface AlpnBridge {
   socketPath: string;
   /** The ALPN list offered to the Proxy, most preferred first. */
@@ -63,9 +62,10 @@ export interface AlpnBridge {
 }
 
 /**
- * Starts the in-process bridge of proxy mode. grpc-js cannot choose the ALPN protocols
- * of its TLS connections, and a Proxy with TLS routing picks the backend by ALPN; so
- * grpc-js talks h2c to a private unix socket (in a fresh 0700 directory) and every
+ * Starts the in-process bridge of proxy mode. A Proxy with TLS routing picks the backend
+ * by ALPN, and a failed direct handshake may have to be retried through a connection
+ * upgrade without losing the client's first bytes; so the client talks h2c to a private
+ * unix socket (in a fresh 0700 directory) and every
  * connection accepted there is carried over mTLS to the Proxy with
  * `teleport-auth@<hex(cluster)>.teleport.cluster.local` offered first. Server
  * verification stays on: the Proxy forwards the TLS bytes to the Auth Service, whose
@@ -85,7 +85,7 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
   const record = (err: unknown) => {
     lastError =
       classifyConnectError(err, opts.endpoint, tlsContext) ??
-      new RpcError(status.UNAVAILABLE, `cannot reach ${opts.endpoint}: ${(err as Error).message}`, {
+      new RpcError('UNAVAILABLE', `cannot reach ${opts.endpoint}: ${(err as Error).message}`, {
         cause: err,
       });
   };
@@ -93,7 +93,7 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
   // before the Auth Service ever answers the TLS handshake.
   const droppedByProxy = () =>
     new RpcError(
-      status.UNAVAILABLE,
+      'UNAVAILABLE',
       `cannot reach ${opts.endpoint}: the Proxy closed the connection during the TLS handshake (check the cluster name ${JSON.stringify(opts.clusterName)})`,
     );
 
@@ -126,7 +126,7 @@ export async function startAlpnBridge(opts: AlpnBridgeOptions): Promise<AlpnBrid
   });
 
   /**
-   * Carries one accepted connection to the Proxy. grpc-js's first bytes wait in `local`
+   * Carries one accepted connection to the Proxy. The client's first bytes wait in `local`
    * (nothing reads it) until the routed TLS is up, so a direct attempt that fails during
    * the handshake can be retried through the upgrade without losing anything.
    */

@@ -58,7 +58,7 @@ export async function trustedCas(
 ): Promise<string[]> {
   let cas: string[] = [];
   try {
-    const reply = await conn.auth.getClusterCaCert({}, call);
+    const reply = await conn.auth.getClusterCACert({}, call);
     cas = certificateBlocks(reply.tlsCa.toString('utf8'));
   } catch (err) {
     if (!(err instanceof RpcError) || err.kind === 'interrupted') throw err;

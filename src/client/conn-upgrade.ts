@@ -2,7 +2,6 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { status } from '@grpc/grpc-js';
 import { createWebSocketStream, WebSocket } from 'ws';
 import { CONN_UPGRADE_ENV } from './conn-upgrade-env.js';
 import { classifyConnectError, isUntrustedServerError, RpcError } from './errors.js';
@@ -85,7 +84,7 @@ export function probeConnUpgradeRequired(t: UpgradeTarget): Promise<boolean> {
 
 /** Describes a failed upgrade as a one-line, exit-8 error. */
 function upgradeError(endpoint: string, what: string, hint?: string, cause?: unknown): RpcError {
-  return new RpcError(status.UNAVAILABLE, `cannot reach ${endpoint}: ${what}`, { hint, cause });
+  return new RpcError('UNAVAILABLE', `cannot reach ${endpoint}: ${what}`, { hint, cause });
 }
 
 function outerFailure(err: unknown, endpoint: string, t: UpgradeTarget): RpcError {

@@ -1,38 +1,8 @@
+import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { type ChannelOptions, Client, credentials as grpcCredentials } from '@grpc/grpc-js';
-import { Empty } from '../gen/google/protobuf/empty.js';
-import {
-  CreateAccessMonitoringRuleRequest,
-  DeleteAccessMonitoringRuleRequest,
-  GetAccessMonitoringRuleRequest,
-  ListAccessMonitoringRulesRequest,
-  ListAccessMonitoringRulesWithFilterRequest,
-  UpdateAccessMonitoringRuleRequest,
-  UpsertAccessMonitoringRuleRequest,
-} from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
-import { AccessMonitoringRulesServiceService } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
-import { KubeServiceService, ListKubernetesResourcesRequest } from '../gen/teleport/kube/v1/kube_service.js';
-import {
-  AuthServiceService,
-  DeleteLockRequest,
-  GetLockRequest,
-  GetLocksRequest,
-  ListAccessRequestsRequest,
-  ListResourcesRequest,
-  ListUnifiedResourcesRequest,
-  PingRequest,
-  RequestID,
-  RequestStateSetter,
-  UserCertsRequest,
-  Watch,
-} from '../gen/teleport/legacy/client/proto/authservice.js';
-import {
-  AccessCapabilitiesRequest,
-  AccessRequestFilter,
-  AccessRequestV3,
-  AccessReviewSubmission,
-  LockV2,
-} from '../gen/teleport/legacy/types/types.js';
+import { AccessMonitoringRulesServiceDefinition } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
+import { KubeServiceDefinition } from '../gen/teleport/kube/v1/kube_service.js';
+import { AuthServiceDefinition } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { parseIdentity } from '../identity/certificate.js';
 import { issuerCommonName } from '../identity/pem.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
@@ -43,11 +13,12 @@ import { toIsoOrNull } from '../model/time.js';
 import type { AlpnBridge } from './alpn-bridge.js';
 import { connUpgradeRequiredByEnv } from './conn-upgrade-env.js';
 import { classifyConnectError, type RpcError } from './errors.js';
+import { Channel } from './grpc-wire.js';
 import { probeTls } from './probe.js';
 
 export { type HostPort, parseHostPort } from '../model/address.js';
 
-import { createTypedClient, type RequestFactories, type TypedClient } from './rpc.js';
+import { createTypedClient, type TypedClient } from './rpc.js';
 
 /** Teleport's API server name; every Auth Service certificate carries it as a DNS SAN. */
 export const DEFAULT_TLS_SERVER_NAME = 'teleport.cluster.local';
@@ -56,22 +27,11 @@ export const DEFAULT_PROXY_PORT = 443;
 export { DEFAULT_RPC_TIMEOUT_MS };
 
 /**
- * Keepalive pings. Teleport's auth gRPC server (lib/auth/grpcserver.go, NewGRPCServer)
- * enforces keepalive.EnforcementPolicy{MinTime: KeepAlivePeriod, PermitWithoutStream:
- * true}, and KeepAlivePeriod defaults to apidefaults.ServerKeepAliveTTL() = 60s
- * (lib/auth/apiserver.go, APIConfig.CheckAndSetDefaults). A client pinging more often
- * than that collects strikes and is sent GOAWAY too_many_pings. 90s keeps a margin over
- * the 60s floor while still noticing a dead connection within two minutes.
- */
-const KEEPALIVE_TIME_MS = 90_000;
-
-/**
  * Receive limit of one message. gRPC's default of 4 MiB is what a Teleport page of big
  * requests or resources outgrows; past this larger bound a lister still halves its page on
  * RESOURCE_EXHAUSTED (client/list.ts, paginate).
  */
 export const MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024;
-const KEEPALIVE_TIMEOUT_MS = 20_000;
 
 /** Bound on the TLS probe that explains a connection failure. */
 const PROBE_TIMEOUT_MS = 3_000;
@@ -111,9 +71,9 @@ export interface ConnUpgradeSettings {
 
 /** An open channel to the Auth Service with typed clients. */
 export interface Connection {
-  auth: TypedClient<typeof AuthServiceService>;
-  kube: TypedClient<typeof KubeServiceService>;
-  amr: TypedClient<typeof AccessMonitoringRulesServiceService>;
+  auth: TypedClient<typeof AuthServiceDefinition>;
+  kube: TypedClient<typeof KubeServiceDefinition>;
+  amr: TypedClient<typeof AccessMonitoringRulesServiceDefinition>;
   credentials: Credentials;
   /** The identity of the client certificate used. */
   identity: TeleportIdentity;
@@ -125,48 +85,6 @@ export interface Connection {
   rpcTimeoutMs: number;
   close(): void;
 }
-
-/**
- * The request message of every AuthService method. The compiler rejects an entry that
- * lacks a field of the method's request; test/unit/client/rpc.test.ts rejects one with
- * extra fields.
- */
-export const AUTH_REQUESTS: RequestFactories<typeof AuthServiceService> = {
-  ping: PingRequest,
-  getAccessRequestsV2: AccessRequestFilter,
-  listAccessRequests: ListAccessRequestsRequest,
-  createAccessRequestV2: AccessRequestV3,
-  deleteAccessRequest: RequestID,
-  setAccessRequestState: RequestStateSetter,
-  submitAccessReview: AccessReviewSubmission,
-  getAccessCapabilities: AccessCapabilitiesRequest,
-  watchEvents: Watch,
-  listResources: ListResourcesRequest,
-  listUnifiedResources: ListUnifiedResourcesRequest,
-  generateUserCerts: UserCertsRequest,
-  getCurrentUser: Empty,
-  getCurrentUserRoles: Empty,
-  getDomainName: Empty,
-  getClusterCaCert: Empty,
-  getLock: GetLockRequest,
-  getLocks: GetLocksRequest,
-  upsertLock: LockV2,
-  deleteLock: DeleteLockRequest,
-};
-
-export const KUBE_REQUESTS: RequestFactories<typeof KubeServiceService> = {
-  listKubernetesResources: ListKubernetesResourcesRequest,
-};
-
-export const AMR_REQUESTS: RequestFactories<typeof AccessMonitoringRulesServiceService> = {
-  createAccessMonitoringRule: CreateAccessMonitoringRuleRequest,
-  updateAccessMonitoringRule: UpdateAccessMonitoringRuleRequest,
-  upsertAccessMonitoringRule: UpsertAccessMonitoringRuleRequest,
-  getAccessMonitoringRule: GetAccessMonitoringRuleRequest,
-  deleteAccessMonitoringRule: DeleteAccessMonitoringRuleRequest,
-  listAccessMonitoringRules: ListAccessMonitoringRulesRequest,
-  listAccessMonitoringRulesWithFilter: ListAccessMonitoringRulesWithFilterRequest,
-};
 
 /**
  * The cluster to route to when none was given (see {@link ConnectOptions.clusterName}): the
@@ -212,24 +130,13 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   }
   const serverName = opts.tlsServerName ?? DEFAULT_TLS_SERVER_NAME;
   const rpcTimeoutMs = opts.rpcTimeoutMs ?? DEFAULT_RPC_TIMEOUT_MS;
-  const channelOptions: ChannelOptions = {
-    'grpc.default_authority': serverName,
-    'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
-    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
-    'grpc.keepalive_permit_without_calls': 1,
-    'grpc.max_receive_message_length': MAX_RECEIVE_MESSAGE_BYTES,
-    // grpc-js backs off up to 120s between reconnects by default; a wait that outlives a
-    // server restart should not sit out minutes after the server is back.
-    'grpc.initial_reconnect_backoff_ms': 250,
-    'grpc.max_reconnect_backoff_ms': 5_000,
-  };
 
-  let client: Client;
+  let dial: () => net.Socket;
   let address: string;
   let endpoint: string;
   let clusterName = opts.clusterName;
   let bridge: AlpnBridge | undefined;
-  let diagnose: () => Promise<RpcError | undefined>;
+  let diagnose: (cause: unknown) => Promise<RpcError | undefined>;
 
   if (opts.authServer) {
     const hp = parseHostPort(opts.authServer, DEFAULT_AUTH_PORT, '--auth-server');
@@ -238,17 +145,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     clusterName ??= clusterFromCredentials(creds, identity);
     const checkServerIdentity = (_host: string, cert: tls.PeerCertificate) =>
       tls.checkServerIdentity(serverName, cert);
-    const channelCredentials = grpcCredentials.createSsl(
-      Buffer.from(creds.caPems.join('\n')),
-      Buffer.from(creds.keyPem),
-      Buffer.from(creds.certPem),
-      { checkServerIdentity },
-    );
-    client = new Client(address, channelCredentials, {
-      ...channelOptions,
-      'grpc.ssl_target_name_override': serverName,
-    });
-    const probeOptions: tls.ConnectionOptions = {
+    const tlsOptions: tls.ConnectionOptions = {
       host: hp.host,
       port: hp.port,
       servername: serverName,
@@ -259,8 +156,13 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
       rejectUnauthorized: true,
       checkServerIdentity,
     };
-    diagnose = async () => {
-      const err = await probeTls(probeOptions, PROBE_TIMEOUT_MS);
+    dial = () => tls.connect(tlsOptions);
+    // The socket's own error names most failures; a server that refuses the client
+    // certificate by closing after the handshake is told apart by a probe.
+    diagnose = async (cause) => {
+      const known = cause === undefined ? undefined : classifyConnectError(cause, endpoint, { serverName });
+      if (known) return known;
+      const err = await probeTls(tlsOptions, PROBE_TIMEOUT_MS);
       return err ? classifyConnectError(err, endpoint, { serverName }) : undefined;
     };
   } else if (opts.proxy) {
@@ -301,7 +203,8 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
         legacy: opts.connUpgrade?.mode?.toLowerCase() === 'legacy',
       },
     });
-    client = new Client(`unix:${bridge.socketPath}`, grpcCredentials.createInsecure(), channelOptions);
+    const socketPath = bridge.socketPath;
+    dial = () => net.connect(socketPath);
     const b = bridge;
     diagnose = async () => b.lastError();
   } else {
@@ -311,12 +214,17 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     );
   }
 
-  const ctx = { client, rpcTimeoutMs, endpoint, debug: opts.debug, diagnose };
+  const channel = new Channel({
+    authority: serverName,
+    dial,
+    maxReceiveMessageBytes: MAX_RECEIVE_MESSAGE_BYTES,
+  });
+  const ctx = { channel, rpcTimeoutMs, endpoint, debug: opts.debug, diagnose };
   let closed = false;
   return {
-    auth: createTypedClient(AuthServiceService, AUTH_REQUESTS, ctx),
-    kube: createTypedClient(KubeServiceService, KUBE_REQUESTS, ctx),
-    amr: createTypedClient(AccessMonitoringRulesServiceService, AMR_REQUESTS, ctx),
+    auth: createTypedClient(AuthServiceDefinition, ctx),
+    kube: createTypedClient(KubeServiceDefinition, ctx),
+    amr: createTypedClient(AccessMonitoringRulesServiceDefinition, ctx),
     credentials: creds,
     identity,
     address,
@@ -325,7 +233,7 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     close: () => {
       if (closed) return;
       closed = true;
-      client.close();
+      channel.close();
       bridge?.close();
     },
   };

@@ -1,18 +1,50 @@
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { AccessError, type ErrorKind, oneLine } from '../model/errors.js';
 import { hintForServerAnswer } from '../model/server-messages.js';
 
+/** gRPC status names, indexed by their code (grpc/doc/statuscodes.md). */
+const STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
+
+/** A gRPC status by name: `NOT_FOUND`, `UNAVAILABLE`, … */
+export type StatusName = (typeof STATUS_NAMES)[number];
+
 /**
- * A failed RPC: the gRPC status code and the server's status details. Thrown only from
- * the client edge; callers branch on `code` or `kind`, never on the message.
+ * The name of a status code received on the wire. A code outside the table is UNKNOWN, as
+ * gRPC clients treat it.
+ */
+export function statusName(code: number): StatusName {
+  return STATUS_NAMES[code] ?? 'UNKNOWN';
+}
+
+/**
+ * A failed RPC: the gRPC status and the server's status details. Thrown only from the
+ * client edge, which names the status once; callers branch on `code` or `kind`, never on
+ * the message.
  */
 export class RpcError extends AccessError {
   /** The raw status details as received (Teleport sends trace.UserMessage). */
   readonly details: string;
 
   constructor(
-    /** gRPC status code (see @grpc/grpc-js `status`). */
-    readonly code: number,
+    /** The gRPC status name. */
+    readonly code: StatusName,
     message: string,
     opts: { kind?: ErrorKind; details?: string; hint?: string; cause?: unknown } = {},
   ) {
@@ -21,48 +53,45 @@ export class RpcError extends AccessError {
   }
 }
 
-/** The error kind (and so the exit code) of a gRPC status code, as spec/cli.md lists them. */
-export function kindForCode(code: number): ErrorKind {
+/** The error kind (and so the exit code) of a gRPC status, as spec/cli.md lists them. */
+export function kindForCode(code: StatusName): ErrorKind {
   switch (code) {
-    case GrpcStatus.INVALID_ARGUMENT:
+    case 'INVALID_ARGUMENT':
       return 'usage';
-    case GrpcStatus.NOT_FOUND:
+    case 'NOT_FOUND':
       return 'not-found';
-    case GrpcStatus.PERMISSION_DENIED:
-    case GrpcStatus.UNAUTHENTICATED:
+    case 'PERMISSION_DENIED':
+    case 'UNAUTHENTICATED':
       return 'permission';
-    case GrpcStatus.UNAVAILABLE:
+    case 'UNAVAILABLE':
       return 'unavailable';
     default:
       return 'failure';
   }
 }
 
-/** The status name for logs (`OK`, `NOT_FOUND`, …), or the number when unknown. */
-export function codeName(code: number): string {
-  return GrpcStatus[code] ?? String(code);
-}
-
-export function isRpcError(err: unknown, code?: number): err is RpcError {
+export function isRpcError(err: unknown, code?: StatusName): err is RpcError {
   return err instanceof RpcError && (code === undefined || err.code === code);
 }
 
 /**
- * Translates a grpc-js error as the server reported it. Connection-level failures are
- * refined by the caller (see rpc.ts) with a TLS probe before this is used for them.
+ * The RpcError of a status the server (or the transport) reported. Connection-level
+ * failures are refined by the caller (see rpc.ts) before this is used for them.
  */
-export function fromServiceError(err: ServiceError, endpoint: string): RpcError {
-  const details = oneLine(err.details || err.message || codeName(err.code));
-  if (err.code === GrpcStatus.UNAVAILABLE) {
-    return new RpcError(err.code, `cannot reach ${endpoint}: ${details}`, {
-      details: err.details,
-      cause: err,
-    });
+export function fromStatus(
+  code: StatusName,
+  rawDetails: string,
+  endpoint: string,
+  cause?: unknown,
+): RpcError {
+  const details = oneLine(rawDetails || code);
+  if (code === 'UNAVAILABLE') {
+    return new RpcError(code, `cannot reach ${endpoint}: ${details}`, { details: rawDetails, cause });
   }
-  return new RpcError(err.code, details, {
-    details: err.details,
-    cause: err,
-    hint: hintForServerAnswer(err.code, details),
+  return new RpcError(code, details, {
+    details: rawDetails,
+    cause,
+    hint: hintForServerAnswer(code, details),
   });
 }
 
@@ -134,7 +163,7 @@ export function classifyConnectError(err: unknown, endpoint: string, ctx: TlsCon
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string') return undefined;
   const unavailable = (what: string, hint?: string) =>
-    new RpcError(GrpcStatus.UNAVAILABLE, `cannot reach ${endpoint}: ${what}`, { hint, cause: err });
+    new RpcError('UNAVAILABLE', `cannot reach ${endpoint}: ${what}`, { hint, cause: err });
   if (code in SOCKET_CODES) return unavailable(SOCKET_CODES[code]);
   if (UNTRUSTED_SERVER_CODES.has(code)) {
     return unavailable(
@@ -159,7 +188,7 @@ export function classifyConnectError(err: unknown, endpoint: string, ctx: TlsCon
   if (CLIENT_CERT_REJECTED_CODES.has(code) || code === CLOSED_AFTER_HANDSHAKE) {
     const why =
       code === CLOSED_AFTER_HANDSHAKE ? 'connection closed after the TLS handshake' : alertName(code);
-    return new RpcError(GrpcStatus.UNAUTHENTICATED, `${endpoint} rejected the client certificate (${why})`, {
+    return new RpcError('UNAUTHENTICATED', `${endpoint} rejected the client certificate (${why})`, {
       kind: 'permission',
       hint: 're-issue it (tsh login, tctl auth sign) or check that it was issued by this cluster',
       cause: err,

@@ -14,11 +14,12 @@ export {
 } from './connect.js';
 export {
   classifyConnectError,
-  codeName,
-  fromServiceError,
+  fromStatus,
   isRpcError,
   kindForCode,
   RpcError,
+  type StatusName,
+  statusName,
   type TlsContext,
 } from './errors.js';
 export {
@@ -33,9 +34,8 @@ export {
   type CallOptions,
   createTypedClient,
   type DeepPartial,
-  type MessageFactory,
+  type MessageType,
   type MethodDefinition,
-  type RequestFactories,
   type RpcContext,
   type ServiceDefinition,
   type TypedClient,

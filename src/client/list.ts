@@ -1,4 +1,3 @@
-import { status } from '@grpc/grpc-js';
 import {
   AccessRequestSort,
   type ListAccessRequestsRequest,
@@ -41,7 +40,7 @@ export async function* paginate<T>(
     try {
       page = await fetchPage(want, startKey);
     } catch (err) {
-      if (!isRpcError(err, status.RESOURCE_EXHAUSTED)) throw err;
+      if (!isRpcError(err, 'RESOURCE_EXHAUSTED')) throw err;
       size = Math.floor(want / 2);
       if (size === 0) {
         throw new RpcError(err.code, `one item is too large to retrieve: ${err.message}`, { cause: err });
@@ -84,7 +83,7 @@ export async function* accessRequestPages(
     }
     return;
   } catch (err) {
-    if (!first || !isRpcError(err, status.UNIMPLEMENTED)) throw err;
+    if (!first || !isRpcError(err, 'UNIMPLEMENTED')) throw err;
   }
   const filter = req.filter;
   const all: AccessRequestV3[] = [];

@@ -9,8 +9,8 @@ const H2_PREFACE = Buffer.concat([
 
 /**
  * Opens one TLS connection with `options` and reports how it failed, or undefined when
- * the server completed the handshake and answered. Used after grpc-js reports
- * UNAVAILABLE, which hides the TLS error. Never takes longer than `timeoutMs`.
+ * the server completed the handshake and answered. Used when a call fails UNAVAILABLE
+ * and the session's own socket error does not say why. Never takes longer than `timeoutMs`.
  *
  * With TLS 1.3 a server refuses the client certificate only after the client considers
  * the handshake done, so the probe sends the h2 preface and waits for the first bytes

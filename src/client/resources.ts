@@ -3,7 +3,6 @@
  * (ListResources, KubeService.ListKubernetesResources) as model search results, and access
  * capabilities as the model's Capabilities.
  */
-import { status } from '@grpc/grpc-js';
 import { AccessError } from '../model/errors.js';
 import type { Capabilities } from '../model/request.js';
 import type { SearchKind, SearchResult } from '../model/search.js';
@@ -119,7 +118,7 @@ export async function searchKubeResources(
       );
       return { items: page.resources, nextKey: page.nextKey };
     } catch (err) {
-      if (!isRpcError(err, status.UNIMPLEMENTED)) throw err;
+      if (!isRpcError(err, 'UNIMPLEMENTED')) throw err;
       throw new AccessError(
         'failure',
         `${conn.address} does not serve Kubernetes resource search (teleport.kube.v1.KubeService)`,

@@ -1,13 +1,5 @@
-import {
-  type Client,
-  type ClientReadableStream,
-  type ClientUnaryCall,
-  connectivityState,
-  Metadata,
-  type ServiceError,
-  status,
-} from '@grpc/grpc-js';
-import { codeName, fromServiceError, RpcError } from './errors.js';
+import { fromStatus, RpcError, type StatusName } from './errors.js';
+import type { Call, CallStatus, Channel } from './grpc-wire.js';
 
 /** Per-call options of every typed method. */
 export interface CallOptions {
@@ -17,19 +9,30 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-/** One method of a ts-proto `outputServices=grpc-js` service definition. */
-export interface MethodDefinition {
-  path: string;
-  requestStream: boolean;
-  responseStream: boolean;
-  requestSerialize(value: never): Buffer;
-  responseDeserialize(bytes: Buffer): unknown;
+/** The generated code of a message, as a method definition names it. */
+export interface MessageType<T = unknown> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(input: Uint8Array): T;
+  fromPartial(object: never): T;
 }
 
-export type ServiceDefinition = Record<string, MethodDefinition>;
+/** One method of a ts-proto `outputServices=generic-definitions` service definition. */
+export interface MethodDefinition {
+  readonly name: string;
+  readonly requestType: MessageType<unknown>;
+  readonly requestStream: boolean;
+  readonly responseType: MessageType<unknown>;
+  readonly responseStream: boolean;
+}
 
-type RequestOf<M> = M extends { requestSerialize(value: infer R): Buffer } ? R : never;
-type ResponseOf<M> = M extends { responseDeserialize(bytes: Buffer): infer R } ? R : never;
+/** A ts-proto generic service definition: `fullName` (`proto.AuthService`) and its methods. */
+export interface ServiceDefinition {
+  readonly fullName: string;
+  readonly methods: Readonly<Record<string, MethodDefinition>>;
+}
+
+type RequestOf<M> = M extends { requestType: { decode(input: never): infer R } } ? R : never;
+type ResponseOf<M> = M extends { responseType: { decode(input: never): infer R } } ? R : never;
 
 type Builtin = Date | Buffer | Uint8Array | string | number | boolean | undefined;
 
@@ -51,29 +54,19 @@ type StreamMethod<M> = (req?: DeepPartial<RequestOf<M>>, opts?: CallOptions) => 
  * The typed client of a service: unary methods return a Promise, server-streaming methods
  * an AsyncIterable (leaving the loop cancels the call). Client streaming is not used.
  */
-export type TypedClient<S> = {
-  [K in keyof S as S[K] extends { requestStream: false } ? K : never]: S[K] extends { responseStream: true }
-    ? StreamMethod<S[K]>
-    : UnaryMethod<S[K]>;
-};
-
-/** Completes a partial request: the generated message's `fromPartial`. */
-export interface MessageFactory<T> {
-  fromPartial(object: DeepPartial<T>): T;
-}
-
-/**
- * The request message of each method. grpc-js definitions carry serializers but not the
- * message objects, so they are named once per service; the compiler checks that each
- * entry yields the method's request type.
- */
-export type RequestFactories<S> = {
-  [K in keyof S as S[K] extends { requestStream: false } ? K : never]: MessageFactory<RequestOf<S[K]>>;
+export type TypedClient<S extends ServiceDefinition> = {
+  [K in keyof S['methods'] as S['methods'][K] extends { requestStream: false }
+    ? K
+    : never]: S['methods'][K] extends {
+    responseStream: true;
+  }
+    ? StreamMethod<S['methods'][K]>
+    : UnaryMethod<S['methods'][K]>;
 };
 
 /** What the typed methods need from the connection they run on. */
 export interface RpcContext {
-  client: Client;
+  channel: Channel;
   /** Default deadline of unary calls, ms. */
   rpcTimeoutMs: number;
   /** Who is called, for messages: `the Auth Service at 127.0.0.1:3025`. */
@@ -81,187 +74,182 @@ export interface RpcContext {
   /** Receives `rpc <Method> <ms>ms <CODE>` per call; never payloads. */
   debug?: (line: string) => void;
   /**
-   * Explains an UNAVAILABLE failure, e.g. the TLS handshake error grpc-js hides in it;
-   * undefined when it has nothing to add.
+   * Explains an UNAVAILABLE failure from the socket or TLS error behind it (`cause`), a
+   * probe, or the proxy bridge's last TLS failure; undefined when it has nothing to add.
    */
-  diagnose?: () => Promise<RpcError | undefined>;
+  diagnose?: (cause: unknown) => Promise<RpcError | undefined>;
 }
 
-/** Streams are read ahead by at most this many messages before grpc-js is asked to pause. */
+/** Streams are read ahead by at most this many messages before the HTTP/2 stream is paused. */
 const READ_AHEAD = 64;
 
 /**
  * Builds the typed client of `service` by iterating its definition once.
  */
-export function createTypedClient<S extends ServiceDefinition>(
-  service: S,
-  factories: RequestFactories<S>,
-  ctx: RpcContext,
-): TypedClient<S> {
+export function createTypedClient<S extends ServiceDefinition>(service: S, ctx: RpcContext): TypedClient<S> {
   const out: Record<string, unknown> = {};
-  const byName = factories as Record<string, MessageFactory<unknown>>;
-  for (const [key, def] of Object.entries(service)) {
+  for (const [key, def] of Object.entries(service.methods)) {
     if (def.requestStream) continue;
-    const factory = byName[key];
-    if (!factory) throw new Error(`no request message registered for ${def.path}`);
-    out[key] = def.responseStream ? serverStreamMethod(def, factory, ctx) : unaryMethod(def, factory, ctx);
+    const path = `/${service.fullName}/${def.name}`;
+    out[key] = def.responseStream ? serverStreamMethod(path, def, ctx) : unaryMethod(path, def, ctx);
   }
   return out as TypedClient<S>;
 }
 
-function methodName(def: MethodDefinition): string {
-  return def.path.slice(def.path.lastIndexOf('/') + 1);
-}
-
 function interrupted(def: MethodDefinition): RpcError {
-  return new RpcError(status.CANCELLED, `${methodName(def)} was interrupted`, { kind: 'interrupted' });
+  return new RpcError('CANCELLED', `${def.name} was interrupted`, { kind: 'interrupted' });
 }
 
-function unaryMethod(def: MethodDefinition, factory: MessageFactory<unknown>, ctx: RpcContext) {
+/** Completes a partial request with the message defaults and encodes it. */
+function encodeRequest(def: MethodDefinition, req: object): Uint8Array {
+  const type = def.requestType;
+  return type.encode(type.fromPartial(req as never)).finish();
+}
+
+function unaryMethod(path: string, def: MethodDefinition, ctx: RpcContext) {
+  const response = def.responseType;
   return (req: object = {}, opts: CallOptions = {}): Promise<unknown> => {
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(interrupted(def));
-    const message = factory.fromPartial(req);
+    const bytes = encodeRequest(def, req);
     const started = Date.now();
-    const deadline = started + (opts.timeoutMs ?? ctx.rpcTimeoutMs);
     return new Promise((resolve, reject) => {
-      let call: ClientUnaryCall | undefined;
-      const onAbort = () => call?.cancel();
-      call = ctx.client.makeUnaryRequest(
-        def.path,
-        (value: unknown) => def.requestSerialize(value as never),
-        (bytes: Buffer) => def.responseDeserialize(bytes),
-        message,
-        new Metadata(),
-        { deadline },
-        (err, res) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (!err) {
-            log(ctx, def, started, status.OK);
-            resolve(res);
+      let result: unknown;
+      let received = false;
+      const onAbort = () => call.cancel();
+      const call = ctx.channel.start(path, bytes, opts.timeoutMs ?? ctx.rpcTimeoutMs, {
+        onMessage: (m) => {
+          if (received) {
+            call.cancel({ code: 'UNIMPLEMENTED', details: 'received a second message on a unary call' });
             return;
           }
-          log(ctx, def, started, err.code);
-          translate(err, def, ctx, signal).then(reject, reject);
+          received = true;
+          try {
+            result = response.decode(m);
+          } catch (err) {
+            call.cancel({
+              code: 'INTERNAL',
+              details: `cannot decode the response: ${(err as Error).message}`,
+            });
+          }
         },
-      );
+        onStatus: (st) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (st.code === 'OK' && !received) {
+            st = { code: 'UNIMPLEMENTED', details: 'received no message on a unary call' };
+          }
+          log(ctx, def, started, st.code);
+          if (st.code === 'OK') resolve(result);
+          else translate(st, def, ctx, signal).then(reject, reject);
+        },
+      });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   };
 }
 
-function serverStreamMethod(def: MethodDefinition, factory: MessageFactory<unknown>, ctx: RpcContext) {
+function serverStreamMethod(path: string, def: MethodDefinition, ctx: RpcContext) {
   return (req: object = {}, opts: CallOptions = {}): AsyncIterable<unknown> => {
-    // Completed eagerly so a bad request throws at the call site, not on first iteration.
-    const message = factory.fromPartial(req);
+    // Encoded eagerly so a bad request throws at the call site, not on first iteration.
+    const bytes = encodeRequest(def, req);
     return {
-      [Symbol.asyncIterator]: () => readStream(def, message, opts, ctx),
+      [Symbol.asyncIterator]: () => readStream(path, def, bytes, opts, ctx),
     };
   };
 }
 
 async function* readStream(
+  path: string,
   def: MethodDefinition,
-  message: unknown,
+  bytes: Uint8Array,
   opts: CallOptions,
   ctx: RpcContext,
 ): AsyncGenerator<unknown, void, undefined> {
   const { signal } = opts;
   if (signal?.aborted) throw interrupted(def);
+  const response = def.responseType;
   const started = Date.now();
-  const call: ClientReadableStream<unknown> = ctx.client.makeServerStreamRequest(
-    def.path,
-    (value: unknown) => def.requestSerialize(value as never),
-    (bytes: Buffer) => def.responseDeserialize(bytes),
-    message,
-    new Metadata(),
-    opts.timeoutMs === undefined ? {} : { deadline: started + opts.timeoutMs },
-  );
-
-  const queue: unknown[] = [];
-  let failure: ServiceError | undefined;
-  let ended = false;
+  const queue: Uint8Array[] = [];
+  let paused = false;
+  let ended: CallStatus | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     const w = wake;
     wake = undefined;
     w?.();
   };
-  call.on('data', (m: unknown) => {
-    queue.push(m);
-    if (queue.length >= READ_AHEAD) call.pause();
-    notify();
-  });
-  // grpc-js emits 'error' right after ending the readable side; 'end' follows once the
-  // messages received before the failure have been read, so 'end' is the one terminal event.
-  call.on('error', (err: ServiceError) => {
-    failure = err;
-    notify();
-  });
-  call.on('end', () => {
-    ended = true;
-    notify();
+  const call: Call = ctx.channel.start(path, bytes, opts.timeoutMs, {
+    onMessage: (m) => {
+      queue.push(m);
+      if (queue.length >= READ_AHEAD && !paused) {
+        paused = true;
+        call.pause();
+      }
+      notify();
+    },
+    onStatus: (st) => {
+      ended = st;
+      notify();
+    },
   });
   const onAbort = () => call.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  let code: number = status.OK;
+  let code: StatusName = 'OK';
   try {
     for (;;) {
-      if (queue.length > 0) {
-        yield queue.shift();
+      const next = queue.shift();
+      if (next !== undefined) {
+        yield response.decode(next);
         continue;
       }
       if (ended) break;
-      if (call.isPaused()) call.resume();
+      if (paused) {
+        paused = false;
+        call.resume();
+      }
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
     }
-    if (failure) {
-      code = failure.code;
-      throw await translate(failure, def, ctx, signal);
-    }
+    code = ended.code;
+    if (code !== 'OK') throw await translate(ended, def, ctx, signal);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     if (!ended) {
       // The consumer stopped early: cancel so the server stops sending.
-      code = status.CANCELLED;
+      code = 'CANCELLED';
       call.cancel();
     }
     log(ctx, def, started, code);
   }
 }
 
-function log(ctx: RpcContext, def: MethodDefinition, started: number, code: number): void {
-  ctx.debug?.(`rpc ${methodName(def)} ${Date.now() - started}ms ${codeName(code)}`);
+function log(ctx: RpcContext, def: MethodDefinition, started: number, code: StatusName): void {
+  ctx.debug?.(`rpc ${def.name} ${Date.now() - started}ms ${code}`);
 }
 
 /**
- * Turns a grpc-js error into an RpcError. UNAVAILABLE is explained by the connection's
- * diagnosis when it has one (grpc-js folds TLS failures into it); a deadline that passed
- * while the channel was still not connected means the server could not be reached.
+ * Turns a failed call's status into an RpcError, set once here. A connection failure is
+ * named by its socket or TLS error, else by the connection's diagnosis; a deadline that
+ * passed before the connection was ever up means the server could not be reached.
  */
 async function translate(
-  err: ServiceError,
+  st: CallStatus,
   def: MethodDefinition,
   ctx: RpcContext,
   signal: AbortSignal | undefined,
 ): Promise<RpcError> {
-  if (signal?.aborted && err.code === status.CANCELLED) return interrupted(def);
-  if (err.code === status.UNAVAILABLE) {
-    const diagnosis = await ctx.diagnose?.();
+  if (signal?.aborted && st.code === 'CANCELLED') return interrupted(def);
+  if (st.code === 'UNAVAILABLE') {
+    const diagnosis = await ctx.diagnose?.(st.cause);
     if (diagnosis) return diagnosis;
   }
-  if (
-    err.code === status.DEADLINE_EXCEEDED &&
-    ctx.client.getChannel().getConnectivityState(false) !== connectivityState.READY
-  ) {
-    return new RpcError(err.code, `cannot reach ${ctx.endpoint}: connection timed out`, {
+  if (st.code === 'DEADLINE_EXCEEDED' && !ctx.channel.isConnected()) {
+    return new RpcError(st.code, `cannot reach ${ctx.endpoint}: connection timed out`, {
       kind: 'unavailable',
-      details: err.details,
-      cause: err,
+      details: st.details,
     });
   }
-  return fromServiceError(err, ctx.endpoint);
+  return fromStatus(st.code, st.details, ctx.endpoint, st.cause);
 }

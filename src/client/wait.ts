@@ -1,9 +1,8 @@
-import { status } from '@grpc/grpc-js';
 import { type Event, Operation } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
 import type { AccessRequest } from '../model/request.js';
 import type { Connection } from './connect.js';
-import { isRpcError } from './errors.js';
+import { isRpcError, type StatusName } from './errors.js';
 import { requestFromProto } from './map.js';
 
 export type WaitOutcome =
@@ -45,12 +44,12 @@ const DEFAULT_BACKOFF = { initialMs: 250, maxMs: 5_000 };
  * Codes that another attempt cannot fix: the caller may not watch or read the request,
  * or the server does not understand the watch.
  */
-const FINAL_CODES: ReadonlySet<number> = new Set([
-  status.PERMISSION_DENIED,
-  status.UNAUTHENTICATED,
-  status.NOT_FOUND,
-  status.INVALID_ARGUMENT,
-  status.UNIMPLEMENTED,
+const FINAL_CODES: ReadonlySet<StatusName> = new Set<StatusName>([
+  'PERMISSION_DENIED',
+  'UNAUTHENTICATED',
+  'NOT_FOUND',
+  'INVALID_ARGUMENT',
+  'UNIMPLEMENTED',
 ]);
 
 /** The watch ended or misbehaved; another attempt may succeed. */

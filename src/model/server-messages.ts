@@ -17,14 +17,14 @@ export function lockInForceMessage(target: string, message: string): string {
 }
 
 interface KnownAnswer {
-  /** gRPC status code the text comes with. */
-  code: number;
+  /** gRPC status name the text comes with. */
+  code: string;
   text: RegExp;
   hint: string;
 }
 
-const PERMISSION_DENIED = 7;
-const INVALID_ARGUMENT = 3;
+const PERMISSION_DENIED = 'PERMISSION_DENIED';
+const INVALID_ARGUMENT = 'INVALID_ARGUMENT';
 
 /** Hints for Teleport's common refusals (lib/services/access_request.go, auth_with_roles.go). */
 const KNOWN_ANSWERS: readonly KnownAnswer[] = [
@@ -65,12 +65,12 @@ const KNOWN_ANSWERS: readonly KnownAnswer[] = [
 ];
 
 /** The hint for a server answer Teleport users commonly meet, if it is one. */
-export function hintForServerAnswer(code: number, details: string): string | undefined {
+export function hintForServerAnswer(code: string, details: string): string | undefined {
   return KNOWN_ANSWERS.find((a) => a.code === code && a.text.test(details))?.hint;
 }
 
 /** Whether an answer is the admin-MFA refusal (PermissionDenied with Teleport's text). */
-export function isAdminMfaRefusal(code: number, details: string): boolean {
+export function isAdminMfaRefusal(code: string, details: string): boolean {
   return code === PERMISSION_DENIED && details.includes(ADMIN_MFA_REQUIRED);
 }
 
@@ -78,6 +78,6 @@ export function isAdminMfaRefusal(code: number, details: string): boolean {
  * Whether an answer says the request needs a reason (lib/services/access_request.go:
  * `request reason must be specified (...)`, a BadParameter, so InvalidArgument).
  */
-export function isReasonRequiredRefusal(code: number, details: string): boolean {
+export function isReasonRequiredRefusal(code: string, details: string): boolean {
   return code === INVALID_ARGUMENT && details.startsWith('request reason must be specified');
 }

@@ -11,7 +11,6 @@ import type {
   ListAccessMonitoringRulesResponse,
   ListAccessMonitoringRulesWithFilterRequest,
 } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
-import type { AccessMonitoringRulesServiceServer } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { RequestState } from '../gen/teleport/legacy/types/types.js';
 import { PredicateError } from '../model/predicate/parse.js';
@@ -21,6 +20,7 @@ import type { RuleStore } from './amr-store.js';
 import { requireRule } from './authz.js';
 import { unary } from './grpc/handlers.js';
 import { DEFAULT_PAGE } from './grpc/paging.js';
+import type { AccessMonitoringRulesServiceServer } from './grpc-definitions.js';
 import { fromLabelValues } from './requests/wire.js';
 import type { ServiceDeps } from './service.js';
 import { badParameter, type Caller, notFound, type Policy, ServerError, type Verb } from './types.js';

@@ -7,14 +7,16 @@
 import { join, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
-import { AccessMonitoringRulesServiceService } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
-import { KubeServiceService } from '../gen/teleport/kube/v1/kube_service.js';
-import { AuthServiceService } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { createAmrService } from './amr-service.js';
 import { RULES_FILE, RuleStore } from './amr-store.js';
 import { writeIdentityFile } from './certs.js';
 import { identityPath, writeServerInfo } from './datadir.js';
 import { WatchHub } from './events.js';
+import {
+  AccessMonitoringRulesServiceService,
+  AuthServiceService,
+  KubeServiceService,
+} from './grpc-definitions.js';
 import {
   checkListenable,
   hostIdentityName,

@@ -5,7 +5,6 @@
  */
 
 import type {
-  KubeServiceServer,
   ListKubernetesResourcesRequest,
   ListKubernetesResourcesResponse,
 } from '../gen/teleport/kube/v1/kube_service.js';
@@ -14,6 +13,7 @@ import { LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
 import { unary } from './grpc/handlers.js';
 import { paginate } from './grpc/paging.js';
 import { metadata } from './grpc/shape.js';
+import type { KubeServiceServer } from './grpc-definitions.js';
 import type { ServiceDeps } from './service.js';
 import { badParameter, type Resource } from './types.js';
 

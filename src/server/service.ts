@@ -5,7 +5,7 @@
  */
 
 import { status } from '@grpc/grpc-js';
-import type { AuthServiceServer, PingResponse } from '../gen/teleport/legacy/client/proto/authservice.js';
+import type { PingResponse } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { SignatureAlgorithmSuite } from '../gen/teleport/legacy/types/types.js';
 import type { RuleStore } from './amr-store.js';
 import { certHandlers } from './auth-service/certs.js';
@@ -18,6 +18,7 @@ import type { ClusterCerts } from './certs.js';
 import type { WatchHub } from './events.js';
 import { toServiceError } from './grpc/errors.js';
 import { SERVER_VERSION } from './grpc/shape.js';
+import type { AuthServiceServer } from './grpc-definitions.js';
 import { checkCallerNotLocked, type LockStore } from './locks.js';
 import { expiryOf } from './requests/expiry.js';
 import type { RequestStore } from './store.js';

@@ -7,11 +7,13 @@
 // The Go row is Teleport's official client listing the same requests
 // (test/contract/go/cmd/official-client -list); it is skipped when Go is not installed.
 // `node test/bench/cli.bench.mjs --quick` skips the 10,000/100,000 part.
+// `--baseline DIR` also runs DIR/bin/access.js (another checkout, built) in every round and
+// every large listing, labelled `(baseline)`, for before/after figures from one run.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AccessRequestV3 } from '../../dist/gen/teleport/legacy/types/types.js';
 import { startServer } from '../../dist/server/index.js';
 import { RequestStore } from '../../dist/server/store.js';
@@ -21,6 +23,9 @@ const ROUNDS = 15;
 const LISTED = 100;
 const LARGE = [10_000, 100_000];
 const GO_DIR = join(import.meta.dirname, '..', 'contract', 'go');
+const baselineAt = process.argv.indexOf('--baseline');
+const BASELINE_BIN =
+  baselineAt > 0 ? join(resolve(process.argv[baselineAt + 1]), 'bin', 'access.js') : undefined;
 
 /** Builds the Go baseline; undefined (with a note) when Go is missing or the build fails. */
 function buildGoLister() {
@@ -93,20 +98,27 @@ try {
   const goLister = buildGoLister();
   const node = (args, env) => () => runProcess(process.execPath, args, env);
   const access = (args, env) => () => runAccess(args, env);
-  const cases = [
-    ['node -e 0', node(['-e', '0'], base)],
-    ['access --help', access(['--help'], base)],
+  const baseline = (args, env) => () => runProcess(process.execPath, [BASELINE_BIN, ...args], env);
+  const accessCases = [
+    ['access --help', ['--help'], base],
     [
       `access request ls --format json (${LISTED} requests)`,
-      access(['request', 'ls', '--format', 'json'], as('alice')),
+      ['request', 'ls', '--format', 'json'],
+      as('alice'),
     ],
     // dave's requests stay out of alice's list, so every round lists the same 100.
     [
       'access request create --nowait',
-      access(['request', 'create', '--roles', 'auditor', '--reason', 'bench', '--nowait'], as('dave')),
+      ['request', 'create', '--roles', 'auditor', '--reason', 'bench', '--nowait'],
+      as('dave'),
     ],
-    ['access request show ID', access(['request', 'show', firstId], as('alice'))],
+    ['access request show ID', ['request', 'show', firstId], as('alice')],
   ];
+  const cases = [['node -e 0', node(['-e', '0'], base)]];
+  for (const [label, args, env] of accessCases) {
+    cases.push([label, access(args, env)]);
+    if (BASELINE_BIN) cases.push([`${label} (baseline)`, baseline(args, env)]);
+  }
   if (goLister) {
     cases.push([
       `Go official client, same list (${LISTED} requests)`,
@@ -125,14 +137,18 @@ try {
     for (const [i, [, run]] of cases.entries()) samples[i].push(await run());
   }
   const nodeMs = median(samples[0].map((s) => s.ms));
-  const lsMs = median(samples[2].map((s) => s.ms));
+  const nodeCpu = median(samples[0].map((s) => s.cpuMs));
+  const lsMs = median(samples[cases.findIndex(([l]) => l.startsWith('access request ls'))].map((s) => s.ms));
   console.log(`start-up, median of ${ROUNDS} rounds (ratio to \`node -e 0\`):`);
   for (const [i, [label]] of cases.entries()) {
     const ms = median(samples[i].map((s) => s.ms));
     const rss = Math.max(...samples[i].map((s) => s.rss));
     const extra = label.startsWith('Go') ? `; access ls is ${(lsMs / ms).toFixed(1)}x this` : '';
     const rssText = Number.isNaN(rss) ? '' : `, peak RSS ${rss.toFixed(0)} MiB`;
-    console.log(`  ${label}: ${ms.toFixed(0)} ms, ${(ms / nodeMs).toFixed(2)}x${rssText}${extra}`);
+    // CPU time is steadier than wall time on a loaded machine; node children report it.
+    const cpu = median(samples[i].map((s) => s.cpuMs));
+    const cpuText = Number.isNaN(cpu) ? '' : `, CPU ${cpu.toFixed(0)} ms (${(cpu / nodeCpu).toFixed(2)}x)`;
+    console.log(`  ${label}: ${ms.toFixed(0)} ms, ${(ms / nodeMs).toFixed(2)}x${cpuText}${rssText}${extra}`);
   }
 
   if (!process.argv.includes('--quick')) {
@@ -147,11 +163,18 @@ try {
       await fillStore(dir, tmpl, size);
       const fillS = (performance.now() - start) / 1000;
       server = await startServer({ dataDir: dir, listen: '127.0.0.1:0' });
-      const r = await runAccess(['request', 'ls', '--format', 'json'], as('alice'));
+      const lsArgs = ['request', 'ls', '--format', 'json'];
+      const r = await runAccess(lsArgs, as('alice'));
       rows.push({ size, ...r });
       console.log(
         `  ${size} requests: CPU ${(r.cpuMs / 1000).toFixed(2)} s, peak RSS ${r.rss.toFixed(0)} MiB, wall ${(r.ms / 1000).toFixed(2)} s, ${(r.stdoutBytes / 2 ** 20).toFixed(0)} MiB written (store filled in ${fillS.toFixed(1)} s)`,
       );
+      if (BASELINE_BIN) {
+        const b = await baseline(lsArgs, as('alice'))();
+        console.log(
+          `  ${size} requests (baseline): CPU ${(b.cpuMs / 1000).toFixed(2)} s, peak RSS ${b.rss.toFixed(0)} MiB, wall ${(b.ms / 1000).toFixed(2)} s, ${(b.stdoutBytes / 2 ** 20).toFixed(0)} MiB written`,
+        );
+      }
     }
     const [a, b] = rows;
     console.log(

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { AuthServiceClient } from '../../dist/gen/teleport/legacy/client/proto/authservice.js';
+import { AuthServiceClient } from '../../dist/server/grpc-definitions.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'access.js');
 

@@ -2,8 +2,8 @@
  * The start-up guard (issue 12): what the published bundle loads for a command. A loader
  * hook records every file the spawned `access` process loads; esbuild's metafile
  * (dist/bundle-meta.json) names the sources inside each bundle file. A connecting command
- * must not load the X.509 library (nor its asn1/tsyringe/reflect-metadata stack) or yaml;
- * `--help` must not load the connection, tables or colours. Module loading was where the
+ * must not load the X.509 library (nor its asn1/tsyringe/reflect-metadata stack), yaml or
+ * grpc-js (the client speaks gRPC over node:http2 itself); `--help` must not load the connection, tables or colours. Module loading was where the
  * time went, so this keeps the gain from silently regressing.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +26,9 @@ const X509_STACK = [
   /src\/identity\/x509\.ts$/,
 ];
 const YAML = [/node_modules\/yaml\//];
-const CONNECTION = [/node_modules\/@grpc\//, /src\/client\/connect\.ts$/, /src\/gen\//];
+/** grpc-js and what adapts the generated code to it serve the embedded server only. */
+const GRPC_JS = [/node_modules\/@grpc\//, /src\/server\/grpc-definitions\.ts$/];
+const CONNECTION = [/src\/client\/connect\.ts$/, /src\/client\/grpc-wire\.ts$/, /src\/gen\//];
 const TTY_ONLY = [/node_modules\/cli-table3\//, /node_modules\/chalk\//];
 
 let server: TestServer;
@@ -97,14 +99,14 @@ const matching = (sources: string[], patterns: RegExp[]) =>
   sources.filter((s) => patterns.some((p) => p.test(s)));
 
 describe('start-up: what a command loads from the bundle', () => {
-  test('request ls --format json: the connection, but no X.509 library and no yaml', async () => {
+  test('request ls --format json: the connection, but no X.509 library, yaml or grpc-js', async () => {
     await createPendingAs(alice);
     const sources = await sourcesLoaded(['request', 'ls', '--format', 'json'], alice);
     expect(matching(sources, CONNECTION).length).toBeGreaterThan(0);
-    expect(matching(sources, [...X509_STACK, ...YAML, ...TTY_ONLY])).toEqual([]);
+    expect(matching(sources, [...X509_STACK, ...YAML, ...GRPC_JS, ...TTY_ONLY])).toEqual([]);
   });
 
-  test('request create --nowait and request show: no X.509 library and no yaml', async () => {
+  test('request create --nowait and request show: no X.509 library, yaml or grpc-js', async () => {
     const created = await runAccess(
       ['request', 'create', '--roles', 'dba', '--reason', 'startup guard', '--nowait', '--format', 'json'],
       alice,
@@ -115,13 +117,13 @@ describe('start-up: what a command loads from the bundle', () => {
       ['request', 'create', '--roles', 'dba', '--reason', 'startup guard', '--nowait'],
       ['request', 'show', id],
     ]) {
-      expect(matching(await sourcesLoaded(args, alice), [...X509_STACK, ...YAML])).toEqual([]);
+      expect(matching(await sourcesLoaded(args, alice), [...X509_STACK, ...YAML, ...GRPC_JS])).toEqual([]);
     }
   });
 
   test('--help: no connection, no tables, no colour library', async () => {
     const sources = await sourcesLoaded(['--help'], { PATH: process.env.PATH ?? '' });
     expect(sources).toContain('src/cli/main.ts');
-    expect(matching(sources, [...CONNECTION, ...X509_STACK, ...YAML, ...TTY_ONLY])).toEqual([]);
+    expect(matching(sources, [...CONNECTION, ...GRPC_JS, ...X509_STACK, ...YAML, ...TTY_ONLY])).toEqual([]);
   });
 });

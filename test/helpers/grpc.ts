@@ -6,13 +6,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import { AccessMonitoringRulesServiceClient } from '../../src/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
-import { KubeServiceClient } from '../../src/gen/teleport/kube/v1/kube_service.js';
+import type { Event } from '../../src/gen/teleport/legacy/client/proto/authservice.js';
 import {
+  AccessMonitoringRulesServiceClient,
   AuthServiceClient,
   type AuthServiceServer,
-  type Event,
-} from '../../src/gen/teleport/legacy/client/proto/authservice.js';
+  KubeServiceClient,
+} from '../../src/server/grpc-definitions.js';
 
 export interface Pems {
   keyPem: string;

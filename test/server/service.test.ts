@@ -91,7 +91,7 @@ describe('basic methods', () => {
       ['role', 'dba-requester'],
     ]);
     expect(await c.alice.call('getDomainName', {})).toEqual({ domainName: 'local' });
-    const ca = await c.alice.call('getClusterCaCert', {});
+    const ca = await c.alice.call('getClusterCACert', {});
     expect(ca.tlsCa.toString()).toBe(await readFile(join(dir, 'ca', 'host.crt'), 'utf8'));
   });
 

@@ -4,11 +4,7 @@
  */
 
 import { createPublicKey } from 'node:crypto';
-import type {
-  AuthServiceServer,
-  Certs,
-  UserCertsRequest,
-} from '../../gen/teleport/legacy/client/proto/authservice.js';
+import type { Certs, UserCertsRequest } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import type { AccessRequestV3 } from '../../gen/teleport/legacy/types/types.js';
 import { authorizeAdminAction } from '../authz.js';
 import {
@@ -20,6 +16,7 @@ import {
 } from '../certs.js';
 import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js';
 import { metadata, setTime } from '../grpc/shape.js';
+import type { AuthServiceServer } from '../grpc-definitions.js';
 import { lockInForceError, lockTargetsOf } from '../locks.js';
 import { checkAssumable } from '../requests/assume.js';
 import { toLabelValues } from '../requests/wire.js';
@@ -207,7 +204,7 @@ export function certHandlers(deps: ServiceDeps) {
 
   const getDomainName: AuthServiceServer['getDomainName'] = unary(deps, () => ({ domainName: clusterName }));
 
-  const getClusterCaCert: AuthServiceServer['getClusterCaCert'] = unary(deps, () => ({
+  const getClusterCACert: AuthServiceServer['getClusterCACert'] = unary(deps, () => ({
     tlsCa: Buffer.from(certs.hostCa.certPem, 'utf8'),
   }));
 
@@ -218,6 +215,6 @@ export function certHandlers(deps: ServiceDeps) {
     getCurrentUser,
     getCurrentUserRoles,
     getDomainName,
-    getClusterCaCert,
+    getClusterCACert,
   } satisfies Partial<AuthServiceServer>;
 }

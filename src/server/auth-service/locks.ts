@@ -5,7 +5,6 @@
 
 import type { Empty } from '../../gen/google/protobuf/empty.js';
 import type {
-  AuthServiceServer,
   DeleteLockRequest,
   GetLockRequest,
   GetLocksRequest,
@@ -15,6 +14,7 @@ import type { LockV2 } from '../../gen/teleport/legacy/types/types.js';
 import { requireRule } from '../authz.js';
 import { unary } from '../grpc/handlers.js';
 import { metadata, setTime } from '../grpc/shape.js';
+import type { AuthServiceServer } from '../grpc-definitions.js';
 import { isEmptyTarget } from '../locks.js';
 import type { ServiceDeps } from '../service.js';
 import { badParameter, notFound, type ServerError } from '../types.js';

@@ -7,7 +7,6 @@ import { status } from '@grpc/grpc-js';
 import type { Empty } from '../../gen/google/protobuf/empty.js';
 import {
   AccessRequestSort,
-  type AuthServiceServer,
   type ListAccessRequestsRequest,
 } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import {
@@ -23,6 +22,7 @@ import { matchesFilter } from '../events.js';
 import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js';
 import { pageLimit } from '../grpc/paging.js';
 import { metadata, setTime } from '../grpc/shape.js';
+import type { AuthServiceServer } from '../grpc-definitions.js';
 import { expiryOf } from '../requests/expiry.js';
 import { fromLabelValues, stateName, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';

@@ -4,7 +4,6 @@
  */
 
 import type {
-  AuthServiceServer,
   ListResourcesRequest,
   ListUnifiedResourcesRequest,
 } from '../../gen/teleport/legacy/client/proto/authservice.js';
@@ -12,6 +11,7 @@ import type { SortBy } from '../../gen/teleport/legacy/types/types.js';
 import { unary } from '../grpc/handlers.js';
 import { paginate } from '../grpc/paging.js';
 import { toPaginated } from '../grpc/shape.js';
+import type { AuthServiceServer } from '../grpc-definitions.js';
 import type { ServiceDeps } from '../service.js';
 import { badParameter, type Caller, type Resource, type ResourceKind } from '../types.js';
 import { loginsFor } from './certs.js';

@@ -2,11 +2,12 @@
  * WatchEvents of AuthService: a subscription on the watch hub per stream.
  */
 
-import type { AuthServiceServer, Event } from '../../gen/teleport/legacy/client/proto/authservice.js';
+import type { Event } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import { isCurrentUserAction, requireRule } from '../authz.js';
 import { type EventSink, planWatch } from '../events.js';
 import { toServiceError } from '../grpc/errors.js';
 import { authenticate } from '../grpc/handlers.js';
+import type { AuthServiceServer } from '../grpc-definitions.js';
 import type { ServiceDeps } from '../service.js';
 
 /** WatchEvents: who may watch is decided once, in planWatch. */

@@ -27,14 +27,14 @@ describe('exit-code mapping', () => {
   });
 
   test.each([
-    [3, 2],
-    [5, 6],
-    [7, 7],
-    [16, 7],
-    [14, 8],
-    [13, 1],
-    [9, 1],
-  ])('RpcError with gRPC code %i exits %i', (grpcCode, exit) => {
+    ['INVALID_ARGUMENT', 2],
+    ['NOT_FOUND', 6],
+    ['PERMISSION_DENIED', 7],
+    ['UNAUTHENTICATED', 7],
+    ['UNAVAILABLE', 8],
+    ['INTERNAL', 1],
+    ['FAILED_PRECONDITION', 1],
+  ] as const)('RpcError with gRPC status %s exits %i', (grpcCode, exit) => {
     expect(reportFor(new RpcError(grpcCode, 'from server')).code).toBe(exit);
   });
 

@@ -4,7 +4,6 @@ import * as ls from '../../../src/cli/commands/request-ls.js';
 import * as search from '../../../src/cli/commands/request-search.js';
 import { CliContext } from '../../../src/cli/context.js';
 import { type Connection, connect } from '../../../src/client/connect.js';
-import type { AuthServiceServer } from '../../../src/gen/teleport/legacy/client/proto/authservice.js';
 import {
   ListAccessRequestsResponse,
   ListResourcesResponse,
@@ -16,6 +15,7 @@ import {
   ServerV2,
 } from '../../../src/gen/teleport/legacy/types/types.js';
 import type { AccessRequest } from '../../../src/model/request.js';
+import type { AuthServiceServer } from '../../../src/server/grpc-definitions.js';
 import { fakeIO } from '../../helpers/run-cli.js';
 import { makePki, type Pki, startAuthServer, type TestServer, userCredentials } from '../client/helpers.js';
 

@@ -1,16 +1,13 @@
 import * as net from 'node:net';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import {
-  type AuthServiceServer,
-  AuthServiceService,
-} from '../../../src/gen/teleport/legacy/client/proto/authservice.js';
-import {
   type CertificateAuthority,
   createCertificateAuthority,
   generateKey,
   issueCertificate,
 } from '../../../src/identity/index.js';
 import type { CredentialSource, Credentials } from '../../../src/identity/types.js';
+import { type AuthServiceServer, AuthServiceService } from '../../../src/server/grpc-definitions.js';
 
 export const CLUSTER = 'local';
 const HOUR = 3600_000;

@@ -1,12 +1,8 @@
 import { Metadata, type ServerWritableStream, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_REQUESTS, type Connection, connect, KUBE_REQUESTS } from '../../../src/client/connect.js';
+import { type Connection, connect } from '../../../src/client/connect.js';
 import { RpcError } from '../../../src/client/errors.js';
-import { KubeServiceService } from '../../../src/gen/teleport/kube/v1/kube_service.js';
-import {
-  AuthServiceService,
-  PingResponse,
-} from '../../../src/gen/teleport/legacy/client/proto/authservice.js';
+import { PingResponse } from '../../../src/gen/teleport/legacy/client/proto/authservice.js';
 import {
   AccessCapabilities,
   AccessCapabilitiesRequest,
@@ -99,7 +95,7 @@ describe('typed client over mTLS', () => {
   it('maps a server status to an RpcError with its code, kind and one-line message', async () => {
     const err = await conn.auth.getAccessCapabilities({ user: 'ghost' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RpcError);
-    expect(err).toMatchObject({ code: status.NOT_FOUND, kind: 'not-found' });
+    expect(err).toMatchObject({ code: 'NOT_FOUND', kind: 'not-found' });
     expect((err as RpcError).message).toBe('user "ghost" is not found second line');
     expect((err as RpcError).details).toBe('user "ghost" is not found\nsecond line');
   });
@@ -109,7 +105,7 @@ describe('typed client over mTLS', () => {
     const started = Date.now();
     const err = await conn.auth.getAccessCapabilities({ user: 'slow' }, { timeoutMs: 300 }).catch((e) => e);
     await heldCall.promise;
-    expect(err).toMatchObject({ code: status.DEADLINE_EXCEEDED, kind: 'failure' });
+    expect(err).toMatchObject({ code: 'DEADLINE_EXCEEDED', kind: 'failure' });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -119,7 +115,7 @@ describe('typed client over mTLS', () => {
     const pending = conn.auth.getAccessCapabilities({ user: 'slow' }, { signal: ac.signal });
     await heldCall.promise;
     ac.abort();
-    await expect(pending).rejects.toMatchObject({ code: status.CANCELLED, kind: 'interrupted' });
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED', kind: 'interrupted' });
   });
 
   it('reads a server stream to its end', async () => {
@@ -136,7 +132,7 @@ describe('typed client over mTLS', () => {
     })().catch((e) => e);
     expect(names).toEqual(['a', 'b', 'c']);
     expect(err).toMatchObject({
-      code: status.PERMISSION_DENIED,
+      code: 'PERMISSION_DENIED',
       kind: 'permission',
       message: 'access denied to list',
     });
@@ -162,7 +158,7 @@ describe('typed client over mTLS', () => {
       }
     })().catch((e) => e);
     await streamCancelled.promise;
-    expect(err).toMatchObject({ code: status.CANCELLED, kind: 'interrupted' });
+    expect(err).toMatchObject({ code: 'CANCELLED', kind: 'interrupted' });
   });
 
   it('logs method, duration and status per call, never payloads', () => {
@@ -176,20 +172,5 @@ describe('typed client over mTLS', () => {
       expect(line).toMatch(/^rpc \w+ \d+ms [A-Z_]+$/);
       expect(line).not.toMatch(/ghost|bob|PRIVATE/);
     }
-  });
-});
-
-describe('request message tables', () => {
-  it.each([
-    ['AuthService', AuthServiceService, AUTH_REQUESTS],
-    ['KubeService', KubeServiceService, KUBE_REQUESTS],
-  ] as const)('name the message each %s method sends', (_name, service, table) => {
-    const factories = table as unknown as Record<string, { fromPartial(o: object): object }>;
-    for (const [key, def] of Object.entries(service)) {
-      // The definition's own decoder yields every field of its request message with defaults.
-      const expected = def.requestDeserialize(Buffer.alloc(0));
-      expect(factories[key]?.fromPartial({}), key).toEqual(expected);
-    }
-    expect(Object.keys(factories).sort()).toEqual(Object.keys(service).sort());
   });
 });

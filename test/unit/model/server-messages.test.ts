@@ -3,23 +3,29 @@ import { hintForServerAnswer, isAdminMfaRefusal } from '../../../src/model/serve
 
 describe('hints for Teleport answers (keyed on the code first, then the text)', () => {
   it.each([
-    [7, 'admin-level API request requires MFA verification', /Machine ID bot identity/],
-    [7, 'user "bob" has already reviewed this request', /reviews a request once/],
-    [7, 'the access request has been already approved', /already resolved/],
+    ['PERMISSION_DENIED', 'admin-level API request requires MFA verification', /Machine ID bot identity/],
+    ['PERMISSION_DENIED', 'user "bob" has already reviewed this request', /reviews a request once/],
+    ['PERMISSION_DENIED', 'the access request has been already approved', /already resolved/],
     [
-      7,
+      'PERMISSION_DENIED',
       'user "alice" cannot review request "x": requester and reviewer must be different users',
       /your own request/,
     ],
-    [3, 'cannot set request-state "APPROVED" (already denied)', /already resolved/],
-  ])('%i %s', (code, text, hint) => {
+    ['INVALID_ARGUMENT', 'cannot set request-state "APPROVED" (already denied)', /already resolved/],
+  ])('%s %s', (code, text, hint) => {
     expect(hintForServerAnswer(code, text)).toMatch(hint);
   });
 
   it('gives none for another code with the same text, or for unknown texts', () => {
-    expect(hintForServerAnswer(13, 'admin-level API request requires MFA verification')).toBeUndefined();
-    expect(hintForServerAnswer(7, 'access denied')).toBeUndefined();
-    expect(isAdminMfaRefusal(7, 'admin-level API request requires MFA verification')).toBe(true);
-    expect(isAdminMfaRefusal(3, 'admin-level API request requires MFA verification')).toBe(false);
+    expect(
+      hintForServerAnswer('INTERNAL', 'admin-level API request requires MFA verification'),
+    ).toBeUndefined();
+    expect(hintForServerAnswer('PERMISSION_DENIED', 'access denied')).toBeUndefined();
+    expect(isAdminMfaRefusal('PERMISSION_DENIED', 'admin-level API request requires MFA verification')).toBe(
+      true,
+    );
+    expect(isAdminMfaRefusal('INVALID_ARGUMENT', 'admin-level API request requires MFA verification')).toBe(
+      false,
+    );
   });
 });

@@ -5,18 +5,6 @@
 // source: teleport/accessmonitoringrules/v1/access_monitoring_rules_service.proto
 
 /* eslint-disable */
-import {
-  type CallOptions,
-  type ChannelCredentials,
-  Client,
-  type ClientOptions,
-  type ClientUnaryCall,
-  type handleUnaryCall,
-  makeGenericClientConstructor,
-  type Metadata,
-  type ServiceError,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
 import { Empty } from "../../../google/protobuf/empty.js";
 import {
   AccessMonitoringRule,
@@ -40,225 +28,66 @@ export const protobufFileName = "teleport/accessmonitoringrules/v1/access_monito
  * in api/proto/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.proto.
  */
 
-export type AccessMonitoringRulesServiceService = typeof AccessMonitoringRulesServiceService;
-export const AccessMonitoringRulesServiceService = {
-  createAccessMonitoringRule: {
-    path: "/teleport.accessmonitoringrules.v1.AccessMonitoringRulesService/CreateAccessMonitoringRule" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: CreateAccessMonitoringRuleRequest): Buffer =>
-      Buffer.from(CreateAccessMonitoringRuleRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): CreateAccessMonitoringRuleRequest =>
-      CreateAccessMonitoringRuleRequest.decode(value),
-    responseSerialize: (value: AccessMonitoringRule): Buffer =>
-      Buffer.from(AccessMonitoringRule.encode(value).finish()),
-    responseDeserialize: (value: Buffer): AccessMonitoringRule => AccessMonitoringRule.decode(value),
-  },
-  updateAccessMonitoringRule: {
-    path: "/teleport.accessmonitoringrules.v1.AccessMonitoringRulesService/UpdateAccessMonitoringRule" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: UpdateAccessMonitoringRuleRequest): Buffer =>
-      Buffer.from(UpdateAccessMonitoringRuleRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): UpdateAccessMonitoringRuleRequest =>
-      UpdateAccessMonitoringRuleRequest.decode(value),
-    responseSerialize: (value: AccessMonitoringRule): Buffer =>
-      Buffer.from(AccessMonitoringRule.encode(value).finish()),
-    responseDeserialize: (value: Buffer): AccessMonitoringRule => AccessMonitoringRule.decode(value),
-  },
-  upsertAccessMonitoringRule: {
-    path: "/teleport.accessmonitoringrules.v1.AccessMonitoringRulesService/UpsertAccessMonitoringRule" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: UpsertAccessMonitoringRuleRequest): Buffer =>
-      Buffer.from(UpsertAccessMonitoringRuleRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): UpsertAccessMonitoringRuleRequest =>
-      UpsertAccessMonitoringRuleRequest.decode(value),
-    responseSerialize: (value: AccessMonitoringRule): Buffer =>
-      Buffer.from(AccessMonitoringRule.encode(value).finish()),
-    responseDeserialize: (value: Buffer): AccessMonitoringRule => AccessMonitoringRule.decode(value),
-  },
-  getAccessMonitoringRule: {
-    path: "/teleport.accessmonitoringrules.v1.AccessMonitoringRulesService/GetAccessMonitoringRule" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: GetAccessMonitoringRuleRequest): Buffer =>
-      Buffer.from(GetAccessMonitoringRuleRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): GetAccessMonitoringRuleRequest => GetAccessMonitoringRuleRequest.decode(value),
-    responseSerialize: (value: AccessMonitoringRule): Buffer =>
-      Buffer.from(AccessMonitoringRule.encode(value).finish()),
-    responseDeserialize: (value: Buffer): AccessMonitoringRule => AccessMonitoringRule.decode(value),
-  },
-  deleteAccessMonitoringRule: {
-    path: "/teleport.accessmonitoringrules.v1.AccessMonitoringRulesService/DeleteAccessMonitoringRule" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: DeleteAccessMonitoringRuleRequest): Buffer =>
-      Buffer.from(DeleteAccessMonitoringRuleRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): DeleteAccessMonitoringRuleRequest =>
-      DeleteAccessMonitoringRuleRequest.decode(value),
-    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
-  },
-  listAccessMonitoringRules: {
-    path: "/teleport.accessmonitoringrules.v1.AccessMonitoringRulesService/ListAccessMonitoringRules" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: ListAccessMonitoringRulesRequest): Buffer =>
-      Buffer.from(ListAccessMonitoringRulesRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): ListAccessMonitoringRulesRequest =>
-      ListAccessMonitoringRulesRequest.decode(value),
-    responseSerialize: (value: ListAccessMonitoringRulesResponse): Buffer =>
-      Buffer.from(ListAccessMonitoringRulesResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListAccessMonitoringRulesResponse =>
-      ListAccessMonitoringRulesResponse.decode(value),
-  },
-  listAccessMonitoringRulesWithFilter: {
-    path:
-      "/teleport.accessmonitoringrules.v1.AccessMonitoringRulesService/ListAccessMonitoringRulesWithFilter" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: ListAccessMonitoringRulesWithFilterRequest): Buffer =>
-      Buffer.from(ListAccessMonitoringRulesWithFilterRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): ListAccessMonitoringRulesWithFilterRequest =>
-      ListAccessMonitoringRulesWithFilterRequest.decode(value),
-    responseSerialize: (value: ListAccessMonitoringRulesWithFilterResponse): Buffer =>
-      Buffer.from(ListAccessMonitoringRulesWithFilterResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListAccessMonitoringRulesWithFilterResponse =>
-      ListAccessMonitoringRulesWithFilterResponse.decode(value),
+export type AccessMonitoringRulesServiceDefinition = typeof AccessMonitoringRulesServiceDefinition;
+export const AccessMonitoringRulesServiceDefinition = {
+  name: "AccessMonitoringRulesService",
+  fullName: "teleport.accessmonitoringrules.v1.AccessMonitoringRulesService",
+  methods: {
+    createAccessMonitoringRule: {
+      name: "CreateAccessMonitoringRule",
+      requestType: CreateAccessMonitoringRuleRequest as typeof CreateAccessMonitoringRuleRequest,
+      requestStream: false,
+      responseType: AccessMonitoringRule as typeof AccessMonitoringRule,
+      responseStream: false,
+      options: {},
+    },
+    updateAccessMonitoringRule: {
+      name: "UpdateAccessMonitoringRule",
+      requestType: UpdateAccessMonitoringRuleRequest as typeof UpdateAccessMonitoringRuleRequest,
+      requestStream: false,
+      responseType: AccessMonitoringRule as typeof AccessMonitoringRule,
+      responseStream: false,
+      options: {},
+    },
+    upsertAccessMonitoringRule: {
+      name: "UpsertAccessMonitoringRule",
+      requestType: UpsertAccessMonitoringRuleRequest as typeof UpsertAccessMonitoringRuleRequest,
+      requestStream: false,
+      responseType: AccessMonitoringRule as typeof AccessMonitoringRule,
+      responseStream: false,
+      options: {},
+    },
+    getAccessMonitoringRule: {
+      name: "GetAccessMonitoringRule",
+      requestType: GetAccessMonitoringRuleRequest as typeof GetAccessMonitoringRuleRequest,
+      requestStream: false,
+      responseType: AccessMonitoringRule as typeof AccessMonitoringRule,
+      responseStream: false,
+      options: {},
+    },
+    deleteAccessMonitoringRule: {
+      name: "DeleteAccessMonitoringRule",
+      requestType: DeleteAccessMonitoringRuleRequest as typeof DeleteAccessMonitoringRuleRequest,
+      requestStream: false,
+      responseType: Empty as typeof Empty,
+      responseStream: false,
+      options: {},
+    },
+    listAccessMonitoringRules: {
+      name: "ListAccessMonitoringRules",
+      requestType: ListAccessMonitoringRulesRequest as typeof ListAccessMonitoringRulesRequest,
+      requestStream: false,
+      responseType: ListAccessMonitoringRulesResponse as typeof ListAccessMonitoringRulesResponse,
+      responseStream: false,
+      options: {},
+    },
+    listAccessMonitoringRulesWithFilter: {
+      name: "ListAccessMonitoringRulesWithFilter",
+      requestType: ListAccessMonitoringRulesWithFilterRequest as typeof ListAccessMonitoringRulesWithFilterRequest,
+      requestStream: false,
+      responseType: ListAccessMonitoringRulesWithFilterResponse as typeof ListAccessMonitoringRulesWithFilterResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
-
-export interface AccessMonitoringRulesServiceServer extends UntypedServiceImplementation {
-  createAccessMonitoringRule: handleUnaryCall<CreateAccessMonitoringRuleRequest, AccessMonitoringRule>;
-  updateAccessMonitoringRule: handleUnaryCall<UpdateAccessMonitoringRuleRequest, AccessMonitoringRule>;
-  upsertAccessMonitoringRule: handleUnaryCall<UpsertAccessMonitoringRuleRequest, AccessMonitoringRule>;
-  getAccessMonitoringRule: handleUnaryCall<GetAccessMonitoringRuleRequest, AccessMonitoringRule>;
-  deleteAccessMonitoringRule: handleUnaryCall<DeleteAccessMonitoringRuleRequest, Empty>;
-  listAccessMonitoringRules: handleUnaryCall<ListAccessMonitoringRulesRequest, ListAccessMonitoringRulesResponse>;
-  listAccessMonitoringRulesWithFilter: handleUnaryCall<
-    ListAccessMonitoringRulesWithFilterRequest,
-    ListAccessMonitoringRulesWithFilterResponse
-  >;
-}
-
-export interface AccessMonitoringRulesServiceClient extends Client {
-  createAccessMonitoringRule(
-    request: CreateAccessMonitoringRuleRequest,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  createAccessMonitoringRule(
-    request: CreateAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  createAccessMonitoringRule(
-    request: CreateAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  updateAccessMonitoringRule(
-    request: UpdateAccessMonitoringRuleRequest,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  updateAccessMonitoringRule(
-    request: UpdateAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  updateAccessMonitoringRule(
-    request: UpdateAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  upsertAccessMonitoringRule(
-    request: UpsertAccessMonitoringRuleRequest,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  upsertAccessMonitoringRule(
-    request: UpsertAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  upsertAccessMonitoringRule(
-    request: UpsertAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  getAccessMonitoringRule(
-    request: GetAccessMonitoringRuleRequest,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  getAccessMonitoringRule(
-    request: GetAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  getAccessMonitoringRule(
-    request: GetAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: AccessMonitoringRule) => void,
-  ): ClientUnaryCall;
-  deleteAccessMonitoringRule(
-    request: DeleteAccessMonitoringRuleRequest,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  deleteAccessMonitoringRule(
-    request: DeleteAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  deleteAccessMonitoringRule(
-    request: DeleteAccessMonitoringRuleRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  listAccessMonitoringRules(
-    request: ListAccessMonitoringRulesRequest,
-    callback: (error: ServiceError | null, response: ListAccessMonitoringRulesResponse) => void,
-  ): ClientUnaryCall;
-  listAccessMonitoringRules(
-    request: ListAccessMonitoringRulesRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListAccessMonitoringRulesResponse) => void,
-  ): ClientUnaryCall;
-  listAccessMonitoringRules(
-    request: ListAccessMonitoringRulesRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListAccessMonitoringRulesResponse) => void,
-  ): ClientUnaryCall;
-  listAccessMonitoringRulesWithFilter(
-    request: ListAccessMonitoringRulesWithFilterRequest,
-    callback: (error: ServiceError | null, response: ListAccessMonitoringRulesWithFilterResponse) => void,
-  ): ClientUnaryCall;
-  listAccessMonitoringRulesWithFilter(
-    request: ListAccessMonitoringRulesWithFilterRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListAccessMonitoringRulesWithFilterResponse) => void,
-  ): ClientUnaryCall;
-  listAccessMonitoringRulesWithFilter(
-    request: ListAccessMonitoringRulesWithFilterRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListAccessMonitoringRulesWithFilterResponse) => void,
-  ): ClientUnaryCall;
-}
-
-export const AccessMonitoringRulesServiceClient = makeGenericClientConstructor(
-  AccessMonitoringRulesServiceService,
-  "teleport.accessmonitoringrules.v1.AccessMonitoringRulesService",
-) as unknown as {
-  new (
-    address: string,
-    credentials: ChannelCredentials,
-    options?: Partial<ClientOptions>,
-  ): AccessMonitoringRulesServiceClient;
-  service: typeof AccessMonitoringRulesServiceService;
-  serviceName: string;
-};

@@ -6,18 +6,6 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import {
-  type CallOptions,
-  type ChannelCredentials,
-  Client,
-  type ClientOptions,
-  type ClientUnaryCall,
-  type handleUnaryCall,
-  makeGenericClientConstructor,
-  type Metadata,
-  type ServiceError,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
 import { KubernetesResourceV1, SortBy } from "../../legacy/types/types.js";
 
 export const protobufPackage = "teleport.kube.v1";
@@ -436,52 +424,21 @@ export const ListKubernetesResourcesResponse: MessageFns<ListKubernetesResources
   },
 };
 
-export type KubeServiceService = typeof KubeServiceService;
-export const KubeServiceService = {
-  listKubernetesResources: {
-    path: "/teleport.kube.v1.KubeService/ListKubernetesResources" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: ListKubernetesResourcesRequest): Buffer =>
-      Buffer.from(ListKubernetesResourcesRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): ListKubernetesResourcesRequest => ListKubernetesResourcesRequest.decode(value),
-    responseSerialize: (value: ListKubernetesResourcesResponse): Buffer =>
-      Buffer.from(ListKubernetesResourcesResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListKubernetesResourcesResponse =>
-      ListKubernetesResourcesResponse.decode(value),
+export type KubeServiceDefinition = typeof KubeServiceDefinition;
+export const KubeServiceDefinition = {
+  name: "KubeService",
+  fullName: "teleport.kube.v1.KubeService",
+  methods: {
+    listKubernetesResources: {
+      name: "ListKubernetesResources",
+      requestType: ListKubernetesResourcesRequest as typeof ListKubernetesResourcesRequest,
+      requestStream: false,
+      responseType: ListKubernetesResourcesResponse as typeof ListKubernetesResourcesResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
-
-export interface KubeServiceServer extends UntypedServiceImplementation {
-  listKubernetesResources: handleUnaryCall<ListKubernetesResourcesRequest, ListKubernetesResourcesResponse>;
-}
-
-export interface KubeServiceClient extends Client {
-  listKubernetesResources(
-    request: ListKubernetesResourcesRequest,
-    callback: (error: ServiceError | null, response: ListKubernetesResourcesResponse) => void,
-  ): ClientUnaryCall;
-  listKubernetesResources(
-    request: ListKubernetesResourcesRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListKubernetesResourcesResponse) => void,
-  ): ClientUnaryCall;
-  listKubernetesResources(
-    request: ListKubernetesResourcesRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListKubernetesResourcesResponse) => void,
-  ): ClientUnaryCall;
-}
-
-export const KubeServiceClient = makeGenericClientConstructor(
-  KubeServiceService,
-  "teleport.kube.v1.KubeService",
-) as unknown as {
-  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): KubeServiceClient;
-  service: typeof KubeServiceService;
-  serviceName: string;
-};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -6,20 +6,6 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import {
-  type CallOptions,
-  type ChannelCredentials,
-  Client,
-  type ClientOptions,
-  type ClientReadableStream,
-  type ClientUnaryCall,
-  type handleServerStreamingCall,
-  type handleUnaryCall,
-  makeGenericClientConstructor,
-  type Metadata,
-  type ServiceError,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
 import { Empty } from "../../../../google/protobuf/empty.js";
 import { Timestamp } from "../../../../google/protobuf/timestamp.js";
 import { AccessMonitoringRule } from "../../../accessmonitoringrules/v1/access_monitoring_rules.js";
@@ -2731,490 +2717,173 @@ export const DeleteLockRequest: MessageFns<DeleteLockRequest> = {
   },
 };
 
-export type AuthServiceService = typeof AuthServiceService;
-export const AuthServiceService = {
-  ping: {
-    path: "/proto.AuthService/Ping" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: PingRequest): Buffer => Buffer.from(PingRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): PingRequest => PingRequest.decode(value),
-    responseSerialize: (value: PingResponse): Buffer => Buffer.from(PingResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): PingResponse => PingResponse.decode(value),
-  },
-  getAccessRequestsV2: {
-    path: "/proto.AuthService/GetAccessRequestsV2" as const,
-    requestStream: false as const,
-    responseStream: true as const,
-    requestSerialize: (value: AccessRequestFilter): Buffer => Buffer.from(AccessRequestFilter.encode(value).finish()),
-    requestDeserialize: (value: Buffer): AccessRequestFilter => AccessRequestFilter.decode(value),
-    responseSerialize: (value: AccessRequestV3): Buffer => Buffer.from(AccessRequestV3.encode(value).finish()),
-    responseDeserialize: (value: Buffer): AccessRequestV3 => AccessRequestV3.decode(value),
-  },
-  listAccessRequests: {
-    path: "/proto.AuthService/ListAccessRequests" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: ListAccessRequestsRequest): Buffer =>
-      Buffer.from(ListAccessRequestsRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): ListAccessRequestsRequest => ListAccessRequestsRequest.decode(value),
-    responseSerialize: (value: ListAccessRequestsResponse): Buffer =>
-      Buffer.from(ListAccessRequestsResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListAccessRequestsResponse => ListAccessRequestsResponse.decode(value),
-  },
-  createAccessRequestV2: {
-    path: "/proto.AuthService/CreateAccessRequestV2" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: AccessRequestV3): Buffer => Buffer.from(AccessRequestV3.encode(value).finish()),
-    requestDeserialize: (value: Buffer): AccessRequestV3 => AccessRequestV3.decode(value),
-    responseSerialize: (value: AccessRequestV3): Buffer => Buffer.from(AccessRequestV3.encode(value).finish()),
-    responseDeserialize: (value: Buffer): AccessRequestV3 => AccessRequestV3.decode(value),
-  },
-  deleteAccessRequest: {
-    path: "/proto.AuthService/DeleteAccessRequest" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: RequestID): Buffer => Buffer.from(RequestID.encode(value).finish()),
-    requestDeserialize: (value: Buffer): RequestID => RequestID.decode(value),
-    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
-  },
-  setAccessRequestState: {
-    path: "/proto.AuthService/SetAccessRequestState" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: RequestStateSetter): Buffer => Buffer.from(RequestStateSetter.encode(value).finish()),
-    requestDeserialize: (value: Buffer): RequestStateSetter => RequestStateSetter.decode(value),
-    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
-  },
-  submitAccessReview: {
-    path: "/proto.AuthService/SubmitAccessReview" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: AccessReviewSubmission): Buffer =>
-      Buffer.from(AccessReviewSubmission.encode(value).finish()),
-    requestDeserialize: (value: Buffer): AccessReviewSubmission => AccessReviewSubmission.decode(value),
-    responseSerialize: (value: AccessRequestV3): Buffer => Buffer.from(AccessRequestV3.encode(value).finish()),
-    responseDeserialize: (value: Buffer): AccessRequestV3 => AccessRequestV3.decode(value),
-  },
-  getAccessCapabilities: {
-    path: "/proto.AuthService/GetAccessCapabilities" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: AccessCapabilitiesRequest): Buffer =>
-      Buffer.from(AccessCapabilitiesRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): AccessCapabilitiesRequest => AccessCapabilitiesRequest.decode(value),
-    responseSerialize: (value: AccessCapabilities): Buffer => Buffer.from(AccessCapabilities.encode(value).finish()),
-    responseDeserialize: (value: Buffer): AccessCapabilities => AccessCapabilities.decode(value),
-  },
-  watchEvents: {
-    path: "/proto.AuthService/WatchEvents" as const,
-    requestStream: false as const,
-    responseStream: true as const,
-    requestSerialize: (value: Watch): Buffer => Buffer.from(Watch.encode(value).finish()),
-    requestDeserialize: (value: Buffer): Watch => Watch.decode(value),
-    responseSerialize: (value: Event): Buffer => Buffer.from(Event.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Event => Event.decode(value),
-  },
-  listResources: {
-    path: "/proto.AuthService/ListResources" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: ListResourcesRequest): Buffer => Buffer.from(ListResourcesRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): ListResourcesRequest => ListResourcesRequest.decode(value),
-    responseSerialize: (value: ListResourcesResponse): Buffer =>
-      Buffer.from(ListResourcesResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListResourcesResponse => ListResourcesResponse.decode(value),
-  },
-  listUnifiedResources: {
-    path: "/proto.AuthService/ListUnifiedResources" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: ListUnifiedResourcesRequest): Buffer =>
-      Buffer.from(ListUnifiedResourcesRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): ListUnifiedResourcesRequest => ListUnifiedResourcesRequest.decode(value),
-    responseSerialize: (value: ListUnifiedResourcesResponse): Buffer =>
-      Buffer.from(ListUnifiedResourcesResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): ListUnifiedResourcesResponse => ListUnifiedResourcesResponse.decode(value),
-  },
-  generateUserCerts: {
-    path: "/proto.AuthService/GenerateUserCerts" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: UserCertsRequest): Buffer => Buffer.from(UserCertsRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): UserCertsRequest => UserCertsRequest.decode(value),
-    responseSerialize: (value: Certs): Buffer => Buffer.from(Certs.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Certs => Certs.decode(value),
-  },
-  getCurrentUser: {
-    path: "/proto.AuthService/GetCurrentUser" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
-    responseSerialize: (value: UserV2): Buffer => Buffer.from(UserV2.encode(value).finish()),
-    responseDeserialize: (value: Buffer): UserV2 => UserV2.decode(value),
-  },
-  getCurrentUserRoles: {
-    path: "/proto.AuthService/GetCurrentUserRoles" as const,
-    requestStream: false as const,
-    responseStream: true as const,
-    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
-    responseSerialize: (value: RoleV6): Buffer => Buffer.from(RoleV6.encode(value).finish()),
-    responseDeserialize: (value: Buffer): RoleV6 => RoleV6.decode(value),
-  },
-  getDomainName: {
-    path: "/proto.AuthService/GetDomainName" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
-    responseSerialize: (value: GetDomainNameResponse): Buffer =>
-      Buffer.from(GetDomainNameResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): GetDomainNameResponse => GetDomainNameResponse.decode(value),
-  },
-  getClusterCaCert: {
-    path: "/proto.AuthService/GetClusterCACert" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    requestDeserialize: (value: Buffer): Empty => Empty.decode(value),
-    responseSerialize: (value: GetClusterCACertResponse): Buffer =>
-      Buffer.from(GetClusterCACertResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): GetClusterCACertResponse => GetClusterCACertResponse.decode(value),
-  },
-  getLock: {
-    path: "/proto.AuthService/GetLock" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: GetLockRequest): Buffer => Buffer.from(GetLockRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): GetLockRequest => GetLockRequest.decode(value),
-    responseSerialize: (value: LockV2): Buffer => Buffer.from(LockV2.encode(value).finish()),
-    responseDeserialize: (value: Buffer): LockV2 => LockV2.decode(value),
-  },
-  getLocks: {
-    path: "/proto.AuthService/GetLocks" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: GetLocksRequest): Buffer => Buffer.from(GetLocksRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): GetLocksRequest => GetLocksRequest.decode(value),
-    responseSerialize: (value: GetLocksResponse): Buffer => Buffer.from(GetLocksResponse.encode(value).finish()),
-    responseDeserialize: (value: Buffer): GetLocksResponse => GetLocksResponse.decode(value),
-  },
-  upsertLock: {
-    path: "/proto.AuthService/UpsertLock" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: LockV2): Buffer => Buffer.from(LockV2.encode(value).finish()),
-    requestDeserialize: (value: Buffer): LockV2 => LockV2.decode(value),
-    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
-  },
-  deleteLock: {
-    path: "/proto.AuthService/DeleteLock" as const,
-    requestStream: false as const,
-    responseStream: false as const,
-    requestSerialize: (value: DeleteLockRequest): Buffer => Buffer.from(DeleteLockRequest.encode(value).finish()),
-    requestDeserialize: (value: Buffer): DeleteLockRequest => DeleteLockRequest.decode(value),
-    responseSerialize: (value: Empty): Buffer => Buffer.from(Empty.encode(value).finish()),
-    responseDeserialize: (value: Buffer): Empty => Empty.decode(value),
+export type AuthServiceDefinition = typeof AuthServiceDefinition;
+export const AuthServiceDefinition = {
+  name: "AuthService",
+  fullName: "proto.AuthService",
+  methods: {
+    ping: {
+      name: "Ping",
+      requestType: PingRequest as typeof PingRequest,
+      requestStream: false,
+      responseType: PingResponse as typeof PingResponse,
+      responseStream: false,
+      options: {},
+    },
+    getAccessRequestsV2: {
+      name: "GetAccessRequestsV2",
+      requestType: AccessRequestFilter as typeof AccessRequestFilter,
+      requestStream: false,
+      responseType: AccessRequestV3 as typeof AccessRequestV3,
+      responseStream: true,
+      options: {},
+    },
+    listAccessRequests: {
+      name: "ListAccessRequests",
+      requestType: ListAccessRequestsRequest as typeof ListAccessRequestsRequest,
+      requestStream: false,
+      responseType: ListAccessRequestsResponse as typeof ListAccessRequestsResponse,
+      responseStream: false,
+      options: {},
+    },
+    createAccessRequestV2: {
+      name: "CreateAccessRequestV2",
+      requestType: AccessRequestV3 as typeof AccessRequestV3,
+      requestStream: false,
+      responseType: AccessRequestV3 as typeof AccessRequestV3,
+      responseStream: false,
+      options: {},
+    },
+    deleteAccessRequest: {
+      name: "DeleteAccessRequest",
+      requestType: RequestID as typeof RequestID,
+      requestStream: false,
+      responseType: Empty as typeof Empty,
+      responseStream: false,
+      options: {},
+    },
+    setAccessRequestState: {
+      name: "SetAccessRequestState",
+      requestType: RequestStateSetter as typeof RequestStateSetter,
+      requestStream: false,
+      responseType: Empty as typeof Empty,
+      responseStream: false,
+      options: {},
+    },
+    submitAccessReview: {
+      name: "SubmitAccessReview",
+      requestType: AccessReviewSubmission as typeof AccessReviewSubmission,
+      requestStream: false,
+      responseType: AccessRequestV3 as typeof AccessRequestV3,
+      responseStream: false,
+      options: {},
+    },
+    getAccessCapabilities: {
+      name: "GetAccessCapabilities",
+      requestType: AccessCapabilitiesRequest as typeof AccessCapabilitiesRequest,
+      requestStream: false,
+      responseType: AccessCapabilities as typeof AccessCapabilities,
+      responseStream: false,
+      options: {},
+    },
+    watchEvents: {
+      name: "WatchEvents",
+      requestType: Watch as typeof Watch,
+      requestStream: false,
+      responseType: Event as typeof Event,
+      responseStream: true,
+      options: {},
+    },
+    listResources: {
+      name: "ListResources",
+      requestType: ListResourcesRequest as typeof ListResourcesRequest,
+      requestStream: false,
+      responseType: ListResourcesResponse as typeof ListResourcesResponse,
+      responseStream: false,
+      options: {},
+    },
+    listUnifiedResources: {
+      name: "ListUnifiedResources",
+      requestType: ListUnifiedResourcesRequest as typeof ListUnifiedResourcesRequest,
+      requestStream: false,
+      responseType: ListUnifiedResourcesResponse as typeof ListUnifiedResourcesResponse,
+      responseStream: false,
+      options: {},
+    },
+    generateUserCerts: {
+      name: "GenerateUserCerts",
+      requestType: UserCertsRequest as typeof UserCertsRequest,
+      requestStream: false,
+      responseType: Certs as typeof Certs,
+      responseStream: false,
+      options: {},
+    },
+    getCurrentUser: {
+      name: "GetCurrentUser",
+      requestType: Empty as typeof Empty,
+      requestStream: false,
+      responseType: UserV2 as typeof UserV2,
+      responseStream: false,
+      options: {},
+    },
+    getCurrentUserRoles: {
+      name: "GetCurrentUserRoles",
+      requestType: Empty as typeof Empty,
+      requestStream: false,
+      responseType: RoleV6 as typeof RoleV6,
+      responseStream: true,
+      options: {},
+    },
+    getDomainName: {
+      name: "GetDomainName",
+      requestType: Empty as typeof Empty,
+      requestStream: false,
+      responseType: GetDomainNameResponse as typeof GetDomainNameResponse,
+      responseStream: false,
+      options: {},
+    },
+    getClusterCACert: {
+      name: "GetClusterCACert",
+      requestType: Empty as typeof Empty,
+      requestStream: false,
+      responseType: GetClusterCACertResponse as typeof GetClusterCACertResponse,
+      responseStream: false,
+      options: {},
+    },
+    getLock: {
+      name: "GetLock",
+      requestType: GetLockRequest as typeof GetLockRequest,
+      requestStream: false,
+      responseType: LockV2 as typeof LockV2,
+      responseStream: false,
+      options: {},
+    },
+    getLocks: {
+      name: "GetLocks",
+      requestType: GetLocksRequest as typeof GetLocksRequest,
+      requestStream: false,
+      responseType: GetLocksResponse as typeof GetLocksResponse,
+      responseStream: false,
+      options: {},
+    },
+    upsertLock: {
+      name: "UpsertLock",
+      requestType: LockV2 as typeof LockV2,
+      requestStream: false,
+      responseType: Empty as typeof Empty,
+      responseStream: false,
+      options: {},
+    },
+    deleteLock: {
+      name: "DeleteLock",
+      requestType: DeleteLockRequest as typeof DeleteLockRequest,
+      requestStream: false,
+      responseType: Empty as typeof Empty,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
-
-export interface AuthServiceServer extends UntypedServiceImplementation {
-  ping: handleUnaryCall<PingRequest, PingResponse>;
-  getAccessRequestsV2: handleServerStreamingCall<AccessRequestFilter, AccessRequestV3>;
-  listAccessRequests: handleUnaryCall<ListAccessRequestsRequest, ListAccessRequestsResponse>;
-  createAccessRequestV2: handleUnaryCall<AccessRequestV3, AccessRequestV3>;
-  deleteAccessRequest: handleUnaryCall<RequestID, Empty>;
-  setAccessRequestState: handleUnaryCall<RequestStateSetter, Empty>;
-  submitAccessReview: handleUnaryCall<AccessReviewSubmission, AccessRequestV3>;
-  getAccessCapabilities: handleUnaryCall<AccessCapabilitiesRequest, AccessCapabilities>;
-  watchEvents: handleServerStreamingCall<Watch, Event>;
-  listResources: handleUnaryCall<ListResourcesRequest, ListResourcesResponse>;
-  listUnifiedResources: handleUnaryCall<ListUnifiedResourcesRequest, ListUnifiedResourcesResponse>;
-  generateUserCerts: handleUnaryCall<UserCertsRequest, Certs>;
-  getCurrentUser: handleUnaryCall<Empty, UserV2>;
-  getCurrentUserRoles: handleServerStreamingCall<Empty, RoleV6>;
-  getDomainName: handleUnaryCall<Empty, GetDomainNameResponse>;
-  getClusterCaCert: handleUnaryCall<Empty, GetClusterCACertResponse>;
-  getLock: handleUnaryCall<GetLockRequest, LockV2>;
-  getLocks: handleUnaryCall<GetLocksRequest, GetLocksResponse>;
-  upsertLock: handleUnaryCall<LockV2, Empty>;
-  deleteLock: handleUnaryCall<DeleteLockRequest, Empty>;
-}
-
-export interface AuthServiceClient extends Client {
-  ping(request: PingRequest, callback: (error: ServiceError | null, response: PingResponse) => void): ClientUnaryCall;
-  ping(
-    request: PingRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: PingResponse) => void,
-  ): ClientUnaryCall;
-  ping(
-    request: PingRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: PingResponse) => void,
-  ): ClientUnaryCall;
-  getAccessRequestsV2(
-    request: AccessRequestFilter,
-    options?: Partial<CallOptions>,
-  ): ClientReadableStream<AccessRequestV3>;
-  getAccessRequestsV2(
-    request: AccessRequestFilter,
-    metadata?: Metadata,
-    options?: Partial<CallOptions>,
-  ): ClientReadableStream<AccessRequestV3>;
-  listAccessRequests(
-    request: ListAccessRequestsRequest,
-    callback: (error: ServiceError | null, response: ListAccessRequestsResponse) => void,
-  ): ClientUnaryCall;
-  listAccessRequests(
-    request: ListAccessRequestsRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListAccessRequestsResponse) => void,
-  ): ClientUnaryCall;
-  listAccessRequests(
-    request: ListAccessRequestsRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListAccessRequestsResponse) => void,
-  ): ClientUnaryCall;
-  createAccessRequestV2(
-    request: AccessRequestV3,
-    callback: (error: ServiceError | null, response: AccessRequestV3) => void,
-  ): ClientUnaryCall;
-  createAccessRequestV2(
-    request: AccessRequestV3,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: AccessRequestV3) => void,
-  ): ClientUnaryCall;
-  createAccessRequestV2(
-    request: AccessRequestV3,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: AccessRequestV3) => void,
-  ): ClientUnaryCall;
-  deleteAccessRequest(
-    request: RequestID,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  deleteAccessRequest(
-    request: RequestID,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  deleteAccessRequest(
-    request: RequestID,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  setAccessRequestState(
-    request: RequestStateSetter,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  setAccessRequestState(
-    request: RequestStateSetter,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  setAccessRequestState(
-    request: RequestStateSetter,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  submitAccessReview(
-    request: AccessReviewSubmission,
-    callback: (error: ServiceError | null, response: AccessRequestV3) => void,
-  ): ClientUnaryCall;
-  submitAccessReview(
-    request: AccessReviewSubmission,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: AccessRequestV3) => void,
-  ): ClientUnaryCall;
-  submitAccessReview(
-    request: AccessReviewSubmission,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: AccessRequestV3) => void,
-  ): ClientUnaryCall;
-  getAccessCapabilities(
-    request: AccessCapabilitiesRequest,
-    callback: (error: ServiceError | null, response: AccessCapabilities) => void,
-  ): ClientUnaryCall;
-  getAccessCapabilities(
-    request: AccessCapabilitiesRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: AccessCapabilities) => void,
-  ): ClientUnaryCall;
-  getAccessCapabilities(
-    request: AccessCapabilitiesRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: AccessCapabilities) => void,
-  ): ClientUnaryCall;
-  watchEvents(request: Watch, options?: Partial<CallOptions>): ClientReadableStream<Event>;
-  watchEvents(request: Watch, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<Event>;
-  listResources(
-    request: ListResourcesRequest,
-    callback: (error: ServiceError | null, response: ListResourcesResponse) => void,
-  ): ClientUnaryCall;
-  listResources(
-    request: ListResourcesRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListResourcesResponse) => void,
-  ): ClientUnaryCall;
-  listResources(
-    request: ListResourcesRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListResourcesResponse) => void,
-  ): ClientUnaryCall;
-  listUnifiedResources(
-    request: ListUnifiedResourcesRequest,
-    callback: (error: ServiceError | null, response: ListUnifiedResourcesResponse) => void,
-  ): ClientUnaryCall;
-  listUnifiedResources(
-    request: ListUnifiedResourcesRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: ListUnifiedResourcesResponse) => void,
-  ): ClientUnaryCall;
-  listUnifiedResources(
-    request: ListUnifiedResourcesRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: ListUnifiedResourcesResponse) => void,
-  ): ClientUnaryCall;
-  generateUserCerts(
-    request: UserCertsRequest,
-    callback: (error: ServiceError | null, response: Certs) => void,
-  ): ClientUnaryCall;
-  generateUserCerts(
-    request: UserCertsRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Certs) => void,
-  ): ClientUnaryCall;
-  generateUserCerts(
-    request: UserCertsRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Certs) => void,
-  ): ClientUnaryCall;
-  getCurrentUser(request: Empty, callback: (error: ServiceError | null, response: UserV2) => void): ClientUnaryCall;
-  getCurrentUser(
-    request: Empty,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: UserV2) => void,
-  ): ClientUnaryCall;
-  getCurrentUser(
-    request: Empty,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: UserV2) => void,
-  ): ClientUnaryCall;
-  getCurrentUserRoles(request: Empty, options?: Partial<CallOptions>): ClientReadableStream<RoleV6>;
-  getCurrentUserRoles(
-    request: Empty,
-    metadata?: Metadata,
-    options?: Partial<CallOptions>,
-  ): ClientReadableStream<RoleV6>;
-  getDomainName(
-    request: Empty,
-    callback: (error: ServiceError | null, response: GetDomainNameResponse) => void,
-  ): ClientUnaryCall;
-  getDomainName(
-    request: Empty,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: GetDomainNameResponse) => void,
-  ): ClientUnaryCall;
-  getDomainName(
-    request: Empty,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: GetDomainNameResponse) => void,
-  ): ClientUnaryCall;
-  getClusterCaCert(
-    request: Empty,
-    callback: (error: ServiceError | null, response: GetClusterCACertResponse) => void,
-  ): ClientUnaryCall;
-  getClusterCaCert(
-    request: Empty,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: GetClusterCACertResponse) => void,
-  ): ClientUnaryCall;
-  getClusterCaCert(
-    request: Empty,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: GetClusterCACertResponse) => void,
-  ): ClientUnaryCall;
-  getLock(request: GetLockRequest, callback: (error: ServiceError | null, response: LockV2) => void): ClientUnaryCall;
-  getLock(
-    request: GetLockRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: LockV2) => void,
-  ): ClientUnaryCall;
-  getLock(
-    request: GetLockRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: LockV2) => void,
-  ): ClientUnaryCall;
-  getLocks(
-    request: GetLocksRequest,
-    callback: (error: ServiceError | null, response: GetLocksResponse) => void,
-  ): ClientUnaryCall;
-  getLocks(
-    request: GetLocksRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: GetLocksResponse) => void,
-  ): ClientUnaryCall;
-  getLocks(
-    request: GetLocksRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: GetLocksResponse) => void,
-  ): ClientUnaryCall;
-  upsertLock(request: LockV2, callback: (error: ServiceError | null, response: Empty) => void): ClientUnaryCall;
-  upsertLock(
-    request: LockV2,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  upsertLock(
-    request: LockV2,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  deleteLock(
-    request: DeleteLockRequest,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  deleteLock(
-    request: DeleteLockRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-  deleteLock(
-    request: DeleteLockRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: Empty) => void,
-  ): ClientUnaryCall;
-}
-
-export const AuthServiceClient = makeGenericClientConstructor(AuthServiceService, "proto.AuthService") as unknown as {
-  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuthServiceClient;
-  service: typeof AuthServiceService;
-  serviceName: string;
-};
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
