@@ -3,7 +3,7 @@
  * from one tree). `access completion SHELL` prints these, and `npm run gen:docs` writes
  * them to completions/ and man/, which CI compares with a fresh generation.
  */
-import type { Command, Option } from 'commander';
+import type { CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 
 export interface OptionDoc {
   flags: string;
@@ -62,7 +62,7 @@ function optionDoc(o: Option): OptionDoc {
  * A plain description of the visible tree. Subcommands repeat the root's global options;
  * those are described once, on the root.
  */
-export function describe(cmd: Command, path: string[] = [], globals?: Set<string>): CommandDoc {
+export function describe(cmd: CommandUnknownOpts, path: string[] = [], globals?: Set<string>): CommandDoc {
   const inherited = globals ?? new Set<string>();
   const own = cmd.options.filter((o) => !o.hidden && !inherited.has(o.flags));
   const childGlobals = globals ?? new Set(own.map((o) => o.flags));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { CommanderError } from 'commander';
+import { CommanderError } from '@commander-js/extra-typings';
 import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
 import { escapeControls } from '../render/escape.js';
 import { type ChildExit, type ChildHandle, colorFromEnv, type IO, type TrappedSignal } from '../render/io.js';

@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import { parseHostPort } from '../model/address.js';
 import { DEFAULT_RPC_TIMEOUT_MS, parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
@@ -99,7 +99,7 @@ function makeOption(spec: GlobalSpec): Option {
  * them under "Global Options"), skipping any flag the subcommand defines itself.
  */
 export function addGlobalOptions(
-  cmd: Command,
+  cmd: CommandUnknownOpts,
   where: 'root' | 'subcommand' = cmd.parent ? 'subcommand' : 'root',
 ): void {
   // Every command of every invocation goes through here, so each name is computed once.
@@ -117,16 +117,16 @@ export function addGlobalOptions(
 }
 
 /** A flag given on the command line, looking from the leaf up to the root (the last one given wins). */
-function fromCli(leaf: Command | undefined, key: string): unknown {
-  for (let c: Command | null = leaf ?? null; c; c = c.parent) {
+function fromCli(leaf: CommandUnknownOpts | undefined, key: string): unknown {
+  for (let c: CommandUnknownOpts | null = leaf ?? null; c; c = c.parent) {
     if (c.getOptionValueSource(key) === 'cli') return c.getOptionValue(key);
   }
   return undefined;
 }
 
 /** Like fromCli, but skips commands whose flag of that name is their own (create's --timeout). */
-function globalFromCli(leaf: Command | undefined, key: string): unknown {
-  for (let c: Command | null = leaf ?? null; c; c = c.parent) {
+function globalFromCli(leaf: CommandUnknownOpts | undefined, key: string): unknown {
+  for (let c: CommandUnknownOpts | null = leaf ?? null; c; c = c.parent) {
     const own = c.options.find((o) => o.attributeName() === key);
     if (own && globalOptions.has(own) && c.getOptionValueSource(key) === 'cli') return c.getOptionValue(key);
   }
@@ -160,7 +160,7 @@ function address(given: string | undefined, flagName: string, env: Env | undefin
  * Merges flags (when a parsed command is given) with the environment, flags first. Invalid
  * values (format, timeout) are usage errors naming the flag or variable they came from.
  */
-export function resolveGlobalOptions(env: Env, home: string, leaf?: Command): GlobalOptions {
+export function resolveGlobalOptions(env: Env, home: string, leaf?: CommandUnknownOpts): GlobalOptions {
   const flag = (key: string) => fromCli(leaf, key) as string | undefined;
 
   const formatFlag = flag('format');

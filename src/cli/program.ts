@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, type CommandUnknownOpts, type OptionValues } from '@commander-js/extra-typings';
 import { UsageError } from '../model/errors.js';
+import type { CommandModule } from './command.js';
 import * as completion from './commands/completion.js';
 import * as exec from './commands/exec.js';
 import * as lockLs from './commands/lock-ls.js';
@@ -32,18 +33,6 @@ import type { Context } from './context.js';
 import { helpTopics } from './help-topics.js';
 import { addGlobalOptions } from './options.js';
 
-/**
- * One command file (habit 1): `define` declares the commander command (name, help,
- * arguments, options; no action), `parse` is the builder that turns parsed arguments and
- * flags into validated options (throwing UsageError, never touching the network), and
- * `run` does the work and returns an exit code (or nothing for 0).
- */
-export interface CommandModule<O> {
-  define(): Command;
-  parse(args: unknown[], flags: Record<string, unknown>): O;
-  run(ctx: Context, opts: O): Promise<number | undefined>;
-}
-
 export interface ProgramHooks {
   /** Receives the exit code a command returned. */
   onExit?(code: number): void;
@@ -61,36 +50,38 @@ export function packageVersion(): string {
 }
 
 /** Marks commander's usage errors with the command they concern, for main's hint. */
-function reportUsageAgainst(cmd: Command): void {
+function reportUsageAgainst(cmd: CommandUnknownOpts): void {
   cmd.exitOverride((err) => {
     throw Object.assign(err, { commandPath: commandPath(cmd) });
   });
 }
 
 /** `access request create` for the create command. */
-export function commandPath(cmd: Command): string {
+export function commandPath(cmd: CommandUnknownOpts): string {
   const names: string[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  for (let c: CommandUnknownOpts | null = cmd; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 
-function attach<O>(parent: Command, mod: CommandModule<O>, ctx: Context, hooks: ProgramHooks): Command {
+function attach<A extends unknown[], F extends OptionValues, O>(
+  parent: CommandUnknownOpts,
+  mod: CommandModule<A, F, O>,
+  ctx: Context,
+  hooks: ProgramHooks,
+): void {
   const cmd = mod.define();
   if (!cmd.summary()) cmd.summary(cmd.description().split('\n')[0]);
   cmd.copyInheritedSettings(parent);
   addGlobalOptions(cmd, 'subcommand');
   parent.addCommand(cmd);
   reportUsageAgainst(cmd);
-  cmd.action(async (...actionArgs: unknown[]) => {
-    const self = actionArgs[actionArgs.length - 1] as Command;
-    const opts = mod.parse(self.processedArgs as unknown[], self.opts());
-    const code = await mod.run(ctx, opts);
+  cmd.action(async () => {
+    const code = await mod.run(ctx, mod.parse(cmd.processedArgs, cmd.opts()));
     hooks.onExit?.(code ?? 0);
   });
-  return cmd;
 }
 
-function group(parent: Command, name: string, description: string): Command {
+function group(parent: CommandUnknownOpts, name: string, description: string): CommandUnknownOpts {
   const cmd = new Command(name).description(description);
   cmd.copyInheritedSettings(parent);
   addGlobalOptions(cmd, 'subcommand');
@@ -104,9 +95,9 @@ function group(parent: Command, name: string, description: string): Command {
  * and completions can be generated from the same tree (habit 9).
  */
 export function buildProgram(
-  ctx: Context & { configure?(leaf: Command): void },
+  ctx: Context & { configure?(leaf: CommandUnknownOpts): void },
   hooks: ProgramHooks = {},
-): Command {
+): CommandUnknownOpts {
   const io = ctx.io;
   const program = new Command('access')
     .description('Teleport Access Request workflows: request, review, approve, wait and assume access.')
@@ -189,7 +180,7 @@ export function buildProgram(
  * `access help [topic|command...]`: the root help, a topic page (environment, exit-codes,
  * formats, resource-ids), or a command's help, on stdout with exit 0.
  */
-function addHelpCommand(program: Command, hooks: ProgramHooks): void {
+function addHelpCommand(program: CommandUnknownOpts, hooks: ProgramHooks): void {
   const io = () => program.configureOutput();
   const cmd = new Command('help')
     .description('Show help for a command or a topic (environment, exit-codes, formats, resource-ids).')
@@ -205,7 +196,7 @@ function addHelpCommand(program: Command, hooks: ProgramHooks): void {
       if (topic && words.length === 1) {
         out(`${topic.title}\n\n${topic.text}\n`);
       } else {
-        let target: Command | undefined = program;
+        let target: CommandUnknownOpts | undefined = program;
         for (const w of words) {
           target = target?.commands.find((c) => c.name() === w || c.aliases().includes(w));
         }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { Connection } from '../../client/index.js';
 import type { RmResult } from '../../model/schema.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
 import { callOpts, emit, fetchRequest, note, requestIds } from './shared.js';
@@ -13,7 +14,7 @@ export interface RmOptions {
   lock: boolean;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('rm')
     .description(
       'Delete access requests (needs the access_request delete rule). Deleting an approved request\n' +
@@ -27,8 +28,8 @@ export function define(): Command {
     );
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): RmOptions {
-  return { ids: requestIds(args), force: flags.force === true, lock: flags.lock === true };
+export function parse([ids]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): RmOptions {
+  return { ids: requestIds(ids), force: flags.force === true, lock: flags.lock === true };
 }
 
 function approvedWarning(id: string): string {
