@@ -4,7 +4,7 @@ import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
 import { escapeControls } from '../render/escape.js';
 import { type ChildExit, type ChildHandle, colorFromEnv, type IO, type TrappedSignal } from '../render/io.js';
 import { CliContext } from './context.js';
-import { buildProgram } from './program.js';
+import { runProgram } from './program.js';
 
 /** What main prints for a failure, and the exit code it returns. */
 export interface ErrorReport {
@@ -61,12 +61,11 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const ctx = new CliContext(io);
   let code = 0;
   try {
-    const program = buildProgram(ctx, {
+    await runProgram(ctx, argv, {
       onExit: (c) => {
         code = c;
       },
     });
-    await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
     const debug = ctx.debug || argv.includes('--debug');

@@ -24,8 +24,11 @@ export function parse([shell]: ArgsOf<typeof define>): CompletionOptions {
 }
 
 export async function run(ctx: Context, opts: CompletionOptions): Promise<number> {
-  const [{ buildProgram }, docs] = await Promise.all([import('../program.js'), import('../docs.js')]);
-  const tree = docs.describe(buildProgram(ctx));
+  const [{ buildProgram, loadCommands }, docs] = await Promise.all([
+    import('../program.js'),
+    import('../docs.js'),
+  ]);
+  const tree = docs.describe(buildProgram(ctx, {}, await loadCommands()));
   const script =
     opts.shell === 'bash'
       ? docs.bashCompletion(tree)

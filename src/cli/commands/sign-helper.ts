@@ -87,7 +87,6 @@ function addFormatOption<A extends unknown[], F extends OptionValues>(cmd: Comma
 
 export function define() {
   const cmd = new Command('sign-helper')
-    .summary('Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.')
     .description(
       'Issue credentials for an Access Request plugin (like `tctl auth sign`): a key made here, a\n' +
         'certificate for --user from the Auth Service (you need impersonation rights), written as\n' +
