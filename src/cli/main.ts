@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { CommanderError } from '@commander-js/extra-typings';
 import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
 import { escapeControls } from '../render/escape.js';
@@ -84,6 +83,8 @@ export async function main(argv: string[], io: IO): Promise<number> {
 
 /** Starts a child that shares our terminal; errors to start it reject `exited`. */
 function spawnChild(command: string, args: readonly string[], env: Record<string, string>): ChildHandle {
+  // Fetched here: child_process (with dgram and net) costs start-up to every other command.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const child = spawn(command, args, { env, stdio: 'inherit' });
   const exited = new Promise<ChildExit>((resolve, reject) => {
     child.once('error', reject);
