@@ -3,7 +3,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliContext } from '../dist/cli/context.js';
-import { bashCompletion, describe, fishCompletion, manPages, zshCompletion } from '../dist/cli/docs.js';
+import { bashCompletion } from '../dist/cli/docs/bash.js';
+import { fishCompletion } from '../dist/cli/docs/fish.js';
+import { manPages } from '../dist/cli/docs/man.js';
+import { describe } from '../dist/cli/docs/tree.js';
+import { zshCompletion } from '../dist/cli/docs/zsh.js';
 import { helpTopics } from '../dist/cli/help-topics.js';
 import { buildProgram, loadCommands } from '../dist/cli/program.js';
 

@@ -24,17 +24,15 @@ export function parse([shell]: ArgsOf<typeof define>): CompletionOptions {
 }
 
 export async function run(ctx: Context, opts: CompletionOptions): Promise<number> {
-  const [{ buildProgram, loadCommands }, docs] = await Promise.all([
+  const [{ buildProgram, loadCommands }, { describe }, generator] = await Promise.all([
     import('../program.js'),
-    import('../docs.js'),
-  ]);
-  const tree = docs.describe(buildProgram(ctx, {}, await loadCommands()));
-  const script =
+    import('../docs/tree.js'),
     opts.shell === 'bash'
-      ? docs.bashCompletion(tree)
+      ? import('../docs/bash.js').then((m) => m.bashCompletion)
       : opts.shell === 'zsh'
-        ? docs.zshCompletion(tree)
-        : docs.fishCompletion(tree);
-  ctx.io.stdout.write(script);
+        ? import('../docs/zsh.js').then((m) => m.zshCompletion)
+        : import('../docs/fish.js').then((m) => m.fishCompletion),
+  ]);
+  ctx.io.stdout.write(generator(describe(buildProgram(ctx, {}, await loadCommands()))));
   return 0;
 }
