@@ -124,18 +124,23 @@ export function systemIO(): IO {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
+  // Asked of the descriptors: process.stdin and process.stderr build their streams on first use.
+  const { isatty } = process.getBuiltinModule('node:tty');
+  const stderrIsTTY = isatty(2);
   return {
     stdout: process.stdout,
-    stderr: process.stderr,
+    get stderr() {
+      return process.stderr;
+    },
     stdoutIsTTY,
-    stderrIsTTY: process.stderr.isTTY === true,
+    stderrIsTTY,
     columns: process.stdout.columns || 80,
     color: colorFromEnv(process.env, stdoutIsTTY),
     env: process.env,
     now: () => new Date(),
     signal: controller.signal,
     abortReason: () => reason,
-    ...(process.stdin.isTTY && process.stderr.isTTY
+    ...(isatty(0) && stderrIsTTY
       ? { ask: async (question: string) => (await import('../render/prompt.js')).askLine(question) }
       : {}),
     spawnChild,
