@@ -14,6 +14,7 @@ import { requestDetail } from '../../render/request.js';
 import { formatKeyValues } from '../../render/table.js';
 import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
+import type { define as defineExec } from './exec.js';
 import { parseTimeout, waitAndReport } from './request-wait.js';
 import { callOpts, collect, list, note } from './shared.js';
 
@@ -73,7 +74,11 @@ function positive(text: string | undefined, flag: string, what: string): number 
 }
 
 /** The roles and resources asked for with --roles and --resource (at least one). */
-export function requestedAccess(flags: { roles?: string | string[]; resource?: string[] }): {
+export function requestedAccess(
+  flags:
+    | Pick<FlagsOf<typeof define>, 'roles' | 'resource'>
+    | Pick<FlagsOf<typeof defineExec>, 'roles' | 'resource'>,
+): {
   roles: string[];
   resources: ResourceId[];
 } {
