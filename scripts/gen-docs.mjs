@@ -3,9 +3,13 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliContext } from '../dist/cli/context.js';
-import { bashCompletion, describe, fishCompletion, manPages, zshCompletion } from '../dist/cli/docs.js';
+import { bashCompletion } from '../dist/cli/docs/bash.js';
+import { fishCompletion } from '../dist/cli/docs/fish.js';
+import { manPages } from '../dist/cli/docs/man.js';
+import { describe } from '../dist/cli/docs/tree.js';
+import { zshCompletion } from '../dist/cli/docs/zsh.js';
 import { helpTopics } from '../dist/cli/help-topics.js';
-import { buildProgram } from '../dist/cli/program.js';
+import { buildProgram, loadCommands } from '../dist/cli/program.js';
 
 const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? process.argv[outIndex + 1] : '.';
@@ -23,7 +27,7 @@ const io = {
   env: {},
   now: () => new Date(0),
 };
-const tree = describe(buildProgram(new CliContext(io)));
+const tree = describe(buildProgram(new CliContext(io), {}, await loadCommands()));
 
 const completions = join(out, 'completions');
 const man = join(out, 'man');

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { Connection } from '../client/index.js';
 import type { Credentials } from '../identity/types.js';
 import { UsageError } from '../model/errors.js';
@@ -75,7 +75,7 @@ export class CliContext implements Context {
   }
 
   /** Merges the parsed flags of `leaf` (and its ancestors) with the environment. */
-  configure(leaf: Command): void {
+  configure(leaf: CommandUnknownOpts): void {
     this.globals = resolveGlobalOptions(this.baseIO.env, homeDir(this.baseIO.env), leaf);
     const color = this.baseIO.color && this.globals.color;
     this.io = color === this.baseIO.color ? this.baseIO : { ...this.baseIO, color };

@@ -103,8 +103,21 @@ ${schemaDoc()}`.trimEnd();
 export function helpTopics(): HelpTopic[] {
   return [
     { name: 'environment', title: 'Environment', text: ENVIRONMENT },
-    { name: 'exit-codes', title: 'Exit codes', text: exitCodesText() },
-    { name: 'formats', title: 'Output formats', text: formatsText() },
+    // Built when read: the root help lists topic names only.
+    {
+      name: 'exit-codes',
+      title: 'Exit codes',
+      get text() {
+        return exitCodesText();
+      },
+    },
+    {
+      name: 'formats',
+      title: 'Output formats',
+      get text() {
+        return formatsText();
+      },
+    },
     { name: 'resource-ids', title: 'Resource IDs', text: RESOURCE_IDS },
   ];
 }

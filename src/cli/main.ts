@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { CommanderError } from 'commander';
+import { CommanderError } from '@commander-js/extra-typings';
 import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
 import { escapeControls } from '../render/escape.js';
 import { type ChildExit, type ChildHandle, colorFromEnv, type IO, type TrappedSignal } from '../render/io.js';
 import { CliContext } from './context.js';
-import { buildProgram } from './program.js';
+import { runProgram } from './program.js';
 
 /** What main prints for a failure, and the exit code it returns. */
 export interface ErrorReport {
@@ -61,12 +60,11 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const ctx = new CliContext(io);
   let code = 0;
   try {
-    const program = buildProgram(ctx, {
+    await runProgram(ctx, argv, {
       onExit: (c) => {
         code = c;
       },
     });
-    await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
     const debug = ctx.debug || argv.includes('--debug');
@@ -85,6 +83,8 @@ export async function main(argv: string[], io: IO): Promise<number> {
 
 /** Starts a child that shares our terminal; errors to start it reject `exited`. */
 function spawnChild(command: string, args: readonly string[], env: Record<string, string>): ChildHandle {
+  // Fetched here: child_process (with dgram and net) costs start-up to every other command.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const child = spawn(command, args, { env, stdio: 'inherit' });
   const exited = new Promise<ChildExit>((resolve, reject) => {
     child.once('error', reject);
@@ -124,18 +124,23 @@ export function systemIO(): IO {
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
   });
+  // Asked of the descriptors: process.stdin and process.stderr build their streams on first use.
+  const { isatty } = process.getBuiltinModule('node:tty');
+  const stderrIsTTY = isatty(2);
   return {
     stdout: process.stdout,
-    stderr: process.stderr,
+    get stderr() {
+      return process.stderr;
+    },
     stdoutIsTTY,
-    stderrIsTTY: process.stderr.isTTY === true,
+    stderrIsTTY,
     columns: process.stdout.columns || 80,
     color: colorFromEnv(process.env, stdoutIsTTY),
     env: process.env,
     now: () => new Date(),
     signal: controller.signal,
     abortReason: () => reason,
-    ...(process.stdin.isTTY && process.stderr.isTTY
+    ...(isatty(0) && stderrIsTTY
       ? { ask: async (question: string) => (await import('../render/prompt.js')).askLine(question) }
       : {}),
     spawnChild,

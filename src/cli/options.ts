@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type CommandUnknownOpts, Option } from '@commander-js/extra-typings';
 import { parseHostPort } from '../model/address.js';
 import { DEFAULT_RPC_TIMEOUT_MS, parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
@@ -87,11 +87,31 @@ const GLOBAL_SPECS: readonly GlobalSpec[] = [
 /** The Option objects made from GLOBAL_SPECS, to tell them from a command's own flag of the same name. */
 const globalOptions = new WeakSet<Option>();
 
-function makeOption(spec: GlobalSpec): Option {
+function makeOption(spec: GlobalSpec, hidden: boolean): Option {
   const o = new Option(spec.flags, spec.description);
   if (spec.choices) o.choices(spec.choices);
+  if (hidden) o.hideHelp();
   globalOptions.add(o);
   return o;
+}
+
+/**
+ * The global Options for the root (visible), for subcommands (hidden), and for subcommands
+ * with a short flag of their own (hidden, long form only). Options hold no parsed values
+ * (the command does), so every command shares these; made once, as every command of every
+ * invocation gets them.
+ */
+let made: { root: Option[]; hidden: Option[]; longOnly: Option[] } | undefined;
+
+function globalOptionSets() {
+  made ??= {
+    root: GLOBAL_SPECS.map((spec) => makeOption(spec, false)),
+    hidden: GLOBAL_SPECS.map((spec) => makeOption(spec, true)),
+    longOnly: GLOBAL_SPECS.map((spec) =>
+      makeOption({ ...spec, flags: spec.flags.replace(/^-\w, /, '') }, true),
+    ),
+  };
+  return made;
 }
 
 /**
@@ -99,34 +119,32 @@ function makeOption(spec: GlobalSpec): Option {
  * them under "Global Options"), skipping any flag the subcommand defines itself.
  */
 export function addGlobalOptions(
-  cmd: Command,
+  cmd: CommandUnknownOpts,
   where: 'root' | 'subcommand' = cmd.parent ? 'subcommand' : 'root',
 ): void {
-  // Every command of every invocation goes through here, so each name is computed once.
+  const sets = globalOptionSets();
   const own = new Set(cmd.options.map((o) => o.attributeName()));
-  for (const spec of GLOBAL_SPECS) {
-    let o = makeOption(spec);
-    if (own.has(o.attributeName())) continue;
+  const shorts = new Set(cmd.options.map((o) => o.short));
+  GLOBAL_SPECS.forEach((_, i) => {
+    let o = where === 'root' ? sets.root[i] : sets.hidden[i];
+    if (own.has(o.attributeName())) return;
     // A command's own short flag (`rule create -f FILE`) keeps the letter; the long form stays global.
-    if (o.short && cmd.options.some((mine) => mine.short === o.short)) {
-      o = makeOption({ ...spec, flags: spec.flags.replace(/^-\w, /, '') });
-    }
-    if (where === 'subcommand') o.hideHelp();
+    if (o.short && shorts.has(o.short)) o = sets.longOnly[i];
     cmd.addOption(o);
-  }
+  });
 }
 
 /** A flag given on the command line, looking from the leaf up to the root (the last one given wins). */
-function fromCli(leaf: Command | undefined, key: string): unknown {
-  for (let c: Command | null = leaf ?? null; c; c = c.parent) {
+function fromCli(leaf: CommandUnknownOpts | undefined, key: string): unknown {
+  for (let c: CommandUnknownOpts | null = leaf ?? null; c; c = c.parent) {
     if (c.getOptionValueSource(key) === 'cli') return c.getOptionValue(key);
   }
   return undefined;
 }
 
 /** Like fromCli, but skips commands whose flag of that name is their own (create's --timeout). */
-function globalFromCli(leaf: Command | undefined, key: string): unknown {
-  for (let c: Command | null = leaf ?? null; c; c = c.parent) {
+function globalFromCli(leaf: CommandUnknownOpts | undefined, key: string): unknown {
+  for (let c: CommandUnknownOpts | null = leaf ?? null; c; c = c.parent) {
     const own = c.options.find((o) => o.attributeName() === key);
     if (own && globalOptions.has(own) && c.getOptionValueSource(key) === 'cli') return c.getOptionValue(key);
   }
@@ -160,7 +178,7 @@ function address(given: string | undefined, flagName: string, env: Env | undefin
  * Merges flags (when a parsed command is given) with the environment, flags first. Invalid
  * values (format, timeout) are usage errors naming the flag or variable they came from.
  */
-export function resolveGlobalOptions(env: Env, home: string, leaf?: Command): GlobalOptions {
+export function resolveGlobalOptions(env: Env, home: string, leaf?: CommandUnknownOpts): GlobalOptions {
   const flag = (key: string) => fromCli(leaf, key) as string | undefined;
 
   const formatFlag = flag('format');

@@ -1,48 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { UsageError } from '../model/errors.js';
-import * as completion from './commands/completion.js';
-import * as exec from './commands/exec.js';
-import * as lockLs from './commands/lock-ls.js';
-import * as lockRm from './commands/lock-rm.js';
-import * as requestApprove from './commands/request-approve.js';
-import * as requestCaps from './commands/request-caps.js';
-import * as requestCreate from './commands/request-create.js';
-import * as requestDeny from './commands/request-deny.js';
-import * as requestDrop from './commands/request-drop.js';
-import * as requestLock from './commands/request-lock.js';
-import * as requestLs from './commands/request-ls.js';
-import * as requestReview from './commands/request-review.js';
-import * as requestRm from './commands/request-rm.js';
-import * as requestSearch from './commands/request-search.js';
-import * as requestShow from './commands/request-show.js';
-import * as requestWait from './commands/request-wait.js';
-import * as requestWatch from './commands/request-watch.js';
-import * as ruleCreate from './commands/rule-create.js';
-import * as ruleLs from './commands/rule-ls.js';
-import * as ruleRm from './commands/rule-rm.js';
-import * as ruleShow from './commands/rule-show.js';
-import * as ruleTest from './commands/rule-test.js';
-import * as ruleUpdate from './commands/rule-update.js';
-import * as serverStart from './commands/server-start.js';
-import * as signHelper from './commands/sign-helper.js';
-import * as webhookConfigure from './commands/webhook-configure.js';
-import * as webhookServe from './commands/webhook-serve.js';
 import type { Context } from './context.js';
 import { helpTopics } from './help-topics.js';
+import { COMMANDS, type LeafEntry, type LoadedCommand, leaves } from './manifest.js';
 import { addGlobalOptions } from './options.js';
-
-/**
- * One command file (habit 1): `define` declares the commander command (name, help,
- * arguments, options; no action), `parse` is the builder that turns parsed arguments and
- * flags into validated options (throwing UsageError, never touching the network), and
- * `run` does the work and returns an exit code (or nothing for 0).
- */
-export interface CommandModule<O> {
-  define(): Command;
-  parse(args: unknown[], flags: Record<string, unknown>): O;
-  run(ctx: Context, opts: O): Promise<number | undefined>;
-}
 
 export interface ProgramHooks {
   /** Receives the exit code a command returned. */
@@ -61,52 +23,96 @@ export function packageVersion(): string {
 }
 
 /** Marks commander's usage errors with the command they concern, for main's hint. */
-function reportUsageAgainst(cmd: Command): void {
+function reportUsageAgainst(cmd: CommandUnknownOpts): void {
   cmd.exitOverride((err) => {
     throw Object.assign(err, { commandPath: commandPath(cmd) });
   });
 }
 
 /** `access request create` for the create command. */
-export function commandPath(cmd: Command): string {
+export function commandPath(cmd: CommandUnknownOpts): string {
   const names: string[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  for (let c: CommandUnknownOpts | null = cmd; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 
-function attach<O>(parent: Command, mod: CommandModule<O>, ctx: Context, hooks: ProgramHooks): Command {
-  const cmd = mod.define();
-  if (!cmd.summary()) cmd.summary(cmd.description().split('\n')[0]);
+/** The command modules loaded so far, by manifest entry. */
+export type LoadedCommands = ReadonlyMap<LeafEntry, LoadedCommand>;
+
+/**
+ * Thrown when commander is about to enter (run, or show the help of) a command whose module
+ * is not loaded: runProgram loads it and parses again. Nothing has run at that point.
+ */
+class CommandNotLoaded extends Error {
+  constructor(readonly entry: LeafEntry) {
+    super(`command ${entry.name} is not loaded`);
+  }
+}
+
+/** Commands standing in for modules not loaded: enough for the parent's help, nothing more. */
+const placeholders = new WeakMap<CommandUnknownOpts, LeafEntry>();
+
+function attach(
+  parent: CommandUnknownOpts,
+  entry: LeafEntry,
+  loaded: LoadedCommands,
+  ctx: Context,
+  hooks: ProgramHooks,
+): void {
+  const mod = loaded.get(entry);
+  let cmd: CommandUnknownOpts;
+  if (mod) {
+    cmd = mod.define();
+    cmd.action(async () => {
+      const code = await mod.run(ctx, mod.parse(cmd.processedArgs, cmd.opts()));
+      hooks.onExit?.(code ?? 0);
+    });
+  } else {
+    cmd = new Command(entry.name);
+    for (const alias of entry.aliases) cmd.alias(alias);
+    for (const arg of entry.args) cmd.argument(arg);
+    placeholders.set(cmd, entry);
+    // `access request help ls` shows ls's help without entering it.
+    cmd.on('beforeHelp', () => {
+      throw new CommandNotLoaded(entry);
+    });
+  }
+  cmd.summary(entry.summary);
   cmd.copyInheritedSettings(parent);
   addGlobalOptions(cmd, 'subcommand');
   parent.addCommand(cmd);
   reportUsageAgainst(cmd);
-  cmd.action(async (...actionArgs: unknown[]) => {
-    const self = actionArgs[actionArgs.length - 1] as Command;
-    const opts = mod.parse(self.processedArgs as unknown[], self.opts());
-    const code = await mod.run(ctx, opts);
-    hooks.onExit?.(code ?? 0);
-  });
-  return cmd;
 }
 
-function group(parent: Command, name: string, description: string): Command {
+/** Stops before commander enters a placeholder (see CommandNotLoaded). */
+function loadBeforeEntering(parent: CommandUnknownOpts): void {
+  parent.hook('preSubcommand', (_parent, sub) => {
+    const entry = placeholders.get(sub);
+    if (entry) throw new CommandNotLoaded(entry);
+  });
+}
+
+function group(parent: CommandUnknownOpts, name: string, description: string): CommandUnknownOpts {
   const cmd = new Command(name).description(description);
   cmd.copyInheritedSettings(parent);
   addGlobalOptions(cmd, 'subcommand');
   parent.addCommand(cmd);
   reportUsageAgainst(cmd);
+  loadBeforeEntering(cmd);
   return cmd;
 }
 
 /**
- * Builds a fresh commander tree around `ctx`. Building runs nothing, so docs, man pages
- * and completions can be generated from the same tree (habit 9).
+ * Builds a fresh commander tree around `ctx`: the commands in `loaded` complete, every other
+ * one a placeholder from the manifest (enough for its parent's help). Building runs nothing,
+ * so docs, man pages and completions are generated from the same tree (habit 9), built with
+ * every module loaded (loadCommands).
  */
 export function buildProgram(
-  ctx: Context & { configure?(leaf: Command): void },
+  ctx: Context & { configure?(leaf: CommandUnknownOpts): void },
   hooks: ProgramHooks = {},
-): Command {
+  loaded: LoadedCommands = new Map(),
+): CommandUnknownOpts {
   const io = ctx.io;
   const program = new Command('access')
     .description('Teleport Access Request workflows: request, review, approve, wait and assume access.')
@@ -136,60 +142,54 @@ export function buildProgram(
     ctx.configure?.(leaf);
   });
 
-  const request = group(program, 'request', 'Create, review and assume access requests.');
-  request.alias('requests');
-  attach(request, requestLs, ctx, hooks);
-  attach(request, requestShow, ctx, hooks);
-  attach(request, requestSearch, ctx, hooks);
-  attach(request, requestCreate, ctx, hooks);
-  attach(request, requestWait, ctx, hooks);
-  attach(request, requestReview, ctx, hooks);
-  attach(request, requestApprove, ctx, hooks);
-  attach(request, requestDeny, ctx, hooks);
-  attach(request, requestDrop, ctx, hooks);
-  attach(request, requestRm, ctx, hooks);
-  attach(request, requestLock, ctx, hooks);
-  attach(request, requestWatch, ctx, hooks);
-  attach(request, requestCaps, ctx, hooks);
-
-  attach(program, exec, ctx, hooks);
-
-  const lock = group(program, 'lock', 'List and remove the locks on access requests.');
-  attach(lock, lockLs, ctx, hooks);
-  attach(lock, lockRm, ctx, hooks);
-
-  const rule = group(program, 'rule', 'Access Monitoring Rules: route and automatically review requests.');
-  rule.alias('rules').alias('amr');
-  attach(rule, ruleLs, ctx, hooks);
-  attach(rule, ruleShow, ctx, hooks);
-  attach(rule, ruleCreate, ctx, hooks);
-  attach(rule, ruleUpdate, ctx, hooks);
-  attach(rule, ruleRm, ctx, hooks);
-  attach(rule, ruleTest, ctx, hooks);
-
-  const webhook = group(
-    program,
-    'webhook',
-    'The teleport-webhooks plugin, signed: post request changes, take callbacks.',
-  );
-  attach(webhook, webhookServe, ctx, hooks);
-  attach(webhook, webhookConfigure, ctx, hooks);
-
-  attach(program, signHelper, ctx, hooks);
-
-  const server = group(program, 'server', 'Run the embedded Teleport-compatible Auth API.');
-  attach(server, serverStart, ctx, hooks);
-
-  attach(program, completion, ctx, hooks);
+  loadBeforeEntering(program);
+  for (const entry of COMMANDS) {
+    if (entry.kind === 'leaf') {
+      attach(program, entry, loaded, ctx, hooks);
+      continue;
+    }
+    const cmd = group(program, entry.name, entry.description);
+    for (const alias of entry.aliases) cmd.alias(alias);
+    for (const leaf of entry.commands) attach(cmd, leaf, loaded, ctx, hooks);
+  }
   addHelpCommand(program, hooks);
   return program;
+}
+
+/** Every command module, loaded: the whole tree, for docs, completions and tests. */
+export async function loadCommands(): Promise<LoadedCommands> {
+  const all = leaves().map(({ entry }) => entry);
+  const modules = await Promise.all(all.map((entry) => entry.load()));
+  return new Map(all.map((entry, i) => [entry, modules[i]]));
+}
+
+/**
+ * Parses argv and runs the command it names, loading only that command's module: the tree
+ * is built from the manifest, and when commander is about to enter a command not loaded,
+ * that module is loaded and argv parsed again on a fresh tree.
+ */
+export async function runProgram(
+  ctx: Context & { configure?(leaf: CommandUnknownOpts): void },
+  argv: string[],
+  hooks: ProgramHooks = {},
+): Promise<void> {
+  const loaded = new Map<LeafEntry, LoadedCommand>();
+  for (;;) {
+    try {
+      await buildProgram(ctx, hooks, loaded).parseAsync(argv, { from: 'user' });
+      return;
+    } catch (err) {
+      if (!(err instanceof CommandNotLoaded)) throw err;
+      loaded.set(err.entry, await err.entry.load());
+    }
+  }
 }
 
 /**
  * `access help [topic|command...]`: the root help, a topic page (environment, exit-codes,
  * formats, resource-ids), or a command's help, on stdout with exit 0.
  */
-function addHelpCommand(program: Command, hooks: ProgramHooks): void {
+function addHelpCommand(program: CommandUnknownOpts, hooks: ProgramHooks): void {
   const io = () => program.configureOutput();
   const cmd = new Command('help')
     .description('Show help for a command or a topic (environment, exit-codes, formats, resource-ids).')
@@ -205,10 +205,12 @@ function addHelpCommand(program: Command, hooks: ProgramHooks): void {
       if (topic && words.length === 1) {
         out(`${topic.title}\n\n${topic.text}\n`);
       } else {
-        let target: Command | undefined = program;
+        let target: CommandUnknownOpts | undefined = program;
         for (const w of words) {
           target = target?.commands.find((c) => c.name() === w || c.aliases().includes(w));
         }
+        const entry = target && placeholders.get(target);
+        if (entry) throw new CommandNotLoaded(entry);
         if (!target) {
           const names = helpTopics()
             .map((t) => t.name)

@@ -1,13 +1,8 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import { Chalk } from 'chalk';
 import type { IO } from './io.js';
 
-/** The semantic palette commands use; never global chalk, so colour follows the injected IO. */
+/** The styles tables use; never global chalk, so colour follows the injected IO. */
 export interface Theme {
-  chalk: ChalkInstance;
-  error(s: string): string;
-  warn(s: string): string;
-  success(s: string): string;
-  muted(s: string): string;
   bold(s: string): string;
   state(name: string): string;
 }
@@ -16,11 +11,6 @@ export interface Theme {
 export function makeTheme(color: boolean): Theme {
   const chalk = new Chalk({ level: color ? 1 : 0 });
   return {
-    chalk,
-    error: (s) => chalk.red(s),
-    warn: (s) => chalk.yellow(s),
-    success: (s) => chalk.green(s),
-    muted: (s) => chalk.gray(s),
     bold: (s) => chalk.bold(s),
     state(name) {
       if (name === 'APPROVED' || name === 'PROMOTED') return chalk.green(name);

@@ -282,7 +282,7 @@ describe('exec in-process, with a stand-in child and lock', () => {
       };
     }
     const ctx = new CliContext({ ...io, ...extra });
-    const opts = parse([[process.execPath, '-v']], { roles: 'dba', reason: 'stand-in', ...flags });
+    const opts = parse([[process.execPath, '-v']], { roles: ['dba'], reason: 'stand-in', ...flags });
     const result = run(ctx, opts, deps).finally(() => ctx.close());
     return { result, err: io.err };
   }

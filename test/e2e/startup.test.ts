@@ -3,8 +3,9 @@
  * hook records every file the spawned `access` process loads; esbuild's metafile
  * (dist/bundle-meta.json) names the sources inside each bundle file. A connecting command
  * must not load the X.509 library (nor its asn1/tsyringe/reflect-metadata stack), yaml or
- * grpc-js (the client speaks gRPC over node:http2 itself); `--help` must not load the connection, tables or colours. Module loading was where the
- * time went, so this keeps the gain from silently regressing.
+ * grpc-js (the client speaks gRPC over node:http2 itself); `--help` must not load the
+ * connection, tables, colours or any command module (the manifest answers it). Module loading
+ * was where the time went, so this keeps the gain from silently regressing.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ const YAML = [/node_modules\/yaml\//];
 const GRPC_JS = [/node_modules\/@grpc\//, /src\/server\/grpc-definitions\.ts$/];
 const CONNECTION = [/src\/client\/connect\.ts$/, /src\/client\/grpc-wire\.ts$/, /src\/gen\//];
 const TTY_ONLY = [/node_modules\/cli-table3\//, /node_modules\/chalk\//];
+/** Command modules: help answers from src/cli/manifest.ts; a command loads only its own. */
+const COMMAND_MODULES = [/src\/cli\/commands\//];
 
 let server: TestServer;
 let dir: string;
@@ -125,5 +128,22 @@ describe('start-up: what a command loads from the bundle', () => {
     const sources = await sourcesLoaded(['--help'], { PATH: process.env.PATH ?? '' });
     expect(sources).toContain('src/cli/main.ts');
     expect(matching(sources, [...CONNECTION, ...GRPC_JS, ...X509_STACK, ...YAML, ...TTY_ONLY])).toEqual([]);
+  });
+
+  test('--help and request --help: no command module, only the manifest', async () => {
+    for (const args of [['--help'], ['request', '--help']]) {
+      const sources = await sourcesLoaded(args, { PATH: process.env.PATH ?? '' });
+      expect(sources).toContain('src/cli/manifest.ts');
+      expect(matching(sources, COMMAND_MODULES)).toEqual([]);
+    }
+  });
+
+  test('request ls loads its own command module and no other command', async () => {
+    const sources = await sourcesLoaded(['request', 'ls', '--format', 'json'], alice);
+    const commands = matching(sources, COMMAND_MODULES);
+    expect(commands).toContain('src/cli/commands/request-ls.ts');
+    expect(
+      commands.filter((s) => /\/(exec|sign-helper|server-start|rule-\w+|webhook-\w+)\.ts$/.test(s)),
+    ).toEqual([]);
   });
 });

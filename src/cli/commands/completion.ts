@@ -1,4 +1,5 @@
-import { Argument, Command } from 'commander';
+import { Argument, Command } from '@commander-js/extra-typings';
+import type { ArgsOf } from '../command.js';
 import type { Context } from '../context.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -8,7 +9,7 @@ export interface CompletionOptions {
   shell: Shell;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('completion')
     .description(
       'Print a shell completion script, generated from the command tree.\n' +
@@ -18,19 +19,20 @@ export function define(): Command {
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS));
 }
 
-export function parse(args: unknown[]): CompletionOptions {
-  return { shell: args[0] as Shell };
+export function parse([shell]: ArgsOf<typeof define>): CompletionOptions {
+  return { shell };
 }
 
 export async function run(ctx: Context, opts: CompletionOptions): Promise<number> {
-  const [{ buildProgram }, docs] = await Promise.all([import('../program.js'), import('../docs.js')]);
-  const tree = docs.describe(buildProgram(ctx));
-  const script =
+  const [{ buildProgram, loadCommands }, { describe }, generator] = await Promise.all([
+    import('../program.js'),
+    import('../docs/tree.js'),
     opts.shell === 'bash'
-      ? docs.bashCompletion(tree)
+      ? import('../docs/bash.js').then((m) => m.bashCompletion)
       : opts.shell === 'zsh'
-        ? docs.zshCompletion(tree)
-        : docs.fishCompletion(tree);
-  ctx.io.stdout.write(script);
+        ? import('../docs/zsh.js').then((m) => m.zshCompletion)
+        : import('../docs/fish.js').then((m) => m.fishCompletion),
+  ]);
+  ctx.io.stdout.write(generator(describe(buildProgram(ctx, {}, await loadCommands()))));
   return 0;
 }

@@ -2,7 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { Connection } from '../../client/index.js';
 import { describeFsError } from '../../identity/files.js';
 import { parseDuration } from '../../model/duration.js';
@@ -13,11 +13,12 @@ import { findReusable } from '../../model/request-reuse.js';
 import { formatResourceId, type ResourceId } from '../../model/resource-id.js';
 import { escapeControls } from '../../render/escape.js';
 import type { ChildExit, ChildHandle, IO } from '../../render/io.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { type LockRequest, lockRequest } from '../lock-seam.js';
 import { createRequest, requestedAccess, waitingLine } from './request-create.js';
 import { parseTimeout, waitFailure, waitWithSpinner } from './request-wait.js';
-import { callOpts, collect, note, str } from './shared.js';
+import { callOpts, collect, note } from './shared.js';
 
 export interface ExecOptions {
   roles: string[];
@@ -41,7 +42,7 @@ const EXAMPLE = "access exec --roles dba --reason 'ticket 42' -- psql -h db";
 /** What to run again to keep waiting: exec finds the pending request and reuses it. */
 const RESUME = 'the same `access exec` command (it reuses the pending request)';
 
-export function define(): Command {
+export function define() {
   return new Command('exec')
     .description(
       'Run one command with elevated access: reuse a matching approved or pending request of yours\n' +
@@ -67,13 +68,13 @@ export function define(): Command {
     .addHelpText('after', `\nExample:\n  ${EXAMPLE}`);
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): ExecOptions {
-  const [command, ...rest] = (args[0] as string[] | undefined) ?? [];
+export function parse([words]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): ExecOptions {
+  const [command, ...rest] = words;
   if (command === undefined || command === '') {
     throw new UsageError('no command to run: give it after --', `e.g. ${EXAMPLE}`);
   }
   const { roles, resources } = requestedAccess(flags);
-  const reasonText = str(flags, 'reason');
+  const reasonText = flags.reason;
   if (reasonText === undefined) throw new UsageError('--reason is required: say why you need the access');
   const reason = reasonText.trim();
   if (reason === '') throw new UsageError('--reason must not be empty: say why you need the access');
@@ -84,7 +85,7 @@ export function parse(args: unknown[], flags: Record<string, unknown>): ExecOpti
     labels: {},
   });
   if (sizeProblem) throw new UsageError(sizeProblem);
-  const maxText = str(flags, 'maxDuration');
+  const maxText = flags.maxDuration;
   const maxDurationMs = maxText === undefined ? undefined : parseDuration(maxText, 'max-duration');
   if (maxDurationMs !== undefined && maxDurationMs <= 0)
     throw new UsageError('max duration value must be greater than zero');
@@ -93,7 +94,7 @@ export function parse(args: unknown[], flags: Record<string, unknown>): ExecOpti
     resources,
     reason,
     maxDurationMs,
-    timeoutMs: parseTimeout(flags),
+    timeoutMs: parseTimeout(flags.timeout),
     lock: flags.lock === true,
     command,
     args: rest,

@@ -1,5 +1,6 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { printTable } from '../../render/table.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { callOpts, emit, note } from './shared.js';
 
@@ -8,13 +9,13 @@ export interface LockLsOptions {
   inForce: boolean;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('ls')
     .description('List the locks on access requests (needs list and read on lock).')
     .option('--in-force', 'only locks in force now (not expired)');
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): LockLsOptions {
+export function parse(_args: [], flags: FlagsOf<typeof define>): LockLsOptions {
   return { inForce: flags.inForce === true };
 }
 

@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import type { LockRmResult } from '../../model/schema.js';
 import { escapeControls } from '../../render/escape.js';
+import type { ArgsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { callOpts, emit } from './shared.js';
 
@@ -9,7 +10,7 @@ export interface LockRmOptions {
   names: string[];
 }
 
-export function define(): Command {
+export function define() {
   return new Command('rm')
     .description(
       'Remove locks by name (needs delete on lock). Certificates carrying the request work again\n' +
@@ -18,8 +19,7 @@ export function define(): Command {
     .argument('<names...>', 'lock names, as `access lock ls` shows them');
 }
 
-export function parse(args: unknown[]): LockRmOptions {
-  const names = args.flat().filter((x): x is string => typeof x === 'string');
+export function parse([names]: ArgsOf<typeof define>): LockRmOptions {
   if (names.some((n) => n.trim() === ''))
     throw new UsageError('a lock name is empty; see the names with `access lock ls`');
   return { names };

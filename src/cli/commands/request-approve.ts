@@ -1,14 +1,14 @@
-import type { Command } from 'commander';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { defineResolve, parseResolve, type ResolveOptions, runResolve } from './resolve.js';
+import { defineApprove, parseResolve, type ResolveOptions, runResolve } from './resolve.js';
 
 export type ApproveOptions = ResolveOptions;
 
-export function define(): Command {
-  return defineResolve('approve');
+export function define() {
+  return defineApprove();
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): ApproveOptions {
+export function parse(args: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): ApproveOptions {
   return parseResolve('APPROVED', args, flags);
 }
 

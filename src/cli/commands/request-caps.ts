@@ -1,22 +1,23 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { printTable } from '../../render/table.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, emit, str } from './shared.js';
+import { callOpts, emit } from './shared.js';
 
 export interface CapsOptions {
   /** Whose capabilities; default: the caller. */
   user?: string;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('caps')
     .alias('capabilities')
     .description('Show which roles you (or another user) may request and who is suggested to review.')
     .option('--user <name>', 'show the capabilities of this user');
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): CapsOptions {
-  return { user: str(flags, 'user') };
+export function parse(_args: [], flags: FlagsOf<typeof define>): CapsOptions {
+  return { user: flags.user };
 }
 
 function joined(items: string[]): string {

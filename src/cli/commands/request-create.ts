@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { Connection } from '../../client/index.js';
 import type { RequestDraft } from '../../client/requests.js';
 import { parseDuration } from '../../model/duration.js';
@@ -11,9 +11,11 @@ import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
 import { formatKeyValues } from '../../render/table.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
+import type { define as defineExec } from './exec.js';
 import { parseTimeout, waitAndReport } from './request-wait.js';
-import { callOpts, collect, list, note, str } from './shared.js';
+import { callOpts, collect, list, note } from './shared.js';
 
 export interface CreateOptions {
   roles: string[];
@@ -34,7 +36,7 @@ export interface CreateOptions {
   noInput: boolean;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('create')
     .alias('new')
     .description(
@@ -63,13 +65,7 @@ export function define(): Command {
     );
 }
 
-function positive(
-  flags: Record<string, unknown>,
-  key: string,
-  flag: string,
-  what: string,
-): number | undefined {
-  const text = str(flags, key);
+function positive(text: string | undefined, flag: string, what: string): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text, flag);
   if (ms <= 0) throw new UsageError(`${what} value must be greater than zero`);
@@ -77,12 +73,16 @@ function positive(
 }
 
 /** The roles and resources asked for with --roles and --resource (at least one). */
-export function requestedAccess(flags: Record<string, unknown>): {
+export function requestedAccess(
+  flags:
+    | Pick<FlagsOf<typeof define>, 'roles' | 'resource'>
+    | Pick<FlagsOf<typeof defineExec>, 'roles' | 'resource'>,
+): {
   roles: string[];
   resources: ResourceId[];
 } {
-  const resources = ((flags.resource as string[] | undefined) ?? []).map((s) => parseResourceId(s.trim()));
-  const roles = list(flags, 'roles');
+  const resources = (flags.resource ?? []).map((s) => parseResourceId(s.trim()));
+  const roles = list(flags.roles);
   if (roles.length === 0 && resources.length === 0) {
     throw new UsageError(
       'at least one role or resource must be specified (--roles or --resource)',
@@ -92,17 +92,17 @@ export function requestedAccess(flags: Record<string, unknown>): {
   return { roles, resources };
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): CreateOptions {
+export function parse(_args: [], flags: FlagsOf<typeof define>): CreateOptions {
   const { roles, resources } = requestedAccess(flags);
   if (flags.wait === true && flags.nowait === true)
     throw new UsageError('--wait and --nowait cannot be combined');
   const dryRun = flags.dryRun === true;
   const wait = flags.nowait !== true && !dryRun;
-  const timeoutMs = parseTimeout(flags);
+  const timeoutMs = parseTimeout(flags.timeout);
   if (timeoutMs !== undefined && !wait) throw new UsageError('--timeout applies only when waiting');
-  const startText = str(flags, 'assumeStartTime');
-  const reason = str(flags, 'reason') ?? '';
-  const reviewers = list(flags, 'reviewers');
+  const startText = flags.assumeStartTime;
+  const reason = flags.reason ?? '';
+  const reviewers = list(flags.reviewers);
   const sizeProblem = requestSizeProblem({
     reason,
     resourceIds: resources.map(formatResourceId),
@@ -115,16 +115,16 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): CreateO
     resources,
     reason,
     reviewers,
-    requestTtlMs: positive(flags, 'requestTtl', 'request-ttl', 'request TTL'),
-    sessionTtlMs: positive(flags, 'sessionTtl', 'session-ttl', 'session TTL'),
-    maxDurationMs: positive(flags, 'maxDuration', 'max-duration', 'max duration'),
+    requestTtlMs: positive(flags.requestTtl, 'request-ttl', 'request TTL'),
+    sessionTtlMs: positive(flags.sessionTtl, 'session-ttl', 'session TTL'),
+    maxDurationMs: positive(flags.maxDuration, 'max-duration', 'max duration'),
     assumeStartTime: startText === undefined ? undefined : parseRfc3339(startText, 'assume-start-time'),
-    user: str(flags, 'user'),
+    user: flags.user,
     dryRun,
     wait,
     timeoutMs,
-    assume: flags.assume !== false,
-    noInput: flags.input === false,
+    assume: flags.assume,
+    noInput: !flags.input,
   };
 }
 

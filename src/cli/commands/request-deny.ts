@@ -1,14 +1,14 @@
-import type { Command } from 'commander';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { defineResolve, parseResolve, type ResolveOptions, runResolve } from './resolve.js';
+import { defineDeny, parseResolve, type ResolveOptions, runResolve } from './resolve.js';
 
 export type DenyOptions = ResolveOptions;
 
-export function define(): Command {
-  return defineResolve('deny');
+export function define() {
+  return defineDeny();
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): DenyOptions {
+export function parse(args: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): DenyOptions {
   return parseResolve('DENIED', args, flags);
 }
 

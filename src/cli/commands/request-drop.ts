@@ -1,7 +1,8 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import type { DropResult } from '../../model/schema.js';
 import { formatKeyValues } from '../../render/table.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
 import { emit, note, requestIds } from './shared.js';
@@ -13,7 +14,7 @@ export interface DropOptions {
   lock: boolean;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('drop')
     .description(
       'Re-issue your certificate without the given assumed requests (all when none are given),\n' +
@@ -26,8 +27,8 @@ export function define(): Command {
     );
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown> = {}): DropOptions {
-  const ids = requestIds(args, ['*']);
+export function parse([given]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): DropOptions {
+  const ids = requestIds(given, ['*']);
   return { ids: ids.includes('*') ? [] : ids, lock: flags.lock === true };
 }
 

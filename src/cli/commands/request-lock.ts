@@ -1,5 +1,6 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { parseRequestId } from '../../model/request-id.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import {
   assertMayLock,
@@ -10,13 +11,13 @@ import {
   lockRequests,
   lockTtl,
 } from './lock-shared.js';
-import { emit, fetchRequest, note, str } from './shared.js';
+import { emit, fetchRequest, note } from './shared.js';
 
 export interface LockOptions extends LockSpecOptions {
   id: string;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('lock')
     .description(
       'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every\n' +
@@ -28,11 +29,11 @@ export function define(): Command {
     .option('--message <text>', 'message shown to locked-out users');
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): LockOptions {
+export function parse([id]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): LockOptions {
   return {
-    id: parseRequestId(String(args[0])),
-    ttlMs: lockTtl(str(flags, 'ttl')),
-    message: lockMessage(str(flags, 'message')),
+    id: parseRequestId(id),
+    ttlMs: lockTtl(flags.ttl),
+    message: lockMessage(flags.message),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import { type AccessRequest, parseStateName, type RequestStateName } from '../../model/request.js';
 import { structuredListWriter } from '../../render/format.js';
@@ -12,9 +12,10 @@ import {
   STATE_COLUMN,
 } from '../../render/request.js';
 import { tableWriter } from '../../render/table.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { CONDITION_FLAG, CONDITION_HELP, requestCondition } from './condition.js';
-import { callOpts, note, str } from './shared.js';
+import { callOpts, note } from './shared.js';
 
 export const SORTS = ['created', 'state', 'user'] as const;
 export type Sort = (typeof SORTS)[number];
@@ -42,7 +43,7 @@ export interface LsOptions {
 
 const PAGE_SIZE = 200;
 
-export function define(): Command {
+export function define() {
   return new Command('ls')
     .alias('list')
     .description('List access requests, newest first; filters are applied by the server.')
@@ -60,9 +61,9 @@ export function define(): Command {
     .option(CONDITION_FLAG, CONDITION_HELP);
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptions {
-  const stateText = str(flags, 'state');
-  const limitText = str(flags, 'limit');
+export function parse(_args: [], flags: FlagsOf<typeof define>): LsOptions {
+  const stateText = flags.state;
+  const limitText = flags.limit;
   let limit: number | undefined;
   if (limitText !== undefined) {
     limit = Number(limitText);
@@ -72,17 +73,17 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): LsOptio
   }
   const opts: LsOptions = {
     state: stateText === undefined ? undefined : parseStateName(stateText),
-    user: str(flags, 'user'),
+    user: flags.user,
     mine: flags.mine === true,
     reviewable: flags.reviewable === true,
     suggested: flags.suggested === true,
     reviewed: flags.reviewed === true,
-    search: (str(flags, 'search') ?? '').split(/\s+/).filter((k) => k !== ''),
+    search: (flags.search ?? '').split(/\s+/).filter((k) => k !== ''),
     all: flags.all === true,
-    sort: (str(flags, 'sort') ?? 'created') as Sort,
+    sort: flags.sort,
     ascending: flags.asc === true,
     limit,
-    condition: str(flags, 'condition'),
+    condition: flags.condition,
   };
   if (opts.mine && (opts.reviewable || opts.suggested)) {
     throw new UsageError('--mine cannot be combined with --reviewable or --suggested');

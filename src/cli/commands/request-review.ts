@@ -1,9 +1,10 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { printStructured } from '../../render/format.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, note, reasonFlag, requestIds, str } from './shared.js';
+import { callOpts, note, reasonFlag, requestIds } from './shared.js';
 
 export interface ReviewOptions {
   id: string;
@@ -12,7 +13,7 @@ export interface ReviewOptions {
   assumeStartTime?: Date;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('review')
     .description(
       'Submit your review of a request; the request is resolved once its thresholds are met.\n' +
@@ -25,17 +26,17 @@ export function define(): Command {
     .option('--assume-start-time <rfc3339>', 'propose an earlier or later start time');
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): ReviewOptions {
+export function parse(args: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): ReviewOptions {
   const [id, ...rest] = requestIds(args);
   if (rest.length > 0) throw new UsageError('review takes one request ID');
   if ((flags.approve === true) === (flags.deny === true)) {
     throw new UsageError("must supply exactly one of '--approve' or '--deny'");
   }
-  const start = str(flags, 'assumeStartTime');
+  const start = flags.assumeStartTime;
   return {
     id,
     approve: flags.approve === true,
-    reason: reasonFlag(flags),
+    reason: reasonFlag(flags.reason),
     assumeStartTime: start === undefined ? undefined : parseRfc3339(start, 'assume-start-time'),
   };
 }

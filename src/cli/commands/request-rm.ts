@@ -1,5 +1,6 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { RmResult } from '../../model/schema.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
 import { callOpts, emit, fetchRequest, note, requestIds } from './shared.js';
@@ -11,7 +12,7 @@ export interface RmOptions {
   lock: boolean;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('rm')
     .description(
       'Delete access requests (needs the access_request delete rule). Deleting an approved request\n' +
@@ -25,8 +26,8 @@ export function define(): Command {
     );
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): RmOptions {
-  return { ids: requestIds(args), force: flags.force === true, lock: flags.lock === true };
+export function parse([ids]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): RmOptions {
+  return { ids: requestIds(ids), force: flags.force === true, lock: flags.lock === true };
 }
 
 function approvedWarning(id: string): string {

@@ -1,12 +1,13 @@
-import { Command, Option } from 'commander';
+import { Command, Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import { parseLabels } from '../../model/kv.js';
 import { kubeKindString } from '../../model/resource-id.js';
 import { SEARCH_KINDS, type SearchKind, type SearchResult } from '../../model/search.js';
 import { escapeControls } from '../../render/escape.js';
 import { printTable } from '../../render/table.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, emit, note, str } from './shared.js';
+import { callOpts, emit, note, oneValue } from './shared.js';
 
 export interface SearchOptions {
   /** undefined with --roles. */
@@ -69,7 +70,7 @@ const SECOND_COLUMN: Partial<
 
 const HOSTNAME_COLUMN = { title: 'Hostname', value: (r: SearchResult) => r.hostname };
 
-export function define(): Command {
+export function define() {
   return new Command('search')
     .description(
       'Search for resources you may request (search_as_roles), or list requestable roles with --roles.\n' +
@@ -79,7 +80,7 @@ export function define(): Command {
     .option('--roles', 'list requestable roles instead of searching for resources')
     .option('--search <keywords>', 'comma-separated keywords, e.g. --search foo,bar,"some phrase"')
     .option('--query <expr>', `predicate, e.g. --query 'labels["env"] == "prod"'`)
-    .option('--labels <k=v,...>', 'only resources with these labels')
+    .option('--labels <k=v,...>', 'only resources with these labels', oneValue)
     .option(
       '--kube-kind <plural>',
       'Kubernetes kind in plural form (pods, deployments, ...) for --kind kube_resource',
@@ -101,8 +102,8 @@ function keywords(s: string | undefined): string[] {
   return out;
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): SearchOptions {
-  const kind = str(flags, 'kind') as SearchKind | undefined;
+export function parse(_args: [], flags: FlagsOf<typeof define>): SearchOptions {
+  const kind = flags.kind;
   const roles = flags.roles === true;
   if (kind && roles) throw new UsageError('only one of --kind and --roles may be specified');
   if (!kind && !roles) {
@@ -111,14 +112,14 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): SearchO
       `--kind is one of ${SEARCH_KINDS.join(', ')}`,
     );
   }
-  const kubeKind = str(flags, 'kubeKind');
-  const kubeApiGroup = str(flags, 'kubeApiGroup') ?? '';
-  const kubeCluster = str(flags, 'kubeCluster');
-  const namespaceFlag = str(flags, 'namespace');
+  const kubeKind = flags.kubeKind;
+  const kubeApiGroup = flags.kubeApiGroup ?? '';
+  const kubeCluster = flags.kubeCluster;
+  const namespaceFlag = flags.namespace;
   const all = flags.allKubeNamespaces === true;
   const kubeFlags = [
     ['--kube-kind', kubeKind],
-    ['--kube-api-group', str(flags, 'kubeApiGroup')],
+    ['--kube-api-group', flags.kubeApiGroup],
     ['--namespace', namespaceFlag],
     ['--all-kube-namespaces', all || undefined],
   ] as const;
@@ -136,12 +137,12 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): SearchO
       throw new UsageError('--namespace and --all-kube-namespaces cannot be combined');
     }
   }
-  const labelsText = str(flags, 'labels');
+  const labelsText = flags.labels;
   return {
     kind,
     roles,
-    keywords: keywords(str(flags, 'search')),
-    query: str(flags, 'query') ?? '',
+    keywords: keywords(flags.search),
+    query: flags.query ?? '',
     labels: labelsText === undefined ? {} : parseLabels(labelsText, 'labels'),
     kubeKind,
     kubeApiGroup,

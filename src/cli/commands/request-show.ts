@@ -1,8 +1,9 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { Connection } from '../../client/index.js';
 import type { AccessRequest } from '../../model/request.js';
 import { parseResourceId } from '../../model/resource-id.js';
 import { requestDetail } from '../../render/request.js';
+import type { ArgsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { callOpts, emit, fetchRequest, requestIds } from './shared.js';
 
@@ -10,7 +11,7 @@ export interface ShowOptions {
   ids: string[];
 }
 
-export function define(): Command {
+export function define() {
   return new Command('show')
     .alias('get')
     .description(
@@ -20,8 +21,8 @@ export function define(): Command {
     .argument('<ids...>', 'request IDs (commas also separate IDs)');
 }
 
-export function parse(args: unknown[]): ShowOptions {
-  return { ids: requestIds(args) };
+export function parse([ids]: ArgsOf<typeof define>): ShowOptions {
+  return { ids: requestIds(ids) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { Connection, WaitOutcome } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
@@ -7,8 +7,9 @@ import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
 import { startSpinner } from '../../render/spinner.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { fetchRequest, note, requestIds, str } from './shared.js';
+import { fetchRequest, note, requestIds } from './shared.js';
 
 export interface WaitOptions {
   id: string;
@@ -17,7 +18,7 @@ export interface WaitOptions {
   assume: boolean;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('wait')
     .description(
       'Wait for a request to be resolved (resume after `create --nowait`, a timeout or Ctrl-C).\n' +
@@ -30,18 +31,17 @@ export function define(): Command {
 }
 
 /** Parses `--timeout`, which must be positive. */
-export function parseTimeout(flags: Record<string, unknown>): number | undefined {
-  const text = str(flags, 'timeout');
+export function parseTimeout(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text, 'timeout');
   if (ms <= 0) throw new UsageError('--timeout must be greater than zero');
   return ms;
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): WaitOptions {
+export function parse(args: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): WaitOptions {
   const [id, ...rest] = requestIds(args);
   if (rest.length > 0) throw new UsageError('wait takes one request ID');
-  return { id, timeoutMs: parseTimeout(flags), assume: flags.assume !== false };
+  return { id, timeoutMs: parseTimeout(flags.timeout), assume: flags.assume };
 }
 
 function resumeCommand(id: string): string {

@@ -1,10 +1,11 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { stateName, stateNumber, type WatchEvent } from '../../model/request.js';
 import { parseRequestId } from '../../model/request-id.js';
 import { escapeControls } from '../../render/escape.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { CONDITION_FLAG, CONDITION_HELP, requestCondition } from './condition.js';
-import { note, str } from './shared.js';
+import { note } from './shared.js';
 
 export interface WatchOptions {
   /** State name to filter on, e.g. PENDING. */
@@ -15,7 +16,7 @@ export interface WatchOptions {
   condition?: string;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('watch')
     .description(
       'Stream changes to access requests until interrupted: one line per change (text:\n' +
@@ -30,14 +31,13 @@ export function define(): Command {
     .option(CONDITION_FLAG, `${CONDITION_HELP}; deletions are always shown`);
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): WatchOptions {
-  const state = str(flags, 'state');
-  const id = str(flags, 'id');
+export function parse(_args: [], flags: FlagsOf<typeof define>): WatchOptions {
+  const { state, id } = flags;
   return {
     state: state === undefined ? undefined : stateName(stateNumber(state)),
-    user: str(flags, 'user'),
+    user: flags.user,
     id: id === undefined ? undefined : parseRequestId(id),
-    condition: str(flags, 'condition'),
+    condition: flags.condition,
   };
 }
 

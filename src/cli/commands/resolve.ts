@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, type OptionValues } from '@commander-js/extra-typings';
 import { AccessError, EXIT_CODES, UsageError } from '../../model/errors.js';
 import { parseKeyValues } from '../../model/kv.js';
 import { annotationsProblem } from '../../model/limits.js';
@@ -6,8 +6,9 @@ import type { ActionResult } from '../../model/schema.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, list, note, reasonFlag, requestIds, str } from './shared.js';
+import { callOpts, list, note, oneValue, reasonFlag, requestIds } from './shared.js';
 
 /** Options shared by `approve` and `deny`, which both call SetAccessRequestState. */
 export interface ResolveOptions {
@@ -21,40 +22,58 @@ export interface ResolveOptions {
   delegator: string;
 }
 
-export function defineResolve(name: 'approve' | 'deny'): Command {
-  const cmd = new Command(name)
+function resolveCommand(name: 'approve' | 'deny') {
+  return new Command(name)
     .description(
       `${name === 'approve' ? 'Approve' : 'Deny'} pending requests directly (needs the access_request update rule).\n` +
         'Every ID is reported; the exit code is that of the first failure.',
     )
     .argument('<ids...>', 'request IDs (commas also separate IDs)');
-  if (name === 'approve') cmd.option('--roles <roles>', 'approve only these of the requested roles');
-  cmd
+}
+
+function withReason<A extends unknown[], F extends OptionValues>(cmd: Command<A, F>) {
+  return cmd
     .option('--reason <text>', 'resolve reason')
-    .option('--annotations <k=v,...>', 'resolve annotations; a repeated key collects values');
-  if (name === 'approve')
-    cmd.option('--assume-start-time <rfc3339>', 'earliest time the request may be assumed');
+    .option('--annotations <k=v,...>', 'resolve annotations; a repeated key collects values', oneValue);
+}
+
+function withDelegator<A extends unknown[], F extends OptionValues>(cmd: Command<A, F>) {
   return cmd.option('--delegator <name>', 'record this user as the one the change is made for');
 }
 
+export function defineApprove() {
+  return withDelegator(
+    withReason(
+      resolveCommand('approve').option('--roles <roles>', 'approve only these of the requested roles'),
+    ).option('--assume-start-time <rfc3339>', 'earliest time the request may be assumed'),
+  );
+}
+
+export function defineDeny() {
+  return withDelegator(withReason(resolveCommand('deny')));
+}
+
+/** approve's flags; deny has the same but --roles and --assume-start-time. */
+type ResolveFlags = Partial<FlagsOf<typeof defineApprove>>;
+
 export function parseResolve(
   state: ResolveOptions['state'],
-  args: unknown[],
-  flags: Record<string, unknown>,
+  [ids]: ArgsOf<typeof defineApprove>,
+  flags: ResolveFlags,
 ): ResolveOptions {
-  const annotationsText = str(flags, 'annotations');
+  const annotationsText = flags.annotations;
   const annotations = annotationsText === undefined ? {} : parseKeyValues(annotationsText, 'annotations');
   const problem = annotationsProblem(annotations);
   if (problem) throw new UsageError(problem);
-  const start = str(flags, 'assumeStartTime');
+  const start = flags.assumeStartTime;
   return {
-    ids: requestIds(args),
+    ids: requestIds(ids),
     state,
-    reason: reasonFlag(flags),
+    reason: reasonFlag(flags.reason),
     annotations,
-    roles: list(flags, 'roles'),
+    roles: list(flags.roles),
     assumeStartTime: start === undefined ? undefined : parseRfc3339(start, 'assume-start-time'),
-    delegator: str(flags, 'delegator') ?? '',
+    delegator: flags.delegator ?? '',
   };
 }
 

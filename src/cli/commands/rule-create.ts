@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import { type AccessMonitoringRule, rulesFromYaml } from '../../model/rule.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, emit, note, str } from './shared.js';
+import { callOpts, emit, note } from './shared.js';
 
 export interface RuleFileOptions {
   file: string;
@@ -25,13 +26,13 @@ export async function readRuleFile(file: string): Promise<AccessMonitoringRule[]
   return rulesFromYaml(await readInputFile(file), file);
 }
 
-export function fileCommand(name: 'create' | 'update', description: string): Command {
+export function fileCommand(name: 'create' | 'update', description: string) {
   return new Command(name)
     .description(description)
     .requiredOption('-f, --file <path>', 'YAML with one or more access_monitoring_rule documents');
 }
 
-export function define(): Command {
+export function define() {
   return fileCommand(
     'create',
     'Create Access Monitoring Rules from a YAML file, as `tctl create` takes them (several documents allowed).\n' +
@@ -39,8 +40,8 @@ export function define(): Command {
   );
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): RuleFileOptions {
-  const file = str(flags, 'file');
+export function parse(_args: [], flags: FlagsOf<typeof define>): RuleFileOptions {
+  const { file } = flags;
   if (!file) throw new UsageError('missing -f FILE');
   return { file };
 }

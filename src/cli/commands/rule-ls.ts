@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { AccessMonitoringRule } from '../../model/rule.js';
 import { printTable } from '../../render/table.js';
 import type { Context } from '../context.js';
@@ -6,7 +6,7 @@ import { callOpts, emit } from './shared.js';
 
 export type RuleLsOptions = Record<string, never>;
 
-export function define(): Command {
+export function define() {
   return new Command('ls')
     .alias('list')
     .description('List Access Monitoring Rules: what each routes or reviews, and its condition.');

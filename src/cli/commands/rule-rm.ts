@@ -1,5 +1,6 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
+import type { ArgsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { callOpts, note } from './shared.js';
 
@@ -7,18 +8,15 @@ export interface RuleRmOptions {
   names: string[];
 }
 
-export function define(): Command {
+export function define() {
   return new Command('rm')
     .alias('delete')
     .description('Delete Access Monitoring Rules by name.')
     .argument('<names...>', 'rule names');
 }
 
-export function parse(args: unknown[]): RuleRmOptions {
-  const names = args
-    .flat()
-    .filter((x): x is string => typeof x === 'string')
-    .map((x) => x.trim());
+export function parse([given]: ArgsOf<typeof define>): RuleRmOptions {
+  const names = given.map((x) => x.trim());
   if (names.length === 0 || names.some((n) => n === '')) throw new UsageError('empty rule name');
   return { names };
 }

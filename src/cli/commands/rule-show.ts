@@ -1,6 +1,7 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import type { AccessMonitoringRule } from '../../model/rule.js';
+import type { ArgsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { callOpts, emit } from './shared.js';
 
@@ -8,15 +9,15 @@ export interface RuleShowOptions {
   name: string;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('show')
     .alias('get')
     .description('Show one Access Monitoring Rule (YAML output loads back with `access rule update -f`).')
     .argument('<name>', 'rule name');
 }
 
-export function parse(args: unknown[]): RuleShowOptions {
-  const name = String(args[0] ?? '').trim();
+export function parse([given]: ArgsOf<typeof define>): RuleShowOptions {
+  const name = given.trim();
   if (name === '') throw new UsageError('empty rule name');
   return { name };
 }

@@ -1,11 +1,12 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import type { AccessRequest } from '../../model/request.js';
 import type { AccessMonitoringRule } from '../../model/rule.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { readInputFile, readRuleFile } from './rule-create.js';
 import { fetchRule } from './rule-show.js';
-import { emit, fetchRequest, str } from './shared.js';
+import { emit, fetchRequest } from './shared.js';
 
 export interface RuleTestOptions {
   /** A stored rule's name, or undefined with `file`. */
@@ -31,7 +32,7 @@ export interface RuleVerdict {
   schedule: { in_effect: boolean; at: string; error?: string } | null;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('test')
     .description(
       'Evaluate Access Monitoring Rules against a request and say whether each matches, what it would\n' +
@@ -46,11 +47,9 @@ export function define(): Command {
     .option('--request-file <path>', 'an access request in our JSON shape');
 }
 
-export function parse(args: unknown[], flags: Record<string, unknown>): RuleTestOptions {
-  const name = typeof args[0] === 'string' && args[0] !== '' ? args[0] : undefined;
-  const file = str(flags, 'file');
-  const requestId = str(flags, 'request');
-  const requestFile = str(flags, 'requestFile');
+export function parse([given]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): RuleTestOptions {
+  const name = given === '' ? undefined : given;
+  const { file, request: requestId, requestFile } = flags;
   if ((name === undefined) === (file === undefined)) {
     throw new UsageError('name one rule, or give -f FILE (not both)', 'access rule test NAME --request ID');
   }

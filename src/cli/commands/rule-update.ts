@@ -1,10 +1,9 @@
-import type { Command } from 'commander';
 import type { Context } from '../context.js';
 import { fileCommand, type RuleFileOptions, sendRules } from './rule-create.js';
 
 export { parse } from './rule-create.js';
 
-export function define(): Command {
+export function define() {
   return fileCommand('update', 'Replace existing Access Monitoring Rules with the ones in a YAML file.');
 }
 

@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { note, str } from './shared.js';
+import { note } from './shared.js';
 
 export interface ServerStartOptions {
   dataDir?: string;
@@ -12,7 +13,7 @@ export interface ServerStartOptions {
   clusterName?: string;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('start')
     .description(
       'Start the embedded Auth API (a local stand-in for a Teleport cluster) and run until\n' +
@@ -31,12 +32,12 @@ export function define(): Command {
     );
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): ServerStartOptions {
+export function parse(_args: [], flags: FlagsOf<typeof define>): ServerStartOptions {
   return {
-    dataDir: str(flags, 'dataDir'),
-    listen: str(flags, 'listen') ?? '127.0.0.1:3025',
-    seedFile: str(flags, 'seed'),
-    clusterName: str(flags, 'clusterName'),
+    dataDir: flags.dataDir,
+    listen: flags.listen,
+    seedFile: flags.seed,
+    clusterName: flags.clusterName,
   };
 }
 

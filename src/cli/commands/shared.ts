@@ -12,15 +12,9 @@ export function callOpts(ctx: Context): { signal?: AbortSignal } {
   return ctx.io.signal ? { signal: ctx.io.signal } : {};
 }
 
-/** A string flag value, or undefined when absent. */
-export function str(flags: Record<string, unknown>, key: string): string | undefined {
-  const v = flags[key];
-  return typeof v === 'string' ? v : undefined;
-}
-
 /** A review or resolve `--reason`, at most Teleport's maxAccessRequestReasonSize bytes. */
-export function reasonFlag(flags: Record<string, unknown>): string {
-  const reason = str(flags, 'reason') ?? '';
+export function reasonFlag(given: string | undefined): string {
+  const reason = given ?? '';
   if (Buffer.byteLength(reason, 'utf8') > MAX_REASON_BYTES) {
     throw new UsageError(`--reason is too long, max ${MAX_REASON_BYTES} bytes`);
   }
@@ -28,20 +22,26 @@ export function reasonFlag(flags: Record<string, unknown>): string {
 }
 
 /** Roles / reviewers lists: comma or whitespace separated, repeats allowed. */
-export function list(flags: Record<string, unknown>, key: string): string[] {
-  const v = flags[key];
-  const items = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-  return items.flatMap((x) => splitList(String(x)));
+export function list(given: string | readonly string[] | undefined): string[] {
+  const items = typeof given === 'string' ? [given] : (given ?? []);
+  return items.flatMap((x) => splitList(x));
 }
 
 /**
  * Request IDs from positional arguments; commas separate IDs too, as tctl accepts. Every ID
  * must be a UUID (exit 2 otherwise); `allow` names extra accepted words (drop's `*`).
  */
-export function requestIds(args: unknown[], allow: readonly string[] = []): string[] {
-  const raw = args.flat().filter((x): x is string => typeof x === 'string');
-  const ids = raw.flatMap((x) => x.split(',')).map((x) => x.trim());
+export function requestIds(args: readonly string[], allow: readonly string[] = []): string[] {
+  const ids = args.flatMap((x) => x.split(',')).map((x) => x.trim());
   return ids.map((id) => (allow.includes(id) ? id : parseRequestId(id)));
+}
+
+/**
+ * The parser of a one-value option whose placeholder ends in `,...` (`<k=v,...>`): commander
+ * takes one value there, but extra-typings reads the dots as variadic and would type it string[].
+ */
+export function oneValue(value: string): string {
+  return value;
 }
 
 /** Commander's repeatable-option collector. */

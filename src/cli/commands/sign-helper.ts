@@ -1,9 +1,9 @@
-import { Command, Option } from 'commander';
+import { Command, Option, type OptionValues } from '@commander-js/extra-typings';
 import { parseDuration } from '../../model/duration.js';
 import { UsageError } from '../../model/errors.js';
 import { FORMATS, printStructured } from '../../render/format.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { str } from './shared.js';
 import { DEFAULT_PLUGIN_USER, pluginRbacResources, pluginRbacYaml } from './sign-helper-rbac.js';
 
 /** What is written: the `tctl auth sign --format=tls` trio, or one identity file (`--format=file`). */
@@ -36,7 +36,7 @@ export interface SignHelperOptions {
  * that were there before are put back, leaving the global resolver to see only output
  * formats (or fall through to the parent flag and ACCESS_FORMAT).
  */
-function addFormatOption(cmd: Command): void {
+function addFormatOption<A extends unknown[], F extends OptionValues>(cmd: Command<A, F>): void {
   const option = new Option(
     '-f, --format <format>',
     'tls or file: what to write (as tctl auth sign --format; default tls); text, json or yaml: output format',
@@ -68,9 +68,8 @@ function addFormatOption(cmd: Command): void {
   });
 }
 
-export function define(): Command {
+export function define() {
   const cmd = new Command('sign-helper')
-    .summary('Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.')
     .description(
       'Issue credentials for an Access Request plugin (like `tctl auth sign`): a key made here, a\n' +
         'certificate for --user from the Auth Service (you need impersonation rights), written as\n' +
@@ -83,7 +82,7 @@ export function define(): Command {
     .option('--user <name>', 'the Teleport user to issue credentials for (e.g. access-plugin)')
     .option('-o, --out <prefix>', 'output prefix (tls) or identity file path (file)');
   addFormatOption(cmd);
-  cmd
+  return cmd
     .addOption(
       new Option('--out-format <kind>', 'what to write: tls (three files) or file (identity file)').choices(
         OUT_FORMATS,
@@ -100,7 +99,11 @@ export function define(): Command {
         '  access sign-helper --user access-plugin --out auth --ttl 8h --verify\n' +
         '  access sign-helper --user access-plugin --out identity --format file -f json\n',
     );
-  return cmd;
+}
+
+/** The file formats addFormatOption moved aside from --format. */
+interface FormatFiles {
+  formatFiles?: OutFormat[];
 }
 
 /** Teleport user names are free-form, but not whitespace or control characters (they end up in files and configs). */
@@ -111,9 +114,9 @@ function checkUserName(user: string): string {
   return user;
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): SignHelperOptions {
-  const fromFormat = (flags.formatFiles as string[] | undefined) ?? [];
-  const explicit = str(flags, 'outFormat');
+export function parse(_args: [], flags: FlagsOf<typeof define> & FormatFiles): SignHelperOptions {
+  const fromFormat = flags.formatFiles ?? [];
+  const explicit = flags.outFormat;
   const kinds = new Set([...fromFormat, ...(explicit === undefined ? [] : [explicit])]);
   if (kinds.size > 1) {
     throw new UsageError(
@@ -122,13 +125,13 @@ export function parse(_args: unknown[], flags: Record<string, unknown>): SignHel
   }
   const outFormat = ([...kinds][0] ?? 'tls') as OutFormat;
 
-  const ttlText = str(flags, 'ttl') ?? DEFAULT_TTL;
+  const ttlText = flags.ttl;
   const ttlMs = parseDuration(ttlText, 'ttl');
   if (ttlMs <= 0) throw new UsageError(`invalid --ttl ${JSON.stringify(ttlText)}: must be greater than zero`);
 
-  const userText = str(flags, 'user');
+  const userText = flags.user;
   const user = userText === undefined ? undefined : checkUserName(userText);
-  const out = str(flags, 'out');
+  const { out } = flags;
   if (out !== undefined && (out === '' || /[\\/]$/.test(out))) {
     throw new UsageError(`invalid --out ${JSON.stringify(out)}: expected a file prefix such as ./auth`);
   }

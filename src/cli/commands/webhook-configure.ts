@@ -1,9 +1,9 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import type { Context } from '../context.js';
 
 export type WebhookConfigureOptions = Record<string, never>;
 
-export function define(): Command {
+export function define() {
   return new Command('configure').description(
     'Print a commented configuration template for `access webhook serve` (the teleport-webhooks\n' +
       'format plus our keys: signing_secret_file, endpoints, state_file, callback_window).',

@@ -1,14 +1,15 @@
 import { appendFile, readFile } from 'node:fs/promises';
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
+import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { note, str } from './shared.js';
+import { note } from './shared.js';
 
 export interface WebhookServeOptions {
   config: string;
 }
 
-export function define(): Command {
+export function define() {
   return new Command('serve')
     .description(
       'Run the webhook bridge: POST signed access request changes to receivers (routed by\n' +
@@ -19,8 +20,8 @@ export function define(): Command {
     .requiredOption('--config <file>', 'TOML configuration (the teleport-webhooks format)');
 }
 
-export function parse(_args: unknown[], flags: Record<string, unknown>): WebhookServeOptions {
-  const config = str(flags, 'config');
+export function parse(_args: [], flags: FlagsOf<typeof define>): WebhookServeOptions {
+  const { config } = flags;
   if (!config) throw new UsageError('missing --config FILE');
   return { config };
 }

@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { FlagsOf } from '../../../src/cli/command.js';
 import * as ls from '../../../src/cli/commands/request-ls.js';
 import * as search from '../../../src/cli/commands/request-search.js';
 import { CliContext } from '../../../src/cli/context.js';
@@ -65,11 +66,11 @@ async function serve(impl: Partial<AuthServiceServer>): Promise<Connection> {
   return conn;
 }
 
-async function runLs(c: Connection, flags: Record<string, unknown>) {
+async function runLs(c: Connection, flags: Partial<FlagsOf<typeof ls.define>>) {
   const io = fakeIO({ env: { ACCESS_FORMAT: 'json' } });
   const ctx = Object.assign(new CliContext(io), { connect: async () => c });
   // The fixtures' access expired long ago: --all keeps them.
-  const code = await ls.run(ctx, ls.parse([], { all: true, ...flags }));
+  const code = await ls.run(ctx, ls.parse([], { sort: 'created', all: true, ...flags }));
   return { code, rows: JSON.parse(io.out.text) as AccessRequest[] };
 }
 

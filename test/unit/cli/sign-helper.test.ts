@@ -1,43 +1,18 @@
 import { resolve } from 'node:path';
-import { Command } from 'commander';
 import { describe, expect, test } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { define, parse, type SignHelperOptions } from '../../../src/cli/commands/sign-helper.js';
+import { define, parse } from '../../../src/cli/commands/sign-helper.js';
 import { checkIssuedTtl, lifetime, verifyLines } from '../../../src/cli/commands/sign-helper-checks.js';
 import { pluginConfig, sshCaLines, targetsFor } from '../../../src/cli/commands/sign-helper-output.js';
 import { pluginRbacResources, pluginRbacYaml } from '../../../src/cli/commands/sign-helper-rbac.js';
-import { addGlobalOptions, type GlobalOptions, resolveGlobalOptions } from '../../../src/cli/options.js';
 import { keyAlgorithmForSuite } from '../../../src/client/probes.js';
 import { AccessError, UsageError } from '../../../src/model/errors.js';
 import { demoSeed } from '../../../src/server/demo-seed.js';
 import { parseSeed } from '../../../src/server/seed.js';
+import { parseArgv as parseArgvOf } from './parse-argv.js';
 
-/**
- * Parses argv the way program.ts attaches a command (root with the global options, the
- * command below it with the hidden globals it does not define itself) and returns what the
- * command's `parse` and the global resolver make of it.
- */
-function parseArgv(
-  argv: string[],
-  env: Record<string, string> = {},
-): { opts: SignHelperOptions; globals: GlobalOptions } {
-  const root = new Command('access').exitOverride().enablePositionalOptions();
-  addGlobalOptions(root);
-  const leaf = define();
-  leaf.copyInheritedSettings(root);
-  addGlobalOptions(leaf);
-  let result: { opts: SignHelperOptions; globals: GlobalOptions } | undefined;
-  leaf.action((...args: unknown[]) => {
-    const self = args[args.length - 1] as Command;
-    result = {
-      globals: resolveGlobalOptions(env, '/home/u', self),
-      opts: parse(self.processedArgs as unknown[], self.opts()),
-    };
-  });
-  root.addCommand(leaf);
-  root.parse(argv, { from: 'user' });
-  if (!result) throw new Error('the command did not run');
-  return result;
+function parseArgv(argv: string[], env: Record<string, string> = {}) {
+  return parseArgvOf({ define, parse }, argv, env);
 }
 
 const SIGN = ['sign-helper', '--user', 'access-plugin', '--out', 'auth'];

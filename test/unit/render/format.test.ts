@@ -80,7 +80,7 @@ describe('structured output', () => {
 describe('theme', () => {
   test('no escape codes when colour is off', () => {
     const t = makeTheme(false);
-    expect(t.error('e') + t.state('APPROVED') + t.bold('b')).toBe('eAPPROVEDb');
+    expect(t.state('APPROVED') + t.bold('b')).toBe('APPROVEDb');
   });
 
   test('escape codes when colour is on', () => {
