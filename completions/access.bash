@@ -75,7 +75,7 @@ _access_option_values() {
     "request ls|--sort") echo "created state user" ;;
     "request ls|--limit") echo "-" ;;
     "request ls|--condition") echo "-" ;;
-    "request search|--kind") echo "node db app kube_cluster windows_desktop kube_resource user_group saml_idp_service_provider" ;;
+    "request search|--kind") echo "node db app kube_cluster windows_desktop kube_resource user_group saml_idp_service_provider aws_ic_account aws_ic_account_assignment" ;;
     "request search|--search") echo "-" ;;
     "request search|--query") echo "-" ;;
     "request search|--labels") echo "-" ;;

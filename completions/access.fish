@@ -84,7 +84,7 @@ complete -c access -n '__access_at \'request ls\'' -l asc -d 'oldest (or lowest)
 complete -c access -n '__access_at \'request ls\'' -l limit -r -F -d 'show at most N requests'
 complete -c access -n '__access_at \'request ls\'' -l condition -r -F -d 'only requests matching an Access Monitoring Rule condition, e.g. \'access_request.spec.roles.contains("dba")\' (user.traits and resource labels read as empty here)'
 complete -c access -n '__access_at \'request show\'' -a '(__access_request_ids)'
-complete -c access -n '__access_at \'request search\'' -l kind -x -a 'node db app kube_cluster windows_desktop kube_resource user_group saml_idp_service_provider' -d 'kind of resource to search'
+complete -c access -n '__access_at \'request search\'' -l kind -x -a 'node db app kube_cluster windows_desktop kube_resource user_group saml_idp_service_provider aws_ic_account aws_ic_account_assignment' -d 'kind of resource to search'
 complete -c access -n '__access_at \'request search\'' -l roles -d 'list requestable roles instead of searching for resources'
 complete -c access -n '__access_at \'request search\'' -l search -r -F -d 'comma-separated keywords, e.g. --search foo,bar,"some phrase"'
 complete -c access -n '__access_at \'request search\'' -l query -r -F -d 'predicate, e.g. --query \'labels["env"] == "prod"\''

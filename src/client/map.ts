@@ -143,6 +143,13 @@ export function searchResultFromPaginated(r: PaginatedResource, cluster: string)
       return result(cluster, 'db', res.value.spec?.database?.metadata ?? res.value.metadata);
     case 'appServer': {
       const app = res.value.spec?.app;
+      // lib/services/unified_resource.go: makePaginatedIdentityCenterAccount sends an AWS
+      // Identity Center account as an app of sub-kind aws_ic_account.
+      if (app?.subKind === 'aws_ic_account') {
+        return result(cluster, 'aws_ic_account', app.metadata ?? res.value.metadata, {
+          hostname: app.spec?.identityCenter?.accountId,
+        });
+      }
       return result(cluster, 'app', app?.metadata ?? res.value.metadata, { hostname: app?.spec?.publicAddr });
     }
     case 'kubeCluster':
@@ -158,6 +165,10 @@ export function searchResultFromPaginated(r: PaginatedResource, cluster: string)
     case 'samlIdpServiceProvider':
       return result(cluster, 'saml_idp_service_provider', res.value.header?.metadata, {
         hostname: res.value.spec?.entityId,
+      });
+    case 'identityCenterAccountAssignment':
+      return result(cluster, 'aws_ic_account_assignment', res.value.metadata, {
+        hostname: res.value.displayName,
       });
     default:
       return undefined;

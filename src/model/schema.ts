@@ -168,10 +168,12 @@ const SEARCH_RESULT = object(
   'A resource that can be requested.',
   {
     kind: string(
-      'node, db, app, kube_cluster, windows_desktop, user_group, saml_idp_service_provider or a kube:ns:/kube:cw: kind',
+      'node, db, app, kube_cluster, windows_desktop, user_group, saml_idp_service_provider, aws_ic_account, aws_ic_account_assignment or a kube:ns:/kube:cw: kind',
     ),
     name: string('resource name'),
-    hostname: string('hostname or address (a SAML service provider\'s entity ID; "" when the kind has none)'),
+    hostname: string(
+      "hostname or address (a SAML service provider's entity ID, an Identity Center account's AWS account ID, an account assignment's display name; \"\" when the kind has none)",
+    ),
     namespace: string('Kubernetes namespace ("" when not namespaced)'),
     labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'labels, key to value' },
     resource_id: string('ID to pass to `access request create --resource`'),

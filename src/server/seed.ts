@@ -92,6 +92,7 @@ const conditions = obj({
   }),
   rules: { t: 'list', item: obj({ resources: strings, verbs: strings }, ['resources', 'verbs']) },
   impersonate: obj({ users: matchers, roles: matchers }),
+  account_assignments: { t: 'list', item: obj({ account: str, permission_set: str }) },
 });
 
 /** Values of Teleport's legacy `second_factor` and of `second_factors` (api/types/authentication.go). */
@@ -119,6 +120,17 @@ const SPECS: Readonly<Record<string, Schema>> = {
   windows_desktop: obj({ addr: str, domain: str }, ['addr']),
   user_group: obj({ applications: strings }),
   saml_idp_service_provider: obj({ entity_id: str, acs_url: str }, ['entity_id']),
+  // identitycenterv1.Account and AccountAssignment specs, reduced to what search and requests show.
+  aws_ic_account: obj({ id: str, arn: str, name: str, description: str, start_url: str }, ['id']),
+  aws_ic_account_assignment: obj(
+    {
+      display: str,
+      account_id: str,
+      account_name: str,
+      permission_set: obj({ arn: str, name: str }, ['arn']),
+    },
+    ['account_id', 'permission_set'],
+  ),
   cluster_auth_preference: obj({
     type: str,
     second_factor: { t: 'enum', values: SECOND_FACTOR },
@@ -292,6 +304,26 @@ function toResource(d: Doc): Resource {
       return { ...base, applications: (d.spec as { applications?: string[] }).applications ?? [] };
     case 'saml_idp_service_provider':
       return { ...base, entityId: s.entity_id, ...(s.acs_url ? { acsUrl: s.acs_url } : {}) };
+    case 'aws_ic_account':
+      return {
+        ...base,
+        awsAccount: {
+          id: s.id ?? '',
+          ...(s.arn ? { arn: s.arn } : {}),
+          ...(s.name ? { name: s.name } : {}),
+          ...(s.description ? { description: s.description } : {}),
+          ...(s.start_url ? { startUrl: s.start_url } : {}),
+        },
+      };
+    case 'aws_ic_account_assignment': {
+      const ps = (d.spec as { permission_set: { arn: string; name?: string } }).permission_set;
+      return {
+        ...base,
+        awsAccount: { id: s.account_id ?? '', ...(s.account_name ? { name: s.account_name } : {}) },
+        permissionSet: { arn: ps.arn, ...(ps.name ? { name: ps.name } : {}) },
+        ...(s.display ? { display: s.display } : {}),
+      };
+    }
     case 'kube_resource': {
       const { plural, group } = normalizeKubeKind(s.kind ?? '', s.api_group);
       return {

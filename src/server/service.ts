@@ -58,6 +58,7 @@ import {
   type UserCertSpec,
 } from './certs.js';
 import { type EventSink, matchesFilter, planWatch, type WatchHub } from './events.js';
+import { IC_LIST_RESOURCE_TYPES, toPaginatedIdentityCenter } from './identity-center.js';
 import {
   checkCallerNotLocked,
   isEmptyTarget,
@@ -323,6 +324,7 @@ const LIST_RESOURCE_TYPES: Record<string, ResourceKind> = {
   // lib/auth/auth_with_roles.go: ServerWithRoles.listResourcesWithSort lists both.
   user_group: 'user_group',
   saml_idp_service_provider: 'saml_idp_service_provider',
+  ...IC_LIST_RESOURCE_TYPES,
 };
 
 /** ListUnifiedResources kinds (Teleport's unified kinds, plus the server kinds as aliases). */
@@ -398,7 +400,12 @@ export function toPaginated(r: Resource, listedAs: string): PaginatedResource['r
               subKind: '',
               version: 'v3',
               metadata: metadata(r.name, { labels }),
-              spec: { uri: r.uri ?? '', publicAddr: r.publicAddr ?? '' },
+              spec: {
+                uri: r.uri ?? '',
+                publicAddr: r.publicAddr ?? '',
+                aws: undefined,
+                identityCenter: undefined,
+              },
             },
           },
         },
@@ -459,6 +466,9 @@ export function toPaginated(r: Resource, listedAs: string): PaginatedResource['r
           spec: { entityDescriptor: '', entityId: r.entityId ?? '', acsUrl: r.acsUrl ?? '' },
         },
       };
+    case 'aws_ic_account':
+    case 'aws_ic_account_assignment':
+      return toPaginatedIdentityCenter(r);
     default:
       throw new ServerError(3, `resource kind "${r.kind}" cannot be listed with ListResources`);
   }

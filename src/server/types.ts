@@ -51,6 +51,8 @@ export interface RoleConditions {
   review_requests?: { roles?: string[]; claims_to_roles?: ClaimMapping[]; where?: string };
   rules?: { resources: string[]; verbs: string[] }[];
   impersonate?: { users?: string[]; roles?: string[] };
+  /** AWS Identity Center account assignments (RoleConditions.AccountAssignments): matchers. */
+  account_assignments?: { account?: string; permission_set?: string }[];
 }
 
 export interface Role {
@@ -89,7 +91,9 @@ export type ResourceKind =
   | 'windows_desktop'
   | 'kube_resource'
   | 'user_group'
-  | 'saml_idp_service_provider';
+  | 'saml_idp_service_provider'
+  | 'aws_ic_account'
+  | 'aws_ic_account_assignment';
 
 /** A resource that can be searched and requested. */
 export interface Resource {
@@ -112,6 +116,11 @@ export interface Resource {
   acsUrl?: string;
   /** windows_desktop */
   domain?: string;
+  /** aws_ic_account, aws_ic_account_assignment: the AWS account. */
+  awsAccount?: { id: string; arn?: string; name?: string; description?: string; startUrl?: string };
+  /** aws_ic_account_assignment: the permission set and the assignment's display name. */
+  permissionSet?: { arn: string; name?: string };
+  display?: string;
   /** kube_resource: plural kind (`pods`), API group (empty = core), kube cluster, namespace. */
   kubeKind?: string;
   apiGroup?: string;

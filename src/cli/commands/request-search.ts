@@ -32,6 +32,8 @@ const RESOURCE_TYPES: Record<Exclude<SearchKind, 'kube_resource'>, string> = {
   windows_desktop: 'windows_desktop',
   user_group: 'user_group',
   saml_idp_service_provider: 'saml_idp_service_provider',
+  aws_ic_account: 'aws_ic_account',
+  aws_ic_account_assignment: 'aws_ic_account_assignment',
 };
 
 /** Kubernetes kinds of the core API group, which need no --kube-api-group. */
@@ -78,6 +80,8 @@ const SECOND_COLUMN: Partial<
 > = {
   kube_resource: { title: 'Namespace', value: (r) => r.namespace },
   saml_idp_service_provider: { title: 'Entity ID', value: (r) => r.hostname },
+  aws_ic_account: { title: 'Account ID', value: (r) => r.hostname },
+  aws_ic_account_assignment: { title: 'Assignment', value: (r) => r.hostname },
   user_group: null,
 };
 
