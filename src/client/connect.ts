@@ -26,6 +26,7 @@ import {
   UserCertsRequest,
   Watch,
 } from '../gen/teleport/legacy/client/proto/authservice.js';
+import { ListRequestableRolesRequest } from '../gen/teleport/legacy/client/proto/requestable_roles.js';
 import {
   AccessCapabilitiesRequest,
   AccessRequestFilter,
@@ -140,6 +141,7 @@ export const AUTH_REQUESTS: RequestFactories<typeof AuthServiceService> = {
   setAccessRequestState: RequestStateSetter,
   submitAccessReview: AccessReviewSubmission,
   getAccessCapabilities: AccessCapabilitiesRequest,
+  listRequestableRoles: ListRequestableRolesRequest,
   watchEvents: Watch,
   listResources: ListResourcesRequest,
   listUnifiedResources: ListUnifiedResourcesRequest,

@@ -266,6 +266,23 @@ export const ROLES_SCHEMA: JsonSchema = root({
   items: { type: 'string' },
 });
 
+/** `access request search --roles --descriptions`: roles with their descriptions. */
+export const REQUESTABLE_ROLES_SCHEMA: JsonSchema = root({
+  title: 'RequestableRole[]',
+  description: 'Roles the caller may request, with their descriptions (search --roles --descriptions).',
+  type: 'array',
+  items: object(
+    'A requestable role.',
+    {
+      role: string('role name'),
+      description: string(
+        'the role\'s metadata.description ("" when it has none or the server is older than Teleport 18)',
+      ),
+    },
+    'RequestableRole',
+  ),
+});
+
 /** `access request drop`. */
 export const DROP_RESULT_SCHEMA: JsonSchema = root(
   object(
@@ -343,6 +360,7 @@ export const SCHEMAS = {
   capabilities: CAPABILITIES_SCHEMA,
   'action-results': ACTION_RESULTS_SCHEMA,
   roles: ROLES_SCHEMA,
+  'requestable-roles': REQUESTABLE_ROLES_SCHEMA,
   'drop-result': DROP_RESULT_SCHEMA,
   'rm-result': RM_RESULT_SCHEMA,
   'sign-helper-result': SIGN_HELPER_RESULT_SCHEMA,

@@ -279,7 +279,13 @@ interface Doc {
 
 function toRole(d: Doc): Role {
   const spec = d.spec as Pick<Role, 'options' | 'allow' | 'deny'>;
-  return { name: d.name, options: spec.options ?? {}, allow: spec.allow ?? {}, deny: spec.deny ?? {} };
+  return {
+    name: d.name,
+    ...(d.metadata.description ? { description: d.metadata.description } : {}),
+    options: spec.options ?? {},
+    allow: spec.allow ?? {},
+    deny: spec.deny ?? {},
+  };
 }
 
 function toUser(d: Doc): User {

@@ -67,6 +67,7 @@ import {
   lockTargetsOf,
 } from './locks.js';
 import { expandOrSkip } from './rbac.js';
+import { requestableRolesPage } from './requestable-roles.js';
 import { fromLabelValues, isSet, stateName, toLabelValues, uuidv7 } from './requests.js';
 import { resourceIdString } from './resources.js';
 import { expiryOf, type RequestStore, type SortField } from './store.js';
@@ -727,6 +728,10 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     }),
   );
 
+  const listRequestableRoles: AuthServiceServer['listRequestableRoles'] = unary(deps, (req, caller) =>
+    requestableRolesPage(policy, caller, req),
+  );
+
   const watchEvents: AuthServiceServer['watchEvents'] = (call) => {
     let plan: ReturnType<typeof planWatch>;
     try {
@@ -1080,6 +1085,7 @@ export function createAuthService(deps: ServiceDeps): AuthServiceServer {
     setAccessRequestState,
     submitAccessReview,
     getAccessCapabilities,
+    listRequestableRoles,
     watchEvents,
     listResources,
     listUnifiedResources,

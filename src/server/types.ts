@@ -57,6 +57,8 @@ export interface RoleConditions {
 
 export interface Role {
   name: string;
+  /** metadata.description */
+  description?: string;
   options: {
     max_session_ttl?: string;
     request_access?: 'optional' | 'reason' | 'always';

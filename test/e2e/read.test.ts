@@ -187,7 +187,7 @@ describe('search', () => {
     expectSchema('roles', roles);
     expect(roles).toEqual(['auditor', 'dba']);
     const r = await runAccess(['request', 'search', '--roles'], alice);
-    expect(r.stdout).toBe('Role\nauditor\ndba\n');
+    expect(r.stdout).toBe('Role     Description\nauditor  -\ndba      -\n');
   });
 });
 

@@ -114,6 +114,10 @@ const samples: Record<SchemaName, { valid: unknown[]; invalid: unknown[] }> = {
     invalid: [[{ id: 'r1', ok: true }], [{ ...actions[0], state: 'DONE' }]],
   },
   roles: { valid: [['auditor', 'dba'], []], invalid: [[1], 'dba'] },
+  'requestable-roles': {
+    valid: [[{ role: 'dba', description: 'Database administration' }], []],
+    invalid: [['dba'], [{ role: 'dba' }], [{ role: 'dba', description: '', extra: 1 }]],
+  },
   'drop-result': { valid: [drop], invalid: [{ dropped: [] }] },
   'rm-result': { valid: [rm], invalid: [{ deleted: 'r1' }] },
   'sign-helper-result': { valid: [signed], invalid: [{ ...signed, expires: null }] },

@@ -51,6 +51,7 @@ import {
   WindowsDesktopV3,
 } from "../../types/types.js";
 import { LabelValues } from "../../types/wrappers/wrappers.js";
+import { ListRequestableRolesRequest, ListRequestableRolesResponse } from "./requestable_roles.js";
 
 export const protobufPackage = "proto";
 
@@ -3164,6 +3165,17 @@ export const AuthServiceService = {
     responseSerialize: (value: AccessCapabilities): Buffer => Buffer.from(AccessCapabilities.encode(value).finish()),
     responseDeserialize: (value: Buffer): AccessCapabilities => AccessCapabilities.decode(value),
   },
+  listRequestableRoles: {
+    path: "/proto.AuthService/ListRequestableRoles" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRequestableRolesRequest): Buffer =>
+      Buffer.from(ListRequestableRolesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRequestableRolesRequest => ListRequestableRolesRequest.decode(value),
+    responseSerialize: (value: ListRequestableRolesResponse): Buffer =>
+      Buffer.from(ListRequestableRolesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRequestableRolesResponse => ListRequestableRolesResponse.decode(value),
+  },
   watchEvents: {
     path: "/proto.AuthService/WatchEvents" as const,
     requestStream: false as const,
@@ -3288,6 +3300,7 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   setAccessRequestState: handleUnaryCall<RequestStateSetter, Empty>;
   submitAccessReview: handleUnaryCall<AccessReviewSubmission, AccessRequestV3>;
   getAccessCapabilities: handleUnaryCall<AccessCapabilitiesRequest, AccessCapabilities>;
+  listRequestableRoles: handleUnaryCall<ListRequestableRolesRequest, ListRequestableRolesResponse>;
   watchEvents: handleServerStreamingCall<Watch, Event>;
   listResources: handleUnaryCall<ListResourcesRequest, ListResourcesResponse>;
   listUnifiedResources: handleUnaryCall<ListUnifiedResourcesRequest, ListUnifiedResourcesResponse>;
@@ -3413,6 +3426,21 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AccessCapabilities) => void,
+  ): ClientUnaryCall;
+  listRequestableRoles(
+    request: ListRequestableRolesRequest,
+    callback: (error: ServiceError | null, response: ListRequestableRolesResponse) => void,
+  ): ClientUnaryCall;
+  listRequestableRoles(
+    request: ListRequestableRolesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRequestableRolesResponse) => void,
+  ): ClientUnaryCall;
+  listRequestableRoles(
+    request: ListRequestableRolesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRequestableRolesResponse) => void,
   ): ClientUnaryCall;
   watchEvents(request: Watch, options?: Partial<CallOptions>): ClientReadableStream<Event>;
   watchEvents(request: Watch, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<Event>;
