@@ -13,6 +13,7 @@ import {
   type Capabilities,
   newAccessRequest,
   newReview,
+  type ReasonPolicy,
   type Review,
   stateName,
 } from '../model/request.js';
@@ -93,6 +94,19 @@ export function requestFromProto(r: AccessRequestV3): AccessRequest {
     annotations: labelValuesToRecord(spec?.resolveAnnotations),
     system_annotations: labelValuesToRecord(spec?.systemAnnotations),
   });
+}
+
+/**
+ * The reason policy a dry run's answer carries (spec.dry_run_enrichment), or undefined from
+ * a server that does not send one (Teleport before the enrichment; any non-dry-run answer).
+ */
+export function reasonPolicyFromDryRun(r: AccessRequestV3): ReasonPolicy | undefined {
+  const e = r.spec?.dryRunEnrichment;
+  if (!e) return undefined;
+  return {
+    reason_mode: e.reasonMode === 'required' ? 'required' : 'optional',
+    reason_prompts: [...e.reasonPrompts],
+  };
 }
 
 export function capabilitiesFromProto(c: AccessCapabilities): Capabilities {

@@ -206,3 +206,17 @@ export interface Capabilities {
   require_reason: boolean;
   auto_request: boolean;
 }
+
+/**
+ * What a dry run of `access request create` reports about the reason: the server's mode
+ * (`required` or `optional`) and the roles' prompts. Newer Teleport sends it with the dry
+ * run (AccessRequestDryRunEnrichment); for an older server it comes from
+ * GetAccessCapabilities (require_reason, request_prompt).
+ */
+export interface ReasonPolicy {
+  reason_mode: 'required' | 'optional';
+  reason_prompts: string[];
+}
+
+/** `create --dry-run` in JSON/YAML: the request it would create, then the reason policy. */
+export type DryRunResult = AccessRequest & ReasonPolicy;

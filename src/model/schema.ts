@@ -202,6 +202,23 @@ export const ACCESS_REQUEST_SCHEMA: JsonSchema = root({
   description: 'One access request (create, wait, review).',
 });
 
+/** `access request create --dry-run`: the request it would create, then the reason policy. */
+export const DRY_RUN_SCHEMA: JsonSchema = root(
+  object(
+    'The request a dry run would create, with the reason policy (create --dry-run).',
+    {
+      ...(REQUEST_BODY.properties ?? {}),
+      reason_mode: {
+        type: 'string',
+        enum: ['required', 'optional'],
+        description: 'required or optional: whether this request needs a reason',
+      },
+      reason_prompts: strings("the roles' reason prompts, sorted"),
+    },
+    'DryRunResult',
+  ),
+);
+
 /** `access request ls` and `access request show`: an array of requests (`[]` when none). */
 export const ACCESS_REQUEST_LIST_SCHEMA: JsonSchema = root({
   title: 'AccessRequest[]',
@@ -354,6 +371,7 @@ export const SIGN_HELPER_RESULT_SCHEMA: JsonSchema = root(
 /** Every output schema by name, in the order `access help formats` lists them. */
 export const SCHEMAS = {
   request: ACCESS_REQUEST_SCHEMA,
+  'dry-run': DRY_RUN_SCHEMA,
   requests: ACCESS_REQUEST_LIST_SCHEMA,
   'search-results': SEARCH_RESULTS_SCHEMA,
   'watch-event': WATCH_EVENT_SCHEMA,

@@ -83,7 +83,7 @@ const conditions = obj({
     max_duration: { t: 'duration' },
     annotations: { t: 'listMap' },
     kubernetes_resources: { t: 'list', item: kubeMatcher },
-    reason: obj({ mode: { t: 'enum', values: ['optional', 'required'] } }),
+    reason: obj({ mode: { t: 'enum', values: ['optional', 'required'] }, prompt: str }),
   }),
   review_requests: obj({
     roles: matchers,

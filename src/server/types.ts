@@ -35,7 +35,7 @@ export interface RequestConditions {
   annotations?: Record<string, string[]>;
   kubernetes_resources?: KubeResourceMatcher[];
   /** `required` makes a reason mandatory for requests of this role's requestable roles. */
-  reason?: { mode?: 'optional' | 'required' };
+  reason?: { mode?: 'optional' | 'required'; prompt?: string };
 }
 
 export interface RoleConditions {

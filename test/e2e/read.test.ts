@@ -287,7 +287,7 @@ describe('create --nowait, ls and show', () => {
       alice,
     );
     expect(r.code).toBe(0);
-    expectSchema('request', JSON.parse(r.stdout));
+    expectSchema('dry-run', JSON.parse(r.stdout));
     expect(await accessJson<AccessRequest[]>(['request', 'ls', '--mine'], alice)).toHaveLength(before.length);
   });
 

@@ -4,14 +4,14 @@ import type { Connection } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { requestSizeProblem } from '../../model/limits.js';
-import type { AccessRequest } from '../../model/request.js';
+import type { AccessRequest, DryRunResult, ReasonPolicy } from '../../model/request.js';
 import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
 import { isReasonRequiredRefusal } from '../../model/server-messages.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
-import { formatKeyValues } from '../../render/table.js';
+import { formatKeyValues, type KeyValue } from '../../render/table.js';
 import type { Context } from '../context.js';
 import { parseTimeout, waitAndReport } from './request-wait.js';
 import { callOpts, collect, list, note, str } from './shared.js';
@@ -156,11 +156,11 @@ export async function createRequest(
   ctx: Context,
   conn: Connection,
   opts: NewRequest,
+  onReasonPolicy?: (policy: ReasonPolicy | undefined) => void,
 ): Promise<AccessRequest> {
-  const [{ requestFromProto, resourceIdToProto }, { isRpcError }] = await Promise.all([
-    import('../../client/map.js'),
-    import('../../client/errors.js'),
-  ]);
+  const [{ requestFromProto, resourceIdToProto, reasonPolicyFromDryRun }, { isRpcError }] = await Promise.all(
+    [import('../../client/map.js'), import('../../client/errors.js')],
+  );
   const now = ctx.now();
   const id = randomUUID();
   const accessExpiry = after(now, opts.sessionTtlMs);
@@ -190,6 +190,7 @@ export async function createRequest(
       { signal: ctx.io.signal },
     );
     const created = requestFromProto(proto);
+    onReasonPolicy?.(reasonPolicyFromDryRun(proto));
     return created.id || opts.dryRun ? created : { ...created, id };
   } catch (err) {
     // PermissionDenied / InvalidArgument on create is almost always a role or resource the
@@ -216,16 +217,26 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   const conn = await ctx.connect();
   const reason =
     opts.reason === '' && !opts.dryRun
-      ? await reasonIfRequired(ctx, conn, opts, () => createRequest(ctx, conn, { ...opts, dryRun: true }))
+      ? await reasonIfRequired(ctx, conn, opts, async () => {
+          let policy: ReasonPolicy | undefined;
+          await createRequest(ctx, conn, { ...opts, dryRun: true }, (p) => {
+            policy = p;
+          });
+          return policy;
+        })
       : opts.reason;
-  const created = await createRequest(ctx, conn, { ...opts, reason });
+  let served: ReasonPolicy | undefined;
+  const created = await createRequest(ctx, conn, { ...opts, reason }, (p) => {
+    served = p;
+  });
 
   if (opts.dryRun) {
     note(ctx, 'Dry run: the request is valid; nothing was stored.');
+    const policy = served ?? (await reasonPolicyFromCapabilities(ctx, conn, opts));
     if (ctx.format === 'text') {
       ctx.io.stdout.write(requestDetail(created, ctx.now()));
-      ctx.io.stdout.write(await reasonPolicyLines(ctx, conn, opts));
-    } else await printStructured(ctx.io, ctx.format, created);
+      ctx.io.stdout.write(`${formatKeyValues(reasonPolicyPairs(policy, served !== undefined))}\n`);
+    } else await printStructured(ctx.io, ctx.format, { ...created, ...policy } satisfies DryRunResult);
     return 0;
   }
 
@@ -262,18 +273,25 @@ async function reasonIfRequired(
   ctx: Context,
   conn: Connection,
   opts: CreateOptions,
-  probe: () => Promise<unknown>,
+  probe: () => Promise<ReasonPolicy | undefined>,
 ): Promise<string> {
   const { isRpcError } = await import('../../client/errors.js');
+  let prompts: string[] = [];
   try {
-    await probe();
-    return '';
+    // A server that sends the dry-run enrichment says so in the answer; an older one
+    // refuses the dry run (below).
+    const policy = await probe();
+    if (policy?.reason_mode !== 'required') return '';
+    prompts = policy.reason_prompts;
   } catch (err) {
     // createRequest adds a hint and keeps the server's answer as the cause.
     const answer = isRpcError(err) ? err : (err as { cause?: unknown }).cause;
     if (!isRpcError(answer) || !isReasonRequiredRefusal(answer.code, answer.details)) return '';
   }
-  const prompt = await requestPrompt(ctx, conn, opts.user ?? conn.identity.username);
+  const prompt =
+    prompts.length > 0
+      ? prompts.join('; ')
+      : await requestPrompt(ctx, conn, opts.user ?? conn.identity.username);
   const ask = ctx.io.ask;
   if (!ask || opts.noInput) {
     throw new UsageError(
@@ -288,13 +306,31 @@ async function reasonIfRequired(
   return answer;
 }
 
-/** What a dry run adds for people: whether a reason is required and the roles' prompt. */
-async function reasonPolicyLines(ctx: Context, conn: Connection, opts: CreateOptions): Promise<string> {
+/**
+ * The reason policy of an older server, which sends no dry-run enrichment:
+ * GetAccessCapabilities' require_reason and request_prompt.
+ */
+async function reasonPolicyFromCapabilities(
+  ctx: Context,
+  conn: Connection,
+  opts: CreateOptions,
+): Promise<ReasonPolicy> {
   const user = opts.user ?? conn.identity.username;
   const caps = await conn.auth.getAccessCapabilities({ user, requestableRoles: false }, callOpts(ctx));
-  const lines: [string, string][] = [
-    ['Reason required', caps.requireReason ? 'yes' : 'not for every request'],
+  return {
+    reason_mode: caps.requireReason ? 'required' : 'optional',
+    reason_prompts: caps.requestPrompt ? [caps.requestPrompt] : [],
+  };
+}
+
+/** What a dry run adds for people: whether a reason is required and the prompts to show. */
+function reasonPolicyPairs(policy: ReasonPolicy, fromDryRun: boolean): [string, KeyValue][] {
+  const pairs: [string, KeyValue][] = [
+    [
+      'Reason required',
+      policy.reason_mode === 'required' ? 'yes' : fromDryRun ? 'no' : 'not for every request',
+    ],
   ];
-  if (caps.requestPrompt) lines.push(['Reason prompt', caps.requestPrompt]);
-  return `${formatKeyValues(lines)}\n`;
+  if (policy.reason_prompts.length > 0) pairs.push(['Reason prompts', policy.reason_prompts]);
+  return pairs;
 }

@@ -96,6 +96,17 @@ const samples: Record<SchemaName, { valid: unknown[]; invalid: unknown[] }> = {
       { ...request, reviews: [{ ...request.reviews[0], state: 'OK' }] },
     ],
   },
+  'dry-run': {
+    valid: [
+      { ...request, reason_mode: 'required', reason_prompts: ['Name the ticket'] },
+      { ...request, reason_mode: 'optional', reason_prompts: [] },
+    ],
+    invalid: [
+      request,
+      { ...request, reason_mode: 'maybe', reason_prompts: [] },
+      { ...request, reason_mode: 'optional', reason_prompts: 'x' },
+    ],
+  },
   requests: { valid: [[request], []], invalid: [request, [{ id: 'x' }]] },
   'search-results': {
     valid: [search, []],

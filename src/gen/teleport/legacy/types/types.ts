@@ -109,12 +109,29 @@ export interface AccessRequestSpecV3 {
   sessionTtl: Date | undefined;
   accessList: PromotedAccessList | undefined;
   assumeStartTime: Date | undefined;
-  resourceExpiry: Date | undefined;
+  resourceExpiry:
+    | Date
+    | undefined;
+  /**
+   * Set by the Auth Service on a dry run only. Number from Teleport's types.proto as
+   * generated in gen/proto/ts/teleport/legacy/types/types_pb.ts (the pinned api module
+   * predates it).
+   */
+  dryRunEnrichment: AccessRequestDryRunEnrichment | undefined;
 }
 
 export interface AccessRequestSpecV3_RoleThresholdMappingEntry {
   key: string;
   value: ThresholdIndexSets | undefined;
+}
+
+/**
+ * What a dry run adds to the request (types.AccessRequestDryRunEnrichment): the reason mode
+ * ("required" or "optional") and the roles' reason prompts, sorted and deduplicated.
+ */
+export interface AccessRequestDryRunEnrichment {
+  reasonMode: string;
+  reasonPrompts: string[];
 }
 
 export interface AccessReviewThreshold {
@@ -1042,6 +1059,7 @@ function createBaseAccessRequestSpecV3(): AccessRequestSpecV3 {
     accessList: undefined,
     assumeStartTime: undefined,
     resourceExpiry: undefined,
+    dryRunEnrichment: undefined,
   };
 }
 
@@ -1109,6 +1127,9 @@ export const AccessRequestSpecV3: MessageFns<AccessRequestSpecV3> = {
     }
     if (message.resourceExpiry !== undefined) {
       Timestamp.encode(toTimestamp(message.resourceExpiry), writer.uint32(178).fork()).join();
+    }
+    if (message.dryRunEnrichment !== undefined) {
+      AccessRequestDryRunEnrichment.encode(message.dryRunEnrichment, writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -1297,6 +1318,14 @@ export const AccessRequestSpecV3: MessageFns<AccessRequestSpecV3> = {
             message.resourceExpiry = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.dryRunEnrichment = AccessRequestDryRunEnrichment.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1350,6 +1379,9 @@ export const AccessRequestSpecV3: MessageFns<AccessRequestSpecV3> = {
       : undefined;
     message.assumeStartTime = object.assumeStartTime ?? undefined;
     message.resourceExpiry = object.resourceExpiry ?? undefined;
+    message.dryRunEnrichment = (object.dryRunEnrichment !== undefined && object.dryRunEnrichment !== null)
+      ? AccessRequestDryRunEnrichment.fromPartial(object.dryRunEnrichment)
+      : undefined;
     return message;
   },
 };
@@ -1430,6 +1462,75 @@ export const AccessRequestSpecV3_RoleThresholdMappingEntry: MessageFns<AccessReq
       return message;
     },
   };
+
+function createBaseAccessRequestDryRunEnrichment(): AccessRequestDryRunEnrichment {
+  return { reasonMode: "", reasonPrompts: [] };
+}
+
+export const AccessRequestDryRunEnrichment: MessageFns<AccessRequestDryRunEnrichment> = {
+  encode(message: AccessRequestDryRunEnrichment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reasonMode !== "") {
+      writer.uint32(10).string(message.reasonMode);
+    }
+    for (const v of message.reasonPrompts) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccessRequestDryRunEnrichment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccessRequestDryRunEnrichment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reasonMode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasonPrompts.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AccessRequestDryRunEnrichment>, I>>(base?: I): AccessRequestDryRunEnrichment {
+    return AccessRequestDryRunEnrichment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccessRequestDryRunEnrichment>, I>>(
+    object: I,
+  ): AccessRequestDryRunEnrichment {
+    const message = createBaseAccessRequestDryRunEnrichment();
+    message.reasonMode = object.reasonMode ?? "";
+    message.reasonPrompts = object.reasonPrompts?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseAccessReviewThreshold(): AccessReviewThreshold {
   return { name: "", filter: "", approve: 0, deny: 0 };
