@@ -22,7 +22,7 @@ _access_options() {
     "request") echo " $globals" ;;
     "request ls") echo "--state --user --mine --reviewable --suggested --reviewed --search --all --sort --asc --limit --condition $globals" ;;
     "request show") echo " $globals" ;;
-    "request search") echo "--kind --roles --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --all-kube-namespaces $globals" ;;
+    "request search") echo "--kind --roles --descriptions --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --all-kube-namespaces $globals" ;;
     "request create") echo "--roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --user --dry-run --wait --nowait --no-assume --no-input $globals" ;;
     "request wait") echo "--no-assume $globals" ;;
     "request review") echo "--approve --deny --reason --assume-start-time $globals" ;;
@@ -75,7 +75,7 @@ _access_option_values() {
     "request ls|--sort") echo "created state user" ;;
     "request ls|--limit") echo "-" ;;
     "request ls|--condition") echo "-" ;;
-    "request search|--kind") echo "node db app kube_cluster windows_desktop kube_resource user_group saml_idp_service_provider" ;;
+    "request search|--kind") echo "node db app kube_cluster windows_desktop kube_resource user_group saml_idp_service_provider aws_ic_account aws_ic_account_assignment" ;;
     "request search|--search") echo "-" ;;
     "request search|--query") echo "-" ;;
     "request search|--labels") echo "-" ;;

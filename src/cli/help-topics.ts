@@ -72,7 +72,7 @@ const RESOURCE_IDS = `A resource ID names one requestable resource:
   /<cluster>/kube:cw:<plural>[.<group>]/<kube-cluster>/<name>
 
 Kinds: node, db, app, kube_cluster, windows_desktop, user_group, saml_idp_service_provider,
-and Kubernetes resources in the kube:ns: (namespaced) and kube:cw: (cluster-wide) forms; the
+aws_ic_account, aws_ic_account_assignment (AWS Identity Center), and Kubernetes resources in the kube:ns: (namespaced) and kube:cw: (cluster-wide) forms; the
 core API group has no suffix.
 Older kinds such as pod or deployment are accepted and rewritten to the kube: form.
 

@@ -109,6 +109,23 @@ export async function listRequestLocks(
   return res.locks.flatMap((l) => requestLockFromProto(l, now) ?? []);
 }
 
+/**
+ * The IDs of the requests that a lock in force targets, or undefined when the caller may
+ * not list locks (most requesters may not: `list` and `read` on `lock`).
+ */
+export async function lockedRequestIds(
+  conn: Connection,
+  opts: CallOptions & { now?: Date } = {},
+): Promise<Set<string> | undefined> {
+  try {
+    const locks = await listRequestLocks(conn, { ...opts, inForceOnly: true });
+    return new Set(locks.filter((l) => l.in_force).map((l) => l.access_request));
+  } catch (err) {
+    if (isRpcError(err) && err.kind === 'permission') return undefined;
+    throw err;
+  }
+}
+
 /** Fails with NotFound when there is no lock named `name` (GetLock). Needs `read` on `lock`. */
 export async function assertLockExists(
   conn: Connection,

@@ -13,6 +13,7 @@ import {
   type Capabilities,
   newAccessRequest,
   newReview,
+  type ReasonPolicy,
   type Review,
   stateName,
 } from '../model/request.js';
@@ -95,6 +96,19 @@ export function requestFromProto(r: AccessRequestV3): AccessRequest {
   });
 }
 
+/**
+ * The reason policy a dry run's answer carries (spec.dry_run_enrichment), or undefined from
+ * a server that does not send one (Teleport before the enrichment; any non-dry-run answer).
+ */
+export function reasonPolicyFromDryRun(r: AccessRequestV3): ReasonPolicy | undefined {
+  const e = r.spec?.dryRunEnrichment;
+  if (!e) return undefined;
+  return {
+    reason_mode: e.reasonMode === 'required' ? 'required' : 'optional',
+    reason_prompts: [...e.reasonPrompts],
+  };
+}
+
 export function capabilitiesFromProto(c: AccessCapabilities): Capabilities {
   return {
     requestable_roles: [...c.requestableRoles],
@@ -143,6 +157,13 @@ export function searchResultFromPaginated(r: PaginatedResource, cluster: string)
       return result(cluster, 'db', res.value.spec?.database?.metadata ?? res.value.metadata);
     case 'appServer': {
       const app = res.value.spec?.app;
+      // lib/services/unified_resource.go: makePaginatedIdentityCenterAccount sends an AWS
+      // Identity Center account as an app of sub-kind aws_ic_account.
+      if (app?.subKind === 'aws_ic_account') {
+        return result(cluster, 'aws_ic_account', app.metadata ?? res.value.metadata, {
+          hostname: app.spec?.identityCenter?.accountId,
+        });
+      }
       return result(cluster, 'app', app?.metadata ?? res.value.metadata, { hostname: app?.spec?.publicAddr });
     }
     case 'kubeCluster':
@@ -158,6 +179,10 @@ export function searchResultFromPaginated(r: PaginatedResource, cluster: string)
     case 'samlIdpServiceProvider':
       return result(cluster, 'saml_idp_service_provider', res.value.header?.metadata, {
         hostname: res.value.spec?.entityId,
+      });
+    case 'identityCenterAccountAssignment':
+      return result(cluster, 'aws_ic_account_assignment', res.value.metadata, {
+        hostname: res.value.displayName,
       });
     default:
       return undefined;

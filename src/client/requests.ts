@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { RequestState } from '../gen/teleport/legacy/types/types.js';
 import { AccessError } from '../model/errors.js';
-import type { AccessRequest } from '../model/request.js';
+import type { AccessRequest, ReasonPolicy } from '../model/request.js';
 import type { ResourceId } from '../model/resource-id.js';
 import { isReasonRequiredRefusal } from '../model/server-messages.js';
 import type { Connection } from './connect.js';
 import { isRpcError } from './errors.js';
 import { type RequestQuery, requestPages } from './list.js';
-import { recordToLabelValues, requestFromProto, resourceIdToProto } from './map.js';
+import { reasonPolicyFromDryRun, recordToLabelValues, requestFromProto, resourceIdToProto } from './map.js';
 import type { CallOptions } from './rpc.js';
 
 export type { RequestQuery } from './list.js';
@@ -59,6 +59,27 @@ export async function createRequest(
   draft: RequestDraft,
   opts: CallOptions & { now: Date },
 ): Promise<AccessRequest> {
+  return (await submit(conn, draft, opts)).request;
+}
+
+/**
+ * Validates a request without storing it: the request the server would create, and the
+ * reason policy a newer server adds to a dry run's answer (spec.dry_run_enrichment;
+ * undefined from a server that sends none).
+ */
+export async function dryRunRequest(
+  conn: Connection,
+  draft: RequestDraft,
+  opts: CallOptions & { now: Date },
+): Promise<{ request: AccessRequest; reasonPolicy: ReasonPolicy | undefined }> {
+  return submit(conn, { ...draft, dryRun: true }, opts);
+}
+
+async function submit(
+  conn: Connection,
+  draft: RequestDraft,
+  opts: CallOptions & { now: Date },
+): Promise<{ request: AccessRequest; reasonPolicy: ReasonPolicy | undefined }> {
   const id = randomUUID();
   const accessExpiry = after(opts.now, draft.sessionTtlMs);
   // Teleport's SetExpiry writes spec.resource_expiry (v15+); metadata.expires is where older
@@ -86,7 +107,10 @@ export async function createRequest(
     { signal: opts.signal, timeoutMs: opts.timeoutMs },
   );
   const created = requestFromProto(proto);
-  return created.id || draft.dryRun ? created : { ...created, id };
+  return {
+    request: created.id || draft.dryRun ? created : { ...created, id },
+    reasonPolicy: draft.dryRun ? reasonPolicyFromDryRun(proto) : undefined,
+  };
 }
 
 /**

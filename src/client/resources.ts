@@ -21,6 +21,8 @@ const RESOURCE_TYPES: Record<Exclude<SearchKind, 'kube_resource'>, string> = {
   windows_desktop: 'windows_desktop',
   user_group: 'user_group',
   saml_idp_service_provider: 'saml_idp_service_provider',
+  aws_ic_account: 'aws_ic_account',
+  aws_ic_account_assignment: 'aws_ic_account_assignment',
 };
 
 /** Filters every search takes, applied by the server. */

@@ -211,3 +211,25 @@ export interface Capabilities {
   require_reason: boolean;
   auto_request: boolean;
 }
+
+/**
+ * What a dry run of `access request create` reports about the reason: the server's mode
+ * (`required` or `optional`) and the roles' prompts. Newer Teleport sends it with the dry
+ * run (AccessRequestDryRunEnrichment); for an older server it comes from
+ * GetAccessCapabilities (require_reason, request_prompt).
+ */
+export interface ReasonPolicy {
+  reason_mode: 'required' | 'optional';
+  reason_prompts: string[];
+}
+
+/** The reason policy of a server that sends no dry-run enrichment, from its capabilities. */
+export function reasonPolicyFromCapabilities(caps: Capabilities): ReasonPolicy {
+  return {
+    reason_mode: caps.require_reason ? 'required' : 'optional',
+    reason_prompts: caps.request_prompt ? [caps.request_prompt] : [],
+  };
+}
+
+/** `create --dry-run` in JSON/YAML: the request it would create, then the reason policy. */
+export type DryRunResult = AccessRequest & ReasonPolicy;

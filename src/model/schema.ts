@@ -168,10 +168,12 @@ const SEARCH_RESULT = object(
   'A resource that can be requested.',
   {
     kind: string(
-      'node, db, app, kube_cluster, windows_desktop, user_group, saml_idp_service_provider or a kube:ns:/kube:cw: kind',
+      'node, db, app, kube_cluster, windows_desktop, user_group, saml_idp_service_provider, aws_ic_account, aws_ic_account_assignment or a kube:ns:/kube:cw: kind',
     ),
     name: string('resource name'),
-    hostname: string('hostname or address (a SAML service provider\'s entity ID; "" when the kind has none)'),
+    hostname: string(
+      "hostname or address (a SAML service provider's entity ID, an Identity Center account's AWS account ID, an account assignment's display name; \"\" when the kind has none)",
+    ),
     namespace: string('Kubernetes namespace ("" when not namespaced)'),
     labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'labels, key to value' },
     resource_id: string('ID to pass to `access request create --resource`'),
@@ -199,6 +201,23 @@ export const ACCESS_REQUEST_SCHEMA: JsonSchema = root({
   ...REQUEST_BODY,
   description: 'One access request (create, wait, review).',
 });
+
+/** `access request create --dry-run`: the request it would create, then the reason policy. */
+export const DRY_RUN_SCHEMA: JsonSchema = root(
+  object(
+    'The request a dry run would create, with the reason policy (create --dry-run).',
+    {
+      ...(REQUEST_BODY.properties ?? {}),
+      reason_mode: {
+        type: 'string',
+        enum: ['required', 'optional'],
+        description: 'required or optional: whether this request needs a reason',
+      },
+      reason_prompts: strings("the roles' reason prompts, sorted"),
+    },
+    'DryRunResult',
+  ),
+);
 
 /** `access request ls` and `access request show`: an array of requests (`[]` when none). */
 export const ACCESS_REQUEST_LIST_SCHEMA: JsonSchema = root({
@@ -262,6 +281,23 @@ export const ROLES_SCHEMA: JsonSchema = root({
   description: 'Roles the caller may request (search --roles).',
   type: 'array',
   items: { type: 'string' },
+});
+
+/** `access request search --roles --descriptions`: roles with their descriptions. */
+export const REQUESTABLE_ROLES_SCHEMA: JsonSchema = root({
+  title: 'RequestableRole[]',
+  description: 'Roles the caller may request, with their descriptions (search --roles --descriptions).',
+  type: 'array',
+  items: object(
+    'A requestable role.',
+    {
+      role: string('role name'),
+      description: string(
+        'the role\'s metadata.description ("" when it has none or the server is older than Teleport 18)',
+      ),
+    },
+    'RequestableRole',
+  ),
 });
 
 /** `access request drop`. */
@@ -335,12 +371,14 @@ export const SIGN_HELPER_RESULT_SCHEMA: JsonSchema = root(
 /** Every output schema by name, in the order `access help formats` lists them. */
 export const SCHEMAS = {
   request: ACCESS_REQUEST_SCHEMA,
+  'dry-run': DRY_RUN_SCHEMA,
   requests: ACCESS_REQUEST_LIST_SCHEMA,
   'search-results': SEARCH_RESULTS_SCHEMA,
   'watch-event': WATCH_EVENT_SCHEMA,
   capabilities: CAPABILITIES_SCHEMA,
   'action-results': ACTION_RESULTS_SCHEMA,
   roles: ROLES_SCHEMA,
+  'requestable-roles': REQUESTABLE_ROLES_SCHEMA,
   'drop-result': DROP_RESULT_SCHEMA,
   'rm-result': RM_RESULT_SCHEMA,
   'sign-helper-result': SIGN_HELPER_RESULT_SCHEMA,

@@ -10,6 +10,8 @@ export const SEARCH_KINDS = [
   'kube_resource',
   'user_group',
   'saml_idp_service_provider',
+  'aws_ic_account',
+  'aws_ic_account_assignment',
 ] as const;
 
 export type SearchKind = (typeof SEARCH_KINDS)[number];
@@ -18,7 +20,11 @@ export type SearchKind = (typeof SEARCH_KINDS)[number];
 export interface SearchResult {
   kind: string;
   name: string;
-  /** Hostname (nodes) or another friendly address; `''` when the kind has none. */
+  /**
+   * Hostname (nodes) or another friendly address: a SAML service provider's entity ID, an
+   * Identity Center account's AWS account ID, an account assignment's display name; `''`
+   * when the kind has none.
+   */
   hostname: string;
   /** Kubernetes namespace for kube resources; `''` otherwise. */
   namespace: string;

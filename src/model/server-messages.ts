@@ -16,6 +16,11 @@ export function lockInForceMessage(target: string, message: string): string {
   return `lock targeting ${target} is in force${message ? `: ${message}` : ''}`;
 }
 
+/** Whether `message` is the refusal of a lock that targets access request `id`. */
+export function isLockOnRequest(message: string, id: string): boolean {
+  return message.startsWith(lockInForceMessage(`AccessRequest:${JSON.stringify(id)}`, ''));
+}
+
 interface KnownAnswer {
   /** gRPC status name the text comes with. */
   code: string;

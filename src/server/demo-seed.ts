@@ -6,7 +6,8 @@
  *   (a reason is required, and two approvals: dba-requester adds a second threshold set
  *   that needs two), and may request dev/staging resources through search_as_roles
  *   `resource-access` (Kubernetes: only pods in namespace `dev`; also the user group
- *   okta-dev-team and the SAML IdP service provider grafana-saml).
+ *   okta-dev-team, the SAML IdP service provider grafana-saml, and the AWS Identity Center
+ *   account aws-staging with its assignment 111111111111--ReadOnly; not aws-production).
  * - bob and carol (reviewer) review dba, auditor and resource-access requests.
  * - dave (contractor) must give a reason for every request (options.request_access: reason)
  *   and gets a request prompt.
@@ -116,6 +117,9 @@ spec:
     rules:
       - resources: [saml_idp_service_provider]
         verbs: [list, read]
+    account_assignments:
+      - account: '111111111111'
+        permission_set: '*'
 ---
 kind: role
 version: v7
@@ -394,6 +398,57 @@ metadata:
 spec:
   entity_id: https://grafana.example.com/saml/metadata
   acs_url: https://grafana.example.com/saml/acs
+---
+kind: aws_ic_account
+version: v1
+metadata:
+  name: aws-staging
+  labels:
+    teleport.dev/origin: aws-identity-center
+spec:
+  id: '111111111111'
+  arn: arn:aws:organizations::000000000000:account/o-example/111111111111
+  name: Staging
+  start_url: https://d-906700a1b2.awsapps.com/start
+---
+kind: aws_ic_account
+version: v1
+metadata:
+  name: aws-production
+  labels:
+    teleport.dev/origin: aws-identity-center
+spec:
+  id: '222222222222'
+  name: Production
+  start_url: https://d-906700a1b2.awsapps.com/start
+---
+kind: aws_ic_account_assignment
+version: v1
+metadata:
+  name: 111111111111--ReadOnly
+  labels:
+    teleport.dev/origin: aws-identity-center
+spec:
+  display: '"ReadOnly" on "Staging"'
+  account_id: '111111111111'
+  account_name: Staging
+  permission_set:
+    arn: arn:aws:sso:::permissionSet/ssoins-example/ps-readonly
+    name: ReadOnly
+---
+kind: aws_ic_account_assignment
+version: v1
+metadata:
+  name: 222222222222--AdminAccess
+  labels:
+    teleport.dev/origin: aws-identity-center
+spec:
+  display: '"AdminAccess" on "Production"'
+  account_id: '222222222222'
+  account_name: Production
+  permission_set:
+    arn: arn:aws:sso:::permissionSet/ssoins-example/ps-admin
+    name: AdminAccess
 `;
 
 /** The demo seed, parsed (a fresh copy on every call). */

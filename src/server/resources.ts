@@ -7,6 +7,7 @@
 import type { ResourceID } from '../gen/teleport/legacy/types/types.js';
 import { PredicateError } from '../model/predicate/parse.js';
 import { type KubeKind, kubeKindString, LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
+import { checkIdentityCenterListRule, isIdentityCenterKind } from './identity-center.js';
 import { type Catalog, rolesNamed, rulesAllow } from './rbac.js';
 import { normalizeKubeKind, rolesAllowResource } from './resource-access.js';
 import { compileResourcePredicate, matchesKeywords } from './resource-predicate.js';
@@ -149,6 +150,7 @@ export function searchResources(catalog: Catalog, caller: Caller, query: Resourc
   // providers only when the (search-extended) roles allow `list` on saml_idp_service_provider
   // (api/types/role.go: GetLabelMatchers: "app_labels and verbs" both control access).
   if (query.kind === 'saml_idp_service_provider' && !rulesAllow(roles, SAML_SP, 'list')) return [];
+  if (isIdentityCenterKind(query.kind)) checkIdentityCenterListRule(roles, query.kind);
   const restrict = !query.useSearchAsRoles && caller.allowedResourceIds.length > 0;
   const kubeKind = query.kubeKind ? normalizeQueryKubeKind(query.kubeKind) : undefined;
 

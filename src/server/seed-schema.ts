@@ -71,7 +71,7 @@ const conditions = obj({
     max_duration: { t: 'duration' },
     annotations: { t: 'listMap' },
     kubernetes_resources: { t: 'list', item: kubeMatcher },
-    reason: obj({ mode: { t: 'enum', values: ['optional', 'required'] } }),
+    reason: obj({ mode: { t: 'enum', values: ['optional', 'required'] }, prompt: str }),
   }),
   review_requests: obj({
     roles: matchers,
@@ -80,6 +80,7 @@ const conditions = obj({
   }),
   rules: { t: 'list', item: obj({ resources: strings, verbs: strings }, ['resources', 'verbs']) },
   impersonate: obj({ users: matchers, roles: matchers }),
+  account_assignments: { t: 'list', item: obj({ account: str, permission_set: str }) },
 });
 
 /** Values of Teleport's legacy `second_factor` and of `second_factors` (api/types/authentication.go). */
@@ -107,6 +108,17 @@ export const SPECS: Readonly<Record<string, Schema>> = {
   windows_desktop: obj({ addr: str, domain: str }, ['addr']),
   user_group: obj({ applications: strings }),
   saml_idp_service_provider: obj({ entity_id: str, acs_url: str }, ['entity_id']),
+  // identitycenterv1.Account and AccountAssignment specs, reduced to what search and requests show.
+  aws_ic_account: obj({ id: str, arn: str, name: str, description: str, start_url: str }, ['id']),
+  aws_ic_account_assignment: obj(
+    {
+      display: str,
+      account_id: str,
+      account_name: str,
+      permission_set: obj({ arn: str, name: str }, ['arn']),
+    },
+    ['account_id', 'permission_set'],
+  ),
   cluster_auth_preference: obj({
     type: str,
     second_factor: { t: 'enum', values: SECOND_FACTOR },

@@ -44,7 +44,13 @@ interface Doc {
 
 function toRole(d: Doc): Role {
   const spec = d.spec as Pick<Role, 'options' | 'allow' | 'deny'>;
-  return { name: d.name, options: spec.options ?? {}, allow: spec.allow ?? {}, deny: spec.deny ?? {} };
+  return {
+    name: d.name,
+    ...(d.metadata.description ? { description: d.metadata.description } : {}),
+    options: spec.options ?? {},
+    allow: spec.allow ?? {},
+    deny: spec.deny ?? {},
+  };
 }
 
 function toUser(d: Doc): User {
@@ -69,6 +75,26 @@ function toResource(d: Doc): Resource {
       return { ...base, applications: (d.spec as { applications?: string[] }).applications ?? [] };
     case 'saml_idp_service_provider':
       return { ...base, entityId: s.entity_id, ...(s.acs_url ? { acsUrl: s.acs_url } : {}) };
+    case 'aws_ic_account':
+      return {
+        ...base,
+        awsAccount: {
+          id: s.id ?? '',
+          ...(s.arn ? { arn: s.arn } : {}),
+          ...(s.name ? { name: s.name } : {}),
+          ...(s.description ? { description: s.description } : {}),
+          ...(s.start_url ? { startUrl: s.start_url } : {}),
+        },
+      };
+    case 'aws_ic_account_assignment': {
+      const ps = (d.spec as { permission_set: { arn: string; name?: string } }).permission_set;
+      return {
+        ...base,
+        awsAccount: { id: s.account_id ?? '', ...(s.account_name ? { name: s.account_name } : {}) },
+        permissionSet: { arn: ps.arn, ...(ps.name ? { name: ps.name } : {}) },
+        ...(s.display ? { display: s.display } : {}),
+      };
+    }
     case 'kube_resource': {
       const { plural, group } = normalizeKubeKind(s.kind ?? '', s.api_group);
       return {

@@ -36,7 +36,7 @@ export interface RequestConditions {
   annotations?: Record<string, string[]>;
   kubernetes_resources?: KubeResourceMatcher[];
   /** `required` makes a reason mandatory for requests of this role's requestable roles. */
-  reason?: { mode?: 'optional' | 'required' };
+  reason?: { mode?: 'optional' | 'required'; prompt?: string };
 }
 
 export interface RoleConditions {
@@ -52,10 +52,14 @@ export interface RoleConditions {
   review_requests?: { roles?: string[]; claims_to_roles?: ClaimMapping[]; where?: string };
   rules?: { resources: string[]; verbs: string[] }[];
   impersonate?: { users?: string[]; roles?: string[] };
+  /** AWS Identity Center account assignments (RoleConditions.AccountAssignments): matchers. */
+  account_assignments?: { account?: string; permission_set?: string }[];
 }
 
 export interface Role {
   name: string;
+  /** metadata.description */
+  description?: string;
   options: {
     max_session_ttl?: string;
     request_access?: 'optional' | 'reason' | 'always';
@@ -90,7 +94,9 @@ export type ResourceKind =
   | 'windows_desktop'
   | 'kube_resource'
   | 'user_group'
-  | 'saml_idp_service_provider';
+  | 'saml_idp_service_provider'
+  | 'aws_ic_account'
+  | 'aws_ic_account_assignment';
 
 /** A resource that can be searched and requested. */
 export interface Resource {
@@ -113,6 +119,11 @@ export interface Resource {
   acsUrl?: string;
   /** windows_desktop */
   domain?: string;
+  /** aws_ic_account, aws_ic_account_assignment: the AWS account. */
+  awsAccount?: { id: string; arn?: string; name?: string; description?: string; startUrl?: string };
+  /** aws_ic_account_assignment: the permission set and the assignment's display name. */
+  permissionSet?: { arn: string; name?: string };
+  display?: string;
   /** kube_resource: plural kind (`pods`), API group (empty = core), kube cluster, namespace. */
   kubeKind?: string;
   apiGroup?: string;

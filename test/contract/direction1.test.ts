@@ -153,6 +153,8 @@ function expectedProto(g: GoRequest): AccessRequestV3 {
       accessList: s.accessList ?? undefined,
       assumeStartTime: goDate(s.assumeStartTime),
       resourceExpiry: goDate(s.resourceExpiry),
+      // The pinned api module predates DryRunEnrichment (field 23): Go never sends it.
+      dryRunEnrichment: undefined,
     },
   };
 }

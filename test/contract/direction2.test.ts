@@ -27,6 +27,7 @@ const STEPS = [
   'use-issued-certs',
   'impersonated-certs-refused',
   'locks',
+  'identity-center-resources',
   'rule-create',
   'rule-list',
   'rule-get',

@@ -3,12 +3,14 @@
  * reports what it sees (its identity file, parsed with our own parser, and the file's
  * modes); afterwards the temporary identity must be gone, whatever way the child ended.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ExecDeps, exitCodeOf, parse, run } from '../../src/cli/commands/exec.js';
 import { CliContext } from '../../src/cli/context.js';
+import { parseIdentityFile } from '../../src/identity/identity-file.js';
+import { parseIdentity } from '../../src/identity/x509.js';
 import type { AccessRequest } from '../../src/model/request.js';
 import type { IO } from '../../src/render/io.js';
 import {
@@ -397,3 +399,54 @@ describe('exec in-process, with a stand-in child and lock', () => {
     expect(exitCodeOf({ code: null, signal: 'SIGTERM' })).toBe(143);
   });
 });
+
+describe('exec never reuses a locked request', () => {
+  test('alice may not list locks: the refused certificate makes exec request access again', async () => {
+    const made = await runCli(
+      ['request', 'create', '--roles', 'dba', '--reason', 'x', '--nowait', '-f', 'json'],
+      {
+        env: alice.env,
+      },
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const locked = (JSON.parse(made.stdout) as AccessRequest).id;
+    await review(locked, 'bob', '--approve');
+    const lock = await runCli(['request', 'lock', locked, '--message', 'incident 12'], {
+      env: server.env('admin'),
+    });
+    expect(lock.code, lock.stderr).toBe(0);
+
+    const io = fakeIO({ env: alice.env });
+    let approved: Promise<void> | undefined;
+    const write = io.err.write.bind(io.err);
+    io.err.write = (chunk: string) => {
+      const id = chunk.match(CREATED)?.[1];
+      if (id) approved = review(id, 'bob', '--approve');
+      return write(chunk);
+    };
+    const active: string[][] = [];
+    const ctx = new CliContext({
+      ...io,
+      spawnChild(_cmd, _args, env) {
+        active.push(parseIdentityFileAt(env.ACCESS_IDENTITY));
+        return { kill: () => false, exited: Promise.resolve({ code: 0, signal: null }) };
+      },
+    });
+    const opts = parse([[process.execPath, '-v']], { roles: ['dba'], reason: 'after the lock' });
+    const code = await run(ctx, opts).finally(() => ctx.close());
+    await approved;
+    expect(code, io.err.text).toBe(0);
+    const fresh = io.err.text.match(CREATED)?.[1];
+    expect(fresh).toBeDefined();
+    expect(fresh).not.toBe(locked);
+    expect(io.err.text).toContain(`Access request ${locked} is locked; requesting access again`);
+    // COMMAND ran once, with the new request only.
+    expect(active).toEqual([[fresh]]);
+  });
+});
+
+/** The active requests of the identity file at `path`. */
+function parseIdentityFileAt(path: string): string[] {
+  const text = readFileSync(path, 'utf8');
+  return parseIdentity(parseIdentityFile(text, path).certPem).activeRequests;
+}

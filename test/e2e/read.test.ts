@@ -187,7 +187,7 @@ describe('search', () => {
     expectSchema('roles', roles);
     expect(roles).toEqual(['auditor', 'dba']);
     const r = await runAccess(['request', 'search', '--roles'], alice);
-    expect(r.stdout).toBe('Role\nauditor\ndba\n');
+    expect(r.stdout).toBe('Role     Description\nauditor  -\ndba      -\n');
   });
 });
 
@@ -287,7 +287,7 @@ describe('create --nowait, ls and show', () => {
       alice,
     );
     expect(r.code).toBe(0);
-    expectSchema('request', JSON.parse(r.stdout));
+    expectSchema('dry-run', JSON.parse(r.stdout));
     expect(await accessJson<AccessRequest[]>(['request', 'ls', '--mine'], alice)).toHaveLength(before.length);
   });
 

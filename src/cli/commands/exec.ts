@@ -11,6 +11,7 @@ import { requestSizeProblem } from '../../model/limits.js';
 import type { AccessRequest } from '../../model/request.js';
 import { findReusable } from '../../model/request-reuse.js';
 import { formatResourceId, type ResourceId } from '../../model/resource-id.js';
+import { isLockOnRequest } from '../../model/server-messages.js';
 import { escapeControls } from '../../render/escape.js';
 import type { ChildExit, ChildHandle, IO } from '../../render/io.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
@@ -138,18 +139,35 @@ async function ownRequests(ctx: Context, conn: Connection): Promise<AccessReques
 }
 
 /**
+ * The caller's requests that no lock in force targets, where the caller may list locks: a
+ * locked request can no longer be assumed (GenerateUserCerts refuses it), so it is never
+ * reused. A caller who may not list locks learns it when the certificate is refused (run).
+ */
+async function unlockedOwnRequests(ctx: Context, conn: Connection): Promise<AccessRequest[]> {
+  const { lockedRequestIds } = await import('../../client/locks.js');
+  const opts = { ...callOpts(ctx), timeoutMs: conn.rpcTimeoutMs, now: ctx.now() };
+  const [own, locked] = await Promise.all([ownRequests(ctx, conn), lockedRequestIds(conn, opts)]);
+  return locked ? own.filter((r) => !locked.has(r.id)) : own;
+}
+
+/**
  * An approved request for what `opts` asks: one of the caller's that already exists
  * (approved, or pending and then waited on), else a new one, waited on. With --lock the
  * request is always a new one: the lock revokes it for everyone who holds it, so it must
  * not be one another `exec` is using.
  */
-async function approvedRequest(ctx: Context, conn: Connection, opts: ExecOptions): Promise<AccessRequest> {
+async function approvedRequest(
+  ctx: Context,
+  conn: Connection,
+  opts: ExecOptions,
+  reuse = !opts.lock,
+): Promise<AccessRequest> {
   const want = {
     user: conn.identity.username,
     roles: opts.roles,
     resources: opts.resources.map(formatResourceId),
   };
-  let req = opts.lock ? undefined : findReusable(await ownRequests(ctx, conn), want, ctx.now());
+  let req = reuse ? findReusable(await unlockedOwnRequests(ctx, conn), want, ctx.now()) : undefined;
   if (req?.state === 'APPROVED') {
     note(ctx, `Using approved access request ${escapeControls(req.id)}`);
     return req;
@@ -283,8 +301,19 @@ export async function run(
       'use credentials from `tsh login` (or an identity file from `tsh login --out FILE`)',
     );
   }
-  const req = await approvedRequest(ctx, conn, opts);
-  const exit = await runWithIdentity(ctx, conn, req.id, opts, spawnChild);
+  let req = await approvedRequest(ctx, conn, opts);
+  let exit: ChildExit;
+  try {
+    exit = await runWithIdentity(ctx, conn, req.id, opts, spawnChild);
+  } catch (err) {
+    // A reused request that a lock now targets: the certificate was refused before COMMAND
+    // started, so make a request of our own instead.
+    const { isRpcError } = await import('../../client/errors.js');
+    if (opts.lock || !isRpcError(err) || !isLockOnRequest(err.message, req.id)) throw err;
+    note(ctx, `Access request ${escapeControls(req.id)} is locked; requesting access again`);
+    req = await approvedRequest(ctx, conn, opts, false);
+    exit = await runWithIdentity(ctx, conn, req.id, opts, spawnChild);
+  }
   if (opts.lock && lock) {
     await lock(conn, req.id, {
       ttl: lockTtl(req, ctx.now()),

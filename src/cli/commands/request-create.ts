@@ -4,13 +4,19 @@ import type { RequestDraft } from '../../client/requests.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { requestSizeProblem } from '../../model/limits.js';
-import type { AccessRequest, Capabilities } from '../../model/request.js';
+import {
+  type AccessRequest,
+  type Capabilities,
+  type DryRunResult,
+  type ReasonPolicy,
+  reasonPolicyFromCapabilities,
+} from '../../model/request.js';
 import { formatResourceId, parseResourceId, type ResourceId } from '../../model/resource-id.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
-import { formatKeyValues } from '../../render/table.js';
+import { formatKeyValues, type KeyValue } from '../../render/table.js';
 import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import type { define as defineExec } from './exec.js';
@@ -129,20 +135,31 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): CreateOptions {
 }
 
 /**
- * Creates (or, with dryRun, validates) an access request and returns it as the server
- * stored it. A refusal names the command that lists what may be requested.
+ * Creates an access request and returns it as the server stored it. A refusal names the
+ * command that lists what may be requested.
  */
 export async function createRequest(
   ctx: Context,
   conn: Connection,
   draft: RequestDraft,
 ): Promise<AccessRequest> {
+  return (await submit(ctx, conn, draft)).request;
+}
+
+/** Creates or (with dryRun) validates a request; a dry run also brings the reason policy it carries. */
+async function submit(
+  ctx: Context,
+  conn: Connection,
+  draft: RequestDraft,
+): Promise<{ request: AccessRequest; reasonPolicy: ReasonPolicy | undefined }> {
   const [requests, { isRpcError }] = await Promise.all([
     import('../../client/requests.js'),
     import('../../client/errors.js'),
   ]);
+  const call = { signal: ctx.io.signal, now: ctx.now() };
   try {
-    return await requests.createRequest(conn, draft, { signal: ctx.io.signal, now: ctx.now() });
+    if (draft.dryRun) return await requests.dryRunRequest(conn, draft, call);
+    return { request: await requests.createRequest(conn, draft, call), reasonPolicy: undefined };
   } catch (err) {
     // PermissionDenied / InvalidArgument on create is almost always a role or resource the
     // caller may not request; point at the command that lists what is requestable.
@@ -167,14 +184,17 @@ export function waitingLine(req: AccessRequest, resume: string): string {
 export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
   const conn = await ctx.connect();
   const reason = opts.reason === '' && !opts.dryRun ? await reasonIfRequired(ctx, conn, opts) : opts.reason;
-  const created = await createRequest(ctx, conn, { ...opts, reason });
+  const { request: created, reasonPolicy: served } = await submit(ctx, conn, { ...opts, reason });
 
   if (opts.dryRun) {
     note(ctx, 'Dry run: the request is valid; nothing was stored.');
+    const policy =
+      served ??
+      reasonPolicyFromCapabilities(await capabilities(ctx, conn, opts.user ?? conn.identity.username));
     if (ctx.format === 'text') {
       ctx.io.stdout.write(requestDetail(created, ctx.now()));
-      ctx.io.stdout.write(await reasonPolicyLines(ctx, conn, opts));
-    } else await printStructured(ctx.io, ctx.format, created);
+      ctx.io.stdout.write(`${formatKeyValues(reasonPolicyPairs(policy, served !== undefined))}\n`);
+    } else await printStructured(ctx.io, ctx.format, { ...created, ...policy } satisfies DryRunResult);
     return 0;
   }
 
@@ -196,27 +216,34 @@ export async function run(ctx: Context, opts: CreateOptions): Promise<number> {
 }
 
 /** The capabilities that say whether a reason is required and what the roles' prompt is. */
-async function reasonPolicy(ctx: Context, conn: Connection, user: string): Promise<Capabilities> {
+async function capabilities(ctx: Context, conn: Connection, user: string): Promise<Capabilities> {
   const { getCapabilities } = await import('../../client/resources.js');
   return getCapabilities(conn, user, { requestableRoles: false }, callOpts(ctx));
 }
 
 /**
  * The reason to send when none was given. A dry run asks the server whether this request
- * needs one (tsh does not, and the user only learns it from the refusal); if it does, a
- * person at a terminal is asked, showing the roles' prompt, and anything else gets a usage
- * error naming --reason. Nothing is created before a reason is known.
+ * needs one (tsh does not, and the user only learns it from the refusal): a newer server
+ * says so in the dry run's answer with the prompts to show, an older one refuses the dry
+ * run. If one is needed, a person at a terminal is asked, showing the prompts, and
+ * anything else gets a usage error naming --reason. Nothing is created before a reason is
+ * known.
  */
 async function reasonIfRequired(ctx: Context, conn: Connection, opts: CreateOptions): Promise<string> {
-  const { createRequest: create, isReasonRequired } = await import('../../client/requests.js');
+  const { dryRunRequest, isReasonRequired } = await import('../../client/requests.js');
+  let prompts: string[] = [];
   try {
-    await create(conn, { ...opts, dryRun: true }, { signal: ctx.io.signal, now: ctx.now() });
-    return '';
+    const { reasonPolicy } = await dryRunRequest(conn, opts, { signal: ctx.io.signal, now: ctx.now() });
+    if (reasonPolicy?.reason_mode !== 'required') return '';
+    prompts = reasonPolicy.reason_prompts;
   } catch (err) {
     // Any other refusal is the real create's to report.
     if (!isReasonRequired(err)) return '';
   }
-  const prompt = (await reasonPolicy(ctx, conn, opts.user ?? conn.identity.username)).request_prompt;
+  const prompt =
+    prompts.length > 0
+      ? prompts.join('; ')
+      : (await capabilities(ctx, conn, opts.user ?? conn.identity.username)).request_prompt;
   const ask = ctx.io.ask;
   if (!ask || opts.noInput) {
     throw new UsageError(
@@ -231,12 +258,14 @@ async function reasonIfRequired(ctx: Context, conn: Connection, opts: CreateOpti
   return answer;
 }
 
-/** What a dry run adds for people: whether a reason is required and the roles' prompt. */
-async function reasonPolicyLines(ctx: Context, conn: Connection, opts: CreateOptions): Promise<string> {
-  const caps = await reasonPolicy(ctx, conn, opts.user ?? conn.identity.username);
-  const lines: [string, string][] = [
-    ['Reason required', caps.require_reason ? 'yes' : 'not for every request'],
+/** What a dry run adds for people: whether a reason is required and the prompts to show. */
+function reasonPolicyPairs(policy: ReasonPolicy, fromDryRun: boolean): [string, KeyValue][] {
+  const pairs: [string, KeyValue][] = [
+    [
+      'Reason required',
+      policy.reason_mode === 'required' ? 'yes' : fromDryRun ? 'no' : 'not for every request',
+    ],
   ];
-  if (caps.request_prompt) lines.push(['Reason prompt', caps.request_prompt]);
-  return `${formatKeyValues(lines)}\n`;
+  if (policy.reason_prompts.length > 0) pairs.push(['Reason prompts', policy.reason_prompts]);
+  return pairs;
 }

@@ -4,7 +4,7 @@ import { parseLabels } from '../../model/kv.js';
 import { kubeKindString } from '../../model/resource-id.js';
 import { SEARCH_KINDS, type SearchKind, type SearchResult } from '../../model/search.js';
 import { escapeControls } from '../../render/escape.js';
-import { printTable } from '../../render/table.js';
+import { printTable, tableWriter } from '../../render/table.js';
 import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { callOpts, emit, note, oneValue } from './shared.js';
@@ -13,6 +13,8 @@ export interface SearchOptions {
   /** undefined with --roles. */
   kind?: SearchKind;
   roles: boolean;
+  /** With --roles: structured output lists {role, description} objects instead of names. */
+  descriptions: boolean;
   keywords: string[];
   query: string;
   labels: Record<string, string>;
@@ -65,6 +67,8 @@ const SECOND_COLUMN: Partial<
 > = {
   kube_resource: { title: 'Namespace', value: (r) => r.namespace },
   saml_idp_service_provider: { title: 'Entity ID', value: (r) => r.hostname },
+  aws_ic_account: { title: 'Account ID', value: (r) => r.hostname },
+  aws_ic_account_assignment: { title: 'Assignment', value: (r) => r.hostname },
   user_group: null,
 };
 
@@ -77,7 +81,11 @@ export function define() {
         'Prints a ready-to-run `access request create` line on stderr.',
     )
     .addOption(new Option('--kind <kind>', 'kind of resource to search').choices(SEARCH_KINDS))
-    .option('--roles', 'list requestable roles instead of searching for resources')
+    .option('--roles', 'list requestable roles (with their descriptions) instead of searching for resources')
+    .option(
+      '--descriptions',
+      'with --roles and --format json/yaml: list {role, description} objects instead of role names',
+    )
     .option('--search <keywords>', 'comma-separated keywords, e.g. --search foo,bar,"some phrase"')
     .option('--query <expr>', `predicate, e.g. --query 'labels["env"] == "prod"'`)
     .option('--labels <k=v,...>', 'only resources with these labels', oneValue)
@@ -106,6 +114,8 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): SearchOptions {
   const kind = flags.kind;
   const roles = flags.roles === true;
   if (kind && roles) throw new UsageError('only one of --kind and --roles may be specified');
+  const descriptions = flags.descriptions === true;
+  if (descriptions && !roles) throw new UsageError('--descriptions applies only to --roles');
   if (!kind && !roles) {
     throw new UsageError(
       'one of --kind and --roles is required',
@@ -141,6 +151,7 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): SearchOptions {
   return {
     kind,
     roles,
+    descriptions,
     keywords: keywords(flags.search),
     query: flags.query ?? '',
     labels: labelsText === undefined ? {} : parseLabels(labelsText, 'labels'),
@@ -186,24 +197,17 @@ function createLine(results: SearchResult[]): string {
 export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
   const conn = await ctx.connect();
   if (opts.roles) {
-    const { getCapabilities } = await import('../../client/resources.js');
-    const caps = await getCapabilities(
-      conn,
-      conn.identity.username,
-      { requestableRoles: true },
-      callOpts(ctx),
-    );
-    const roles = [...caps.requestable_roles].sort();
-    await emit(ctx, roles, async () => {
+    const { listRequestableRoles } = await import('../../client/roles.js');
+    const roles = await listRequestableRoles(conn, callOpts(ctx));
+    await emit(ctx, opts.descriptions ? roles : roles.map((r) => r.role), async () => {
       if (roles.length === 0) {
         note(ctx, 'No requestable roles found.');
         return;
       }
-      await printTable(
-        ctx.io,
-        ['Role'],
-        roles.map((r) => [r]),
-      );
+      // As tsh: a Role | Description table; on a TTY the description wraps to fit.
+      const table = tableWriter(ctx.io, ['Role', 'Description'], { fitColumn: 1 });
+      await table.add(roles.map((r) => [r.role, r.description]));
+      await table.end();
       note(
         ctx,
         '\nTo request one of these roles, run\n> access request create --roles <role> --reason <reason>',

@@ -23,6 +23,7 @@ import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js'
 import { pageLimit } from '../grpc/paging.js';
 import { metadata, setTime } from '../grpc/shape.js';
 import type { AuthServiceServer } from '../grpc-definitions.js';
+import { requestableRolesPage } from '../requestable-roles.js';
 import { expiryOf } from '../requests/expiry.js';
 import { fromLabelValues, stateName, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';
@@ -278,6 +279,10 @@ export function requestHandlers(deps: ServiceDeps) {
     }),
   );
 
+  const listRequestableRoles: AuthServiceServer['listRequestableRoles'] = unary(deps, (req, caller) =>
+    requestableRolesPage(policy, caller, req),
+  );
+
   return {
     getAccessRequestsV2,
     listAccessRequests,
@@ -286,5 +291,6 @@ export function requestHandlers(deps: ServiceDeps) {
     setAccessRequestState,
     submitAccessReview,
     getAccessCapabilities,
+    listRequestableRoles,
   } satisfies Partial<AuthServiceServer>;
 }

@@ -12,6 +12,7 @@ import { unary } from '../grpc/handlers.js';
 import { paginate } from '../grpc/paging.js';
 import { toPaginated } from '../grpc/shape.js';
 import type { AuthServiceServer } from '../grpc-definitions.js';
+import { IC_LIST_RESOURCE_TYPES } from '../identity-center.js';
 import type { ServiceDeps } from '../service.js';
 import { badParameter, type Caller, type Resource, type ResourceKind } from '../types.js';
 import { loginsFor } from './certs.js';
@@ -29,6 +30,7 @@ const LIST_RESOURCE_TYPES: Record<string, ResourceKind> = {
   // lib/auth/auth_with_roles.go: ServerWithRoles.listResourcesWithSort lists both.
   user_group: 'user_group',
   saml_idp_service_provider: 'saml_idp_service_provider',
+  ...IC_LIST_RESOURCE_TYPES,
 };
 
 /** ListUnifiedResources kinds (Teleport's unified kinds, plus the server kinds as aliases). */

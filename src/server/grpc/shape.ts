@@ -6,6 +6,7 @@
 import type { PaginatedResource } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import type { Metadata } from '../../gen/teleport/legacy/types/types.js';
 import { isSetTime } from '../../model/time.js';
+import { toPaginatedIdentityCenter } from '../identity-center.js';
 import { badParameter, type Resource } from '../types.js';
 
 /** The Teleport version this server emulates (clients gate features on it). */
@@ -88,7 +89,12 @@ export function toPaginated(r: Resource, listedAs: string): PaginatedResource['r
               subKind: '',
               version: 'v3',
               metadata: metadata(r.name, { labels }),
-              spec: { uri: r.uri ?? '', publicAddr: r.publicAddr ?? '' },
+              spec: {
+                uri: r.uri ?? '',
+                publicAddr: r.publicAddr ?? '',
+                aws: undefined,
+                identityCenter: undefined,
+              },
             },
           },
         },
@@ -149,6 +155,9 @@ export function toPaginated(r: Resource, listedAs: string): PaginatedResource['r
           spec: { entityDescriptor: '', entityId: r.entityId ?? '', acsUrl: r.acsUrl ?? '' },
         },
       };
+    case 'aws_ic_account':
+    case 'aws_ic_account_assignment':
+      return toPaginatedIdentityCenter(r);
     default:
       throw badParameter(`resource kind "${r.kind}" cannot be listed with ListResources`);
   }

@@ -109,6 +109,8 @@ export function prepareCreate(
   ]);
 
   setExpiries(catalog, v, actor, spec, metadata, now);
+  // Only a dry run carries the enrichment; a client cannot store one.
+  spec.dryRunEnrichment = spec.dryRun ? v.dryRunEnrichment(spec.roles) : undefined;
 
   spec.state = RequestState.PENDING;
   spec.created = now;

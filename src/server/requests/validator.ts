@@ -31,6 +31,8 @@ interface AnnotationRule {
 export class RequestValidator {
   readonly requireReasonForAll: boolean;
   readonly requiringReason: string[] = [];
+  /** allow.request.reason.prompt of each role, with the requested roles it applies to. */
+  readonly reasonPromptGroups: { matchers: string[]; prompt: string }[] = [];
   readonly prompt: string;
   readonly autoRequest: boolean;
   readonly allowRequest: string[] = [];
@@ -62,6 +64,12 @@ export class RequestValidator {
       const deny = role.deny.request ?? {};
       if (allow.reason?.mode === 'required') {
         this.requiringReason.push(...(allow.roles ?? []), ...(allow.search_as_roles ?? []));
+      }
+      if (allow.reason?.prompt) {
+        this.reasonPromptGroups.push({
+          matchers: [...(allow.roles ?? []), ...(allow.search_as_roles ?? [])],
+          prompt: allow.reason.prompt,
+        });
       }
       const searchAs = allow.search_as_roles ?? [];
       if (!allow.kubernetes_resources || allow.kubernetes_resources.length === 0) {
@@ -147,6 +155,24 @@ export class RequestValidator {
     return role === undefined
       ? undefined
       : `request reason must be specified (required for role ${JSON.stringify(role)})`;
+  }
+
+  /**
+   * What a dry run reports about the reason (types.AccessRequestDryRunEnrichment): the mode,
+   * `required` when a reason is needed for these roles and `optional` otherwise, and the
+   * `reason.prompt` of every requester role that covers one of them, sorted and
+   * deduplicated (Teleport's lib/services TestReasonConfigIsSpellingIndependent: the dry run
+   * tells clients what to prompt for, from the same reason configuration that refuses a
+   * request without one).
+   */
+  dryRunEnrichment(roles: readonly string[]): { reasonMode: string; reasonPrompts: string[] } {
+    const prompts = this.reasonPromptGroups
+      .filter((g) => roles.some((r) => matchesAny(g.matchers, r)))
+      .map((g) => g.prompt);
+    return {
+      reasonMode: this.reasonRequirement(roles) === undefined ? 'optional' : 'required',
+      reasonPrompts: [...new Set(prompts)].sort(),
+    };
   }
 
   maxDurationForRole(role: string): number {

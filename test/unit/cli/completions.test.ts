@@ -15,6 +15,8 @@ const KINDS = [
   'kube_resource',
   'user_group',
   'saml_idp_service_provider',
+  'aws_ic_account',
+  'aws_ic_account_assignment',
 ];
 
 function has(shell: string): boolean {

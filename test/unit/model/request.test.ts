@@ -169,15 +169,17 @@ describe('search', () => {
       'kube_resource',
       'user_group',
       'saml_idp_service_provider',
+      'aws_ic_account',
+      'aws_ic_account_assignment',
     ]);
     expect(isSearchKind('db')).toBe(true);
-    expect(isSearchKind('aws_ic_account')).toBe(false);
+    expect(isSearchKind('git_server')).toBe(false);
   });
 
   it('validates --kind', () => {
     expect(parseSearchKind('node')).toBe('node');
     expect(() => parseSearchKind('nodes')).toThrow(
-      'invalid --kind "nodes": expected one of node, db, app, kube_cluster, windows_desktop, kube_resource, user_group, saml_idp_service_provider',
+      'invalid --kind "nodes": expected one of node, db, app, kube_cluster, windows_desktop, kube_resource, user_group, saml_idp_service_provider, aws_ic_account, aws_ic_account_assignment',
     );
   });
 

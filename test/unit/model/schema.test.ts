@@ -96,6 +96,17 @@ const samples: Record<SchemaName, { valid: unknown[]; invalid: unknown[] }> = {
       { ...request, reviews: [{ ...request.reviews[0], state: 'OK' }] },
     ],
   },
+  'dry-run': {
+    valid: [
+      { ...request, reason_mode: 'required', reason_prompts: ['Name the ticket'] },
+      { ...request, reason_mode: 'optional', reason_prompts: [] },
+    ],
+    invalid: [
+      request,
+      { ...request, reason_mode: 'maybe', reason_prompts: [] },
+      { ...request, reason_mode: 'optional', reason_prompts: 'x' },
+    ],
+  },
   requests: { valid: [[request], []], invalid: [request, [{ id: 'x' }]] },
   'search-results': {
     valid: [search, []],
@@ -114,6 +125,10 @@ const samples: Record<SchemaName, { valid: unknown[]; invalid: unknown[] }> = {
     invalid: [[{ id: 'r1', ok: true }], [{ ...actions[0], state: 'DONE' }]],
   },
   roles: { valid: [['auditor', 'dba'], []], invalid: [[1], 'dba'] },
+  'requestable-roles': {
+    valid: [[{ role: 'dba', description: 'Database administration' }], []],
+    invalid: [['dba'], [{ role: 'dba' }], [{ role: 'dba', description: '', extra: 1 }]],
+  },
   'drop-result': { valid: [drop], invalid: [{ dropped: [] }] },
   'rm-result': { valid: [rm], invalid: [{ deleted: 'r1' }] },
   'sign-helper-result': { valid: [signed], invalid: [{ ...signed, expires: null }] },

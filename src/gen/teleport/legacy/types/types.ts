@@ -109,12 +109,29 @@ export interface AccessRequestSpecV3 {
   sessionTtl: Date | undefined;
   accessList: PromotedAccessList | undefined;
   assumeStartTime: Date | undefined;
-  resourceExpiry: Date | undefined;
+  resourceExpiry:
+    | Date
+    | undefined;
+  /**
+   * Set by the Auth Service on a dry run only. Number from Teleport's types.proto as
+   * generated in gen/proto/ts/teleport/legacy/types/types_pb.ts (the pinned api module
+   * predates it).
+   */
+  dryRunEnrichment: AccessRequestDryRunEnrichment | undefined;
 }
 
 export interface AccessRequestSpecV3_RoleThresholdMappingEntry {
   key: string;
   value: ThresholdIndexSets | undefined;
+}
+
+/**
+ * What a dry run adds to the request (types.AccessRequestDryRunEnrichment): the reason mode
+ * ("required" or "optional") and the roles' reason prompts, sorted and deduplicated.
+ */
+export interface AccessRequestDryRunEnrichment {
+  reasonMode: string;
+  reasonPrompts: string[];
 }
 
 export interface AccessReviewThreshold {
@@ -303,6 +320,29 @@ export interface AppV3 {
 export interface AppSpecV3 {
   uri: string;
   publicAddr: string;
+  aws:
+    | AppAWS
+    | undefined;
+  /**
+   * Set only on the app Teleport makes of an Identity Center account
+   * (lib/services/unified_resource.go: makePaginatedIdentityCenterAccount).
+   */
+  identityCenter: AppIdentityCenter | undefined;
+}
+
+export interface AppAWS {
+  externalId: string;
+}
+
+export interface AppIdentityCenter {
+  accountId: string;
+  permissionSets: IdentityCenterPermissionSet[];
+}
+
+export interface IdentityCenterPermissionSet {
+  arn: string;
+  name: string;
+  assignmentId: string;
 }
 
 export interface KubernetesClusterV3 {
@@ -1019,6 +1059,7 @@ function createBaseAccessRequestSpecV3(): AccessRequestSpecV3 {
     accessList: undefined,
     assumeStartTime: undefined,
     resourceExpiry: undefined,
+    dryRunEnrichment: undefined,
   };
 }
 
@@ -1086,6 +1127,9 @@ export const AccessRequestSpecV3: MessageFns<AccessRequestSpecV3> = {
     }
     if (message.resourceExpiry !== undefined) {
       Timestamp.encode(toTimestamp(message.resourceExpiry), writer.uint32(178).fork()).join();
+    }
+    if (message.dryRunEnrichment !== undefined) {
+      AccessRequestDryRunEnrichment.encode(message.dryRunEnrichment, writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -1274,6 +1318,14 @@ export const AccessRequestSpecV3: MessageFns<AccessRequestSpecV3> = {
             message.resourceExpiry = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.dryRunEnrichment = AccessRequestDryRunEnrichment.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1327,6 +1379,9 @@ export const AccessRequestSpecV3: MessageFns<AccessRequestSpecV3> = {
       : undefined;
     message.assumeStartTime = object.assumeStartTime ?? undefined;
     message.resourceExpiry = object.resourceExpiry ?? undefined;
+    message.dryRunEnrichment = (object.dryRunEnrichment !== undefined && object.dryRunEnrichment !== null)
+      ? AccessRequestDryRunEnrichment.fromPartial(object.dryRunEnrichment)
+      : undefined;
     return message;
   },
 };
@@ -1407,6 +1462,75 @@ export const AccessRequestSpecV3_RoleThresholdMappingEntry: MessageFns<AccessReq
       return message;
     },
   };
+
+function createBaseAccessRequestDryRunEnrichment(): AccessRequestDryRunEnrichment {
+  return { reasonMode: "", reasonPrompts: [] };
+}
+
+export const AccessRequestDryRunEnrichment: MessageFns<AccessRequestDryRunEnrichment> = {
+  encode(message: AccessRequestDryRunEnrichment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reasonMode !== "") {
+      writer.uint32(10).string(message.reasonMode);
+    }
+    for (const v of message.reasonPrompts) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccessRequestDryRunEnrichment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccessRequestDryRunEnrichment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reasonMode = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reasonPrompts.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AccessRequestDryRunEnrichment>, I>>(base?: I): AccessRequestDryRunEnrichment {
+    return AccessRequestDryRunEnrichment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccessRequestDryRunEnrichment>, I>>(
+    object: I,
+  ): AccessRequestDryRunEnrichment {
+    const message = createBaseAccessRequestDryRunEnrichment();
+    message.reasonMode = object.reasonMode ?? "";
+    message.reasonPrompts = object.reasonPrompts?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseAccessReviewThreshold(): AccessReviewThreshold {
   return { name: "", filter: "", approve: 0, deny: 0 };
@@ -3843,7 +3967,7 @@ export const AppV3: MessageFns<AppV3> = {
 };
 
 function createBaseAppSpecV3(): AppSpecV3 {
-  return { uri: "", publicAddr: "" };
+  return { uri: "", publicAddr: "", aws: undefined, identityCenter: undefined };
 }
 
 export const AppSpecV3: MessageFns<AppSpecV3> = {
@@ -3853,6 +3977,12 @@ export const AppSpecV3: MessageFns<AppSpecV3> = {
     }
     if (message.publicAddr !== "") {
       writer.uint32(18).string(message.publicAddr);
+    }
+    if (message.aws !== undefined) {
+      AppAWS.encode(message.aws, writer.uint32(50).fork()).join();
+    }
+    if (message.identityCenter !== undefined) {
+      AppIdentityCenter.encode(message.identityCenter, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -3886,6 +4016,22 @@ export const AppSpecV3: MessageFns<AppSpecV3> = {
             message.publicAddr = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.aws = AppAWS.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.identityCenter = AppIdentityCenter.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3905,6 +4051,211 @@ export const AppSpecV3: MessageFns<AppSpecV3> = {
     const message = createBaseAppSpecV3();
     message.uri = object.uri ?? "";
     message.publicAddr = object.publicAddr ?? "";
+    message.aws = (object.aws !== undefined && object.aws !== null) ? AppAWS.fromPartial(object.aws) : undefined;
+    message.identityCenter = (object.identityCenter !== undefined && object.identityCenter !== null)
+      ? AppIdentityCenter.fromPartial(object.identityCenter)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAppAWS(): AppAWS {
+  return { externalId: "" };
+}
+
+export const AppAWS: MessageFns<AppAWS> = {
+  encode(message: AppAWS, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.externalId !== "") {
+      writer.uint32(10).string(message.externalId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AppAWS {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAppAWS();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.externalId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AppAWS>, I>>(base?: I): AppAWS {
+    return AppAWS.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AppAWS>, I>>(object: I): AppAWS {
+    const message = createBaseAppAWS();
+    message.externalId = object.externalId ?? "";
+    return message;
+  },
+};
+
+function createBaseAppIdentityCenter(): AppIdentityCenter {
+  return { accountId: "", permissionSets: [] };
+}
+
+export const AppIdentityCenter: MessageFns<AppIdentityCenter> = {
+  encode(message: AppIdentityCenter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    for (const v of message.permissionSets) {
+      IdentityCenterPermissionSet.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AppIdentityCenter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAppIdentityCenter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.permissionSets.push(IdentityCenterPermissionSet.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AppIdentityCenter>, I>>(base?: I): AppIdentityCenter {
+    return AppIdentityCenter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AppIdentityCenter>, I>>(object: I): AppIdentityCenter {
+    const message = createBaseAppIdentityCenter();
+    message.accountId = object.accountId ?? "";
+    message.permissionSets = object.permissionSets?.map((e) => IdentityCenterPermissionSet.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseIdentityCenterPermissionSet(): IdentityCenterPermissionSet {
+  return { arn: "", name: "", assignmentId: "" };
+}
+
+export const IdentityCenterPermissionSet: MessageFns<IdentityCenterPermissionSet> = {
+  encode(message: IdentityCenterPermissionSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.arn !== "") {
+      writer.uint32(10).string(message.arn);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.assignmentId !== "") {
+      writer.uint32(26).string(message.assignmentId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdentityCenterPermissionSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdentityCenterPermissionSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.arn = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.assignmentId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<IdentityCenterPermissionSet>, I>>(base?: I): IdentityCenterPermissionSet {
+    return IdentityCenterPermissionSet.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IdentityCenterPermissionSet>, I>>(object: I): IdentityCenterPermissionSet {
+    const message = createBaseIdentityCenterPermissionSet();
+    message.arn = object.arn ?? "";
+    message.name = object.name ?? "";
+    message.assignmentId = object.assignmentId ?? "";
     return message;
   },
 };

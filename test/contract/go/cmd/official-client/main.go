@@ -596,6 +596,7 @@ func runScenario(ctx context.Context, o options) {
 		return nil
 	})
 
+	runIdentityCenter(ctx, alice)
 	runRules(ctx, alice, admin)
 }
 

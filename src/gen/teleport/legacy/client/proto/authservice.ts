@@ -21,6 +21,7 @@ import {
   KubernetesServerV3,
   LockTarget,
   LockV2,
+  Metadata,
   RequestState,
   ResourceHeader,
   RoleV6,
@@ -36,6 +37,7 @@ import {
   WindowsDesktopV3,
 } from "../../types/types.js";
 import { LabelValues } from "../../types/wrappers/wrappers.js";
+import { ListRequestableRolesRequest, ListRequestableRolesResponse } from "./requestable_roles.js";
 
 export const protobufPackage = "proto";
 
@@ -181,6 +183,35 @@ export interface ListUnifiedResourcesResponse {
   nextKey: string;
 }
 
+/** An AWS Identity Center account inside an IdentityCenterAccountAssignment. */
+export interface IdentityCenterAccount {
+  id: string;
+  arn: string;
+  accountName: string;
+  description: string;
+}
+
+/** An AWS Identity Center permission set inside an IdentityCenterAccountAssignment. */
+export interface IdentityCenterPermissionSet {
+  arn: string;
+  name: string;
+}
+
+/**
+ * A requestable Identity Center account assignment (account + permission set), as
+ * ListResources sends it (lib/services/unified_resource.go: MakePaginatedResource,
+ * proto.PackICAccountAssignment).
+ */
+export interface IdentityCenterAccountAssignment {
+  kind: string;
+  subKind: string;
+  version: string;
+  metadata: Metadata | undefined;
+  displayName: string;
+  account: IdentityCenterAccount | undefined;
+  permissionSet: IdentityCenterPermissionSet | undefined;
+}
+
 export interface PaginatedResource {
   resource:
     | { $case: "databaseServer"; value: DatabaseServerV3 }
@@ -191,6 +222,7 @@ export interface PaginatedResource {
     | { $case: "kubernetesServer"; value: KubernetesServerV3 }
     | { $case: "userGroup"; value: UserGroupV1 }
     | { $case: "samlIdpServiceProvider"; value: SAMLIdPServiceProviderV1 }
+    | { $case: "identityCenterAccountAssignment"; value: IdentityCenterAccountAssignment }
     | undefined;
   logins: string[];
   requiresRequest: boolean;
@@ -1894,6 +1926,307 @@ export const ListUnifiedResourcesResponse: MessageFns<ListUnifiedResourcesRespon
   },
 };
 
+function createBaseIdentityCenterAccount(): IdentityCenterAccount {
+  return { id: "", arn: "", accountName: "", description: "" };
+}
+
+export const IdentityCenterAccount: MessageFns<IdentityCenterAccount> = {
+  encode(message: IdentityCenterAccount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.arn !== "") {
+      writer.uint32(18).string(message.arn);
+    }
+    if (message.accountName !== "") {
+      writer.uint32(26).string(message.accountName);
+    }
+    if (message.description !== "") {
+      writer.uint32(34).string(message.description);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdentityCenterAccount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdentityCenterAccount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.arn = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.accountName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<IdentityCenterAccount>, I>>(base?: I): IdentityCenterAccount {
+    return IdentityCenterAccount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IdentityCenterAccount>, I>>(object: I): IdentityCenterAccount {
+    const message = createBaseIdentityCenterAccount();
+    message.id = object.id ?? "";
+    message.arn = object.arn ?? "";
+    message.accountName = object.accountName ?? "";
+    message.description = object.description ?? "";
+    return message;
+  },
+};
+
+function createBaseIdentityCenterPermissionSet(): IdentityCenterPermissionSet {
+  return { arn: "", name: "" };
+}
+
+export const IdentityCenterPermissionSet: MessageFns<IdentityCenterPermissionSet> = {
+  encode(message: IdentityCenterPermissionSet, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.arn !== "") {
+      writer.uint32(10).string(message.arn);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdentityCenterPermissionSet {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdentityCenterPermissionSet();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.arn = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<IdentityCenterPermissionSet>, I>>(base?: I): IdentityCenterPermissionSet {
+    return IdentityCenterPermissionSet.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IdentityCenterPermissionSet>, I>>(object: I): IdentityCenterPermissionSet {
+    const message = createBaseIdentityCenterPermissionSet();
+    message.arn = object.arn ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseIdentityCenterAccountAssignment(): IdentityCenterAccountAssignment {
+  return {
+    kind: "",
+    subKind: "",
+    version: "",
+    metadata: undefined,
+    displayName: "",
+    account: undefined,
+    permissionSet: undefined,
+  };
+}
+
+export const IdentityCenterAccountAssignment: MessageFns<IdentityCenterAccountAssignment> = {
+  encode(message: IdentityCenterAccountAssignment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.subKind !== "") {
+      writer.uint32(18).string(message.subKind);
+    }
+    if (message.version !== "") {
+      writer.uint32(26).string(message.version);
+    }
+    if (message.metadata !== undefined) {
+      Metadata.encode(message.metadata, writer.uint32(34).fork()).join();
+    }
+    if (message.displayName !== "") {
+      writer.uint32(42).string(message.displayName);
+    }
+    if (message.account !== undefined) {
+      IdentityCenterAccount.encode(message.account, writer.uint32(50).fork()).join();
+    }
+    if (message.permissionSet !== undefined) {
+      IdentityCenterPermissionSet.encode(message.permissionSet, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IdentityCenterAccountAssignment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIdentityCenterAccountAssignment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subKind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.metadata = Metadata.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.account = IdentityCenterAccount.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.permissionSet = IdentityCenterPermissionSet.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<IdentityCenterAccountAssignment>, I>>(base?: I): IdentityCenterAccountAssignment {
+    return IdentityCenterAccountAssignment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IdentityCenterAccountAssignment>, I>>(
+    object: I,
+  ): IdentityCenterAccountAssignment {
+    const message = createBaseIdentityCenterAccountAssignment();
+    message.kind = object.kind ?? "";
+    message.subKind = object.subKind ?? "";
+    message.version = object.version ?? "";
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? Metadata.fromPartial(object.metadata)
+      : undefined;
+    message.displayName = object.displayName ?? "";
+    message.account = (object.account !== undefined && object.account !== null)
+      ? IdentityCenterAccount.fromPartial(object.account)
+      : undefined;
+    message.permissionSet = (object.permissionSet !== undefined && object.permissionSet !== null)
+      ? IdentityCenterPermissionSet.fromPartial(object.permissionSet)
+      : undefined;
+    return message;
+  },
+};
+
 function createBasePaginatedResource(): PaginatedResource {
   return { resource: undefined, logins: [], requiresRequest: false };
 }
@@ -1924,6 +2257,9 @@ export const PaginatedResource: MessageFns<PaginatedResource> = {
         break;
       case "samlIdpServiceProvider":
         SAMLIdPServiceProviderV1.encode(message.resource.value, writer.uint32(98).fork()).join();
+        break;
+      case "identityCenterAccountAssignment":
+        IdentityCenterAccountAssignment.encode(message.resource.value, writer.uint32(130).fork()).join();
         break;
     }
     for (const v of message.logins) {
@@ -2015,6 +2351,17 @@ export const PaginatedResource: MessageFns<PaginatedResource> = {
             };
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.resource = {
+              $case: "identityCenterAccountAssignment",
+              value: IdentityCenterAccountAssignment.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
           case 13: {
             if (tag !== 106) {
               break;
@@ -2099,6 +2446,15 @@ export const PaginatedResource: MessageFns<PaginatedResource> = {
           message.resource = {
             $case: "samlIdpServiceProvider",
             value: SAMLIdPServiceProviderV1.fromPartial(object.resource.value),
+          };
+        }
+        break;
+      }
+      case "identityCenterAccountAssignment": {
+        if (object.resource?.value !== undefined && object.resource?.value !== null) {
+          message.resource = {
+            $case: "identityCenterAccountAssignment",
+            value: IdentityCenterAccountAssignment.fromPartial(object.resource.value),
           };
         }
         break;
@@ -2783,6 +3139,14 @@ export const AuthServiceDefinition = {
       requestType: AccessCapabilitiesRequest as typeof AccessCapabilitiesRequest,
       requestStream: false,
       responseType: AccessCapabilities as typeof AccessCapabilities,
+      responseStream: false,
+      options: {},
+    },
+    listRequestableRoles: {
+      name: "ListRequestableRoles",
+      requestType: ListRequestableRolesRequest as typeof ListRequestableRolesRequest,
+      requestStream: false,
+      responseType: ListRequestableRolesResponse as typeof ListRequestableRolesResponse,
       responseStream: false,
       options: {},
     },
