@@ -12,7 +12,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as create from '../../src/cli/commands/request-create.js';
 import type { Context } from '../../src/cli/context.js';
 import type { Connection } from '../../src/client/connect.js';
-import { AccessRequestV3, RequestState } from '../../src/gen/teleport/legacy/types/types.js';
+import {
+  AccessCapabilities,
+  AccessRequestV3,
+  RequestState,
+} from '../../src/gen/teleport/legacy/types/types.js';
 import { UsageError } from '../../src/model/errors.js';
 import type { AccessRequest, DryRunResult } from '../../src/model/request.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
@@ -167,7 +171,8 @@ describe("create's reason check with a server that answers the dry run with the 
             },
           });
         },
-        getAccessCapabilities: async () => ({ requestPrompt: 'from capabilities', requireReason: true }),
+        getAccessCapabilities: async () =>
+          AccessCapabilities.fromPartial({ requestPrompt: 'from capabilities', requireReason: true }),
       },
     } as unknown as Connection;
     return { conn, created };

@@ -140,9 +140,18 @@ const TABLES: Table[] = [
     invalid: [[], ['not-a-uuid'], [`${ID1},`]],
   }),
   table('request search', requestSearch, {
-    defaults: { roles: false, keywords: [], query: '', labels: {}, kubeApiGroup: '', namespace: 'default' },
+    defaults: {
+      roles: false,
+      descriptions: false,
+      keywords: [],
+      query: '',
+      labels: {},
+      kubeApiGroup: '',
+      namespace: 'default',
+    },
     valid: [
       [['--roles'], { roles: true }],
+      [['--roles', '--descriptions'], { roles: true, descriptions: true }],
       [
         ['--kind', 'node', '--search', 'foo,"a, b"', '--query', 'x == y', '--labels', 'env=prod,team=a'],
         { kind: 'node', keywords: ['foo', 'a, b'], query: 'x == y', labels: { env: 'prod', team: 'a' } },
@@ -170,6 +179,7 @@ const TABLES: Table[] = [
     invalid: [
       [],
       ['--kind', 'node', '--roles'],
+      ['--kind', 'node', '--descriptions'],
       ['--kind', 'planet'],
       ['--kind', 'node', '--kube-kind', 'pods'],
       ['--kind', 'node', '--namespace', 'ns'],
