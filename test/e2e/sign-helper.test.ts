@@ -7,7 +7,7 @@ import { parseIdentity } from '../../src/identity/index.js';
 import { SIGN_HELPER_RESULT_SCHEMA, type SignHelperResult } from '../../src/model/schema.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { parseSeed } from '../../src/server/seed.js';
-import { access, runAccess, SEED } from '../helpers/e2e.js';
+import { access, type CliExit, runAccess, SEED } from '../helpers/e2e.js';
 
 /**
  * The seed is the shared e2e seed plus what `access sign-helper --print-rbac` prints, so
@@ -25,7 +25,11 @@ const issued = () => serverLog.filter((l) => l.startsWith('issued certificates')
 const id = (user: string) => server.identityPath(user);
 const out = (name: string) => join(dir, 'out', name);
 /** Runs sign-helper in-process; `run` = runAccess runs the spawned bundle instead. */
-const sign = (args: string[], as = 'admin', run = access) => run(['sign-helper', ...args, '-i', id(as)], env);
+const sign = (
+  args: string[],
+  as = 'admin',
+  run: (argv: string[], env: Record<string, string>) => Promise<CliExit> = access,
+) => run(['sign-helper', ...args, '-i', id(as)], env);
 const trio = (prefix: string) => [
   '--cert',
   `${prefix}.crt`,
