@@ -222,17 +222,29 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server with {@link SEED} in a fresh temporary directory. */
-export async function startTestServer(opts: { sweepIntervalMs?: number } = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  sweepIntervalMs?: number;
+  /** Seed YAML (default {@link SEED}); null: the server's built-in demo seed. */
+  seed?: string | null;
+  /** Receives the server's log lines. */
+  log?: (line: string) => void;
+}
+
+/** Starts a server with {@link SEED} (or `opts.seed`) in a fresh temporary directory. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'access-e2e-'));
-  const seedFile = join(dir, 'seed.yaml');
-  await writeFile(seedFile, SEED);
+  let seedFile: string | undefined;
+  if (opts.seed !== null) {
+    seedFile = join(dir, 'seed.yaml');
+    await writeFile(seedFile, opts.seed ?? SEED);
+  }
   const dataDir = join(dir, 'data');
   let server = await startServer({
     dataDir,
     listen: '127.0.0.1:0',
     seedFile,
     sweepIntervalMs: opts.sweepIntervalMs,
+    log: opts.log,
   });
   let running = true;
   const addr = server.addr;
@@ -257,7 +269,12 @@ export async function startTestServer(opts: { sweepIntervalMs?: number } = {}): 
     },
     async restart() {
       await handle.stop();
-      server = await startServer({ dataDir, listen: addr, sweepIntervalMs: opts.sweepIntervalMs });
+      server = await startServer({
+        dataDir,
+        listen: addr,
+        sweepIntervalMs: opts.sweepIntervalMs,
+        log: opts.log,
+      });
       running = true;
     },
     async close() {
