@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { startTestServer, type TestServer } from '../helpers/e2e.js';
+import { runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
 import { fakeIO } from '../helpers/run-cli.js';
 
 let server: TestServer;
@@ -67,9 +67,11 @@ describe('access rule', () => {
     const rules = JSON.parse(ls.out) as { metadata: { name: string } }[];
     expect(rules.map((r) => r.metadata.name)).toEqual(['route-all', 'route-dba']);
 
-    const shown = await access('admin', ['rules', 'show', 'route-dba', '--format', 'yaml']);
-    expect(shown.out).toContain('kind: access_monitoring_rule');
-    expect(shown.out).toContain('- https://hooks.example.com/dba');
+    // Once through the spawned bundle, so the rule commands' bundling is covered too.
+    const shown = await runAccess(['rules', 'show', 'route-dba', '--format', 'yaml'], server.env('admin'));
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('kind: access_monitoring_rule');
+    expect(shown.stdout).toContain('- https://hooks.example.com/dba');
 
     const again = await access('admin', ['rule', 'create', '-f', file]);
     expect(again.code).toBe(1);
