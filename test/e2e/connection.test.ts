@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { formatIdentityFile, parseIdentityFile } from '../../src/identity/identity-file.js';
 import { generateKey } from '../../src/identity/keys.js';
 import { issueCertificate } from '../../src/identity/x509.js';
-import { runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
+import { access, runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
 
 let server: TestServer;
 let other: TestServer;
@@ -38,6 +38,7 @@ function expectOneLineError(stderr: string, fragment: RegExp): void {
 describe('connection and credential failures: one line and the documented exit code', () => {
   test('unreachable address → 8', async () => {
     const env = { ...server.env('alice'), ACCESS_AUTH_SERVER: `127.0.0.1:${await closedPort()}` };
+    // The spawned bundle once, for the exit code of a real process; the rest run in-process.
     const r = await runAccess(['request', 'ls'], env);
     expect(r.code).toBe(8);
     expectOneLineError(r.stderr, /cannot reach the Auth Service at 127\.0\.0\.1:\d+: connection refused/);
@@ -45,7 +46,7 @@ describe('connection and credential failures: one line and the documented exit c
 
   test('a server whose CA the identity does not trust → 8', async () => {
     const env = { ...server.env('alice'), ACCESS_AUTH_SERVER: other.addr };
-    const r = await runAccess(['request', 'ls'], env);
+    const r = await access(['request', 'ls'], env);
     expect(r.code).toBe(8);
     expectOneLineError(r.stderr, /TLS handshake failed: server certificate is not signed by a trusted CA/);
   });
@@ -60,7 +61,7 @@ describe('connection and credential failures: one line and the documented exit c
         mode: 0o600,
       },
     );
-    const r = await runAccess(['request', 'ls'], { ...server.env('alice'), ACCESS_IDENTITY: path });
+    const r = await access(['request', 'ls'], { ...server.env('alice'), ACCESS_IDENTITY: path });
     expect(r.code).toBe(7);
     expectOneLineError(r.stderr, /no private key found/);
   });
@@ -90,14 +91,14 @@ describe('connection and credential failures: one line and the documented exit c
     await writeFile(path, formatIdentityFile({ keyPem: key.privateKeyPem, certPem, caPems: creds.caPems }), {
       mode: 0o600,
     });
-    const r = await runAccess(['request', 'ls'], { ...server.env('alice'), ACCESS_IDENTITY: path });
+    const r = await access(['request', 'ls'], { ...server.env('alice'), ACCESS_IDENTITY: path });
     expect(r.code).toBe(7);
     expectOneLineError(r.stderr, /certificate for "alice" expired at/);
   });
 
   test('a stack trace only with --debug', async () => {
     const env = { ...server.env('alice'), ACCESS_AUTH_SERVER: `127.0.0.1:${await closedPort()}` };
-    const r = await runAccess(['--debug', 'request', 'ls'], env);
+    const r = await access(['--debug', 'request', 'ls'], env);
     expect(r.code).toBe(8);
     expect(r.stderr).toMatch(/\n\s+at /);
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AccessRequest, Capabilities } from '../../src/model/request.js';
 import type { SearchResult } from '../../src/model/search.js';
 import {
+  access,
   accessJson,
   createPendingAs,
   expectSchema,
@@ -13,6 +14,8 @@ import {
 } from '../helpers/e2e.js';
 import { runCli } from '../helpers/run-cli.js';
 
+// Commands run in-process (access, accessJson); a few run the spawned bundle (runAccess) so
+// that its exit codes, lazily loaded chunks (connection, yaml) and pipes are covered too.
 let server: TestServer;
 let alice: Record<string, string>;
 let bob: Record<string, string>;
@@ -49,7 +52,7 @@ describe('caps', () => {
   });
 
   test('--debug logs each RPC to stderr, never key material', async () => {
-    const r = await runAccess(['request', 'caps', '--debug'], alice);
+    const r = await access(['request', 'caps', '--debug'], alice);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^debug: rpc GetAccessCapabilities \d+ms OK$/m);
     expect(r.stderr).not.toContain('PRIVATE KEY');
@@ -124,7 +127,7 @@ describe('search', () => {
       '--kube-cluster',
       'minikube',
     ];
-    const text = await runAccess(kube, alice);
+    const text = await access(kube, alice);
     expect(text.code).toBe(0);
     expect(text.stdout).toBe(
       [
@@ -143,7 +146,7 @@ describe('search', () => {
   });
 
   test('user_group: group_labels decide which groups search_as_roles show; no Hostname column', async () => {
-    const text = await runAccess(['request', 'search', '--kind', 'user_group'], alice);
+    const text = await access(['request', 'search', '--kind', 'user_group'], alice);
     expect(text.code).toBe(0);
     expect(text.stdout).toBe(
       ['Name      Labels    Resource ID', 'okta-eng  team=eng  /local/user_group/okta-eng', ''].join('\n'),
@@ -163,7 +166,7 @@ describe('search', () => {
   });
 
   test('saml_idp_service_provider: app_labels decide visibility; the entity ID is shown', async () => {
-    const text = await runAccess(['request', 'search', '--kind', 'saml_idp_service_provider'], alice);
+    const text = await access(['request', 'search', '--kind', 'saml_idp_service_provider'], alice);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^Name\s+Entity ID\s+Labels\s+Resource ID\n/);
     expect(text.stdout).toMatch(
@@ -186,14 +189,14 @@ describe('search', () => {
     const roles = await accessJson<string[]>(['request', 'search', '--roles'], alice);
     expectSchema('roles', roles);
     expect(roles).toEqual(['auditor', 'dba']);
-    const r = await runAccess(['request', 'search', '--roles'], alice);
+    const r = await access(['request', 'search', '--roles'], alice);
     expect(r.stdout).toBe('Role     Description\nauditor  -\ndba      -\n');
   });
 });
 
 describe('create --nowait, ls and show', () => {
   test('create prints the ID on stderr with the resume command, and the request on stdout', async () => {
-    const r = await runAccess(
+    const r = await access(
       ['request', 'create', '--roles', 'dba', '--reason', 'ticket 42', '--nowait'],
       alice,
     );
@@ -245,7 +248,7 @@ describe('create --nowait, ls and show', () => {
       alice,
     );
     expect(req.resources).toEqual([`/local/node/${NODE_WEB}`]);
-    const shown = await runAccess(['request', 'show', req.id], alice);
+    const shown = await access(['request', 'show', req.id], alice);
     expect(shown.stdout).toContain(`Resources:       /local/node/${NODE_WEB} (web-1)\n`);
   });
 
@@ -258,10 +261,7 @@ describe('create --nowait, ls and show', () => {
     expect(req.resources).toEqual(ids);
     expect(req.roles).toEqual(['node-access']);
     for (const hidden of ['/local/user_group/okta-finance', '/local/saml_idp_service_provider/payroll-sso']) {
-      const r = await runAccess(
-        ['request', 'create', '--resource', hidden, '--reason', 'x', '--nowait'],
-        alice,
-      );
+      const r = await access(['request', 'create', '--resource', hidden, '--reason', 'x', '--nowait'], alice);
       expect(r.code).toBe(7);
       expect(r.stderr).toContain(`error: user "alice" can not request resource "${hidden}"`);
     }
@@ -273,19 +273,13 @@ describe('create --nowait, ls and show', () => {
       admin,
     );
     expect(req).toMatchObject({ user: 'alice', roles: ['dba'], state: 'PENDING' });
-    const denied = await runAccess(
-      ['request', 'create', '--user', 'alice', '--roles', 'dba', '--nowait'],
-      bob,
-    );
+    const denied = await access(['request', 'create', '--user', 'alice', '--roles', 'dba', '--nowait'], bob);
     expect(denied.code).toBe(7);
   });
 
   test('--dry-run validates without storing', async () => {
     const before = await accessJson<AccessRequest[]>(['request', 'ls', '--mine'], alice);
-    const r = await runAccess(
-      ['request', 'create', '--roles', 'dba', '--dry-run', '--format', 'json'],
-      alice,
-    );
+    const r = await access(['request', 'create', '--roles', 'dba', '--dry-run', '--format', 'json'], alice);
     expect(r.code).toBe(0);
     expectSchema('dry-run', JSON.parse(r.stdout));
     expect(await accessJson<AccessRequest[]>(['request', 'ls', '--mine'], alice)).toHaveLength(before.length);
@@ -293,7 +287,7 @@ describe('create --nowait, ls and show', () => {
 
   test('ls: text rows on a pipe, JSON array, server-side filters', async () => {
     const req = await createPending('dba', 'listed');
-    const text = await runAccess(['request', 'ls'], alice);
+    const text = await access(['request', 'ls'], alice);
     expect(text.code).toBe(0);
     const lines = text.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(

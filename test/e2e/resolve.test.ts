@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AccessRequest } from '../../src/model/request.js';
 import type { ActionResult, RmResult } from '../../src/model/schema.js';
 import {
+  access,
   accessJson,
   createPendingAs,
   expectSchema,
@@ -10,6 +11,8 @@ import {
   type TestServer,
 } from '../helpers/e2e.js';
 
+// Commands run in-process (access, accessJson); review, deny, rm and approve each run once
+// as the spawned bundle (runAccess), so its exit codes are covered too.
 let server: TestServer;
 let alice: Record<string, string>;
 let bob: Record<string, string>;
@@ -49,33 +52,30 @@ describe('review', () => {
 
   test('threshold progress shows in show after a first approval', async () => {
     const req = await createPending('auditor', 'needs two');
-    const first = await runAccess(['request', 'review', req.id, '--approve'], bob);
+    const first = await access(['request', 'review', req.id, '--approve'], bob);
     expect(first.stderr).toBe('Successfully submitted review.  Request state: PENDING\n');
-    const shown = await runAccess(['request', 'show', req.id], alice);
+    const shown = await access(['request', 'show', req.id], alice);
     expect(shown.stdout).toContain('State:           PENDING (1 of 2 approvals)\n');
     expect(shown.stdout).toMatch(/Reviews:\n {2}bob: APPROVED, at /);
-    const second = await runAccess(['request', 'review', req.id, '--deny'], carol);
+    const second = await access(['request', 'review', req.id, '--deny'], carol);
     expect(second.stderr).toBe('Successfully submitted review.  Request state: DENIED\n');
   });
 
   test('a reviewer cannot review their own request: exit 7', async () => {
     const req = await createPending();
-    const r = await runAccess(['request', 'review', req.id, '--approve'], alice);
+    const r = await access(['request', 'review', req.id, '--approve'], alice);
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(/^error: .+\n$/);
   });
 
   test('a user without review rights is refused: exit 7', async () => {
     const req = await createPending();
-    const r = await runAccess(['request', 'review', req.id, '--deny'], dave);
+    const r = await access(['request', 'review', req.id, '--deny'], dave);
     expect(r.code).toBe(7);
   });
 
   test('reviewing an unknown request exits 6', async () => {
-    const r = await runAccess(
-      ['request', 'review', '00000000-0000-0000-0000-000000000001', '--approve'],
-      bob,
-    );
+    const r = await access(['request', 'review', '00000000-0000-0000-0000-000000000001', '--approve'], bob);
     expect(r.code).toBe(6);
   });
 });
@@ -84,7 +84,7 @@ describe('approve, deny, rm', () => {
   test('approve several IDs: text lines, and every ID reported', async () => {
     const a = await createPending();
     const b = await createPending();
-    const r = await runAccess(
+    const r = await access(
       ['request', 'approve', a.id, `${b.id}`, '--reason', 'batch', '--annotations', 'ticket=1,ticket=2'],
       admin,
     );
@@ -116,7 +116,7 @@ describe('approve, deny, rm', () => {
   test('approve --roles narrows the granted roles; --delegator is accepted', async () => {
     const both = await createPending('dba,auditor', 'both');
     expect(both.roles.sort()).toEqual(['auditor', 'dba']);
-    const r = await runAccess(
+    const r = await access(
       ['request', 'approve', both.id, '--roles', 'dba', '--delegator', 'pagerduty'],
       admin,
     );
@@ -127,7 +127,7 @@ describe('approve, deny, rm', () => {
 
   test('approve without the update rule: exit 7', async () => {
     const a = await createPending();
-    const r = await runAccess(['request', 'approve', a.id], bob);
+    const r = await access(['request', 'approve', a.id], bob);
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(new RegExp(`^error: ${a.id}: `));
   });
@@ -135,7 +135,7 @@ describe('approve, deny, rm', () => {
   test('rm refuses an approved request without --force and deletes nothing', async () => {
     const a = await createPending();
     const b = await createPending();
-    await runAccess(['request', 'approve', a.id], admin);
+    await access(['request', 'approve', a.id], admin);
     const refused = await runAccess(['request', 'rm', a.id, b.id], admin);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('This access request has already been approved');
@@ -143,19 +143,19 @@ describe('approve, deny, rm', () => {
     const still = await accessJson<AccessRequest[]>(['request', 'show', a.id, b.id], admin);
     expect(still).toHaveLength(2);
 
-    const forced = await runAccess(['request', 'rm', a.id, b.id, '--force', '--format', 'json'], admin);
+    const forced = await access(['request', 'rm', a.id, b.id, '--force', '--format', 'json'], admin);
     expect(forced.code).toBe(0);
     const result = JSON.parse(forced.stdout) as RmResult;
     expectSchema('rm-result', result);
     expect(result).toEqual({ deleted: [a.id, b.id], locked: [] });
-    expect((await runAccess(['request', 'show', a.id], admin)).code).toBe(6);
+    expect((await access(['request', 'show', a.id], admin)).code).toBe(6);
   });
 
   test('rm text output and unknown ID', async () => {
     const a = await createPending();
-    const r = await runAccess(['request', 'rm', a.id], admin);
+    const r = await access(['request', 'rm', a.id], admin);
     expect(r).toMatchObject({ code: 0, stdout: 'Access request deleted successfully.\n' });
-    expect((await runAccess(['request', 'rm', a.id], admin)).code).toBe(6);
+    expect((await access(['request', 'rm', a.id], admin)).code).toBe(6);
   });
 });
 
@@ -169,7 +169,7 @@ describe('bad input changes nothing', () => {
     ],
   ])('create %j exits 2 and creates nothing', async (flags, message) => {
     const before = await accessJson<AccessRequest[]>(['request', 'ls', '--mine'], alice);
-    const r = await runAccess(['request', 'create', ...flags, '--nowait'], alice);
+    const r = await access(['request', 'create', ...flags, '--nowait'], alice);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toMatch(message);
     const after = await accessJson<AccessRequest[]>(['request', 'ls', '--mine'], alice);
@@ -186,7 +186,7 @@ describe('bad input changes nothing', () => {
   });
 
   test('a role the user may not request: hint to list requestable roles', async () => {
-    const r = await runAccess(['request', 'create', '--roles', 'admin', '--nowait'], alice);
+    const r = await access(['request', 'create', '--roles', 'admin', '--nowait'], alice);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(
       /^error: .*admin.*\nhint: run `access request search --roles` to list requestable roles\n$/,

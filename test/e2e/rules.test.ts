@@ -3,25 +3,22 @@
  * multi-document file, ls/show/test/update/rm, refusals that change nothing, and automatic
  * reviews that end a waiting `create` (exit 0 approved, 3 denied).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { type RunningServer, startServer } from '../../src/server/index.js';
+import { runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
 import { fakeIO } from '../helpers/run-cli.js';
 
-let dir: string;
-let server: RunningServer;
+let server: TestServer;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'access-rules-e2e-'));
-  server = await startServer({ dataDir: join(dir, 'data'), listen: '127.0.0.1:0' });
+  // The built-in demo seed: its admin may manage access_monitoring_rule.
+  server = await startTestServer({ seed: null });
 });
 
 afterAll(async () => {
-  await server.stop({ graceMs: 500 });
-  await rm(dir, { recursive: true, force: true });
+  await server?.close();
 });
 
 async function access(
@@ -30,7 +27,7 @@ async function access(
   now?: () => Date,
 ): Promise<{ code: number; out: string; err: string }> {
   const io = fakeIO({
-    env: { ACCESS_AUTH_SERVER: server.addr, ACCESS_IDENTITY: server.identityPath(user), HOME: dir },
+    env: { ACCESS_AUTH_SERVER: server.addr, ACCESS_IDENTITY: server.identity(user), HOME: server.dir },
     now,
   });
   const code = await main(args, io);
@@ -60,7 +57,7 @@ spec:
 
 describe('access rule', () => {
   it('creates from a multi-document file, lists, shows and removes', async () => {
-    const file = join(dir, 'routes.yaml');
+    const file = join(server.dir, 'routes.yaml');
     await writeFile(file, ROUTES);
     const created = await access('admin', ['rule', 'create', '-f', file]);
     expect(created, created.err).toMatchObject({ code: 0 });
@@ -70,9 +67,11 @@ describe('access rule', () => {
     const rules = JSON.parse(ls.out) as { metadata: { name: string } }[];
     expect(rules.map((r) => r.metadata.name)).toEqual(['route-all', 'route-dba']);
 
-    const shown = await access('admin', ['rules', 'show', 'route-dba', '--format', 'yaml']);
-    expect(shown.out).toContain('kind: access_monitoring_rule');
-    expect(shown.out).toContain('- https://hooks.example.com/dba');
+    // Once through the spawned bundle, so the rule commands' bundling is covered too.
+    const shown = await runAccess(['rules', 'show', 'route-dba', '--format', 'yaml'], server.env('admin'));
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('kind: access_monitoring_rule');
+    expect(shown.stdout).toContain('- https://hooks.example.com/dba');
 
     const again = await access('admin', ['rule', 'create', '-f', file]);
     expect(again.code).toBe(1);
@@ -83,7 +82,7 @@ describe('access rule', () => {
   });
 
   it('refuses a bad file before sending anything (exit 2), and a requester (exit 7)', async () => {
-    const bad = join(dir, 'bad.yaml');
+    const bad = join(server.dir, 'bad.yaml');
     await writeFile(
       bad,
       `${ROUTES}---\nkind: access_monitoring_rule\nversion: v1\nmetadata: { name: x }\nspec: { subjects: [access_request], conditon: "true" }\n`,
@@ -93,7 +92,7 @@ describe('access rule', () => {
     expect(r.err).toContain(`unknown field "conditon" in ${bad}, document 3 spec`);
     expect(JSON.parse((await access('admin', ['rule', 'ls', '-f', 'json'])).out)).toEqual([]);
 
-    const cond = join(dir, 'cond.yaml');
+    const cond = join(server.dir, 'cond.yaml');
     await writeFile(cond, ROUTES.replace('contains("dba")', 'contains("dba"'));
     const c = await access('admin', ['rule', 'create', '-f', cond]);
     expect(c.code).toBe(2);
@@ -104,9 +103,9 @@ describe('access rule', () => {
   });
 
   it('tests a rule against a request file and names the part that failed', async () => {
-    const file = join(dir, 'routes.yaml');
+    const file = join(server.dir, 'routes.yaml');
     await writeFile(file, ROUTES);
-    const reqFile = join(dir, 'req.json');
+    const reqFile = join(server.dir, 'req.json');
     await writeFile(
       reqFile,
       JSON.stringify({ id: 'r1', user: 'alice', roles: ['dba'], user_traits: { team: ['ops'] } }),
@@ -162,7 +161,7 @@ spec:
 
 describe('access rule with schedules', () => {
   it('round-trips schedules through create -f and show -f yaml, and shows them in ls and show', async () => {
-    const file = join(dir, 'office.yaml');
+    const file = join(server.dir, 'office.yaml');
     await writeFile(file, OFFICE_HOURS);
     const created = await access('admin', ['rule', 'create', '-f', file]);
     expect(created, created.err).toMatchObject({ code: 0 });
@@ -175,7 +174,7 @@ describe('access rule with schedules', () => {
       sent.spec.schedules.weekend.time = { timezone: '', ...sent.spec.schedules.weekend.time };
       expect(back.spec).toEqual(sent.spec);
       // What came out loads back unchanged.
-      const again = join(dir, 'office-again.yaml');
+      const again = join(server.dir, 'office-again.yaml');
       await writeFile(again, shown.out);
       expect((await access('admin', ['rule', 'update', '-f', again])).code).toBe(0);
       const reshown = await access('admin', ['rule', 'show', 'office-hours', '--format', 'yaml']);
@@ -194,7 +193,7 @@ describe('access rule with schedules', () => {
   });
 
   it('refuses a schedule Teleport refuses (exit 2) and stores nothing', async () => {
-    const file = join(dir, 'night.yaml');
+    const file = join(server.dir, 'night.yaml');
     await writeFile(
       file,
       OFFICE_HOURS.replace('start: "09:00", end: "17:30"', 'start: "22:00", end: "02:00"'),
@@ -206,9 +205,9 @@ describe('access rule with schedules', () => {
   });
 
   it('rule test says whether the schedules are in effect now', async () => {
-    const file = join(dir, 'office.yaml');
+    const file = join(server.dir, 'office.yaml');
     await writeFile(file, OFFICE_HOURS);
-    const reqFile = join(dir, 'req.json');
+    const reqFile = join(server.dir, 'req.json');
     await writeFile(reqFile, JSON.stringify({ id: 'r1', user: 'alice', roles: ['dba'] }));
     const at = (iso: string) => () => new Date(iso);
     // 2026-03-04 is a Wednesday; 10:00 UTC is 19:00 in Tokyo.
@@ -275,7 +274,7 @@ spec:
 `;
 
   it('approved: exit 0; denied: exit 3', async () => {
-    const file = join(dir, 'auto.yaml');
+    const file = join(server.dir, 'auto.yaml');
     await writeFile(file, autoRule('auto-approve', 'APPROVED'));
     expect((await access('admin', ['rule', 'create', '-f', file])).code).toBe(0);
     const ok = await access('alice', [

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Capabilities } from '../../src/model/request.js';
-import { accessJson, killSpawned, runAccess, SEED, spawnCli } from '../helpers/e2e.js';
+import { access, accessJson, killSpawned, SEED, spawnCli } from '../helpers/e2e.js';
 
 let dir: string;
 
@@ -46,7 +46,7 @@ describe('access server start', () => {
     expect(exit.code).toBe(0);
     expect(exit.stderr).toContain('stopping...');
     // Nothing is listening any more: the server is unreachable (exit 8).
-    const down = await runAccess(['request', 'ls', '--rpc-timeout', '3s'], env);
+    const down = await access(['request', 'ls', '--rpc-timeout', '3s'], env);
     expect(down.code).toBe(8);
   });
 
@@ -56,7 +56,7 @@ describe('access server start', () => {
       bad,
       'kind: role\nversion: v7\nmetadata: { name: r }\nspec: { allow: { logins: [x], colour: red } }\n',
     );
-    const exit = await runAccess(
+    const exit = await access(
       ['server', 'start', '--data-dir', join(dir, 'bad-data'), '--listen', '127.0.0.1:0', '--seed', bad],
       baseEnv(),
     );

@@ -110,12 +110,7 @@ describe('start-up: what a command loads from the bundle', () => {
   });
 
   test('request create --nowait and request show: no X.509 library, yaml or grpc-js', async () => {
-    const created = await runAccess(
-      ['request', 'create', '--roles', 'dba', '--reason', 'startup guard', '--nowait', '--format', 'json'],
-      alice,
-    );
-    expect(created.code).toBe(0);
-    const id = (JSON.parse(created.stdout) as { id: string }).id;
+    const { id } = await createPendingAs(alice, 'dba', 'startup guard');
     for (const args of [
       ['request', 'create', '--roles', 'dba', '--reason', 'startup guard', '--nowait'],
       ['request', 'show', id],

@@ -5,6 +5,7 @@ import { readIdentityFile } from '../../src/identity/identity-file.js';
 import type { AccessRequest } from '../../src/model/request.js';
 import type { DropResult } from '../../src/model/schema.js';
 import {
+  access,
   accessJson,
   copyIdentity,
   createPendingAs,
@@ -12,10 +13,14 @@ import {
   identityOf,
   runAccess,
   spawnCli,
+  startAccess,
   startTestServer,
   type TestServer,
 } from '../helpers/e2e.js';
 
+// Commands run in-process (access, startAccess); the whole loop (create --wait, drop), Ctrl-C
+// and one wait run as the spawned bundle (spawnCli, runAccess): re-issue is a lazily loaded
+// chunk, and exit codes and signals are the process's.
 let server: TestServer;
 let bob: Record<string, string>;
 
@@ -44,7 +49,7 @@ describe('create --wait', () => {
     const id = (await create.waitForStderr(CREATED))[1];
     await create.waitForStderr(/Waiting for approval from bob/);
     expect(create.stderr).toContain(`resume with: access request wait ${id}`);
-    const review = await runAccess(['request', 'review', id, '--approve', '--reason', 'go'], bob);
+    const review = await access(['request', 'review', id, '--approve', '--reason', 'go'], bob);
     expect(review.code).toBe(0);
 
     const exit = await create.exited();
@@ -71,9 +76,9 @@ describe('create --wait', () => {
 
   test('text output: the final request on stdout; --no-assume leaves the identity alone', async () => {
     const alice = await copyIdentity(server, 'alice');
-    const create = spawnCli(['request', 'create', '--roles', 'dba', '--no-assume'], alice.env);
+    const create = startAccess(['request', 'create', '--roles', 'dba', '--no-assume'], alice.env);
     const id = (await create.waitForStderr(CREATED))[1];
-    await runAccess(['request', 'approve', id], server.env('admin'));
+    await access(['request', 'approve', id], server.env('admin'));
     const exit = await create.exited();
     expect(exit.code).toBe(0);
     expect(exit.stdout).toMatch(new RegExp(`^ID: +${id}$`, 'm'));
@@ -84,10 +89,10 @@ describe('create --wait', () => {
 
   test('denial exits 3 with the resolve reason', async () => {
     const alice = await copyIdentity(server, 'alice');
-    const create = spawnCli(['request', 'create', '--roles', 'dba'], alice.env);
+    const create = startAccess(['request', 'create', '--roles', 'dba'], alice.env);
     const id = (await create.waitForStderr(CREATED))[1];
     await create.waitForStderr(/Waiting for approval/);
-    await runAccess(['request', 'review', id, '--deny', '--reason', 'not today'], bob);
+    await access(['request', 'review', id, '--deny', '--reason', 'not today'], bob);
     const exit = await create.exited();
     expect(exit.code).toBe(3);
     expect(exit.stdout).toBe('');
@@ -97,7 +102,7 @@ describe('create --wait', () => {
 
   test('--timeout exits 4, keeps the ID on stderr with the resume command, and the request stays pending', async () => {
     const alice = await copyIdentity(server, 'alice');
-    const exit = await runAccess(['request', 'create', '--roles', 'dba', '--timeout', '1s'], alice.env);
+    const exit = await access(['request', 'create', '--roles', 'dba', '--timeout', '1s'], alice.env);
     expect(exit.code).toBe(4);
     const id = exit.stderr.match(CREATED)?.[1];
     expect(id).toBeDefined();
@@ -109,11 +114,9 @@ describe('create --wait', () => {
 
   test('a request that expires while waited on exits 5', async () => {
     const alice = await copyIdentity(server, 'alice');
-    const exit = await runAccess(
-      ['request', 'create', '--roles', 'dba', '--request-ttl', '2s'],
-      alice.env,
-      20_000,
-    );
+    const exit = await access(['request', 'create', '--roles', 'dba', '--request-ttl', '2s'], alice.env, {
+      timeoutMs: 20_000,
+    });
     expect(exit.code).toBe(5);
     const id = exit.stderr.match(CREATED)?.[1];
     // The waiter stops at the expiry by itself, or on the sweeper's DELETE if that comes first.
@@ -124,13 +127,13 @@ describe('create --wait', () => {
 
   test('a server restart during the wait is survived; the approval still arrives', async () => {
     const alice = await copyIdentity(server, 'alice');
-    const create = spawnCli(['request', 'create', '--roles', 'dba'], alice.env);
+    const create = startAccess(['request', 'create', '--roles', 'dba'], alice.env);
     const id = (await create.waitForStderr(CREATED))[1];
     await create.waitForStderr(/Waiting for approval/);
     await server.stop();
     await create.waitForStderr(/reconnecting/);
     await server.restart();
-    const review = await runAccess(['request', 'review', id, '--approve'], bob);
+    const review = await access(['request', 'review', id, '--approve'], bob);
     expect(review.code).toBe(0);
     const exit = await create.exited(30_000);
     expect(exit.code).toBe(0);
@@ -166,15 +169,15 @@ describe('TLS trio credentials are read-only', () => {
     };
     delete (env as Record<string, string | undefined>).ACCESS_IDENTITY;
 
-    const create = spawnCli(['request', 'create', '--roles', 'dba'], env);
+    const create = startAccess(['request', 'create', '--roles', 'dba'], env);
     const id = (await create.waitForStderr(CREATED))[1];
-    await runAccess(['request', 'approve', id], server.env('admin'));
+    await access(['request', 'approve', id], server.env('admin'));
     const exit = await create.exited();
     expect(exit.code).toBe(0);
     expect(exit.stderr).toContain('note: credentials from --cert/--key/--ca are not rewritten');
     expect(await readFile(files.cert, 'utf8')).toBe(creds.certPem);
 
-    const drop = await runAccess(['request', 'drop'], env);
+    const drop = await access(['request', 'drop'], env);
     expect(drop.code).toBe(2);
     expect(drop.stderr).toMatch(/^error: credentials from --cert\/--key\/--ca are read-only/);
   });
@@ -184,9 +187,9 @@ describe('wait', () => {
   test('resumes on an existing request and assumes it on approval', async () => {
     const alice = await copyIdentity(server, 'alice');
     const req = await createPendingAs(alice.env, 'dba', 'resume');
-    const wait = spawnCli(['request', 'wait', req.id, '--format', 'json'], alice.env);
+    const wait = startAccess(['request', 'wait', req.id, '--format', 'json'], alice.env);
     await wait.waitForStderr(/Waiting for request/);
-    await runAccess(['request', 'review', req.id, '--approve'], bob);
+    await access(['request', 'review', req.id, '--approve'], bob);
     const exit = await wait.exited();
     expect(exit.code).toBe(0);
     expect(JSON.parse(exit.stdout)).toMatchObject({ id: req.id, state: 'APPROVED' });
@@ -196,17 +199,17 @@ describe('wait', () => {
   test('an already resolved request returns at once: denied exits 3', async () => {
     const alice = await copyIdentity(server, 'alice');
     const req = await createPendingAs(alice.env);
-    await runAccess(['request', 'deny', req.id], server.env('admin'));
+    await access(['request', 'deny', req.id], server.env('admin'));
     const exit = await runAccess(['request', 'wait', req.id], alice.env);
     expect(exit.code).toBe(3);
   });
 
   test('an unknown request exits 6 and --timeout exits 4', async () => {
     const alice = await copyIdentity(server, 'alice');
-    const unknown = await runAccess(['request', 'wait', '00000000-0000-0000-0000-00000000000a'], alice.env);
+    const unknown = await access(['request', 'wait', '00000000-0000-0000-0000-00000000000a'], alice.env);
     expect(unknown.code).toBe(6);
     const req = await createPendingAs(alice.env);
-    const timeout = await runAccess(['request', 'wait', req.id, '--timeout', '500ms'], alice.env);
+    const timeout = await access(['request', 'wait', req.id, '--timeout', '500ms'], alice.env);
     expect(timeout.code).toBe(4);
     expect(timeout.stderr).toContain(`hint: resume with: access request wait ${req.id}\n`);
   });

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { WatchEvent } from '../../src/model/request.js';
 import {
+  access,
   createPendingAs,
   expectSchema,
-  runAccess,
   spawnCli,
+  startAccess,
   startTestServer,
   type TestServer,
 } from '../helpers/e2e.js';
@@ -26,12 +27,13 @@ afterAll(async () => {
 const createPending = (roles?: string, reason?: string) => createPendingAs(alice, roles, reason);
 
 describe('watch', () => {
+  // The spawned bundle, for a real SIGINT; the other watches run in-process.
   test('json: NDJSON events until Ctrl-C, which exits 0', async () => {
     const w = spawnCli(['request', 'watch', '--user', 'alice', '--format', 'json'], admin);
     await w.waitForStdout(/"type":"init"/);
     const req = await createPending('dba', 'watched');
     await w.waitForStdout(new RegExp(`"type":"put".*"id":"${req.id}"`));
-    await runAccess(['request', 'rm', req.id, '--force'], admin);
+    await access(['request', 'rm', req.id, '--force'], admin);
     await w.waitForStdout(new RegExp(`"type":"delete","request":null,"id":"${req.id}"`));
     w.child.kill('SIGINT');
     const exit = await w.exited();
@@ -51,12 +53,12 @@ describe('watch', () => {
 
   test('text: one line per change, filtered by id', async () => {
     const req = await createPending();
-    const w = spawnCli(['request', 'watch', '--id', req.id], admin);
+    const w = startAccess(['request', 'watch', '--id', req.id], admin);
     await w.waitForStderr(/Watching access requests/);
     const other = await createPending();
-    await runAccess(['request', 'approve', req.id], admin);
+    await access(['request', 'approve', req.id], admin);
     await w.waitForStdout(new RegExp(`^PUT ${req.id} alice APPROVED$`, 'm'));
-    w.child.kill('SIGINT');
+    w.interrupt('SIGINT');
     const exit = await w.exited();
     expect(exit.code).toBe(0);
     expect(exit.stdout).not.toContain(other.id);
@@ -64,7 +66,7 @@ describe('watch', () => {
 
   // Runs last in this file: it stops and restarts the shared server.
   test('a server restart is survived: a new init marks the reconnect, then events flow again', async () => {
-    const w = spawnCli(['request', 'watch', '--format', 'json'], admin);
+    const w = startAccess(['request', 'watch', '--format', 'json'], admin);
     await w.waitForStdout(/"type":"init"/);
     await server.stop();
     await w.waitForStderr(/Connection to the server lost; reconnecting/);
@@ -72,7 +74,7 @@ describe('watch', () => {
     await w.waitForStdout(/"type":"init"[^\n]*\n[^\n]*"type":"init"/, 20_000);
     const req = await createPending('dba', 'after restart');
     await w.waitForStdout(new RegExp(`"type":"put".*"id":"${req.id}"`));
-    w.child.kill('SIGINT');
+    w.interrupt('SIGINT');
     const exit = await w.exited();
     expect(exit.code).toBe(0);
     const events = exit.stdout

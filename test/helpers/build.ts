@@ -1,17 +1,19 @@
 /**
- * Compiles src/ into a private temp directory for tests that run code in a child
- * process, so they never race other tests (or a developer) writing dist/.
+ * Builds the embedded server (src/server/index.ts) into a private temp directory for tests
+ * that run it in a child process, so they never race other tests (or a developer) writing
+ * dist/. esbuild bundles it in a fraction of a second, where a tsc build of the tree took
+ * most of such a test's time; dependencies stay external and resolve through a link to
+ * node_modules.
  */
-import { execFile } from 'node:child_process';
-import { access, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { build } from 'esbuild';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 export interface PrivateBuild {
-  /** The compiled tree (the equivalent of dist/). */
+  /** The equivalent of dist/: the server module is `server/index.js` inside it. */
   dir: string;
   cleanup(): Promise<void>;
 }
@@ -22,18 +24,16 @@ export async function buildPrivate(): Promise<PrivateBuild> {
   // Imports of dependencies resolve through a node_modules link; "type" makes .js files ESM.
   await symlink(join(ROOT, 'node_modules'), join(base, 'node_modules'), 'dir');
   await writeFile(join(base, 'package.json'), '{"type":"module"}\n');
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  try {
-    await promisify(execFile)(
-      process.execPath,
-      [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', out, '--sourceMap', 'false'],
-      {
-        cwd: ROOT,
-      },
-    );
-  } catch {
-    // Type errors elsewhere in the tree still emit JavaScript; only a missing output is fatal.
-  }
-  await access(join(out, 'server', 'index.js'));
+  await build({
+    absWorkingDir: ROOT,
+    entryPoints: { 'server/index': 'src/server/index.ts' },
+    outdir: out,
+    bundle: true,
+    packages: 'external',
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    logLevel: 'silent',
+  });
   return { dir: out, cleanup: () => rm(base, { recursive: true, force: true }) };
 }

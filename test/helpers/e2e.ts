@@ -1,7 +1,10 @@
 /**
  * End-to-end harness: the embedded server runs in the test process on 127.0.0.1:0 in a
- * temporary directory, and the real CLI (`node bin/access.js`, built into dist/) is spawned
- * against it. Waits are on output lines and exits, each with a bound; never sleeps.
+ * temporary directory. Commands run against it in this process through `main(argv, io)`
+ * (access, accessJson, startAccess); the real CLI (`node bin/access.js`, the bundle in
+ * dist/) is spawned only where the process is what is tested: exit codes, pipes, signals,
+ * the bundle (runAccess, spawnCli). Waits are on output lines and exits, each with a bound;
+ * never sleeps.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -9,12 +12,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { main } from '../../src/cli/main.js';
 import { readIdentityFile } from '../../src/identity/identity-file.js';
 import type { TeleportIdentity } from '../../src/identity/types.js';
 import { parseIdentity } from '../../src/identity/x509.js';
+import { AccessError } from '../../src/model/errors.js';
 import type { AccessRequest } from '../../src/model/request.js';
 import { SCHEMAS, type SchemaName } from '../../src/model/schema.js';
+import type { IO } from '../../src/render/io.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
+import { fakeIO } from './run-cli.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const BIN = join(ROOT, 'bin', 'access.js');
@@ -215,17 +222,29 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server with {@link SEED} in a fresh temporary directory. */
-export async function startTestServer(opts: { sweepIntervalMs?: number } = {}): Promise<TestServer> {
+export interface TestServerOptions {
+  sweepIntervalMs?: number;
+  /** Seed YAML (default {@link SEED}); null: the server's built-in demo seed. */
+  seed?: string | null;
+  /** Receives the server's log lines. */
+  log?: (line: string) => void;
+}
+
+/** Starts a server with {@link SEED} (or `opts.seed`) in a fresh temporary directory. */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'access-e2e-'));
-  const seedFile = join(dir, 'seed.yaml');
-  await writeFile(seedFile, SEED);
+  let seedFile: string | undefined;
+  if (opts.seed !== null) {
+    seedFile = join(dir, 'seed.yaml');
+    await writeFile(seedFile, opts.seed ?? SEED);
+  }
   const dataDir = join(dir, 'data');
   let server = await startServer({
     dataDir,
     listen: '127.0.0.1:0',
     seedFile,
     sweepIntervalMs: opts.sweepIntervalMs,
+    log: opts.log,
   });
   let running = true;
   const addr = server.addr;
@@ -250,7 +269,12 @@ export async function startTestServer(opts: { sweepIntervalMs?: number } = {}): 
     },
     async restart() {
       await handle.stop();
-      server = await startServer({ dataDir, listen: addr, sweepIntervalMs: opts.sweepIntervalMs });
+      server = await startServer({
+        dataDir,
+        listen: addr,
+        sweepIntervalMs: opts.sweepIntervalMs,
+        log: opts.log,
+      });
       running = true;
     },
     async close() {
@@ -269,16 +293,87 @@ export interface CliExit {
   stderr: string;
 }
 
-/** A running `access` process whose output can be awaited line by line. */
-export interface CliProcess {
-  child: ChildProcess;
+/** A running `access` invocation whose output can be awaited line by line. */
+export interface CliRun {
   readonly stdout: string;
   readonly stderr: string;
   /** Resolves with the match once stderr matches `pattern`; rejects after `timeoutMs` or on exit. */
   waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Resolves when the process exits (rejects after `timeoutMs`, killing it). */
+  /** Resolves when the invocation ends (rejects after `timeoutMs`, stopping it). */
   exited(timeoutMs?: number): Promise<CliExit>;
+}
+
+/** A spawned `access` process. */
+export interface CliProcess extends CliRun {
+  child: ChildProcess;
+}
+
+/** An `access` invocation running in this process through `main(argv, io)`. */
+export interface InProcessCli extends CliRun {
+  /** Stands in for a signal to the process: aborts the IO's signal, as systemIO does. */
+  interrupt(signal?: 'SIGINT' | 'SIGTERM'): void;
+}
+
+/**
+ * Output and exit of one invocation, with waits on them: `changed()` is called on every
+ * write and at the exit, and each wait is bounded.
+ */
+function outputWatch(args: string[], stop: () => void) {
+  const state = { stdout: '', stderr: '', exit: undefined as CliExit | undefined };
+  const listeners = new Set<() => void>();
+  const changed = () => {
+    for (const l of [...listeners]) l();
+  };
+  const show = () => `\nstdout: ${state.stdout}\nstderr: ${state.stderr}`;
+  const waitFor = (name: 'stdout' | 'stderr', pattern: RegExp, timeoutMs = 15_000) =>
+    new Promise<RegExpMatchArray>((resolveMatch, reject) => {
+      const check = () => {
+        const m = state[name].match(pattern);
+        if (m) {
+          done();
+          resolveMatch(m);
+        } else if (state.exit) {
+          done();
+          reject(new Error(`access exited (${state.exit.code}) before ${name} matched ${pattern}${show()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out waiting for ${name} to match ${pattern}${show()}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+  const ended =
+    (exit: Promise<CliExit>) =>
+    (timeoutMs = 20_000) =>
+      new Promise<CliExit>((resolveExit, reject) => {
+        const timer = setTimeout(() => {
+          stop();
+          reject(new Error(`access ${args.join(' ')} did not exit within ${timeoutMs}ms${show()}`));
+        }, timeoutMs);
+        exit.then((e) => {
+          clearTimeout(timer);
+          resolveExit(e);
+        }, reject);
+      });
+  const view = (exit: Promise<CliExit>): CliRun => ({
+    get stdout() {
+      return state.stdout;
+    },
+    get stderr() {
+      return state.stderr;
+    },
+    waitForStderr: (p, t) => waitFor('stderr', p, t),
+    waitForStdout: (p, t) => waitFor('stdout', p, t),
+    exited: ended(exit),
+  });
+  return { state, changed, view };
 }
 
 /** Children still running, so a failed test does not leave a waiting CLI behind. */
@@ -290,102 +385,95 @@ export function killSpawned(): void {
   live.clear();
 }
 
-/** Spawns `node bin/access.js <args>` with exactly `env` (no inherited variables). */
+/**
+ * Spawns `node bin/access.js <args>` (the published bundle) with exactly `env` (no inherited
+ * variables). Only for what needs a real process: exit codes, pipes, signals, the bundle.
+ */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  const changed = () => {
-    for (const l of [...listeners]) l();
-  };
+  const { state, changed, view } = outputWatch(args, () => child.kill('SIGKILL'));
   child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-    stdout += s;
+    state.stdout += s;
     changed();
   });
   child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    stderr += s;
+    state.stderr += s;
     changed();
   });
-  let exit: CliExit | undefined;
-  const exitPromise = new Promise<CliExit>((resolveExit) => {
+  const exit = new Promise<CliExit>((resolveExit) => {
     child.on('close', (code, signal) => {
       live.delete(child);
-      exit = { code, signal, stdout, stderr };
+      state.exit = { code, signal, stdout: state.stdout, stderr: state.stderr };
       changed();
-      resolveExit(exit);
+      resolveExit(state.exit);
     });
   });
-
-  const waitFor = (read: () => string, name: string, pattern: RegExp, timeoutMs = 15_000) =>
-    new Promise<RegExpMatchArray>((resolveMatch, reject) => {
-      const check = () => {
-        const m = read().match(pattern);
-        if (m) {
-          done();
-          resolveMatch(m);
-        } else if (exit) {
-          done();
-          reject(
-            new Error(
-              `process exited (${exit.code}) before ${name} matched ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
-            ),
-          );
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(
-          new Error(
-            `timed out waiting for ${name} to match ${pattern}\nstdout: ${stdout}\nstderr: ${stderr}`,
-          ),
-        );
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        listeners.delete(check);
-      };
-      listeners.add(check);
-      check();
-    });
-
-  return {
-    child,
-    get stdout() {
-      return stdout;
-    },
-    get stderr() {
-      return stderr;
-    },
-    waitForStderr: (p, t) => waitFor(() => stderr, 'stderr', p, t),
-    waitForStdout: (p, t) => waitFor(() => stdout, 'stdout', p, t),
-    exited: (timeoutMs = 20_000) =>
-      new Promise<CliExit>((resolveExit, reject) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(
-            new Error(
-              `access ${args.join(' ')} did not exit within ${timeoutMs}ms\nstdout: ${stdout}\nstderr: ${stderr}`,
-            ),
-          );
-        }, timeoutMs);
-        exitPromise.then((e) => {
-          clearTimeout(timer);
-          resolveExit(e);
-        });
-      }),
-  };
+  return Object.assign(view(exit), { child });
 }
 
-/** Runs `access <args>` to completion. */
+/** Runs `node bin/access.js <args>` to completion (see {@link spawnCli}). */
 export function runAccess(args: string[], env: Record<string, string>, timeoutMs?: number): Promise<CliExit> {
   return spawnCli(args, env).exited(timeoutMs);
 }
 
-/** Runs `access <args> --format json` and parses stdout; throws with stderr when it fails. */
+export interface InProcessOptions {
+  /** stdout is a terminal (default: a pipe, as for a spawned binary). */
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
+ * Starts `access <args>` in this process: `main(argv, io)` with an IO that has exactly `env`
+ * and the output of a pipe (80 columns, no colour), as the spawned binary would see. The
+ * command's behaviour without the cost of a process start.
+ */
+export function startAccess(
+  args: string[],
+  env: Record<string, string>,
+  opts: InProcessOptions = {},
+): InProcessCli {
+  const ac = new AbortController();
+  let reason: 'SIGINT' | 'SIGTERM' | undefined;
+  const interrupt = (sig: 'SIGINT' | 'SIGTERM' = 'SIGINT') => {
+    if (ac.signal.aborted) return;
+    reason = sig;
+    ac.abort(new AccessError('interrupted', `interrupted by ${sig}`));
+  };
+  const { state, changed, view } = outputWatch(args, () => interrupt('SIGTERM'));
+  const sink = (name: 'stdout' | 'stderr') => ({
+    write(chunk: string): boolean {
+      state[name] += chunk;
+      changed();
+      return true;
+    },
+  });
+  const io: IO = {
+    ...fakeIO({ env, isTTY: opts.isTTY, columns: opts.columns ?? 80, signal: ac.signal }),
+    stdout: sink('stdout'),
+    stderr: sink('stderr'),
+    abortReason: () => reason,
+  };
+  const exit = main(args, io).then((code) => {
+    state.exit = { code, signal: null, stdout: state.stdout, stderr: state.stderr };
+    changed();
+    return state.exit;
+  });
+  return Object.assign(view(exit), { interrupt });
+}
+
+/** Runs `access <args>` in this process to completion (see {@link startAccess}). */
+export function access(
+  args: string[],
+  env: Record<string, string>,
+  opts: InProcessOptions & { timeoutMs?: number } = {},
+): Promise<CliExit> {
+  return startAccess(args, env, opts).exited(opts.timeoutMs);
+}
+
+/** Runs `access <args> --format json` in this process and parses stdout; throws with stderr when it fails. */
 export async function accessJson<T = unknown>(args: string[], env: Record<string, string>): Promise<T> {
-  const r = await runAccess([...args, '--format', 'json'], env);
+  const r = await access([...args, '--format', 'json'], env);
   if (r.code !== 0) throw new Error(`access ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKey, type KeyAlgorithm } from '../../../src/identity/keys.js';
+import { type GeneratedKey, generateKey, type KeyAlgorithm } from '../../../src/identity/keys.js';
 import {
   type CertificateAuthority,
   createCertificateAuthority,
@@ -20,6 +20,21 @@ export const ALICE: IdentityFields = {
   allowedResourceIds: [],
 };
 
+const rsaKeys = new Map<number, Promise<GeneratedKey>>();
+
+/**
+ * The `n`th RSA-2048 key from generateKey, made once per test worker: a 2048-bit RSA key
+ * takes about a quarter of a second of CPU, and the tests need an RSA key, not a fresh one.
+ */
+export function rsaKey(n = 0): Promise<GeneratedKey> {
+  let key = rsaKeys.get(n);
+  if (!key) {
+    key = generateKey('rsa-2048');
+    rsaKeys.set(n, key);
+  }
+  return key;
+}
+
 export interface UserMaterial {
   ca: CertificateAuthority;
   keyPem: string;
@@ -35,7 +50,7 @@ export async function userMaterial(
 ): Promise<UserMaterial> {
   const authority =
     ca ?? (await createCertificateAuthority({ clusterName: 'example.com', kind: 'user', now: NOW }));
-  const key = await generateKey(alg);
+  const key = alg === 'rsa-2048' ? await rsaKey() : await generateKey(alg);
   const certPem = await issueCertificate({
     ca: authority,
     publicKeyPem: key.publicKeyPem,

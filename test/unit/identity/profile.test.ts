@@ -12,6 +12,23 @@ import type { Credentials } from '../../../src/identity/types.js';
 import { createCertificateAuthority } from '../../../src/identity/x509.js';
 import { ALICE, caught, NOW, reissue, tempDir, type UserMaterial, userMaterial } from './fixtures.js';
 
+/**
+ * Resolves once a second `flock` process waits on `path` (`-w`: the writer's, not the test's
+ * holder); rejects after `timeoutMs`. Reads /proc, as the test already relies on util-linux.
+ */
+async function flockWaiting(path: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (argv[0] === 'flock' && argv.includes('-w') && argv.includes(path)) return;
+    }
+    if (Date.now() > deadline) throw new Error(`no flock waiting on ${path} within ${timeoutMs}ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 const PROFILE_YAML = `web_proxy_addr: proxy.example.com:443
 ssh_proxy_addr: proxy.example.com:3023
 user: alice
@@ -160,8 +177,8 @@ describe('tsh profile', () => {
     const write = writeTshProfileCertificate(creds.source, next.certPem, { keyPem: next.keyPem }).then(() => {
       written = true;
     });
-    // While the lock is held nothing is written (bounded look, not a wait for state).
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The writer is waiting for the lock (its own flock on the key file runs), and has written nothing.
+    await flockWaiting(join(keys, 'alice.key'));
     expect(written).toBe(false);
     expect(await readFile(join(keys, 'alice.crt'), 'utf8')).toBe(m.certPem);
     holder.stdin.end();

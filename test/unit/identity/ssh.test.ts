@@ -12,7 +12,7 @@ import {
   sshCaKnownHostsLine,
   sshPublicKeyFromPem,
 } from '../../../src/identity/ssh.js';
-import { NOW, tempDir } from './fixtures.js';
+import { NOW, rsaKey, tempDir } from './fixtures.js';
 
 function hasSshKeygen(): boolean {
   try {
@@ -44,7 +44,7 @@ describe('ssh', () => {
       /^ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABB[A-Za-z0-9+/=]+$/,
     );
     expect(publicKeyFromSshLine(ecLine).export({ type: 'spki', format: 'pem' })).toBe(user.publicKeyPem);
-    const rsa = await generateKey('rsa-2048');
+    const rsa = await rsaKey();
     const rsaLine = sshPublicKeyFromPem(rsa.privateKeyPem);
     expect(rsaLine).toMatch(/^ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB/);
     expect(publicKeyFromSshLine(`${rsaLine} comment`).export({ type: 'spki', format: 'pem' })).toBe(
@@ -104,8 +104,8 @@ describe('ssh', () => {
   });
 
   it('defaults to the ssh-keygen extensions and certifies RSA keys with an RSA CA', async () => {
-    const rsaCa = await generateKey('rsa-2048');
-    const rsaUser = await generateKey('rsa-2048');
+    const rsaCa = await rsaKey(0);
+    const rsaUser = await rsaKey(1);
     const line = createSshUserCertificate({
       caKeyPem: rsaCa.privateKeyPem,
       publicKeySsh: sshPublicKeyFromPem(rsaUser.publicKeyPem),

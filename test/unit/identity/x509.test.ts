@@ -12,7 +12,7 @@ import {
   parseIdentityDer,
   verifyCertificate,
 } from '../../../src/identity/x509.js';
-import { ALICE, caught, HOUR, NOW, userMaterial } from './fixtures.js';
+import { ALICE, caught, HOUR, NOW, rsaKey, userMaterial } from './fixtures.js';
 
 const FULL: IdentityFields = {
   username: 'alice@example.com',
@@ -153,7 +153,7 @@ describe('x509 identity', () => {
 
   it('accepts a PKCS#1 RSA public key PEM, as UserCertsRequest.TLSPublicKey may carry', async () => {
     const { createPublicKey } = await import('node:crypto');
-    const key = await generateKey('rsa-2048');
+    const key = await rsaKey();
     const pkcs1 = createPublicKey(key.publicKeyPem).export({ type: 'pkcs1', format: 'pem' }).toString();
     const pem = await issueCertificate({
       ca,
@@ -202,7 +202,7 @@ describe('x509 identity', () => {
 
   it('rejects a certificate signed by another (RSA) key under the CA name', async () => {
     const { createPrivateKey } = await import('node:crypto');
-    const rsa = await generateKey('rsa-2048');
+    const rsa = await rsaKey();
     // Signing with an RSA key while naming the ECDSA CA as issuer must not pass.
     const forged = await issueCertificate({
       ca: {
