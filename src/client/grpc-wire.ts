@@ -40,7 +40,22 @@ export interface ChannelOptions {
   dial(): Duplex;
   /** Receive limit of one message, bytes. */
   maxReceiveMessageBytes: number;
+  /** Keepalive: how often to ping while calls are in flight, and how long to wait for the ack. */
+  keepalive?: { intervalMs: number; timeoutMs: number };
 }
+
+/**
+ * Keepalive pings while calls are in flight, so a wait whose connection silently died (a
+ * laptop that changed networks, a NAT that dropped the flow) fails with UNAVAILABLE and
+ * reconnects instead of waiting for TCP to give up. Teleport's auth gRPC server
+ * (lib/auth/grpcserver.go, NewGRPCServer) enforces keepalive.EnforcementPolicy{MinTime:
+ * KeepAlivePeriod, PermitWithoutStream: true}, and KeepAlivePeriod defaults to
+ * apidefaults.ServerKeepAliveTTL() = 60s (lib/auth/apiserver.go,
+ * APIConfig.CheckAndSetDefaults): a client pinging more often collects strikes and is sent
+ * GOAWAY too_many_pings. 90s keeps a margin over that floor and still notices a dead
+ * connection within two minutes.
+ */
+export const DEFAULT_KEEPALIVE = { intervalMs: 90_000, timeoutMs: 20_000 } as const;
 
 /** grpc-js's `grpc-timeout` encoding: the smallest unit whose amount has at most 8 digits. */
 const TIMEOUT_UNITS: readonly [string, number][] = [
@@ -177,6 +192,7 @@ export class Channel {
   private connected = false;
   private active = 0;
   private closed = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ChannelOptions) {}
 
@@ -207,7 +223,36 @@ export class Channel {
     session.once('goaway', forget);
     session.once('close', forget);
     this.session = session;
+    this.keepAlive(session);
     return session;
+  }
+
+  /**
+   * Pings `session` every interval while calls are in flight; a ping not acknowledged in
+   * time destroys the session, which ends its calls with UNAVAILABLE (DEFAULT_KEEPALIVE).
+   */
+  private keepAlive(session: http2.ClientHttp2Session): void {
+    const { intervalMs, timeoutMs } = this.opts.keepalive ?? DEFAULT_KEEPALIVE;
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    const timer = setInterval(() => {
+      if (this.active === 0 || session.closed || session.destroyed) return;
+      const deadline = setTimeout(() => {
+        session.destroy(
+          new Error(
+            `the connection stopped answering: no keepalive ping acknowledgement within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      deadline.unref();
+      // ping() returns false only when too many pings are unacknowledged; the deadline covers it.
+      session.ping(() => clearTimeout(deadline));
+    }, intervalMs);
+    timer.unref();
+    this.keepaliveTimer = timer;
+    session.once('close', () => {
+      clearInterval(timer);
+      if (this.keepaliveTimer === timer) this.keepaliveTimer = undefined;
+    });
   }
 
   /** Starts a call of `path` with one request message. */
@@ -358,6 +403,7 @@ export class Channel {
 
   close(): void {
     this.closed = true;
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.session?.destroy();
     this.session = undefined;
   }

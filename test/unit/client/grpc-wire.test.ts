@@ -214,6 +214,116 @@ describe('grpc-wire', () => {
     expect(sessions - before).toBe(2);
   });
 
+  describe('keepalive', () => {
+    /** A relay in front of the server that can stop passing bytes, as a dead network does. */
+    async function relay(): Promise<{ port: number; blackhole(): void; close(): Promise<void> }> {
+      const sockets = new Set<net.Socket>();
+      let dropping = false;
+      const r = net.createServer((client) => {
+        const upstream = net.connect(port, '127.0.0.1');
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => {});
+        }
+        client.on('data', (d) => dropping || upstream.write(d));
+        upstream.on('data', (d) => dropping || client.write(d));
+        client.on('close', () => upstream.destroy());
+        upstream.on('close', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => r.listen(0, '127.0.0.1', resolve));
+      return {
+        port: (r.address() as net.AddressInfo).port,
+        blackhole: () => {
+          dropping = true;
+        },
+        close: async () => {
+          for (const s of sockets) s.destroy();
+          await new Promise<void>((resolve) => r.close(() => resolve()));
+        },
+      };
+    }
+
+    /** A server stream that sends one message and then stays open until `end` is called. */
+    function openStream(path: string): { end(): void; started: Promise<void> } {
+      let end = () => {};
+      let started = () => {};
+      const startedP = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      handlers.set(path, (stream) => {
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.write(framed(Buffer.from('first')), () => started());
+        end = () => stream.end();
+      });
+      return { end: () => end(), started: startedP };
+    }
+
+    it('ends a call on a connection that stopped answering with UNAVAILABLE, naming the keepalive', {
+      timeout: 10_000,
+    }, async () => {
+      const hole = await relay();
+      const stream = openStream('/svc/Watch');
+      const ch = new Channel({
+        authority: 'teleport.cluster.local',
+        dial: () => net.connect(hole.port, '127.0.0.1'),
+        maxReceiveMessageBytes: 1024,
+        keepalive: { intervalMs: 50, timeoutMs: 200 },
+      });
+      let firstMessage = () => {};
+      const received = new Promise<void>((resolve) => {
+        firstMessage = resolve;
+      });
+      const messages: string[] = [];
+      const call = new Promise<{ messages: string[]; status: CallStatus }>((resolve) => {
+        ch.start('/svc/Watch', Buffer.from('req'), undefined, {
+          onMessage: (m) => {
+            messages.push(Buffer.from(m).toString());
+            firstMessage();
+          },
+          onStatus: (status) => resolve({ messages, status }),
+        });
+      });
+      await received;
+      hole.blackhole();
+      const r = await call;
+      ch.close();
+      await hole.close();
+      expect(r.messages).toEqual(['first']);
+      expect(r.status.code).toBe('UNAVAILABLE');
+      expect(r.status.details).toMatch(/keepalive ping/);
+    });
+
+    it('keeps a healthy long call open across many pings', { timeout: 10_000 }, async () => {
+      const stream = openStream('/svc/Long');
+      let pings = 0;
+      let enough = () => {};
+      const pinged = new Promise<void>((resolve) => {
+        enough = resolve;
+      });
+      const onSession = (session: http2.ServerHttp2Session) =>
+        session.on('ping', () => {
+          if (++pings === 5) enough();
+        });
+      for (const s of open) onSession(s);
+      server.on('session', onSession);
+      const ch = new Channel({
+        authority: 'teleport.cluster.local',
+        dial: () => net.connect(port, '127.0.0.1'),
+        maxReceiveMessageBytes: 1024,
+        keepalive: { intervalMs: 20, timeoutMs: 500 },
+      });
+      const call = run(ch, '/svc/Long');
+      await stream.started;
+      await pinged;
+      stream.end();
+      const r = await call;
+      server.off('session', onSession);
+      ch.close();
+      expect(r).toEqual({ messages: ['first'], status: { code: 'OK', details: '' } });
+    });
+  });
+
   it('encodes grpc-timeout as grpc-js does', () => {
     expect(grpcTimeout(0)).toBe('0m');
     expect(grpcTimeout(30_000)).toBe('30000m');
