@@ -263,7 +263,7 @@ describe('grpc-wire', () => {
       timeout: 10_000,
     }, async () => {
       const hole = await relay();
-      const stream = openStream('/svc/Watch');
+      openStream('/svc/Watch');
       const ch = new Channel({
         authority: 'teleport.cluster.local',
         dial: () => net.connect(hole.port, '127.0.0.1'),
