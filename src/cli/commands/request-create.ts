@@ -23,18 +23,8 @@ import type { define as defineExec } from './exec.js';
 import { parseTimeout, waitAndReport } from './request-wait.js';
 import { callOpts, collect, list, note } from './shared.js';
 
-export interface CreateOptions {
-  roles: string[];
-  resources: ResourceId[];
-  reason: string;
-  reviewers: string[];
-  requestTtlMs?: number;
-  sessionTtlMs?: number;
-  maxDurationMs?: number;
-  assumeStartTime?: Date;
-  /** Create for this user (needs the `create` rule); default: the caller. */
-  user?: string;
-  dryRun: boolean;
+/** A request draft (client/requests.ts) and what the command does with it. */
+export interface CreateOptions extends RequestDraft {
   wait: boolean;
   timeoutMs?: number;
   assume: boolean;
