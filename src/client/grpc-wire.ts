@@ -192,7 +192,6 @@ export class Channel {
   private connected = false;
   private active = 0;
   private closed = false;
-  private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ChannelOptions) {}
 
@@ -233,7 +232,6 @@ export class Channel {
    */
   private keepAlive(session: http2.ClientHttp2Session): void {
     const { intervalMs, timeoutMs } = this.opts.keepalive ?? DEFAULT_KEEPALIVE;
-    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     const timer = setInterval(() => {
       if (this.active === 0 || session.closed || session.destroyed) return;
       const deadline = setTimeout(() => {
@@ -248,11 +246,7 @@ export class Channel {
       session.ping(() => clearTimeout(deadline));
     }, intervalMs);
     timer.unref();
-    this.keepaliveTimer = timer;
-    session.once('close', () => {
-      clearInterval(timer);
-      if (this.keepaliveTimer === timer) this.keepaliveTimer = undefined;
-    });
+    session.once('close', () => clearInterval(timer));
   }
 
   /** Starts a call of `path` with one request message. */
@@ -403,7 +397,6 @@ export class Channel {
 
   close(): void {
     this.closed = true;
-    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
     this.session?.destroy();
     this.session = undefined;
   }

@@ -58,3 +58,22 @@ export function parseSearchKind(s: string): SearchKind {
   }
   return s;
 }
+
+/**
+ * Whether every search keyword (an empty one matches anything) appears, case-insensitively,
+ * in one of the fields: the keyword search of ListResources, ListAccessRequests and
+ * ListRequestableRoles.
+ */
+export function fieldsMatchKeywords(
+  fields: readonly (string | undefined)[],
+  keywords: readonly string[],
+): boolean {
+  if (keywords.length === 0) return true;
+  const haystack = fields
+    .filter((f): f is string => typeof f === 'string' && f !== '')
+    .map((f) => f.toLowerCase());
+  return keywords.every((k) => {
+    const kw = k.toLowerCase();
+    return kw === '' || haystack.some((f) => f.includes(kw));
+  });
+}

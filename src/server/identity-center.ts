@@ -1,12 +1,11 @@
 /**
  * AWS Identity Center resources (`aws_ic_account`, `aws_ic_account_assignment`): who may see
- * and request them, and how ListResources sends them. Both kinds are in Teleport's
+ * and request them (their proto shape is in grpc/shape.ts). Both kinds are in Teleport's
  * RequestableResourceKinds (api/types/constants.go).
  */
-import type { PaginatedResource } from '../gen/teleport/legacy/client/proto/authservice.js';
-import type { Metadata } from '../gen/teleport/legacy/types/types.js';
-import { ruleDeniedMessage, rulesAllow } from './rbac.js';
-import { accessDenied, type Resource, type ResourceKind, type Role } from './types.js';
+import { ruleDeniedMessage, rulesAllow, rulesDeny } from './rbac.js';
+import { matchRoleExpr } from './role-matchers.js';
+import { accessDenied, type Resource, type ResourceKind, type Role, type RoleConditions } from './types.js';
 
 export const IC_ACCOUNT = 'aws_ic_account';
 export const IC_ACCOUNT_ASSIGNMENT = 'aws_ic_account_assignment';
@@ -27,84 +26,28 @@ export function isIdentityCenterKind(kind: string): kind is 'aws_ic_account' | '
 export function checkIdentityCenterListRule(roles: readonly Role[], kind: string): void {
   const verbs = ['list', 'read'] as const;
   if (verbs.every((v) => rulesAllow(roles, kind, v))) return;
-  const denies = (resource: string, verb: string) =>
-    roles.some((r) =>
-      (r.deny.rules ?? []).some(
-        (rule) =>
-          (rule.resources.includes('*') || rule.resources.includes(resource)) &&
-          (rule.verbs.includes('*') || rule.verbs.includes(verb)),
-      ),
-    );
-  const deniedOwn = verbs.find((v) => denies(kind, v));
+  const deniedOwn = verbs.find((v) => rulesDeny(roles, kind, v));
   if (deniedOwn) throw accessDenied(ruleDeniedMessage(kind, deniedOwn));
-  const deniedUmbrella = verbs.find((v) => denies(IC_UMBRELLA, v));
+  const deniedUmbrella = verbs.find((v) => rulesDeny(roles, IC_UMBRELLA, v));
   if (deniedUmbrella) throw accessDenied(ruleDeniedMessage(IC_UMBRELLA, deniedUmbrella));
 }
 
-function metadata(r: Resource, description = ''): Metadata {
-  return {
-    name: r.name,
-    namespace: 'default',
-    description,
-    labels: { ...r.labels },
-    expires: undefined,
-    revision: '',
-  };
-}
-
 /**
- * The PaginatedResource arm of an Identity Center resource, as lib/services/unified_resource.go
- * MakePaginatedResource builds it: an account is sent as an AppServer whose app has sub-kind
- * `aws_ic_account` (makePaginatedIdentityCenterAccount; the account name is the metadata
- * description); an assignment has its own arm (proto.PackICAccountAssignment).
+ * Whether a condition block's `account_assignments` name an AWS Identity Center resource:
+ * lib/services/identitycenter.go: IdentityCenterAccountMatcher.Match (the account ID) and
+ * IdentityCenterAccountAssignmentMatcher.Match (the account ID and the permission set ARN),
+ * each through matchExpression (`*`, a glob or a `^…$` regexp).
+ * lib/services/role.go: resourceRequiresLabelMatching is false for these kinds, so labels
+ * play no part: RoleSet.checkAccess denies when a deny block matches and allows when an
+ * allow block does.
  */
-export function toPaginatedIdentityCenter(r: Resource): PaginatedResource['resource'] {
-  const account = r.awsAccount ?? { id: '' };
-  if (r.kind === IC_ACCOUNT) {
-    return {
-      $case: 'appServer',
-      value: {
-        kind: 'app_server',
-        subKind: '',
-        version: 'v3',
-        metadata: metadata(r, account.name ?? ''),
-        spec: {
-          version: '',
-          hostname: '',
-          hostId: '',
-          app: {
-            kind: 'app',
-            subKind: IC_ACCOUNT,
-            version: 'v3',
-            metadata: metadata(r, account.description ?? ''),
-            spec: {
-              uri: account.startUrl ?? '',
-              publicAddr: account.startUrl ?? '',
-              aws: { externalId: account.id },
-              identityCenter: { accountId: account.id, permissionSets: [] },
-            },
-          },
-        },
-      },
-    };
-  }
-  return {
-    $case: 'identityCenterAccountAssignment',
-    value: {
-      kind: IC_ACCOUNT_ASSIGNMENT,
-      subKind: '',
-      version: 'v1',
-      metadata: metadata(r),
-      displayName: r.display ?? '',
-      account: {
-        id: account.id,
-        arn: account.arn ?? '',
-        accountName: account.name ?? '',
-        description: account.description ?? '',
-      },
-      permissionSet: { arn: r.permissionSet?.arn ?? '', name: r.permissionSet?.name ?? '' },
-    },
-  };
+export function assignmentsMatch(cond: RoleConditions, r: Resource): boolean {
+  const accountId = r.awsAccount?.id ?? '';
+  return (cond.account_assignments ?? []).some(
+    (a) =>
+      matchRoleExpr(a.account ?? '', accountId) &&
+      (r.kind === 'aws_ic_account' || matchRoleExpr(a.permission_set ?? '', r.permissionSet?.arn ?? '')),
+  );
 }
 
 /** The seed kinds ListResources serves for these resource types. */

@@ -17,9 +17,14 @@ function ruleMatches(rules: RoleConditions['rules'], resource: string, verb: str
   );
 }
 
+/** Whether a deny rule of the roles names `verb` on `resource` (`*` resources and verbs match all). */
+export function rulesDeny(roles: readonly Role[], resource: string, verb: string): boolean {
+  return roles.some((r) => ruleMatches(r.deny.rules, resource, verb));
+}
+
 /** Whether the roles allow `verb` on `resource` (deny rules win; `*` resources and verbs match all). */
 export function rulesAllow(roles: readonly Role[], resource: string, verb: string): boolean {
-  if (roles.some((r) => ruleMatches(r.deny.rules, resource, verb))) return false;
+  if (rulesDeny(roles, resource, verb)) return false;
   return roles.some((r) => ruleMatches(r.allow.rules, resource, verb));
 }
 

@@ -8,13 +8,8 @@ import type {
   ListRequestableRolesRequest,
   ListRequestableRolesResponse,
 } from '../gen/teleport/legacy/client/proto/requestable_roles.js';
+import { fieldsMatchKeywords } from '../model/search.js';
 import { badParameter, type Caller, type Policy } from './types.js';
-
-/** Every keyword must appear (case-insensitively) in the role's name or description. */
-function matchesKeywords(fields: readonly string[], keywords: readonly string[]): boolean {
-  const haystack = fields.map((f) => f.toLowerCase());
-  return keywords.every((k) => haystack.some((f) => f.includes(k.toLowerCase())));
-}
 
 /**
  * One page. The roles are those GetAccessCapabilities reports as requestable
@@ -35,11 +30,11 @@ export function requestableRolesPage(
     suggestedReviewers: false,
     resourceIds: [],
   }).requestableRoles;
-  const keywords = (req.filter?.searchKeywords ?? []).filter((k) => k !== '');
+  const keywords = req.filter?.searchKeywords ?? [];
   const roles = [...names]
     .sort()
     .map((name) => ({ name, description: policy.role(name)?.description ?? '' }))
-    .filter((r) => matchesKeywords([r.name, r.description], keywords))
+    .filter((r) => fieldsMatchKeywords([r.name, r.description], keywords))
     .filter((r) => req.pageToken === '' || r.name >= req.pageToken);
   if (req.pageSize === 0 || roles.length <= req.pageSize) return { roles, nextPageToken: '' };
   return { roles: roles.slice(0, req.pageSize), nextPageToken: roles[req.pageSize].name };

@@ -3,6 +3,7 @@
  * Kubernetes resource matchers. Deny always wins over allow.
  */
 import { LEGACY_KUBE_KINDS } from '../model/resource-id.js';
+import { assignmentsMatch, isIdentityCenterKind } from './identity-center.js';
 import { compileRoleMatcher, matchesAny, matchRoleExpr } from './role-matchers.js';
 import { applyValueTraits, expandOrSkip, TraitError, type Traits } from './traits.js';
 import type { KubeResourceMatcher, LabelSelector, Resource, Role, RoleConditions } from './types.js';
@@ -125,29 +126,6 @@ function labelsFor(
   return r.kind === 'kube_resource' ? clusterLabels(r.kubeCluster ?? '') : r.labels;
 }
 
-/**
- * Whether a condition block's `account_assignments` name an AWS Identity Center resource:
- * lib/services/identitycenter.go: IdentityCenterAccountMatcher.Match (the account ID) and
- * IdentityCenterAccountAssignmentMatcher.Match (the account ID and the permission set ARN),
- * each through matchExpression (`*`, a glob or a `^…$` regexp).
- * lib/services/role.go: resourceRequiresLabelMatching is false for these kinds, so labels
- * play no part: RoleSet.checkAccess denies when a deny block matches and allows when an
- * allow block does.
- */
-function assignmentsMatch(cond: RoleConditions, r: Resource): boolean {
-  const accountId = r.awsAccount?.id ?? '';
-  return (cond.account_assignments ?? []).some(
-    (a) =>
-      matchRoleExpr(a.account ?? '', accountId) &&
-      (r.kind === 'aws_ic_account' || matchRoleExpr(a.permission_set ?? '', r.permissionSet?.arn ?? '')),
-  );
-}
-
-const IDENTITY_CENTER_KINDS: ReadonlySet<Resource['kind']> = new Set([
-  'aws_ic_account',
-  'aws_ic_account_assignment',
-]);
-
 /** Whether the role's allow block grants the resource (deny blocks are checked separately). */
 export function roleAllowsResource(
   role: Role,
@@ -155,7 +133,7 @@ export function roleAllowsResource(
   traits: Traits,
   clusterLabels: KubeClusterLabels,
 ) {
-  if (IDENTITY_CENTER_KINDS.has(r.kind)) return assignmentsMatch(role.allow, r);
+  if (isIdentityCenterKind(r.kind)) return assignmentsMatch(role.allow, r);
   const labels = labelsFor(r, clusterLabels);
   if (!labels || !matchLabels(interpolateSelector(selectorFor(role.allow, r.kind), traits), labels))
     return false;
@@ -173,7 +151,7 @@ export function roleDeniesResource(
   traits: Traits,
   clusterLabels: KubeClusterLabels,
 ) {
-  if (IDENTITY_CENTER_KINDS.has(r.kind)) return assignmentsMatch(role.deny, r);
+  if (isIdentityCenterKind(r.kind)) return assignmentsMatch(role.deny, r);
   const labels = labelsFor(r, clusterLabels);
   if (labels && matchLabels(interpolateSelector(selectorFor(role.deny, r.kind), traits), labels)) return true;
   if (r.kind !== 'kube_resource') return false;

@@ -3,6 +3,7 @@
  */
 import { compilePredicate } from '../model/predicate/compile.js';
 import type { PredicateEnv, PredicateVariable } from '../model/predicate/env.js';
+import { fieldsMatchKeywords } from '../model/search.js';
 import type { Resource } from './types.js';
 
 /**
@@ -11,14 +12,10 @@ import type { Resource } from './types.js';
  * objects their namespace and kind. Teleport's SearchKeywords and `search()` semantics.
  */
 export function matchesKeywords(r: Resource, keywords: readonly string[]): boolean {
-  const fields = [r.name, r.hostname, r.addr, r.namespace, r.kubeKind, r.kubeCluster]
-    .concat(Object.entries(r.labels).flat())
-    .filter((f): f is string => typeof f === 'string' && f !== '')
-    .map((f) => f.toLowerCase());
-  return keywords.every((k) => {
-    const kw = k.toLowerCase();
-    return kw === '' || fields.some((f) => f.includes(kw));
-  });
+  const fields = [r.name, r.hostname, r.addr, r.namespace, r.kubeKind, r.kubeCluster].concat(
+    Object.entries(r.labels).flat(),
+  );
+  return fieldsMatchKeywords(fields, keywords);
 }
 
 function labelVariable(

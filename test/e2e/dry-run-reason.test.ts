@@ -1,13 +1,3 @@
-/**
- * The dry-run enrichment of newer Teleport (AccessRequestSpecV3.dry_run_enrichment, field
- * 23: reason mode and reason prompts): the embedded server fills it on a dry run from the
- * roles' `allow.request.reason`, `create --dry-run` prints it with the rest of the request
- * it would create, and create's reason check uses it when the server does not refuse the
- * dry run (falling back to GetAccessCapabilities for older servers).
- */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as create from '../../src/cli/commands/request-create.js';
 import type { Context } from '../../src/cli/context.js';
@@ -19,8 +9,8 @@ import {
 } from '../../src/gen/teleport/legacy/types/types.js';
 import { UsageError } from '../../src/model/errors.js';
 import type { AccessRequest, DryRunResult } from '../../src/model/request.js';
-import { type RunningServer, startServer } from '../../src/server/index.js';
-import { expectSchema } from '../helpers/e2e.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { expectSchema, startTestServer, type TestServer } from '../helpers/e2e.js';
 import { connectIdentity } from '../helpers/grpc.js';
 import { fakeIO, runCli } from '../helpers/run-cli.js';
 
@@ -61,6 +51,7 @@ metadata: { name: alice }
 spec: { roles: [dba-requester, dashboard-requester] }
 `;
 
+let ts: TestServer;
 let dir: string;
 let server: RunningServer;
 
@@ -70,15 +61,12 @@ const cli = (argv: string[]) =>
   });
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'access-dryrun-'));
-  const seedFile = join(dir, 'seed.yaml');
-  await writeFile(seedFile, SEED);
-  server = await startServer({ dataDir: join(dir, 'data'), listen: '127.0.0.1:0', seedFile });
+  ts = await startTestServer({ seed: SEED });
+  ({ dir, server } = ts);
 });
 
 afterAll(async () => {
-  await server?.stop({ graceMs: 500 });
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await ts?.close();
 });
 
 describe('create --dry-run shows the reason policy with the request it would create', () => {

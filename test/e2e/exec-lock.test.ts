@@ -7,8 +7,7 @@
  */
 
 import { readFileSync } from 'node:fs';
-import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, run } from '../../src/cli/commands/exec.js';
@@ -17,7 +16,8 @@ import { parseIdentityFile } from '../../src/identity/identity-file.js';
 import { parseIdentity } from '../../src/identity/x509.js';
 import type { RequestLock } from '../../src/model/lock.js';
 import type { AccessRequest } from '../../src/model/request.js';
-import { type RunningServer, startServer } from '../../src/server/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startTestServer, type TestServer } from '../helpers/e2e.js';
 import { fakeIO, runCli } from '../helpers/run-cli.js';
 
 const SEED = `
@@ -62,6 +62,7 @@ spec: { roles: [reviewer] }
 
 const CREATED = /Created access request (\S+) \(PENDING\)/;
 
+let ts: TestServer;
 let dir: string;
 let server: RunningServer;
 /** ops's own identity, a copy the commands may re-issue. */
@@ -117,18 +118,15 @@ async function exec(flags: Record<string, unknown>, child: (identity: string) =>
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'access-exec-lock-'));
-  const seedFile = join(dir, 'seed.yaml');
-  await writeFile(seedFile, SEED);
-  server = await startServer({ dataDir: join(dir, 'data'), listen: '127.0.0.1:0', seedFile });
+  ts = await startTestServer({ seed: SEED });
+  ({ dir, server } = ts);
   ops = join(dir, 'ops.pem');
   await copyFile(server.identityPath('ops'), ops);
   await chmod(ops, 0o600);
 });
 
 afterAll(async () => {
-  await server?.stop({ graceMs: 500 });
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await ts?.close();
 });
 
 describe('exec --lock', () => {

@@ -1,18 +1,8 @@
-/**
- * AWS Identity Center accounts and account assignments, the two kinds of Teleport's
- * RequestableResourceKinds that `search` lacked: ListResources serves them (an account as an
- * app of sub-kind aws_ic_account, an assignment in its own arm) to the roles whose
- * `account_assignments` name them, labels playing no part, behind Teleport's
- * identityCenterAction rule check; `create --resource` requests them.
- */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AccessRequest } from '../../src/model/request.js';
 import type { SearchResult } from '../../src/model/search.js';
-import { type RunningServer, startServer } from '../../src/server/index.js';
-import { expectSchema } from '../helpers/e2e.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { expectSchema, startTestServer, type TestServer } from '../helpers/e2e.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const SEED = `
@@ -119,6 +109,7 @@ spec:
   .join('\n')}
 `;
 
+let ts: TestServer;
 let dir: string;
 let server: RunningServer;
 
@@ -134,15 +125,12 @@ async function json<T>(user: string, argv: string[]): Promise<T> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'access-ic-'));
-  const seedFile = join(dir, 'seed.yaml');
-  await writeFile(seedFile, SEED);
-  server = await startServer({ dataDir: join(dir, 'data'), listen: '127.0.0.1:0', seedFile });
+  ts = await startTestServer({ seed: SEED });
+  ({ dir, server } = ts);
 });
 
 afterAll(async () => {
-  await server?.stop({ graceMs: 500 });
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await ts?.close();
 });
 
 describe('search --kind aws_ic_account / aws_ic_account_assignment', () => {

@@ -16,6 +16,7 @@ import {
   RequestState,
 } from '../../gen/teleport/legacy/types/types.js';
 import { isRequestId } from '../../model/request-id.js';
+import { fieldsMatchKeywords } from '../../model/search.js';
 import { automaticReview } from '../amr-service.js';
 import { authorizeAdminAction, requireRule } from '../authz.js';
 import { matchesFilter } from '../events.js';
@@ -33,22 +34,20 @@ import { accessDenied, badParameter, type Caller, notFound, type Policy, ServerE
 
 /** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */
 function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
-  if (keywords.length === 0) return true;
   const spec = req.spec;
-  const hay = [
-    req.metadata?.name ?? '',
-    spec?.user ?? '',
-    ...(spec?.roles ?? []),
-    spec?.requestReason ?? '',
-    spec?.resolveReason ?? '',
-    ...(spec?.suggestedReviewers ?? []),
-    ...(spec?.requestedResourceIds ?? []).map(resourceIdString),
-    stateName(spec?.state ?? RequestState.NONE),
-  ].map((s) => s.toLowerCase());
-  return keywords.every((kw) => {
-    const k = kw.toLowerCase();
-    return hay.some((h) => h.includes(k));
-  });
+  return fieldsMatchKeywords(
+    [
+      req.metadata?.name,
+      spec?.user,
+      ...(spec?.roles ?? []),
+      spec?.requestReason,
+      spec?.resolveReason,
+      ...(spec?.suggestedReviewers ?? []),
+      ...(spec?.requestedResourceIds ?? []).map(resourceIdString),
+      stateName(spec?.state ?? RequestState.NONE),
+    ],
+    keywords,
+  );
 }
 
 /** Whether `caller` has reviewed `req`. */

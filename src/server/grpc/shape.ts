@@ -6,7 +6,7 @@
 import type { PaginatedResource } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import type { Metadata } from '../../gen/teleport/legacy/types/types.js';
 import { isSetTime } from '../../model/time.js';
-import { toPaginatedIdentityCenter } from '../identity-center.js';
+import { IC_ACCOUNT, IC_ACCOUNT_ASSIGNMENT } from '../identity-center.js';
 import { badParameter, type Resource } from '../types.js';
 
 /** The Teleport version this server emulates (clients gate features on it). */
@@ -161,4 +161,59 @@ export function toPaginated(r: Resource, listedAs: string): PaginatedResource['r
     default:
       throw badParameter(`resource kind "${r.kind}" cannot be listed with ListResources`);
   }
+}
+
+/**
+ * The PaginatedResource arm of an Identity Center resource, as lib/services/unified_resource.go
+ * MakePaginatedResource builds it: an account is sent as an AppServer whose app has sub-kind
+ * `aws_ic_account` (makePaginatedIdentityCenterAccount; the account name is the metadata
+ * description); an assignment has its own arm (proto.PackICAccountAssignment).
+ */
+function toPaginatedIdentityCenter(r: Resource): PaginatedResource['resource'] {
+  const account = r.awsAccount ?? { id: '' };
+  if (r.kind === IC_ACCOUNT) {
+    return {
+      $case: 'appServer',
+      value: {
+        kind: 'app_server',
+        subKind: '',
+        version: 'v3',
+        metadata: metadata(r.name, { labels: { ...r.labels }, description: account.name ?? '' }),
+        spec: {
+          version: '',
+          hostname: '',
+          hostId: '',
+          app: {
+            kind: 'app',
+            subKind: IC_ACCOUNT,
+            version: 'v3',
+            metadata: metadata(r.name, { labels: { ...r.labels }, description: account.description ?? '' }),
+            spec: {
+              uri: account.startUrl ?? '',
+              publicAddr: account.startUrl ?? '',
+              aws: { externalId: account.id },
+              identityCenter: { accountId: account.id, permissionSets: [] },
+            },
+          },
+        },
+      },
+    };
+  }
+  return {
+    $case: 'identityCenterAccountAssignment',
+    value: {
+      kind: IC_ACCOUNT_ASSIGNMENT,
+      subKind: '',
+      version: 'v1',
+      metadata: metadata(r.name, { labels: { ...r.labels } }),
+      displayName: r.display ?? '',
+      account: {
+        id: account.id,
+        arn: account.arn ?? '',
+        accountName: account.name ?? '',
+        description: account.description ?? '',
+      },
+      permissionSet: { arn: r.permissionSet?.arn ?? '', name: r.permissionSet?.name ?? '' },
+    },
+  };
 }
