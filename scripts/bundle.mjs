@@ -1,13 +1,19 @@
-// Bundles the CLI for `bin/access.js` (run by `npm run build`, after tsc): dist/bundle/access.js
-// plus the chunks it imports on demand. One file holds what every command needs; what only
+// Bundles the CLI for `bin/access.cjs` (run by `npm run build`, after tsc): dist/bundle/access.cjs
+// plus the chunks it loads on demand. One file holds what every command needs; what only
 // some commands use (the connection, YAML, re-issue, the proxy bridge, tables on a TTY, the
 // server) sits in chunks loaded by those commands' dynamic imports, so start-up reads and
 // compiles only what the command runs. dist/bundle-meta.json is esbuild's metafile (which
 // sources each output file holds) for the start-up guard test; it is not published.
-import { rm, writeFile } from 'node:fs/promises';
+//
+// The files are CommonJS. esbuild splits only ES modules, so it bundles and splits as ESM in
+// memory, then each output file is turned into CommonJS (imports of chunks become `require`,
+// dynamic imports a deferred `require`). On Node 20 an ES module graph costs about 1 ms per
+// module more than the same code as CommonJS, and the ES loader itself about 10 ms to start,
+// measured side by side (a connecting command loads some 40 bundle files).
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { build, transform } from 'esbuild';
 
 const root = join(import.meta.dirname, '..');
 const outdir = join(root, 'dist', 'bundle');
@@ -44,16 +50,38 @@ const builtinsViaRequire = {
   },
 };
 
+/**
+ * fast-help.ts wraps help with commander's Help class alone: its import resolves to the file
+ * that defines it (and the one file that file requires), not to all of commander, so the
+ * `--help` path loads neither Command nor what Command requires. The program still gets all of
+ * commander, with this same Help, from the same files.
+ */
+const helpClassAlone = {
+  name: 'help-class-alone',
+  setup(b) {
+    b.onResolve({ filter: /^@commander-js\/extra-typings$/ }, (args) =>
+      args.importer.endsWith(join('src', 'cli', 'fast-help.ts'))
+        ? { path: join(root, 'node_modules', 'commander', 'lib', 'help.js') }
+        : undefined,
+    );
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
+const TARGET = 'node20.19';
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { access: 'src/cli/main.ts' },
+  // bin/access.cjs loads fast-help first: `--help` is answered from it and a template (below).
+  entryPoints: { access: 'src/cli/main.ts', 'fast-help': 'src/cli/fast-help.ts' },
   outdir,
+  // Named .cjs already, so the imports between chunks name the files as written.
+  outExtension: { '.js': '.cjs' },
+  write: false,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20.19',
+  target: TARGET,
   // Chunks sit next to the entry: program.ts finds package.json two levels up from its file.
   chunkNames: '[name]-[hash]',
   minify: true,
@@ -63,11 +91,35 @@ const result = await build({
   // external, that require would resolve from node_modules if it ever ran.
   external: ['@grpc/proto-loader'],
   logLevel: 'warning',
-  plugins: [builtinsViaRequire],
-  // Bundled CommonJS packages (grpc-js, cli-table3) require Node built-ins; an ES module has
-  // no `require` of its own.
-  banner: {
-    js: "import{createRequire as __accessRequire}from'node:module';const require=__accessRequire(import.meta.url);",
-  },
+  plugins: [builtinsViaRequire, helpClassAlone],
 });
+await mkdir(outdir, { recursive: true });
+for (const file of result.outputFiles) {
+  const usesMetaUrl = file.text.includes('import.meta.url');
+  const cjs = await transform(file.text, {
+    format: 'cjs',
+    platform: 'node',
+    target: TARGET,
+    minify: true,
+    // A dynamic import of a chunk becomes a deferred require: `import()` would start the ES
+    // loader for a CommonJS file.
+    supported: { 'dynamic-import': false },
+    define: usesMetaUrl ? { 'import.meta.url': '__accessFileUrl' } : undefined,
+    banner: usesMetaUrl
+      ? "var __accessFileUrl=require('node:url').pathToFileURL(__filename).href;"
+      : undefined,
+    logLevel: 'warning',
+  });
+  await mkdir(dirname(file.path), { recursive: true });
+  await writeFile(file.path, cjs.code);
+}
 await writeFile(join(root, 'dist', 'bundle-meta.json'), JSON.stringify(result.metafile));
+
+// The help of every command, from the program as tsc built it (the same sources): a file each,
+// so `--help` reads only its own.
+const { helpTemplates } = await import('../dist/cli/docs/help-table.js');
+const { helpFileName } = await import('../dist/cli/fast-help.js');
+await mkdir(join(outdir, 'help'));
+for (const { path, template } of await helpTemplates()) {
+  await writeFile(join(outdir, 'help', helpFileName(path)), JSON.stringify(template));
+}

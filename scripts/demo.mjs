@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-const bin = join(import.meta.dirname, '..', 'bin', 'access.js');
+const bin = join(import.meta.dirname, '..', 'bin', 'access.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'access-demo-'));
 const STEP_TIMEOUT_MS = 60_000;
 const baseEnv = { ...process.env, NO_COLOR: '1' };

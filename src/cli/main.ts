@@ -3,6 +3,7 @@ import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
 import { escapeControls } from '../render/escape.js';
 import { type ChildExit, type ChildHandle, colorFromEnv, type IO, type TrappedSignal } from '../render/io.js';
 import { CliContext } from './context.js';
+import { exitQuietlyOnEpipe, terminalColumns } from './fast-help.js';
 import { runProgram } from './program.js';
 
 /** What main prints for a failure, and the exit code it returns. */
@@ -120,10 +121,7 @@ export function systemIO(): IO {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const stdoutIsTTY = process.stdout.isTTY === true;
-  // An EPIPE (output piped into `head`) ends the process quietly, as other CLIs do.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-  });
+  exitQuietlyOnEpipe(process.stdout);
   // Asked of the descriptors: process.stdin and process.stderr build their streams on first use.
   const { isatty } = process.getBuiltinModule('node:tty');
   const stderrIsTTY = isatty(2);
@@ -134,7 +132,7 @@ export function systemIO(): IO {
     },
     stdoutIsTTY,
     stderrIsTTY,
-    columns: process.stdout.columns || 80,
+    columns: terminalColumns(process.stdout),
     color: colorFromEnv(process.env, stdoutIsTTY),
     env: process.env,
     now: () => new Date(),

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { Command, type CommandUnknownOpts, type HelpConfiguration } from '@commander-js/extra-typings';
 import { UsageError } from '../model/errors.js';
 import type { Context } from './context.js';
+import { PIPE_HELP_WIDTH } from './fast-help.js';
 import { helpTopics } from './help-topics.js';
 import { COMMANDS, type LeafEntry, type LoadedCommand, leaves } from './manifest.js';
 import { addGlobalOptions } from './options.js';
@@ -106,12 +107,14 @@ function group(parent: CommandUnknownOpts, name: string, description: string): C
  * Builds a fresh commander tree around `ctx`: the commands in `loaded` complete, every other
  * one a placeholder from the manifest (enough for its parent's help). Building runs nothing,
  * so docs, man pages and completions are generated from the same tree (habit 9), built with
- * every module loaded (loadCommands).
+ * every module loaded (loadCommands). `help` adds to the help configuration of every command
+ * (the fast-help table records the pieces help wraps through it).
  */
 export function buildProgram(
   ctx: Context & { configure?(leaf: CommandUnknownOpts): void },
   hooks: ProgramHooks = {},
   loaded: LoadedCommands = new Map(),
+  help: HelpConfiguration = {},
 ): CommandUnknownOpts {
   const io = ctx.io;
   const program = new Command('access')
@@ -121,14 +124,14 @@ export function buildProgram(
     .helpCommand(false)
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false, ...help })
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
       // main prints usage errors itself, as one `error:` line and a `hint:` line.
       outputError: () => {},
-      getOutHelpWidth: () => (io.stdoutIsTTY ? io.columns : 100),
-      getErrHelpWidth: () => (io.stderrIsTTY ? io.columns : 100),
+      getOutHelpWidth: () => (io.stdoutIsTTY ? io.columns : PIPE_HELP_WIDTH),
+      getErrHelpWidth: () => (io.stderrIsTTY ? io.columns : PIPE_HELP_WIDTH),
     });
   addGlobalOptions(program, 'root');
   reportUsageAgainst(program);

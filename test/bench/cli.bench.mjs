@@ -7,10 +7,11 @@
 // The Go row is Teleport's official client listing the same requests
 // (test/contract/go/cmd/official-client -list); it is skipped when Go is not installed.
 // `node test/bench/cli.bench.mjs --quick` skips the 10,000/100,000 part.
-// `--baseline DIR` also runs DIR/bin/access.js (another checkout, built) in every round and
+// `--baseline DIR` also runs DIR's bin (another checkout, built) in every round and
 // every large listing, labelled `(baseline)`, for before/after figures from one run.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,8 +25,12 @@ const LISTED = 100;
 const LARGE = [10_000, 100_000];
 const GO_DIR = join(import.meta.dirname, '..', 'contract', 'go');
 const baselineAt = process.argv.indexOf('--baseline');
-const BASELINE_BIN =
-  baselineAt > 0 ? join(resolve(process.argv[baselineAt + 1]), 'bin', 'access.js') : undefined;
+/** The baseline's entry: bin/access.cjs, or bin/access.js in checkouts from before the CommonJS bundle. */
+function baselineBin(dir) {
+  const bin = join(resolve(dir), 'bin');
+  return existsSync(join(bin, 'access.cjs')) ? join(bin, 'access.cjs') : join(bin, 'access.js');
+}
+const BASELINE_BIN = baselineAt > 0 ? baselineBin(process.argv[baselineAt + 1]) : undefined;
 
 /** Builds the Go baseline; undefined (with a note) when Go is missing or the build fails. */
 function buildGoLister() {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { AuthServiceClient } from '../../dist/server/grpc-definitions.js';
 
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'access.js');
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'access.cjs');
 
 /** A raw grpc-js AuthService client authenticated with one of the server's identity files. */
 export async function connect(addr, identityPath) {

@@ -18,7 +18,7 @@ function runCli(
   timeoutMs = 60_000,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'access.js'), ...args], {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'access.cjs'), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });

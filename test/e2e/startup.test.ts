@@ -1,16 +1,17 @@
 /**
- * The start-up guard (issue 12): what the published bundle loads for a command. A loader
- * hook records every file the spawned `access` process loads; esbuild's metafile
- * (dist/bundle-meta.json) names the sources inside each bundle file. A connecting command
- * must not load the X.509 library (nor its asn1/tsyringe/reflect-metadata stack), yaml or
- * grpc-js (the client speaks gRPC over node:http2 itself); `--help` must not load the
- * connection, tables, colours or any command module (the manifest answers it). Module loading
- * was where the time went, so this keeps the gain from silently regressing.
+ * The start-up guard (issue 12): what the published bundle loads for a command. A preloaded
+ * script records every module the spawned `access` process loaded (the bundle is CommonJS:
+ * require's cache names them all as it exits); esbuild's metafile (dist/bundle-meta.json)
+ * names the sources inside each bundle file. A connecting command must not load the X.509
+ * library (nor its asn1/tsyringe/reflect-metadata stack), yaml or grpc-js (the client speaks
+ * gRPC over node:http2 itself); `--help` loads fast-help alone (not the program, commander's
+ * Command or any command module), and help the program answers loads the manifest but no
+ * command module, connection, tables or colours. Module loading was where the time went, so
+ * this keeps the gain from silently regressing.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createPendingAs, ROOT, runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
 
@@ -33,6 +34,8 @@ const CONNECTION = [/src\/client\/connect\.ts$/, /src\/client\/grpc-wire\.ts$/, 
 const TTY_ONLY = [/node_modules\/cli-table3\//, /node_modules\/chalk\//];
 /** Command modules: help answers from src/cli/manifest.ts; a command loads only its own. */
 const COMMAND_MODULES = [/src\/cli\/commands\//];
+/** The program: what `--help` answered from its template never loads. */
+const PROGRAM = [/src\/cli\/(main|program|manifest)\.ts$/, /node_modules\/commander\/lib\/command\.js$/];
 
 let server: TestServer;
 let dir: string;
@@ -42,20 +45,11 @@ let alice: Record<string, string>;
 beforeAll(async () => {
   server = await startTestServer();
   dir = await mkdtemp(join(tmpdir(), 'access-startup-'));
-  // The hook runs on the loader thread; it appends each loaded URL to the file the
-  // environment names.
+  // Preloaded with --require: as the process exits, the files of every module it loaded go
+  // to the file the environment names.
   await writeFile(
-    join(dir, 'hook.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function load(url, context, next) {
-  appendFileSync(process.env.ACCESS_TEST_LOAD_LOG, url + '\\n');
-  return next(url, context);
-}
-`,
-  );
-  await writeFile(
-    join(dir, 'register.mjs'),
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hook.mjs')).href)});\n`,
+    join(dir, 'record.cjs'),
+    `process.on('exit', () => require('node:fs').writeFileSync(process.env.ACCESS_TEST_LOAD_LOG, Object.keys(require.cache).filter((f) => f !== __filename).join('\\n')));\n`,
   );
   meta = JSON.parse(await readFile(join(ROOT, 'dist', 'bundle-meta.json'), 'utf8')) as Metafile;
   alice = server.env('alice');
@@ -73,18 +67,15 @@ async function sourcesLoaded(args: string[], env: Record<string, string>): Promi
   const log = join(dir, `loads-${runs++}.txt`);
   const r = await runAccess(args, {
     ...env,
-    NODE_OPTIONS: `--import ${pathToFileURL(join(dir, 'register.mjs')).href}`,
+    NODE_OPTIONS: `--require ${JSON.stringify(join(dir, 'record.cjs'))}`,
     ACCESS_TEST_LOAD_LOG: log,
   });
   expect(r.stderr).not.toMatch(/^error:/m);
   expect(r.code).toBe(0);
-  const files = (await readFile(log, 'utf8'))
-    .split('\n')
-    .filter((u) => u.startsWith('file:'))
-    .map((u) => fileURLToPath(u));
+  const files = (await readFile(log, 'utf8')).split('\n');
   const bundleFiles = files.filter((f) => f.startsWith(join(ROOT, 'dist', 'bundle')));
   // Everything but the shim comes from the bundle, never from dist/'s per-file build.
-  expect(files.filter((f) => !bundleFiles.includes(f))).toEqual([join(ROOT, 'bin', 'access.js')]);
+  expect(files.filter((f) => !bundleFiles.includes(f))).toEqual([join(ROOT, 'bin', 'access.cjs')]);
   return bundleFiles.flatMap((f) => {
     const out =
       meta.outputs[
@@ -119,17 +110,42 @@ describe('start-up: what a command loads from the bundle', () => {
     }
   });
 
-  test('--help: no connection, no tables, no colour library', async () => {
-    const sources = await sourcesLoaded(['--help'], { PATH: process.env.PATH ?? '' });
-    expect(sources).toContain('src/cli/main.ts');
-    expect(matching(sources, [...CONNECTION, ...GRPC_JS, ...X509_STACK, ...YAML, ...TTY_ONLY])).toEqual([]);
+  test('--help, request --help, request ls -h: fast-help and the Help class alone, not the program', async () => {
+    for (const args of [['--help'], ['request', '--help'], ['request', 'ls', '-h']]) {
+      const sources = await sourcesLoaded(args, { PATH: process.env.PATH ?? '' });
+      expect(sources).toContain('src/cli/fast-help.ts');
+      expect(sources).toContain('node_modules/commander/lib/help.js');
+      expect(
+        matching(sources, [
+          ...PROGRAM,
+          ...COMMAND_MODULES,
+          ...CONNECTION,
+          ...GRPC_JS,
+          ...X509_STACK,
+          ...YAML,
+          ...TTY_ONLY,
+        ]),
+      ).toEqual([]);
+    }
   });
 
-  test('--help and request --help: no command module, only the manifest', async () => {
-    for (const args of [['--help'], ['request', '--help']]) {
+  test('help the program answers: the manifest, no command module, connection, tables or colours', async () => {
+    for (const args of [
+      ['--debug', '--help'],
+      ['help', 'request'],
+    ]) {
       const sources = await sourcesLoaded(args, { PATH: process.env.PATH ?? '' });
       expect(sources).toContain('src/cli/manifest.ts');
-      expect(matching(sources, COMMAND_MODULES)).toEqual([]);
+      expect(
+        matching(sources, [
+          ...COMMAND_MODULES,
+          ...CONNECTION,
+          ...GRPC_JS,
+          ...X509_STACK,
+          ...YAML,
+          ...TTY_ONLY,
+        ]),
+      ).toEqual([]);
     }
   });
 

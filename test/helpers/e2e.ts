@@ -1,7 +1,7 @@
 /**
  * End-to-end harness: the embedded server runs in the test process on 127.0.0.1:0 in a
  * temporary directory. Commands run against it in this process through `main(argv, io)`
- * (access, accessJson, startAccess); the real CLI (`node bin/access.js`, the bundle in
+ * (access, accessJson, startAccess); the real CLI (`node bin/access.cjs`, the bundle in
  * dist/) is spawned only where the process is what is tested: exit codes, pipes, signals,
  * the bundle (runAccess, spawnCli). Waits are on output lines and exits, each with a bound;
  * never sleeps.
@@ -24,7 +24,7 @@ import { type RunningServer, startServer } from '../../src/server/index.js';
 import { fakeIO } from './run-cli.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const BIN = join(ROOT, 'bin', 'access.js');
+export const BIN = join(ROOT, 'bin', 'access.cjs');
 
 /** Node IDs of the seed, fixed so tests can name them. */
 export const NODE_WEB = '8c3e2a6e-0c1e-4d6a-9a5b-0f9a2b1c3d4e';
@@ -386,7 +386,7 @@ export function killSpawned(): void {
 }
 
 /**
- * Spawns `node bin/access.js <args>` (the published bundle) with exactly `env` (no inherited
+ * Spawns `node bin/access.cjs <args>` (the published bundle) with exactly `env` (no inherited
  * variables). Only for what needs a real process: exit codes, pipes, signals, the bundle.
  */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
@@ -412,7 +412,7 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
   return Object.assign(view(exit), { child });
 }
 
-/** Runs `node bin/access.js <args>` to completion (see {@link spawnCli}). */
+/** Runs `node bin/access.cjs <args>` to completion (see {@link spawnCli}). */
 export function runAccess(args: string[], env: Record<string, string>, timeoutMs?: number): Promise<CliExit> {
   return spawnCli(args, env).exited(timeoutMs);
 }

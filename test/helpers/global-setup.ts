@@ -1,5 +1,5 @@
 /**
- * Vitest global setup: the e2e tests spawn bin/access.js, which runs the bundle in
+ * Vitest global setup: the e2e tests spawn bin/access.cjs, which runs the bundle in
  * dist/bundle (scripts/bundle.mjs); other tests import dist/. Build both once when they are
  * missing or older than any source file, so `npx vitest run` works without `npm run build`
  * first (`npm test` builds in pretest anyway).
@@ -22,7 +22,7 @@ function newestMtime(dir: string): number {
 
 export default function setup(): void {
   const marker = join(ROOT, 'dist', 'cli', 'main.js');
-  const bundle = join(ROOT, 'dist', 'bundle', 'access.js');
+  const bundle = join(ROOT, 'dist', 'bundle', 'access.cjs');
   const built = existsSync(marker) && existsSync(bundle) ? newestMtime(join(ROOT, 'dist')) : 0;
   if (built >= newestMtime(join(ROOT, 'src'))) return;
   try {
