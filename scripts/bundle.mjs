@@ -11,7 +11,6 @@
 // module more than the same code as CommonJS, and the ES loader itself about 10 ms to start,
 // measured side by side (a connecting command loads some 40 bundle files).
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { build, transform } from 'esbuild';
 
@@ -19,25 +18,12 @@ const root = join(import.meta.dirname, '..');
 const outdir = join(root, 'dist', 'bundle');
 
 /**
- * Imports of Node built-ins become `require` through a small CommonJS module. An ES import
- * of a built-in makes Node build its ES facade, which reads every export: `node:fs` then
- * loads the whole streams stack for its ReadStream getter, and every facade costs time at
- * start-up. esbuild's interop reads exports only when used.
+ * commander requires child_process (net, streams, ...) at load time for executable
+ * subcommands, which this CLI has none of; it only calls spawn there, so loading waits.
  */
-const builtinsViaRequire = {
-  name: 'builtins-via-require',
+const lazyChildProcess = {
+  name: 'lazy-child-process',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
-      if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined;
-      const name = args.path.replace(/^node:/, '');
-      return builtinModules.includes(name) ? { path: name, namespace: 'builtin' } : undefined;
-    });
-    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,
-      loader: 'js',
-    }));
-    // commander requires child_process (net, streams, ...) at load time for executable
-    // subcommands, which this CLI has none of; it only calls spawn there, so loading waits.
     b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
       args.kind === 'require-call' && /node_modules[\\/]commander[\\/]/.test(args.importer)
         ? { path: 'child_process', namespace: 'lazy-builtin' }
@@ -91,7 +77,7 @@ const result = await build({
   // external, that require would resolve from node_modules if it ever ran.
   external: ['@grpc/proto-loader'],
   logLevel: 'warning',
-  plugins: [builtinsViaRequire, helpClassAlone],
+  plugins: [lazyChildProcess, helpClassAlone],
 });
 await mkdir(outdir, { recursive: true });
 for (const file of result.outputFiles) {
