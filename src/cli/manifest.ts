@@ -296,3 +296,16 @@ export function leaves(): { path: string[]; entry: LeafEntry }[] {
       : c.commands.map((entry) => ({ path: [c.name, entry.name], entry })),
   );
 }
+
+/**
+ * The leaf the leading words of argv name (`request ls`, `req list`), options skipped; undefined
+ * when they name none. A guess (an option's value could be taken for a word): runProgram loads
+ * it before the first parse, and a wrong guess costs only that load.
+ */
+export function leafNamedBy(argv: readonly string[]): LeafEntry | undefined {
+  const names = (e: GroupEntry | LeafEntry) => [e.name, ...e.aliases];
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const top = COMMANDS.find((c) => names(c).includes(words[0] ?? ''));
+  if (top?.kind !== 'group') return top;
+  return top.commands.find((c) => names(c).includes(words[1] ?? ''));
+}

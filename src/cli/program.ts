@@ -4,7 +4,7 @@ import { UsageError } from '../model/errors.js';
 import type { Context } from './context.js';
 import { PIPE_HELP_WIDTH } from './fast-help.js';
 import { helpTopics } from './help-topics.js';
-import { COMMANDS, type LeafEntry, type LoadedCommand, leaves } from './manifest.js';
+import { COMMANDS, type LeafEntry, type LoadedCommand, leafNamedBy, leaves } from './manifest.js';
 import { addGlobalOptions } from './options.js';
 
 export interface ProgramHooks {
@@ -168,8 +168,9 @@ export async function loadCommands(): Promise<LoadedCommands> {
 
 /**
  * Parses argv and runs the command it names, loading only that command's module: the tree
- * is built from the manifest, and when commander is about to enter a command not loaded,
- * that module is loaded and argv parsed again on a fresh tree.
+ * is built from the manifest with the module argv's leading words name (leafNamedBy), and
+ * when commander is about to enter another command not loaded, that module is loaded and
+ * argv parsed again on a fresh tree.
  */
 export async function runProgram(
   ctx: Context & { configure?(leaf: CommandUnknownOpts): void },
@@ -177,6 +178,9 @@ export async function runProgram(
   hooks: ProgramHooks = {},
 ): Promise<void> {
   const loaded = new Map<LeafEntry, LoadedCommand>();
+  // The command argv names, loaded first, spares building and parsing the tree twice.
+  const named = leafNamedBy(argv);
+  if (named) loaded.set(named, await named.load());
   for (;;) {
     try {
       await buildProgram(ctx, hooks, loaded).parseAsync(argv, { from: 'user' });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CliContext } from '../../../src/cli/context.js';
-import { COMMANDS, leaves } from '../../../src/cli/manifest.js';
+import { COMMANDS, leafNamedBy, leaves } from '../../../src/cli/manifest.js';
 import { buildProgram, type LoadedCommands, loadCommands } from '../../../src/cli/program.js';
 import { fakeIO, runCli } from '../../helpers/run-cli.js';
 
@@ -95,5 +95,37 @@ describe('help output is unchanged', () => {
       expect(r.stdout).toContain('Usage: access request ls|list [options]');
       expect(r.stdout).toContain('--reviewable');
     }
+  });
+});
+
+describe('leafNamedBy: the command argv names, loaded before the first parse', () => {
+  const named = (argv: string[]) => {
+    const entry = leafNamedBy(argv);
+    return (
+      entry &&
+      leaves()
+        .find((l) => l.entry === entry)
+        ?.path.join(' ')
+    );
+  };
+
+  test.each([
+    [['request', 'ls', '--format', 'json'], 'request ls'],
+    [['requests', 'list'], 'request ls'],
+    [['--debug', 'request', 'show', 'ID'], 'request show'],
+    [['exec', '--roles', 'dba', '--', 'sh'], 'exec'],
+    [['rule', 'test', 'x.yaml'], 'rule test'],
+  ])('%j names %s', (argv, path) => {
+    expect(named(argv)).toBe(path);
+  });
+
+  test.each([
+    [[]],
+    [['request']],
+    [['request', 'lss']],
+    [['--format', 'json', 'request', 'ls']],
+    [['help', 'request']],
+  ])('%j names no command (the program finds it)', (argv) => {
+    expect(leafNamedBy(argv)).toBeUndefined();
   });
 });
