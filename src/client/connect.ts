@@ -1,7 +1,5 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { AccessMonitoringRulesServiceDefinition } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
-import { KubeServiceDefinition } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceDefinition } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { parseIdentity } from '../identity/certificate.js';
 import { issuerCommonName } from '../identity/pem.js';
@@ -18,7 +16,7 @@ import { probeTls } from './probe.js';
 
 export { type HostPort, parseHostPort } from '../model/address.js';
 
-import { createTypedClient, type TypedClient } from './rpc.js';
+import { createTypedClient, type ServiceDefinition, type TypedClient } from './rpc.js';
 
 /** Teleport's API server name; every Auth Service certificate carries it as a DNS SAN. */
 export const DEFAULT_TLS_SERVER_NAME = 'teleport.cluster.local';
@@ -72,8 +70,12 @@ export interface ConnUpgradeSettings {
 /** An open channel to the Auth Service with typed clients. */
 export interface Connection {
   auth: TypedClient<typeof AuthServiceDefinition>;
-  kube: TypedClient<typeof KubeServiceDefinition>;
-  amr: TypedClient<typeof AccessMonitoringRulesServiceDefinition>;
+  /**
+   * The typed client of another service on the same channel (KubeService, Access Monitoring
+   * Rules): its definition comes from the caller, so the generated code of a service loads
+   * only in the commands that call it.
+   */
+  service<S extends ServiceDefinition>(definition: S): TypedClient<S>;
   credentials: Credentials;
   /** The identity of the client certificate used. */
   identity: TeleportIdentity;
@@ -221,10 +223,13 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
   });
   const ctx = { channel, rpcTimeoutMs, endpoint, debug: opts.debug, diagnose };
   let closed = false;
+  const services = new Map<ServiceDefinition, unknown>();
   return {
     auth: createTypedClient(AuthServiceDefinition, ctx),
-    kube: createTypedClient(KubeServiceDefinition, ctx),
-    amr: createTypedClient(AccessMonitoringRulesServiceDefinition, ctx),
+    service<S extends ServiceDefinition>(definition: S): TypedClient<S> {
+      if (!services.has(definition)) services.set(definition, createTypedClient(definition, ctx));
+      return services.get(definition) as TypedClient<S>;
+    },
     credentials: creds,
     identity,
     address,

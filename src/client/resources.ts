@@ -3,6 +3,7 @@
  * (ListResources, KubeService.ListKubernetesResources) as model search results, and access
  * capabilities as the model's Capabilities.
  */
+import { KubeServiceDefinition } from '../gen/teleport/kube/v1/kube_service.js';
 import { AccessError } from '../model/errors.js';
 import type { Capabilities } from '../model/request.js';
 import type { SearchKind, SearchResult } from '../model/search.js';
@@ -103,7 +104,7 @@ export async function searchKubeResources(
   const found = collector();
   const pages = paginate(async (limit, startKey) => {
     try {
-      const page = await conn.kube.listKubernetesResources(
+      const page = await conn.service(KubeServiceDefinition).listKubernetesResources(
         {
           resourceType: search.kind,
           limit,

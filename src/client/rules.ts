@@ -1,8 +1,12 @@
 /** Access Monitoring Rules on the wire ⇄ the model (`src/model/rule.ts`), and their RPCs. */
 import type { AccessMonitoringRule as RuleProto } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
+import { AccessMonitoringRulesServiceDefinition } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import { type AccessMonitoringRule, RULE_KIND } from '../model/rule.js';
 import type { Connection } from './connect.js';
 import type { CallOptions } from './rpc.js';
+
+/** The Access Monitoring Rules service on the connection's channel. */
+const amr = (conn: Connection) => conn.service(AccessMonitoringRulesServiceDefinition);
 
 export function ruleFromProto(p: RuleProto): AccessMonitoringRule {
   const spec = p.spec;
@@ -66,7 +70,7 @@ export async function listRules(conn: Connection, call: CallOptions = {}): Promi
   const out: AccessMonitoringRule[] = [];
   let pageToken = '';
   do {
-    const page = await conn.amr.listAccessMonitoringRules({ pageSize: 500, pageToken }, call);
+    const page = await amr(conn).listAccessMonitoringRules({ pageSize: 500, pageToken }, call);
     out.push(...page.rules.map(ruleFromProto));
     pageToken = page.nextPageToken;
   } while (pageToken);
@@ -79,7 +83,7 @@ export async function getRule(
   name: string,
   call: CallOptions = {},
 ): Promise<AccessMonitoringRule> {
-  return ruleFromProto(await conn.amr.getAccessMonitoringRule({ name }, call));
+  return ruleFromProto(await amr(conn).getAccessMonitoringRule({ name }, call));
 }
 
 /** Creates a rule (AlreadyExists when one has its name) and returns it as stored. */
@@ -88,7 +92,7 @@ export async function createRule(
   rule: AccessMonitoringRule,
   call: CallOptions = {},
 ): Promise<AccessMonitoringRule> {
-  return ruleFromProto(await conn.amr.createAccessMonitoringRule({ rule: ruleToProto(rule) }, call));
+  return ruleFromProto(await amr(conn).createAccessMonitoringRule({ rule: ruleToProto(rule) }, call));
 }
 
 /** Replaces an existing rule (NotFound when there is none) and returns it as stored. */
@@ -97,10 +101,10 @@ export async function updateRule(
   rule: AccessMonitoringRule,
   call: CallOptions = {},
 ): Promise<AccessMonitoringRule> {
-  return ruleFromProto(await conn.amr.updateAccessMonitoringRule({ rule: ruleToProto(rule) }, call));
+  return ruleFromProto(await amr(conn).updateAccessMonitoringRule({ rule: ruleToProto(rule) }, call));
 }
 
 /** Deletes a rule by name; NotFound when there is none. */
 export async function deleteRule(conn: Connection, name: string, call: CallOptions = {}): Promise<void> {
-  await conn.amr.deleteAccessMonitoringRule({ name }, call);
+  await amr(conn).deleteAccessMonitoringRule({ name }, call);
 }

@@ -15,6 +15,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { Connection } from '../client/connect.js';
+import { AccessMonitoringRulesServiceDefinition } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { writeFileAtomic } from '../identity/files.js';
 import type { AccessRequest } from '../model/request.js';
@@ -173,16 +174,18 @@ export class WebhookBridge {
       const out: { condition: string; recipients: string[] }[] = [];
       let pageToken = '';
       do {
-        const page = await conn.amr.listAccessMonitoringRulesWithFilter(
-          {
-            pageSize: 500,
-            pageToken,
-            subjects: ['access_request'],
-            notificationName: WEBHOOK_PLUGIN,
-            automaticReviewName: '',
-          },
-          { signal },
-        );
+        const page = await conn
+          .service(AccessMonitoringRulesServiceDefinition)
+          .listAccessMonitoringRulesWithFilter(
+            {
+              pageSize: 500,
+              pageToken,
+              subjects: ['access_request'],
+              notificationName: WEBHOOK_PLUGIN,
+              automaticReviewName: '',
+            },
+            { signal },
+          );
         for (const r of page.rules) {
           out.push({
             condition: r.spec?.condition ?? '',
