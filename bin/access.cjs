@@ -20,8 +20,11 @@ if (help !== undefined) {
   exitQuietlyOnEpipe(process.stdout);
   process.stdout.write(help);
 } else {
-  // V8's on-disk compile cache where Node has one (>= 22.1), before the bundle loads.
-  require('node:module').enableCompileCache?.();
+  // V8's on-disk compile cache: Node's own where it has one (>= 22.1), else the bundle's,
+  // written at build time.
+  const module = require('node:module');
+  if (module.enableCompileCache) module.enableCompileCache();
+  else require(join(bundle, 'code-cache.cjs')).installCodeCache(bundle);
   const { main, systemIO } = require(join(bundle, 'access.cjs'));
   main(argv, systemIO()).then((code) => {
     process.exitCode = code;

@@ -10,6 +10,7 @@
 // dynamic imports a deferred `require`). On Node 20 an ES module graph costs about 1 ms per
 // module more than the same code as CommonJS, and the ES loader itself about 10 ms to start,
 // measured side by side (a connecting command loads some 40 bundle files).
+import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { build, transform } from 'esbuild';
@@ -58,7 +59,12 @@ const TARGET = 'node20.19';
 const result = await build({
   absWorkingDir: root,
   // bin/access.cjs loads fast-help first: `--help` is answered from it and a template (below).
-  entryPoints: { access: 'src/cli/main.ts', 'fast-help': 'src/cli/fast-help.ts' },
+  // code-cache compiles the bundle's files with their V8 code cache (written below).
+  entryPoints: {
+    access: 'src/cli/main.ts',
+    'fast-help': 'src/cli/fast-help.ts',
+    'code-cache': 'src/cli/code-cache.ts',
+  },
   outdir,
   // Named .cjs already, so the imports between chunks name the files as written.
   outExtension: { '.js': '.cjs' },
@@ -109,3 +115,7 @@ await mkdir(join(outdir, 'help'));
 for (const { path, template } of await helpTemplates()) {
   await writeFile(join(outdir, 'help', helpFileName(path)), JSON.stringify(template));
 }
+
+// What V8 compiles for the common commands, beside each file (scripts/code-cache.mjs), in a
+// process of its own: it hooks how CommonJS files compile.
+execFileSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { stdio: 'inherit' });

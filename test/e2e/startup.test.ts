@@ -99,7 +99,9 @@ describe('start-up: what a command loads from the bundle', () => {
     await createPendingAs(alice);
     const sources = await sourcesLoaded(['request', 'ls', '--format', 'json'], alice);
     expect(matching(sources, CONNECTION).length).toBeGreaterThan(0);
-    expect(matching(sources, [...X509_STACK, ...YAML, ...GRPC_JS, ...TTY_ONLY, ...OTHER_SERVICES])).toEqual([]);
+    expect(matching(sources, [...X509_STACK, ...YAML, ...GRPC_JS, ...TTY_ONLY, ...OTHER_SERVICES])).toEqual(
+      [],
+    );
   });
 
   test('request create --nowait and request show: no X.509 library, yaml or grpc-js', async () => {
