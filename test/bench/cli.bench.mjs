@@ -4,6 +4,8 @@
 // to an empty node process. Then `request ls --format json` over 10,000 and 100,000
 // requests, with the CLI's CPU time and peak RSS. Prints figures; asserts nothing.
 //
+// The floor row is the least any Node client pays for a connecting command (test/bench/floor.cjs):
+// node's start, TLS with a CA (Node 20 parses its bundled roots then) and HTTP/2, one call.
 // The Go row is Teleport's official client listing the same requests
 // (test/contract/go/cmd/official-client -list); it is skipped when Go is not installed.
 // `node test/bench/cli.bench.mjs --quick` skips the 10,000/100,000 part.
@@ -119,7 +121,14 @@ try {
     ],
     ['access request show ID', ['request', 'show', firstId], as('alice')],
   ];
-  const cases = [['node -e 0', node(['-e', '0'], base)]];
+  const cases = [
+    ['node -e 0', node(['-e', '0'], base)],
+    // What Node itself costs a connecting command: TLS with a CA and HTTP/2, one call.
+    [
+      'floor: node TLS + HTTP/2, one gRPC call, no CLI',
+      node([join(import.meta.dirname, 'floor.cjs'), server.addr, server.identityPath('alice')], base),
+    ],
+  ];
   for (const [label, args, env] of accessCases) {
     cases.push([label, access(args, env)]);
     if (BASELINE_BIN) cases.push([`${label} (baseline)`, baseline(args, env)]);
