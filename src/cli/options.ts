@@ -134,6 +134,16 @@ export function addGlobalOptions(
   });
 }
 
+/**
+ * What a placeholder (a command whose module is not loaded, program.ts) needs of the options:
+ * it is never parsed and never shows its own help, so only what its parent's help reads of it,
+ * whether it has options at all (`ls|list [options]`). Every command has the global options;
+ * one of them, hidden, says so, where all of them cost each run a few milliseconds to add.
+ */
+export function addPlaceholderOptions(cmd: CommandUnknownOpts): void {
+  cmd.addOption(globalOptionSets().hidden[0]);
+}
+
 /** A flag given on the command line, looking from the leaf up to the root (the last one given wins). */
 function fromCli(leaf: CommandUnknownOpts | undefined, key: string): unknown {
   for (let c: CommandUnknownOpts | null = leaf ?? null; c; c = c.parent) {

@@ -5,7 +5,7 @@ import type { Context } from './context.js';
 import { PIPE_HELP_WIDTH } from './fast-help.js';
 import { helpTopics } from './help-topics.js';
 import { COMMANDS, type LeafEntry, type LoadedCommand, leafNamedBy, leaves } from './manifest.js';
-import { addGlobalOptions } from './options.js';
+import { addGlobalOptions, addPlaceholderOptions } from './options.js';
 
 export interface ProgramHooks {
   /** Receives the exit code a command returned. */
@@ -80,7 +80,8 @@ function attach(
   }
   cmd.summary(entry.summary);
   cmd.copyInheritedSettings(parent);
-  addGlobalOptions(cmd, 'subcommand');
+  if (mod) addGlobalOptions(cmd, 'subcommand');
+  else addPlaceholderOptions(cmd);
   parent.addCommand(cmd);
   reportUsageAgainst(cmd);
 }
