@@ -9,6 +9,10 @@
  * test/unit/cli/fast-help.test.ts holds the two to the same bytes at every width.
  */
 import { Help } from '@commander-js/extra-typings';
+import { type TerminalOutput, terminalColumns } from '../render/io.js';
+
+// bin/access.cjs loads only this module on the help path.
+export { exitQuietlyOnEpipe } from '../render/io.js';
 
 /** A wrapped piece of help: a paragraph, or a term with its description (an option, a command). */
 export type HelpPiece = { paragraph: string } | { term: string; termWidth: number; description: string };
@@ -30,24 +34,6 @@ export const PIPE_HELP_WIDTH = 100;
 /** Stands for piece `i` in a template: NUL never appears in help text. */
 export const pieceMark = (i: number): string => `\u0000${i}\u0000`;
 
-/** The output help goes to: process.stdout, or what a test stands in for it. */
-export interface HelpOutput {
-  isTTY?: boolean;
-  columns?: number;
-}
-
-/** The width help and tables fit on a terminal: its columns, 80 when it does not say. */
-export function terminalColumns(out: HelpOutput): number {
-  return out.columns || 80;
-}
-
-/** An EPIPE (output piped into `head`) ends the process quietly, as other CLIs do. */
-export function exitQuietlyOnEpipe(stdout: NodeJS.WriteStream): void {
-  stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-  });
-}
-
 /** A template's help at `width`, wrapped as commander wraps it. */
 export function renderTemplate({ template, pieces }: HelpTemplate, width: number): string {
   const help = new Help();
@@ -67,7 +53,7 @@ export function renderTemplate({ template, pieces }: HelpTemplate, width: number
  */
 export function fastHelp(
   argv: readonly string[],
-  out: HelpOutput,
+  out: TerminalOutput,
   lookup: (path: readonly string[]) => HelpTemplate | undefined,
 ): string | undefined {
   const last = argv[argv.length - 1];

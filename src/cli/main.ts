@@ -1,9 +1,16 @@
 import { CommanderError } from '@commander-js/extra-typings';
 import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
 import { escapeControls } from '../render/escape.js';
-import { type ChildExit, type ChildHandle, colorFromEnv, type IO, type TrappedSignal } from '../render/io.js';
+import {
+  type ChildExit,
+  type ChildHandle,
+  colorFromEnv,
+  exitQuietlyOnEpipe,
+  type IO,
+  type TrappedSignal,
+  terminalColumns,
+} from '../render/io.js';
 import { CliContext } from './context.js';
-import { exitQuietlyOnEpipe, terminalColumns } from './fast-help.js';
 import { runProgram } from './program.js';
 
 /** What main prints for a failure, and the exit code it returns. */

@@ -88,3 +88,21 @@ export function colorFromEnv(env: Readonly<Record<string, string | undefined>>, 
   if (force !== undefined) return force !== '0' && force !== 'false';
   return isTTY;
 }
+
+/** What is known of a terminal output: process.stdout, or what a test stands in for it. */
+export interface TerminalOutput {
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** The width help and tables fit on a terminal: its columns, 80 when it does not say. */
+export function terminalColumns(out: TerminalOutput): number {
+  return out.columns || 80;
+}
+
+/** An EPIPE (output piped into `head`) ends the process quietly, as other CLIs do. */
+export function exitQuietlyOnEpipe(stdout: NodeJS.WriteStream): void {
+  stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+}
