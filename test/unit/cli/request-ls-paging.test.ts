@@ -1,7 +1,6 @@
 /**
  * `request ls` pages through ListAccessRequests: every page is asked for once, in order,
- * the pages join into one JSON array, and a failing page fails the command. Without
- * --limit the next page is requested while the current one is written.
+ * the pages join into one JSON array, and a failing page fails the command.
  */
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,7 +12,7 @@ import { AccessRequestV3, RequestState } from '../../../src/gen/teleport/legacy/
 import { fakeIO } from '../../helpers/run-cli.js';
 import { makePki, startAuthServer, type TestServer, userCredentials } from '../client/helpers.js';
 
-const TOTAL = 450;
+const TOTAL = 1100;
 const ids = Array.from({ length: TOTAL }, (_, i) => `req-${String(i).padStart(4, '0')}`);
 
 describe('request ls paging', () => {
@@ -86,23 +85,23 @@ describe('request ls paging', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.text) as { id: string }[]).map((x) => x.id)).toEqual(ids);
     expect(asked).toEqual([
-      { startKey: '', limit: 200 },
-      { startKey: '200', limit: 200 },
-      { startKey: '400', limit: 200 },
+      { startKey: '', limit: 500 },
+      { startKey: '500', limit: 500 },
+      { startKey: '1000', limit: 500 },
     ]);
   });
 
   test('--limit asks for no more than it shows', async () => {
-    const r = await run({ limit: 250 });
-    expect((JSON.parse(r.text) as { id: string }[]).map((x) => x.id)).toEqual(ids.slice(0, 250));
+    const r = await run({ limit: 550 });
+    expect((JSON.parse(r.text) as { id: string }[]).map((x) => x.id)).toEqual(ids.slice(0, 550));
     expect(asked).toEqual([
-      { startKey: '', limit: 200 },
-      { startKey: '200', limit: 50 },
+      { startKey: '', limit: 500 },
+      { startKey: '500', limit: 50 },
     ]);
   });
 
   test('a failing page fails the command', async () => {
-    failAt = '200';
+    failAt = '500';
     try {
       const r = await run({});
       expect(r.error).toMatchObject({ kind: 'unavailable' });
