@@ -51,7 +51,7 @@ export type DeepPartial<T> = T extends Builtin
  * A unary call whose answer is read where it was decoded: `read` runs synchronously, in the
  * callback that completed the call, and the call resolves with what it returns. A large
  * answer (a page of a listing) then dies within that callback instead of riding the promise
- * chain to its consumer: read there, a 100,000-request `request ls` promoted about 6 MB to
+ * chain to its consumer: read there, a 100,000-request `request ls` promoted under 8 MB to
  * V8's old space instead of about 200 MB, and spent a fifth of the time in GC pauses.
  */
 export interface ReadOptions<T, R> extends CallOptions {
