@@ -19,24 +19,31 @@ export interface Page<T> {
   nextKey: string;
 }
 
+/** What paging needs of a fetched page: how many items it held and the next key ('' at the end). */
+export interface PageMark {
+  count: number;
+  nextKey: string;
+}
+
 /**
- * Walks a paginated list. A page too large for the gRPC message limit (RESOURCE_EXHAUSTED,
- * Teleport's LimitExceeded) is asked again at half the size, down to one item, as
- * Teleport's listers do (api/client/client.go `GetNodes`, api/utils/clientutils
- * `ResourcesWithPageSize`: "Cut chunkSize in half if gRPC max message size is exceeded").
- * `limit` caps the total; the last page asks for no more than is still wanted.
+ * Walks a paginated list, yielding each page as `fetchPage` returned it. A page too large
+ * for the gRPC message limit (RESOURCE_EXHAUSTED, Teleport's LimitExceeded) is asked again
+ * at half the size, down to one item, as Teleport's listers do (api/client/client.go
+ * `GetNodes`, api/utils/clientutils `ResourcesWithPageSize`: "Cut chunkSize in half if gRPC
+ * max message size is exceeded"). `limit` caps the total; the last page asks for no more
+ * than is still wanted.
  */
-export async function* paginate<T>(
-  fetchPage: (pageSize: number, startKey: string) => Promise<Page<T>>,
+export async function* pageMarks<P extends PageMark>(
+  fetchPage: (pageSize: number, startKey: string) => Promise<P>,
   pageSize: number,
   limit?: number,
-): AsyncGenerator<T[]> {
+): AsyncGenerator<P> {
   let size = pageSize;
   let startKey = '';
   let got = 0;
   for (;;) {
     const want = limit === undefined ? size : Math.min(size, limit - got);
-    let page: Page<T>;
+    let page: P;
     try {
       page = await fetchPage(want, startKey);
     } catch (err) {
@@ -47,39 +54,79 @@ export async function* paginate<T>(
       }
       continue;
     }
-    got += page.items.length;
-    yield page.items;
+    got += page.count;
+    yield page;
     startKey = page.nextKey;
     if (startKey === '' || (limit !== undefined && got >= limit)) return;
   }
 }
 
+/** {@link pageMarks} over pages of items: yields each page's items. */
+export async function* paginate<T>(
+  fetchPage: (pageSize: number, startKey: string) => Promise<Page<T>>,
+  pageSize: number,
+  limit?: number,
+): AsyncGenerator<T[]> {
+  const pages = pageMarks(
+    async (size, startKey) => {
+      const page = await fetchPage(size, startKey);
+      return { ...page, count: page.items.length };
+    },
+    pageSize,
+    limit,
+  );
+  for await (const page of pages) yield page.items;
+}
+
 /**
- * Pages of access requests through ListAccessRequests. A server that predates it
- * (Unimplemented) is read once with GetAccessRequestsV2 and the list is scoped, sorted
- * and cut here, as the official client's `ListAllAccessRequests` falls back to
- * `listAllAccessRequestsCompat` (api/client/client.go). Unlike that fallback, sorting by
- * user is supported, ties are broken by ID as ListAccessRequests does, and the scope is
- * applied here because older servers ignore it (AccessRequestFilter.Match in
+ * How a listing hands on its pages: `consume` gets each page synchronously, where the page
+ * was decoded, and returns false to stop; `between`, when given, is awaited before the next
+ * page is asked for (an output stream's backpressure). No page outlives its `consume` call,
+ * so memory stays bounded by one page and a page's objects die young (see ReadOptions in
+ * rpc.ts).
+ */
+export interface PageSink<T> {
+  consume: (page: T[]) => boolean;
+  between?: () => Promise<void>;
+}
+
+/**
+ * Pages of access requests through ListAccessRequests, each handed to `sink` as it is read.
+ * A server that predates it (Unimplemented) is read once with GetAccessRequestsV2 and the
+ * list is scoped, sorted and cut here, as the official client's `ListAllAccessRequests`
+ * falls back to `listAllAccessRequestsCompat` (api/client/client.go). Unlike that fallback,
+ * sorting by user is supported, ties are broken by ID as ListAccessRequests does, and the
+ * scope is applied here because older servers ignore it (AccessRequestFilter.Match in
  * api/types/access_request.go).
  */
-export async function* accessRequestPages(
+export async function accessRequestPages(
   conn: Connection,
   req: Omit<ListAccessRequestsRequest, 'limit' | 'startKey'>,
   opts: { pageSize: number; limit?: number; call?: CallOptions },
-): AsyncGenerator<AccessRequestV3[]> {
+  sink: PageSink<AccessRequestV3>,
+): Promise<void> {
   let first = true;
+  let stopped = false;
   try {
-    for await (const page of paginate(
-      async (limit, startKey) => {
-        const r = await conn.auth.listAccessRequests({ ...req, limit, startKey }, opts.call);
-        return { items: r.accessRequests, nextKey: r.nextKey };
-      },
+    const pages = pageMarks(
+      (limit, startKey) =>
+        conn.auth.listAccessRequests(
+          { ...req, limit, startKey },
+          {
+            ...opts.call,
+            read: (r) => {
+              stopped = !sink.consume(r.accessRequests);
+              return { count: r.accessRequests.length, nextKey: r.nextKey };
+            },
+          },
+        ),
       opts.pageSize,
       opts.limit,
-    )) {
+    );
+    for await (const _ of pages) {
       first = false;
-      yield page;
+      if (stopped) return;
+      await sink.between?.();
     }
     return;
   } catch (err) {
@@ -95,7 +142,10 @@ export async function* accessRequestPages(
   }
   sortRequests(all, req.sort, req.descending);
   const cut = opts.limit === undefined ? all : all.slice(0, opts.limit);
-  for (let i = 0; i < cut.length; i += opts.pageSize) yield cut.slice(i, i + opts.pageSize);
+  for (let i = 0; i < cut.length; i += opts.pageSize) {
+    if (!sink.consume(cut.slice(i, i + opts.pageSize))) return;
+    await sink.between?.();
+  }
 }
 
 type Filter = NonNullable<ListAccessRequestsRequest['filter']>;
@@ -162,12 +212,13 @@ const SORTS: Record<RequestQuery['sort'], AccessRequestSort> = {
 };
 
 /** Pages of access requests as the model shapes them (see {@link accessRequestPages}). */
-export async function* requestPages(
+export async function requestPages(
   conn: Connection,
   query: RequestQuery,
   opts: { pageSize: number; limit?: number; call?: CallOptions },
-): AsyncGenerator<AccessRequest[]> {
-  const pages = accessRequestPages(
+  sink: PageSink<AccessRequest>,
+): Promise<void> {
+  await accessRequestPages(
     conn,
     {
       filter: {
@@ -182,6 +233,6 @@ export async function* requestPages(
       descending: query.descending,
     },
     opts,
+    { consume: (page) => sink.consume(page.map(requestFromProto)), between: sink.between },
   );
-  for await (const page of pages) yield page.map(requestFromProto);
 }

@@ -11,7 +11,6 @@ import type { ResourceId } from '../model/resource-id.js';
 import { isReasonRequiredRefusal } from '../model/server-messages.js';
 import type { Connection } from './connect.js';
 import { isRpcError } from './errors.js';
-import { type RequestQuery, requestPages } from './list.js';
 import { reasonPolicyFromDryRun, recordToLabelValues, requestFromProto, resourceIdToProto } from './map.js';
 import type { CallOptions } from './rpc.js';
 
@@ -145,15 +144,6 @@ export async function* userRequests(
 ): AsyncGenerator<AccessRequest> {
   const opts = { signal: call.signal, timeoutMs: call.timeoutMs ?? conn.rpcTimeoutMs };
   for await (const r of conn.auth.getAccessRequestsV2({ user }, opts)) yield requestFromProto(r);
-}
-
-/** Requests matching `query`, one at a time, fetched page by page (see list.ts). */
-export async function* listRequests(
-  conn: Connection,
-  query: RequestQuery,
-  opts: { pageSize: number; limit?: number; call?: CallOptions },
-): AsyncGenerator<AccessRequest> {
-  for await (const page of requestPages(conn, query, opts)) yield* page;
 }
 
 /** A review as the caller submits it. */

@@ -4,14 +4,17 @@ import { flagLabel } from './kv.js';
 /** 0001-01-01T00:00:00Z in epoch milliseconds: the zero `time.Time` that Go writes for "unset". */
 export const GO_ZERO_TIME_MS = -62_135_596_800_000;
 
+/** {@link isUnsetTime} of a time in epoch milliseconds. */
+function isUnsetMs(ms: number): boolean {
+  return Number.isNaN(ms) || ms <= GO_ZERO_TIME_MS;
+}
+
 /**
  * True when a timestamp carries no time: undefined, an invalid Date, or Go's zero time
  * (anything at or before 0001-01-01T00:00:00Z). The Unix epoch is a real time.
  */
 export function isUnsetTime(d: Date | null | undefined): boolean {
-  if (d === undefined || d === null) return true;
-  const ms = d.getTime();
-  return Number.isNaN(ms) || ms <= GO_ZERO_TIME_MS;
+  return d === undefined || d === null || isUnsetMs(d.getTime());
 }
 
 /** A timestamp that carries a time (not {@link isUnsetTime}). */
@@ -19,31 +22,44 @@ export function isSetTime(d: Date | null | undefined): d is Date {
   return !isUnsetTime(d);
 }
 
+/** The last time formatted and its text: a request's expiry fields are often the same instant. */
+let lastMs = Number.NaN;
+let lastText = '';
+
 /** RFC 3339 in UTC (`2026-11-21T10:00:00Z`, with `.123` only when there are milliseconds), or null when unset. */
 export function toIsoOrNull(d: Date | null | undefined): string | null {
-  if (d === undefined || d === null || isUnsetTime(d)) return null;
+  if (d === undefined || d === null) return null;
   const ms = d.getTime();
+  if (isUnsetMs(ms)) return null;
+  if (ms === lastMs) return lastText;
+  let text: string;
   if (ms >= MAX_FOUR_DIGIT_YEAR_MS) {
     const iso = d.toISOString();
-    return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+    text = iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  } else {
+    text = formatUtc(ms);
   }
-  return formatUtc(ms);
+  lastMs = ms;
+  lastText = text;
+  return text;
 }
 
 /** 10000-01-01T00:00:00Z: from here toISOString writes a six-digit `+YYYYYY` year. */
 const MAX_FOUR_DIGIT_YEAR_MS = 253_402_300_800_000;
 const DAY_MS = 86_400_000;
 
-const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+/** `00` to `99`, for hours, minutes and seconds. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : `${i}`));
+
+/** The last day formatted (days since 1970) and its `YYYY-MM-DD`: a listing's times share few days. */
+let lastDay = Number.NaN;
+let lastDate = '';
 
 /**
- * What toISOString writes (without `.000`) for years 1–9999, computed directly: listing
- * 100,000 requests formats over half a million times, and toISOString costs about three
- * times as much. The civil date from days since 1970 is H. Hinnant's `civil_from_days`.
+ * `YYYY-MM-DD` of a day counted from 1970-01-01, for years 1–9999: H. Hinnant's
+ * `civil_from_days`.
  */
-function formatUtc(ms: number): string {
-  const days = Math.floor(ms / DAY_MS);
-  let rest = ms - days * DAY_MS;
+function civilDate(days: number): string {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
@@ -55,13 +71,28 @@ function formatUtc(ms: number): string {
   const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const month = mp < 10 ? mp + 3 : mp - 9;
   const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return `${String(year).padStart(4, '0')}-${TWO_DIGITS[month]}-${TWO_DIGITS[day]}`;
+}
+
+/**
+ * What toISOString writes (without `.000`) for years 1–9999, computed directly: listing
+ * 100,000 requests formats over half a million times, and toISOString costs about three
+ * times as much.
+ */
+function formatUtc(ms: number): string {
+  const days = Math.floor(ms / DAY_MS);
+  if (days !== lastDay) {
+    lastDate = civilDate(days);
+    lastDay = days;
+  }
+  let rest = ms - days * DAY_MS;
   const hour = Math.floor(rest / 3_600_000);
   rest -= hour * 3_600_000;
   const minute = Math.floor(rest / 60_000);
   rest -= minute * 60_000;
   const second = Math.floor(rest / 1000);
   const milli = rest - second * 1000;
-  const text = `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}T${pad2(hour)}:${pad2(minute)}:${pad2(second)}`;
+  const text = `${lastDate}T${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}`;
   return milli === 0 ? `${text}Z` : `${text}.${String(milli).padStart(3, '0')}Z`;
 }
 

@@ -1,5 +1,5 @@
 import { UsageError } from '../model/errors.js';
-import { type IO, writeWithBackpressure } from './io.js';
+import { drained, type IO } from './io.js';
 
 export const FORMATS = ['text', 'json', 'yaml'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -33,43 +33,60 @@ export async function printStructured(
 
 /**
  * Writes a list as it is produced, so memory is bounded by a page: JSON is one array
- * written `[`, items, `]`; YAML is a sequence written item by item. Each `add` (a page)
- * is one write. Call `end()` once.
+ * written `[`, items, `]`; YAML is a sequence written item by item. Each `add` (a page) is
+ * one synchronous write, so a page can be written in the callback that read it; `drain`
+ * then waits for the reader when that write filled the stream's buffer. Call `end()` once.
  */
 export interface ListWriter<T> {
-  add(items: readonly T[]): Promise<void>;
-  end(): Promise<void>;
+  add(items: readonly T[]): void;
+  /** Resolves once stdout can take more: at once unless the last `add` filled its buffer. */
+  drain(): Promise<void>;
+  end(): void;
 }
 
-export function structuredListWriter<T>(io: IO, format: Exclude<Format, 'text'>): ListWriter<T> {
+/** A {@link ListWriter} on stdout; the yaml package loads here, before the first page, when YAML is asked for. */
+export async function structuredListWriter<T>(
+  io: IO,
+  format: Exclude<Format, 'text'>,
+): Promise<ListWriter<T>> {
   let count = 0;
+  let full = false;
+  const write = (chunk: string) => {
+    full = io.stdout.write(chunk) === false;
+  };
+  const drain = async () => {
+    if (!full) return;
+    full = false;
+    await drained(io.stdout);
+  };
   if (format === 'json') {
     return {
-      async add(items) {
+      add(items) {
         if (items.length === 0) return;
         // `[\n  item,\n  item\n]`: the items are already indented as array elements, so
         // the page goes out without its brackets and the pages join into one array.
         const page = JSON.stringify(items, null, 2);
         const first = count === 0;
         count += items.length;
-        await writeWithBackpressure(io.stdout, `${first ? '[\n' : ',\n'}${page.slice(2, -2)}`);
+        write(`${first ? '[\n' : ',\n'}${page.slice(2, -2)}`);
       },
-      async end() {
+      drain,
+      end() {
         io.stdout.write(count === 0 ? '[]\n' : '\n]\n');
       },
     };
   }
-  let yaml: typeof import('./yaml.js') | undefined;
+  const { toYaml } = await import('./yaml.js');
   return {
-    async add(items) {
+    add(items) {
       if (items.length === 0) return;
-      yaml ??= await import('./yaml.js');
       let page = '';
-      for (const item of items) page += yaml.toYaml([item]);
+      for (const item of items) page += toYaml([item]);
       count += items.length;
-      await writeWithBackpressure(io.stdout, page);
+      write(page);
     },
-    async end() {
+    drain,
+    end() {
       if (count === 0) io.stdout.write('[]\n');
     },
   };

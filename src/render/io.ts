@@ -13,7 +13,15 @@ export interface Writable {
  * bounded by a page however slowly stdout is read, instead of queueing in memory.
  */
 export async function writeWithBackpressure(out: Writable, chunk: string): Promise<void> {
-  if (out.write(chunk) !== false || !out.once) return;
+  if (out.write(chunk) === false) await drained(out);
+}
+
+/**
+ * Resolves once `out` has room again after a write that returned false: on 'drain', or when
+ * the stream is gone ('close', 'error'). At once for a destination without events.
+ */
+export async function drained(out: Writable): Promise<void> {
+  if (!out.once) return;
   await new Promise<void>((resolve) => {
     const done = () => {
       for (const event of ['drain', 'close', 'error'] as const) out.off?.(event, done);

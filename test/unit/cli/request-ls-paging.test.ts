@@ -1,8 +1,8 @@
 /**
  * `request ls` pages through ListAccessRequests: every page is asked for once, in order,
- * the pages join into one JSON array, and a failing page fails the command. Without
- * --limit the next page is requested while the current one is written.
+ * the pages join into one JSON array, and a failing page fails the command.
  */
+import { EventEmitter } from 'node:events';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as ls from '../../../src/cli/commands/request-ls.js';
@@ -10,10 +10,12 @@ import { CliContext } from '../../../src/cli/context.js';
 import { type Connection, connect } from '../../../src/client/connect.js';
 import type { ListAccessRequestsRequest } from '../../../src/gen/teleport/legacy/client/proto/authservice.js';
 import { AccessRequestV3, RequestState } from '../../../src/gen/teleport/legacy/types/types.js';
+import type { IO } from '../../../src/render/io.js';
 import { fakeIO } from '../../helpers/run-cli.js';
-import { makePki, startAuthServer, type TestServer, userCredentials } from '../client/helpers.js';
+import { deferred, makePki, startAuthServer, type TestServer, userCredentials } from '../client/helpers.js';
 
-const TOTAL = 450;
+const TOTAL = 1100;
+
 const ids = Array.from({ length: TOTAL }, (_, i) => `req-${String(i).padStart(4, '0')}`);
 
 describe('request ls paging', () => {
@@ -59,9 +61,10 @@ describe('request ls paging', () => {
     await server?.close();
   });
 
-  async function run(opts: Partial<ls.LsOptions>) {
+  async function run(opts: Partial<ls.LsOptions>, stdout?: IO['stdout']) {
     asked.length = 0;
-    const io = fakeIO({ env: { ACCESS_FORMAT: 'json' } });
+    const base = fakeIO({ env: { ACCESS_FORMAT: 'json' } });
+    const io = stdout ? { ...base, stdout } : base;
     const ctx = Object.assign(new CliContext(io), { connect: async () => conn });
     const options: ls.LsOptions = {
       mine: false,
@@ -86,23 +89,50 @@ describe('request ls paging', () => {
     expect(r.code).toBe(0);
     expect((JSON.parse(r.text) as { id: string }[]).map((x) => x.id)).toEqual(ids);
     expect(asked).toEqual([
-      { startKey: '', limit: 200 },
-      { startKey: '200', limit: 200 },
-      { startKey: '400', limit: 200 },
+      { startKey: '', limit: 500 },
+      { startKey: '500', limit: 500 },
+      { startKey: '1000', limit: 500 },
     ]);
   });
 
   test('--limit asks for no more than it shows', async () => {
-    const r = await run({ limit: 250 });
-    expect((JSON.parse(r.text) as { id: string }[]).map((x) => x.id)).toEqual(ids.slice(0, 250));
+    const r = await run({ limit: 550 });
+    expect((JSON.parse(r.text) as { id: string }[]).map((x) => x.id)).toEqual(ids.slice(0, 550));
     expect(asked).toEqual([
-      { startKey: '', limit: 200 },
-      { startKey: '200', limit: 50 },
+      { startKey: '', limit: 500 },
+      { startKey: '500', limit: 50 },
     ]);
   });
 
+  test('the next page is asked for only once stdout has taken the last one', async () => {
+    // A reader that is always behind: every write fills the buffer until 'drain'.
+    let written = deferred();
+    const stdout = Object.assign(new EventEmitter(), {
+      chunks: [] as string[],
+      write(chunk: string) {
+        this.chunks.push(chunk);
+        written.resolve();
+        return false;
+      },
+    });
+    const running = run({}, stdout);
+    for (const page of [1, 2, 3]) {
+      await written.promise;
+      written = deferred();
+      expect(stdout.chunks).toHaveLength(page);
+      // No event marks a request that is not sent; 50 ms is ample for one to reach the server.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(asked).toHaveLength(page);
+      stdout.emit('drain');
+    }
+    const r = await running;
+    expect(r.code).toBe(0);
+    expect(asked.map((a) => a.startKey)).toEqual(['', '500', '1000']);
+    expect((JSON.parse(stdout.chunks.join('')) as { id: string }[]).map((x) => x.id)).toEqual(ids);
+  });
+
   test('a failing page fails the command', async () => {
-    failAt = '200';
+    failAt = '500';
     try {
       const r = await run({});
       expect(r.error).toMatchObject({ kind: 'unavailable' });

@@ -153,7 +153,7 @@ describe('pages bigger than gRPC allows', () => {
       listAccessRequests: (call, cb) => {
         const { limit, startKey } = call.request;
         limits.push(limit);
-        if (limit > 50) {
+        if (limit > 62) {
           cb({ code: status.RESOURCE_EXHAUSTED, details: 'grpc: received message larger than max' });
           return;
         }
@@ -171,7 +171,7 @@ describe('pages bigger than gRPC allows', () => {
     const r = await runLs(c, {});
     expect(r.code).toBe(0);
     expect(r.rows).toHaveLength(120);
-    expect(limits).toEqual([200, 100, 50, 50, 50]);
+    expect(limits).toEqual([500, 250, 125, 62, 62]);
   });
 
   test('search halves the page on RESOURCE_EXHAUSTED', async () => {

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Connection, connect } from '../../../src/client/connect.js';
+import { requestPages } from '../../../src/client/list.js';
 import { serverInfo } from '../../../src/client/probes.js';
 import {
   assertMayDeleteRequests,
@@ -11,7 +12,6 @@ import {
   deleteRequest,
   getRequest,
   isReasonRequired,
-  listRequests,
   type RequestDraft,
   reviewRequest,
   setRequestState,
@@ -79,12 +79,17 @@ describe('requests', () => {
     expect(Date.parse(created.expires ?? '')).toBe(now.getTime() + 2 * HOUR);
     expect(await getRequest(alice, created.id)).toEqual(created);
     expect((await collect(userRequests(alice, 'alice'))).map((r) => r.id)).toContain(created.id);
-    const pending = await collect(
-      listRequests(
-        alice,
-        { state: 'PENDING', scope: 'mine', search: [], sort: 'created', descending: true },
-        { pageSize: 50 },
-      ),
+    const pending: AccessRequest[] = [];
+    await requestPages(
+      alice,
+      { state: 'PENDING', scope: 'mine', search: [], sort: 'created', descending: true },
+      { pageSize: 50 },
+      {
+        consume: (page) => {
+          pending.push(...page);
+          return true;
+        },
+      },
     );
     expect(pending.map((r) => r.id)).toContain(created.id);
     expect(pending.every((r: AccessRequest) => r.state === 'PENDING' && r.user === 'alice')).toBe(true);

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Metadata, type ServerWritableStream, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, connect } from '../../../src/client/connect.js';
@@ -11,6 +13,9 @@ import {
 } from '../../../src/gen/teleport/legacy/types/types.js';
 import { deferred, makePki, startAuthServer, type TestServer, userCredentials } from './helpers.js';
 
+/** Requestable roles in the answer of user `late`: an answer of a few MB once decoded. */
+const LATE_ROLES = 50_000;
+
 describe('typed client over mTLS', () => {
   let server: TestServer;
   let conn: Connection;
@@ -18,6 +23,8 @@ describe('typed client over mTLS', () => {
   const seen: { capabilities?: AccessCapabilitiesRequest; peerCn?: string } = {};
   let streamCancelled = deferred();
   let heldCall = deferred();
+  const heldLate = deferred();
+  let lateAnswer = deferred();
 
   beforeAll(async () => {
     const pki = await makePki();
@@ -32,6 +39,14 @@ describe('typed client over mTLS', () => {
           seen.capabilities = call.request;
           if (call.request.user === 'ghost') {
             cb({ code: status.NOT_FOUND, details: 'user "ghost" is not found\nsecond line' }, null);
+            return;
+          }
+          if (call.request.user === 'late') {
+            heldLate.resolve();
+            const roles = Array.from({ length: LATE_ROLES }, (_, i) => `role-${i}`);
+            void lateAnswer.promise.then(() =>
+              cb(null, AccessCapabilities.fromPartial({ requestableRoles: roles })),
+            );
             return;
           }
           if (call.request.user === 'slow') {
@@ -159,6 +174,51 @@ describe('typed client over mTLS', () => {
     })().catch((e) => e);
     await streamCancelled.promise;
     expect(err).toMatchObject({ code: 'CANCELLED', kind: 'interrupted' });
+  });
+
+  it('hands a unary answer to `read` and resolves with what it returns; a throw rejects the call', async () => {
+    const roles = await conn.auth.getAccessCapabilities(
+      { user: 'alice' },
+      { read: (caps) => caps.requestableRoles.join(',') },
+    );
+    expect(roles).toBe('dba');
+    const broken = new Error('cannot use this answer');
+    await expect(
+      conn.auth.getAccessCapabilities(
+        { user: 'alice' },
+        {
+          read: () => {
+            throw broken;
+          },
+        },
+      ),
+    ).rejects.toBe(broken);
+  });
+
+  it('keeps no reference to an answer once `read` has had it, so a page dies young', async () => {
+    // A call's closures outlive a young-generation GC while the call waits for its answer,
+    // so they sit in V8's old space; an answer they still pointed to after `read` survived
+    // every young GC until the next full one and was promoted with them (a 100,000-request
+    // listing promoted about 200 MB this way).
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as (opts?: { type: 'minor' | 'major' }) => void;
+    const oldSpace = () =>
+      v8.getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')?.space_used_size ?? 0;
+    lateAnswer = deferred();
+    const call = conn.auth.getAccessCapabilities(
+      { user: 'late' },
+      { read: (caps) => caps.requestableRoles.length },
+    );
+    await heldLate.promise;
+    gc({ type: 'major' });
+    gc({ type: 'minor' });
+    gc({ type: 'minor' });
+    const before = oldSpace();
+    lateAnswer.resolve();
+    expect(await call).toBe(LATE_ROLES);
+    gc({ type: 'minor' });
+    gc({ type: 'minor' });
+    expect(oldSpace() - before).toBeLessThan(500_000);
   });
 
   it('logs method, duration and status per call, never payloads', () => {

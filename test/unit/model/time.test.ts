@@ -65,6 +65,25 @@ describe('toIsoOrNull', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('formats times of the same day, the same instant again, and then another day, each as toISOString', () => {
+    // toIsoOrNull remembers the last instant and the last day it wrote; neither may leak.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: GO_ZERO_TIME_MS + 1, max: 253_402_300_799_999 }),
+        fc.array(fc.integer({ min: -86_400_000, max: 86_400_000 }), { maxLength: 6 }),
+        (start, steps) => {
+          let ms = start;
+          for (const step of [0, ...steps, 0]) {
+            ms = Math.min(Math.max(ms + step, GO_ZERO_TIME_MS + 1), 253_402_300_799_999);
+            const d = new Date(ms);
+            expect(toIsoOrNull(d)).toBe(expected(d));
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
 });
 
 describe('parseRfc3339', () => {

@@ -24,12 +24,12 @@ describe('structured output', () => {
   test('a streamed JSON list is one valid array, [] when empty', async () => {
     for (const items of [[], [{ id: 'a' }], [{ id: 'a' }, { id: 'b', n: [1, 2] }, { id: 'c', m: {} }]]) {
       const io = fakeIO();
-      const w = structuredListWriter(io, 'json');
+      const w = await structuredListWriter(io, 'json');
       // Pages of one, an empty page, then the rest: the same bytes as one document.
-      await w.add(items.slice(0, 1));
-      await w.add([]);
-      await w.add(items.slice(1));
-      await w.end();
+      w.add(items.slice(0, 1));
+      w.add([]);
+      w.add(items.slice(1));
+      w.end();
       expect(JSON.parse(io.out.text)).toEqual(items);
       expect(io.out.text.endsWith('\n')).toBe(true);
       expect(io.out.text).toBe(`${JSON.stringify(items, null, 2)}\n`);
@@ -46,16 +46,17 @@ describe('structured output', () => {
         },
       });
       const io = { ...fakeIO(), stdout: stream };
-      const w = structuredListWriter(io, format);
-      let added = false;
-      const adding = w.add([{ id: 'a' }]).then(() => {
-        added = true;
+      const w = await structuredListWriter(io, format);
+      w.add([{ id: 'a' }]);
+      let drained = false;
+      const draining = w.drain().then(() => {
+        drained = true;
       });
       await new Promise((resolve) => setImmediate(resolve));
       expect(stream.chunks).toHaveLength(1);
-      expect(added).toBe(false);
+      expect(drained).toBe(false);
       stream.emit('drain');
-      await adding;
+      await draining;
       expect(stream.listenerCount('drain') + stream.listenerCount('close')).toBe(0);
     }
   });
@@ -63,10 +64,10 @@ describe('structured output', () => {
   test('a streamed YAML list parses to the same array', async () => {
     for (const items of [[], [{ id: 'a', roles: ['x'] }, { id: 'b' }]]) {
       const io = fakeIO();
-      const w = structuredListWriter(io, 'yaml');
-      await w.add(items.slice(0, 1));
-      await w.add(items.slice(1));
-      await w.end();
+      const w = await structuredListWriter(io, 'yaml');
+      w.add(items.slice(0, 1));
+      w.add(items.slice(1));
+      w.end();
       expect(parseYaml(io.out.text)).toEqual(items);
     }
   });
