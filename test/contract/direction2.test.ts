@@ -18,6 +18,7 @@ const STEPS = [
   'create',
   'get-filtered',
   'get-v2-stream',
+  'list-page-size',
   'watch-init',
   'review',
   'watch-put-approved',

@@ -180,3 +180,21 @@ it('a page of 200 requests, each at every limit a requester controls, stays well
   const limit = 4 * 1024 * 1024;
   expect(page / limit).toBeLessThan(0.75);
 });
+
+describe('ListAccessRequests page size (lib/services/access_request_cache.go, ListMatchingAccessRequests)', () => {
+  it('serves up to 16,000 a page, and refuses more with InvalidArgument', async () => {
+    const page = await alice.call(
+      'listAccessRequests',
+      ListAccessRequestsRequest.fromPartial({ limit: 16_000 }),
+    );
+    expect(page.nextKey).toBe('');
+    expect(
+      await failure(
+        alice.call('listAccessRequests', ListAccessRequestsRequest.fromPartial({ limit: 16_001 })),
+      ),
+    ).toEqual({
+      code: 3,
+      details: 'page size of 16001 is too large',
+    });
+  });
+});

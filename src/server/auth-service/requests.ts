@@ -21,7 +21,7 @@ import { automaticReview } from '../amr-service.js';
 import { authorizeAdminAction, requireRule } from '../authz.js';
 import { matchesFilter } from '../events.js';
 import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js';
-import { pageLimit } from '../grpc/paging.js';
+import { accessRequestPageLimit } from '../grpc/paging.js';
 import { metadata, setTime } from '../grpc/shape.js';
 import type { AuthServiceServer } from '../grpc-definitions.js';
 import { requestableRolesPage } from '../requestable-roles.js';
@@ -141,7 +141,7 @@ export function requestHandlers(deps: ServiceDeps) {
       sort: sortField(req.sort),
       descending: req.descending,
       startKey: req.startKey,
-      limit: pageLimit(req.limit),
+      limit: accessRequestPageLimit(req.limit),
       match: requestMatcher(policy, caller, req.filter),
     });
     return { accessRequests: page.items, nextKey: page.nextKey };

@@ -40,6 +40,19 @@ export function decodePageKey(startKey: string): PageKey | undefined {
     : undefined;
 }
 
+/**
+ * ListAccessRequests' page size, as lib/services/access_request_cache.go
+ * (ListMatchingAccessRequests) sets it: apidefaults.DefaultChunkSize when unset, and a limit
+ * over its maxPageSize (16,000) refused, not cut.
+ */
+export const MAX_ACCESS_REQUEST_PAGE = 16_000;
+
+export function accessRequestPageLimit(limit: number): number {
+  if (limit <= 0) return DEFAULT_PAGE;
+  if (limit > MAX_ACCESS_REQUEST_PAGE) throw badParameter(`page size of ${limit} is too large`);
+  return limit;
+}
+
 /** The page size of a list call: the default when unset, never more than MAX_PAGE. */
 export function pageLimit(limit: number): number {
   if (limit <= 0) return DEFAULT_PAGE;

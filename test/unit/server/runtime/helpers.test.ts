@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDir, identityPath, lockDataDir } from '../../../../src/server/datadir.js';
 import { toServiceError } from '../../../../src/server/grpc/errors.js';
-import { paginate } from '../../../../src/server/grpc/paging.js';
+import { accessRequestPageLimit, DEFAULT_PAGE, paginate } from '../../../../src/server/grpc/paging.js';
 import { parseListen } from '../../../../src/server/index.js';
 import { parseKubeResourceType } from '../../../../src/server/kube-service.js';
 import { uuidv7 } from '../../../../src/server/requests/wire.js';
@@ -62,6 +62,19 @@ describe('paginate', () => {
     expect(() => paginate(items, key, { descending: false, limit: 2, startKey: '%%%' })).toThrow(
       expect.objectContaining({ code: 3 }),
     );
+  });
+});
+
+describe('accessRequestPageLimit (access_request_cache.go, ListMatchingAccessRequests)', () => {
+  it('unset is the default chunk; up to 16,000 is served as asked, never cut to a smaller page', () => {
+    expect(accessRequestPageLimit(0)).toBe(DEFAULT_PAGE);
+    expect(accessRequestPageLimit(500)).toBe(500);
+    expect(accessRequestPageLimit(12_000)).toBe(12_000);
+    expect(accessRequestPageLimit(16_000)).toBe(16_000);
+  });
+
+  it('more than 16,000 is refused', () => {
+    expect(() => accessRequestPageLimit(16_001)).toThrow('page size of 16001 is too large');
   });
 });
 

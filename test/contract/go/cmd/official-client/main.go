@@ -295,6 +295,23 @@ func runScenario(ctx context.Context, o options) {
 		return nil
 	})
 
+	step("list-page-size", func() error {
+		// lib/services/access_request_cache.go, ListMatchingAccessRequests: up to
+		// maxPageSize (16,000) a page is served, more is refused with BadParameter.
+		page, err := alice.ListAccessRequests(ctx, &proto.ListAccessRequestsRequest{Limit: 16_000})
+		if err != nil {
+			return err
+		}
+		if len(page.AccessRequests) == 0 {
+			return fmt.Errorf("a page of 16000 held no requests")
+		}
+		_, err = alice.ListAccessRequests(ctx, &proto.ListAccessRequestsRequest{Limit: 16_001})
+		if !trace.IsBadParameter(err) {
+			return fmt.Errorf("a page of 16001: got %v, want BadParameter", err)
+		}
+		return nil
+	})
+
 	var watcher types.Watcher
 	step("watch-init", func() error {
 		filter := types.AccessRequestFilter{ID: reqID}
