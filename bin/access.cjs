@@ -6,20 +6,30 @@ const { join } = require('node:path');
 
 const bundle = join(__dirname, '..', 'dist', 'bundle');
 const argv = process.argv.slice(2);
-// `access [command...] --help` prints from its template without loading the program; a path
-// without one (a typo, an alias) is the program's to answer.
-const { exitQuietlyOnEpipe, fastHelp, helpFileName } = require(join(bundle, 'fast-help.cjs'));
-const help = fastHelp(argv, process.stdout, (path) => {
-  try {
-    return JSON.parse(readFileSync(join(bundle, 'help', helpFileName(path)), 'utf8'));
-  } catch {
-    return undefined;
-  }
-});
-if (help !== undefined) {
+
+/**
+ * `access [command...] --help` printed from its template without loading the program
+ * (fast-help.ts); false when the program must answer (not a command path and `--help`, a
+ * typo, an alias). fast-help loads only when the last word asks for help.
+ */
+function printedFastHelp() {
+  const last = argv[argv.length - 1];
+  if (last !== '--help' && last !== '-h') return false;
+  const { exitQuietlyOnEpipe, fastHelp, helpFileName } = require(join(bundle, 'fast-help.cjs'));
+  const help = fastHelp(argv, process.stdout, (path) => {
+    try {
+      return JSON.parse(readFileSync(join(bundle, 'help', helpFileName(path)), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  });
+  if (help === undefined) return false;
   exitQuietlyOnEpipe(process.stdout);
   process.stdout.write(help);
-} else {
+  return true;
+}
+
+if (!printedFastHelp()) {
   // V8's on-disk compile cache: Node's own where it has one (>= 22.1), else the bundle's,
   // written at build time.
   const module = require('node:module');
