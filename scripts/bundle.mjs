@@ -106,6 +106,9 @@ for (const file of result.outputFiles) {
   await writeFile(file.path, cjs.code);
 }
 await writeFile(join(root, 'dist', 'bundle-meta.json'), JSON.stringify(result.metafile));
+// The files' own package scope: Node looks for the nearest package.json on every require of a
+// chunk, and finds this one first instead of walking up to the project's.
+await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 
 // The help of every command, from the program as tsc built it (the same sources): a file each,
 // so `--help` reads only its own.
