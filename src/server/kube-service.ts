@@ -11,7 +11,7 @@ import type {
 import type { KubernetesResourceV1 } from '../gen/teleport/legacy/types/types.js';
 import { LEGACY_KUBE_KINDS, parseKubeKind } from '../model/resource-id.js';
 import { unary } from './grpc/handlers.js';
-import { paginate } from './grpc/paging.js';
+import { pageLimit, paginate } from './grpc/paging.js';
 import { metadata } from './grpc/shape.js';
 import type { KubeServiceServer } from './grpc-definitions.js';
 import type { ServiceDeps } from './service.js';
@@ -81,7 +81,7 @@ export function createKubeService(deps: ServiceDeps): KubeServiceServer {
         );
       const { page, nextKey } = paginate(found, (r) => [r.namespace ?? '', r.name], {
         descending: req.sortBy?.isDesc ?? false,
-        limit: req.limit,
+        limit: pageLimit(req.limit),
         startKey: req.startKey,
       });
       return {

@@ -19,6 +19,7 @@ const STEPS = [
   'get-filtered',
   'get-v2-stream',
   'list-page-size',
+  'list-resources-negative-limit',
   'watch-init',
   'review',
   'watch-put-approved',

@@ -389,6 +389,15 @@ describe('resources', () => {
   const listRes = (user: string, req: DeepPartial<ListResourcesRequest>) =>
     c[user].call('listResources', ListResourcesRequest.fromPartial(req));
 
+  it('refuses a negative page size, as ListResourcesRequest.CheckAndSetDefaults does', async () => {
+    expect(
+      await failure(listRes('alice', { resourceType: 'node', useSearchAsRoles: true, limit: -1 })),
+    ).toEqual({
+      code: 3,
+      details: 'negative parameter limit',
+    });
+  });
+
   it('lists nodes alice may request via search_as_roles, paged', async () => {
     const all = await listRes('alice', {
       resourceType: 'node',

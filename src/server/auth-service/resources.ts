@@ -9,7 +9,7 @@ import type {
 } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import type { SortBy } from '../../gen/teleport/legacy/types/types.js';
 import { unary } from '../grpc/handlers.js';
-import { paginate } from '../grpc/paging.js';
+import { listResourcesLimit, pageLimit, paginate } from '../grpc/paging.js';
 import { toPaginated } from '../grpc/shape.js';
 import type { AuthServiceServer } from '../grpc-definitions.js';
 import { IC_LIST_RESOURCE_TYPES } from '../identity-center.js';
@@ -84,12 +84,13 @@ export function resourceHandlers(deps: ServiceDeps) {
   const listResources = unary(deps, (req: ListResourcesRequest, caller) => {
     const kind = LIST_RESOURCE_TYPES[req.resourceType];
     if (!kind) throw badParameter(`resource type "${req.resourceType}" is not supported by ListResources`);
+    const limit = listResourcesLimit(req.limit);
     let found = resourceQuery(caller, kind, req);
     const desktopName = req.windowsDesktopFilter?.name;
     if (kind === 'windows_desktop' && desktopName) found = found.filter((r) => r.name === desktopName);
     const { page, nextKey } = paginate(found, (r) => [resourceSortValue(r, req.sortBy), r.name], {
       descending: req.sortBy?.isDesc ?? false,
-      limit: req.limit,
+      limit,
       startKey: req.startKey,
     });
     return {
@@ -129,7 +130,7 @@ export function resourceHandlers(deps: ServiceDeps) {
       (f) => [resourceSortValue(f.r, req.sortBy), f.r.kind, f.r.name],
       {
         descending: req.sortBy?.isDesc ?? false,
-        limit: req.limit,
+        limit: pageLimit(req.limit),
         startKey: req.startKey,
       },
     );

@@ -60,8 +60,20 @@ export function pageLimit(limit: number): number {
 }
 
 /**
- * One page of a sorted resource list. Keys are opaque strings naming the first item of
- * the next page.
+ * ListResources' page size, as api/client/proto/types.go (ListResourcesRequest.
+ * CheckAndSetDefaults, which lib/auth/auth_with_roles.go ServerWithRoles.ListResources calls on
+ * both its paths) sets it: apidefaults.DefaultChunkSize when unset, a negative limit refused,
+ * and no upper bound.
+ */
+export function listResourcesLimit(limit: number): number {
+  if (limit === 0) return DEFAULT_PAGE;
+  if (limit < 0) throw badParameter('negative parameter limit');
+  return limit;
+}
+
+/**
+ * One page of a sorted resource list, at most `limit` (resolved by the call's own rule)
+ * long. Keys are opaque strings naming the first item of the next page.
  */
 export function paginate<T>(
   items: T[],
@@ -80,9 +92,8 @@ export function paginate<T>(
     start = keyed.findIndex((k) => (opts.descending ? cmp(k.key, key) <= 0 : cmp(k.key, key) >= 0));
     if (start < 0) start = keyed.length;
   }
-  const limit = pageLimit(opts.limit);
-  const page = keyed.slice(start, start + limit);
-  const next = keyed[start + limit];
+  const page = keyed.slice(start, start + opts.limit);
+  const next = keyed[start + opts.limit];
   return {
     page: page.map((k) => k.item),
     nextKey: next ? encodePageKey(next.key) : '',

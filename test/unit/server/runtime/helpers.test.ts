@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dataDir, identityPath, lockDataDir } from '../../../../src/server/datadir.js';
 import { toServiceError } from '../../../../src/server/grpc/errors.js';
-import { accessRequestPageLimit, DEFAULT_PAGE, paginate } from '../../../../src/server/grpc/paging.js';
+import {
+  accessRequestPageLimit,
+  DEFAULT_PAGE,
+  listResourcesLimit,
+  paginate,
+} from '../../../../src/server/grpc/paging.js';
 import { parseListen } from '../../../../src/server/index.js';
 import { parseKubeResourceType } from '../../../../src/server/kube-service.js';
 import { uuidv7 } from '../../../../src/server/requests/wire.js';
@@ -75,6 +80,14 @@ describe('accessRequestPageLimit (access_request_cache.go, ListMatchingAccessReq
 
   it('more than 16,000 is refused', () => {
     expect(() => accessRequestPageLimit(16_001)).toThrow('page size of 16001 is too large');
+  });
+});
+
+describe('listResourcesLimit (ListResourcesRequest.CheckAndSetDefaults)', () => {
+  it('unset is the default chunk, any positive size is served as asked, a negative one refused', () => {
+    expect(listResourcesLimit(0)).toBe(DEFAULT_PAGE);
+    expect(listResourcesLimit(25_000)).toBe(25_000);
+    expect(() => listResourcesLimit(-1)).toThrow('negative parameter limit');
   });
 });
 

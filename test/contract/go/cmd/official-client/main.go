@@ -28,6 +28,7 @@ import (
 	"github.com/gravitational/teleport/api/client/proto"
 	"github.com/gravitational/teleport/api/types"
 	"github.com/gravitational/trace"
+	"github.com/gravitational/trace/trail"
 )
 
 var oidActiveRequests = asn1.ObjectIdentifier{1, 3, 9999, 2, 8}
@@ -308,6 +309,18 @@ func runScenario(ctx context.Context, o options) {
 		_, err = alice.ListAccessRequests(ctx, &proto.ListAccessRequestsRequest{Limit: 16_001})
 		if !trace.IsBadParameter(err) {
 			return fmt.Errorf("a page of 16001: got %v, want BadParameter", err)
+		}
+		return nil
+	})
+
+	step("list-resources-negative-limit", func() error {
+		// The official client refuses this itself (ListResourcesRequest.CheckAndSetDefaults);
+		// the raw call asks the server, which runs the same check (ServerWithRoles.ListResources).
+		_, err := proto.NewAuthServiceClient(alice.GetConnection()).ListResources(ctx, &proto.ListResourcesRequest{
+			ResourceType: types.KindNode, Limit: -1,
+		})
+		if !trace.IsBadParameter(trail.FromGRPC(err)) {
+			return fmt.Errorf("limit -1: got %v, want BadParameter", err)
 		}
 		return nil
 	})
