@@ -58,8 +58,8 @@ await rm(outdir, { recursive: true, force: true });
 const TARGET = 'node20.19';
 const result = await build({
   absWorkingDir: root,
-  // bin/access.cjs loads fast-help first: `--help` is answered from it and a template (below).
-  // code-cache compiles the bundle's files with their V8 code cache (written below).
+  // bin/access.cjs answers `--help` with fast-help and a template (below) alone, and loads
+  // code-cache to compile the other files with their V8 code cache (written below).
   entryPoints: {
     access: 'src/cli/main.ts',
     'fast-help': 'src/cli/fast-help.ts',

@@ -4,9 +4,10 @@
  * commands once with {@link installCodeCache} recording (scripts/code-cache.mjs), and writes
  * what V8 compiled for each bundle file beside it as `FILE.v8cache`; loading a file with its
  * cache skips parsing and compiling the functions it holds (about 25 ms of `request ls`,
- * measured side by side). V8 checks a cache against the source and its own version and flags:
- * one made for other source or by another Node is rejected, and the file compiles as it
- * would without. Nothing is written at run time.
+ * measured side by side). V8 rejects a cache made by another V8 version or with other flags,
+ * or for a source of another length, and the file then compiles as it would without. It does
+ * not compare the source itself: a cache never outlives its file because the build removes
+ * dist/bundle and writes the files and their caches together. Nothing is written at run time.
  *
  * Files are compiled as Node compiles CommonJS (the module wrapper, run in this context) but
  * through vm.Script, whose cache can be taken after the code has run: a stack trace's column

@@ -1,6 +1,6 @@
 /**
  * The bundle's V8 code cache (src/cli/code-cache.ts): files load the same with and without
- * it, a cache for other source is rejected harmlessly, and the caches the build wrote are
+ * it, a cache V8 cannot use (here: for a source of another length) is rejected harmlessly, and the caches the build wrote are
  * accepted by this Node. The hook changes how CommonJS compiles in its process, so each case
  * runs in a child process.
  */
@@ -59,7 +59,7 @@ describe('code cache', () => {
     });
   });
 
-  test('a cache made for other source is rejected and the file compiles as without one', async () => {
+  test('a cache made for a source of another length is rejected and the file compiles as without one', async () => {
     const other = await mkdtemp(join(tmpdir(), 'access-code-cache-other-'));
     try {
       await writeFile(join(other, 'a.cjs'), 'exports.run = (x) => x - 1;\n');
