@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureIO } from '../dist/cli/docs/capture-io.js';
 import { startServer } from '../dist/server/index.js';
 
 const bundle = join(import.meta.dirname, '..', 'dist', 'bundle');
@@ -21,27 +22,11 @@ try {
 
   /** Runs `access args` as alice, in this process; returns stdout, throws on failure. */
   async function access(args) {
-    let stdout = '';
-    let stderr = '';
-    const sink = (append) => ({
-      write: (s) => {
-        append(String(s));
-        return true;
-      },
-    });
-    const io = {
-      stdout: sink((s) => (stdout += s)),
-      stderr: sink((s) => (stderr += s)),
-      stdoutIsTTY: false,
-      stderrIsTTY: false,
-      columns: 80,
-      color: false,
-      env: { HOME: dir, ACCESS_AUTH_SERVER: server.addr, ACCESS_IDENTITY: server.identityPath('alice') },
-      now: () => new Date(),
-    };
+    const env = { HOME: dir, ACCESS_AUTH_SERVER: server.addr, ACCESS_IDENTITY: server.identityPath('alice') };
+    const io = captureIO({ isTTY: false, columns: 80 }, env);
     const code = await main(args, io);
-    if (code !== 0) throw new Error(`access ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
-    return stdout;
+    if (code !== 0) throw new Error(`access ${args.join(' ')} exited ${code}: ${io.stderrText().trim()}`);
+    return io.stdoutText();
   }
 
   const created = JSON.parse(
