@@ -362,9 +362,11 @@ interface Post {
 }
 
 describe('README: webhooks', () => {
-  test('the Python verify() accepts a signed POST with the key read by read_secret() from a file ending in a newline', async () => {
+  test('webhook serve routes by the rules example (user.traits) and the Python verify() accepts its POSTs with the key read by read_secret() from a file ending in a newline', async () => {
     const python = blocks.find((b) => b.section === 'Moving from teleport-webhooks' && b.lang === 'python');
     expect(python, 'the Python receiver example').toBeDefined();
+    const rules = shownFiles.find((f) => f.name === 'rules.yaml');
+    expect(rules, 'the rules.yaml example').toBeDefined();
     const server = await startTestServer({ seed: null });
     const posts: Post[] = [];
     const waiters = new Set<() => void>();
@@ -418,17 +420,21 @@ describe('README: webhooks', () => {
         `oncall = "http://127.0.0.1:${port}/oncall"`,
       ].join('\n'),
     );
+    const rulesFile = join(server.dir, 'rules.yaml');
+    await writeFile(rulesFile, rules!.text);
+    const created = await runAccess(['rule', 'create', '-f', rulesFile], server.env('admin'));
+    expect(created.code, created.stderr).toBe(0);
     // A request created before the bridge watches is delivered from its catch-up listing.
     const serve = spawnCli(['webhook', 'serve', '--config', config], server.env('access-plugin'));
     try {
-      const id = (
-        await runAccess(
-          ['request', 'create', '--roles', 'auditor', '--reason', 'ticket 9', '--nowait', '--format', 'json'],
-          server.env('alice'),
-        )
-      ).stdout;
-      const reqId = JSON.parse(id).id as string;
+      const made = await runAccess(
+        ['request', 'create', '--roles', 'dba', '--reason', 'ticket 9', '--nowait', '--format', 'json'],
+        server.env('alice'),
+      );
+      const reqId = JSON.parse(made.stdout).id as string;
+      // dba-to-oncall: a dba request by a user whose traits say team dev goes to oncall only.
       const post = await nextPost((p) => p.body.includes(reqId));
+      expect(post.url).toBe('/oncall');
       const script = `${python!.text}
 import sys
 body = open(sys.argv[2], "rb").read()
