@@ -3,7 +3,8 @@
  * true: each runs as written with `bash` (the built bundle as `access` on PATH, a private
  * HOME, the demo seed's server) or is checked as the text claims; the first test fails when
  * an example is neither. An example is an indented line (two spaces) that starts with
- * `access `, `source <(access `, `mkdir ` or `export `.
+ * `access `, `source <(access `, `mkdir ` or `export `, with the lines it continues onto
+ * (a trailing backslash).
  *
  * Changed when run: `access server start` listens on a free port (`--listen 127.0.0.1:0`
  * added), and the address it prints stands for the topic's `127.0.0.1:3025`; the test's HOME
@@ -27,9 +28,14 @@ const EXAMPLE = /^ {2}((?:source <\(access |access |mkdir |export ).*)$/;
 async function examples(): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const take = (text: string, where: string) => {
-    for (const line of text.split('\n')) {
-      const m = EXAMPLE.exec(line);
-      if (m && !found.has(m[1].trimEnd())) found.set(m[1].trimEnd(), where);
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const m = EXAMPLE.exec(lines[i]);
+      if (!m) continue;
+      // A command continued with a trailing backslash is one example, as the shell reads it.
+      let example = m[1].trimEnd();
+      while (example.endsWith('\\') && i + 1 < lines.length) example += `\n${lines[++i].trimEnd()}`;
+      if (!found.has(example)) found.set(example, where);
     }
   };
   for (const t of helpTopics()) take(t.text, `access help ${t.name}`);
@@ -171,12 +177,14 @@ describe('help and man page examples', () => {
   });
 
   test('every example is run, checked or skipped with a reason, and every plan has its example', () => {
-    const planned = (e: string) => plans.some((p) => p.example.split('\n').includes(e));
+    // A plan is one example or several shown together; each whole line of it is an example's.
+    const lined = (t: string) => `\n${t}\n`;
+    const planned = (e: string) => plans.some((p) => lined(p.example).includes(lined(e)));
     const unplanned = [...found].filter(([e]) => !planned(e)).map(([e, w]) => `${w}: ${e}`);
     expect(unplanned, 'examples neither run nor skipped').toEqual([]);
-    const stale = plans
-      .filter((p) => !p.example.split('\n').every((e) => found.has(e)))
-      .map((p) => p.example);
+    const covered = (p: Plan) =>
+      [...found.keys()].reduce((rest, e) => rest.replace(lined(e), '\n'), lined(p.example)).trim() === '';
+    const stale = plans.filter((p) => !covered(p)).map((p) => p.example);
     expect(stale, 'plans whose example is gone').toEqual([]);
   });
 
