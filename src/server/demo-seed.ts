@@ -12,7 +12,7 @@
  * - dave (contractor) must give a reason for every request (options.request_access: reason)
  *   and gets a request prompt.
  * - admin (access-admin) lists, reads, updates, deletes and creates requests, reviews any
- *   role, may impersonate anyone and manages locks (revoking a request's certificates); access-plugin has the standard plugin rules, plus reading Access Monitoring Rules and users (routing by rules on user traits).
+ *   role, may impersonate anyone and manages locks (revoking a request's certificates); access-plugin has the standard plugin rules.
  */
 import { DEMO_RESOURCES_YAML } from './demo-seed-resources.js';
 import { parseSeed } from './seed.js';
@@ -185,8 +185,6 @@ spec:
         verbs: [list, read, update]
       - resources: [access_plugin_data]
         verbs: [update]
-      # Routing by Access Monitoring Rules: reading the rules, and the requester's traits
-      # for conditions on user.traits (lib/accessmonitoring/notification: getUserTraits).
       - resources: [access_monitoring_rule]
         verbs: [list, read]
       - resources: [user]
