@@ -39,6 +39,7 @@ const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g
 const SECTIONS = [
   'Install the `access` command',
   'A local cluster in one command',
+  'Connecting to a real Teleport cluster',
   'The request loop',
   'Reviewing from the terminal',
   'One command with elevated access: `exec`',
@@ -129,6 +130,12 @@ const steps: Step[] = [
     after: async (ctx, run) => {
       ctx.addr = run.output.match(/^listening on (\S+)$/m)![1];
     },
+  },
+  {
+    section: 'Connecting to a real Teleport cluster',
+    match: 'tsh login',
+    name: 'real-cluster',
+    skip: 'needs tsh and a Teleport cluster at teleport.example.com',
   },
   {
     section: 'The request loop',
