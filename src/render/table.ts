@@ -22,10 +22,14 @@ function plainCell(s: string): string {
   return flat === '' ? '-' : flat;
 }
 
-function padLine(cells: readonly string[], widths: number[]): string {
+/** A cell's style; the padding after it stays plain. */
+type CellStyle = (column: number, cell: string) => string;
+
+function padLine(cells: readonly string[], widths: number[], style?: CellStyle): string {
   const last = cells.length - 1;
+  const styled = (c: string, i: number) => (style && c !== '' ? style(i, c) : c);
   return cells
-    .map((c, i) => (i === last ? c : c.padEnd(widths[i])))
+    .map((c, i) => (i === last ? styled(c, i) : styled(c, i) + ' '.repeat(Math.max(0, widths[i] - c.length))))
     .join('  ')
     .trimEnd();
 }
@@ -143,6 +147,21 @@ export function tableWriter(io: IO, headers: readonly string[], opts: TableOptio
   }
   const widths = headers.map((h) => h.length);
   let headerWritten = false;
+  // Off a TTY colour is on only when asked for (FORCE_COLOR); chalk loads only then.
+  let styles: Promise<{ header: CellStyle; row: CellStyle } | undefined> | undefined;
+  const loadStyles = () => {
+    styles ??= io.color
+      ? import('./theme.js').then(({ themeFor }) => {
+          const theme = themeFor(io);
+          return {
+            header: (_: number, c: string) => theme.bold(c),
+            row: (i: number, c: string) => (i === opts.stateColumn ? theme.state(c) : c),
+          };
+        })
+      : Promise.resolve(undefined);
+    return styles;
+  };
+  const header = async () => `${padLine(headers, widths, (await loadStyles())?.header)}\n`;
   return {
     get count() {
       return count;
@@ -152,17 +171,18 @@ export function tableWriter(io: IO, headers: readonly string[], opts: TableOptio
       for (const r of cells) {
         for (const [i, c] of r.entries()) widths[i] = Math.max(widths[i] ?? 0, c.length);
       }
+      const style = (await loadStyles())?.row;
       let out = '';
       if (!headerWritten) {
-        out += `${padLine(headers, widths)}\n`;
+        out += await header();
         headerWritten = true;
       }
-      for (const r of cells) out += `${padLine(r, widths)}\n`;
+      for (const r of cells) out += `${padLine(r, widths, style)}\n`;
       count += rows.length;
       await writeWithBackpressure(io.stdout, out);
     },
     async end() {
-      if (!headerWritten) io.stdout.write(`${padLine(headers, widths)}\n`);
+      if (!headerWritten) io.stdout.write(await header());
     },
   };
 }

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AccessMonitoringRulesServiceDefinition } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import { KubeServiceDefinition } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceDefinition } from '../gen/teleport/legacy/client/proto/authservice.js';
+import { UsersServiceDefinition } from '../gen/teleport/users/v1/users_service.js';
 
 /** What every generated message offers for the wire. */
 interface MessageCodec {
@@ -117,6 +118,11 @@ export const KubeServiceService = grpcService(KubeServiceDefinition);
 export type KubeServiceServer = ServerOf<typeof KubeServiceDefinition>;
 export const KubeServiceClient = grpcClient(KubeServiceDefinition);
 export type KubeServiceClient = ClientOf<typeof KubeServiceDefinition>;
+
+export const UsersServiceService = grpcService(UsersServiceDefinition);
+export type UsersServiceServer = ServerOf<typeof UsersServiceDefinition>;
+export const UsersServiceClient = grpcClient(UsersServiceDefinition);
+export type UsersServiceClient = ClientOf<typeof UsersServiceDefinition>;
 
 export const AccessMonitoringRulesServiceService = grpcService(AccessMonitoringRulesServiceDefinition);
 export type AccessMonitoringRulesServiceServer = ServerOf<typeof AccessMonitoringRulesServiceDefinition>;

@@ -1,6 +1,6 @@
 /**
  * `access server`: the embedded Teleport-compatible Auth API. {@link startServer} prepares
- * (or reuses) a data directory, serves `proto.AuthService` and `teleport.kube.v1.KubeService`
+ * (or reuses) a data directory, serves `proto.AuthService`, `teleport.users.v1.UsersService` and `teleport.kube.v1.KubeService`
  * over mTLS, and returns a handle to stop it.
  */
 
@@ -16,6 +16,7 @@ import {
   AccessMonitoringRulesServiceService,
   AuthServiceService,
   KubeServiceService,
+  UsersServiceService,
 } from './grpc-definitions.js';
 import {
   checkListenable,
@@ -31,6 +32,7 @@ import { createAuthService, type ServiceDeps, sweepExpired } from './service.js'
 import { RequestStore } from './store.js';
 import type { Damage } from './store-log.js';
 import { notFound, ServerError } from './types.js';
+import { createUsersService } from './users-service.js';
 
 export interface StartServerOptions {
   dataDir: string;
@@ -159,6 +161,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     server = grpcServer;
     grpcServer.addService(AuthServiceService, createAuthService(deps));
     grpcServer.addService(KubeServiceService, createKubeService(deps));
+    grpcServer.addService(UsersServiceService, createUsersService(deps));
     grpcServer.addService(AccessMonitoringRulesServiceService, createAmrService({ ...deps, rules }));
     const creds = new HandshakeBoundedCredentials(
       grpc.ServerCredentials.createSsl(

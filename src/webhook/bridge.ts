@@ -86,6 +86,7 @@ export class WebhookBridge {
   private readonly needs = new WeakMap<Delivery, number>();
   private rules: { condition: string; recipients: string[] }[] = [];
   private rulesWarned = false;
+  private traitsWarned = false;
   private readonly agentOpts: https.AgentOptions;
   private readonly httpsAgent: https.Agent;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
@@ -205,12 +206,34 @@ export class WebhookBridge {
     }
   }
 
+  /**
+   * The requester's traits for `user.traits` in conditions, read per request as Teleport's
+   * notification handler does (lib/accessmonitoring/notification/request_handler.go:
+   * getUserTraits): refused or failed, the traits are empty and the reason is logged once.
+   */
+  private async traitsOf(user: string): Promise<Record<string, string[]>> {
+    const { conn, signal, log } = this.opts;
+    try {
+      const { userTraits } = await import('../client/users.js');
+      return await userTraits(conn, user, { signal });
+    } catch (err) {
+      if (!this.traitsWarned) {
+        this.traitsWarned = true;
+        log(
+          `webhook: cannot read the traits of user ${JSON.stringify(user)} (${(err as Error).message}); rules see user.traits empty (the bridge's role needs read on user)`,
+        );
+      }
+      return {};
+    }
+  }
+
   /** Receivers of a request: the recipients of matching `webhook` rules, else webhook_url. */
   private async targets(req: AccessRequest): Promise<string[]> {
     const { config, log } = this.opts;
     const urls = new Set<string>();
     if (this.rules.length > 0) {
       const { compileCondition } = await import('../model/rule-condition.js');
+      const traits = await this.traitsOf(req.user);
       for (const rule of this.rules) {
         let matched = false;
         try {
@@ -222,7 +245,7 @@ export class WebhookBridge {
             reason: req.reason,
             labelsIntersection: {},
             labelsUnion: {},
-            traits: {},
+            traits,
           });
         } catch {
           matched = false;

@@ -29,6 +29,7 @@ const STEPS = [
   'use-issued-certs',
   'impersonated-certs-refused',
   'locks',
+  'get-user',
   'identity-center-resources',
   'rule-create',
   'rule-list',

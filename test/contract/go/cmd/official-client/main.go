@@ -626,6 +626,36 @@ func runScenario(ctx context.Context, o options) {
 		return nil
 	})
 
+	// lib/auth/users/usersv1/service.go, GetUser: one's own record, another's with read on user,
+	// secrets never; plugins read a requester's traits this way for rules on user.traits
+	// (lib/accessmonitoring/notification/request_handler.go: getUserTraits).
+	step("get-user", func() error {
+		self, err := alice.GetUser(ctx, "alice", false)
+		if err != nil {
+			return fmt.Errorf("own record: %w", err)
+		}
+		if got := self.GetTraits()["team"]; !slices.Equal(got, []string{"dev"}) {
+			return fmt.Errorf("alice's team trait = %v, want [dev]", got)
+		}
+		if _, err := alice.GetUser(ctx, "bob", false); expectAccessDenied(err, `access denied to perform action "read" on "user"`) != nil {
+			return fmt.Errorf("alice reading bob: %v", err)
+		}
+		other, err := admin.GetUser(ctx, "alice", false)
+		if err != nil {
+			return fmt.Errorf("admin reading alice: %w", err)
+		}
+		if !slices.Equal(other.GetRoles(), self.GetRoles()) {
+			return fmt.Errorf("roles = %v, want %v", other.GetRoles(), self.GetRoles())
+		}
+		if _, err := admin.GetUser(ctx, "alice", true); expectAccessDenied(err, "this request can be only executed by an admin") != nil {
+			return fmt.Errorf("with secrets: %v", err)
+		}
+		if _, err := admin.GetUser(ctx, "nobody", false); !trace.IsNotFound(err) {
+			return fmt.Errorf("unknown user: %v, want NotFound", err)
+		}
+		return nil
+	})
+
 	runIdentityCenter(ctx, alice)
 	runRules(ctx, alice, admin)
 }
