@@ -35,6 +35,39 @@ export async function probeStateChangeRule(
   }
 }
 
+/**
+ * Whether these credentials may submit reviews at all, found without changing anything: a
+ * review of a random ID. Teleport refuses an identity none of whose roles allows reviewing
+ * before it looks the request up (auth_with_roles.go: SubmitAccessReview, via
+ * RoleSet.MaybeCanReviewRequests, "user %q cannot submit reviews"), so NotFound means it may
+ * review some requests, PermissionDenied that it may review none, and the admin-MFA text `mfa`.
+ * Anything else is returned as its message.
+ */
+export async function probeReviewRight(
+  conn: Connection,
+  call: CallOptions,
+): Promise<true | false | 'mfa' | string> {
+  try {
+    await conn.auth.submitAccessReview(
+      {
+        requestId: randomUUID(),
+        review: {
+          author: conn.identity.username,
+          proposedState: RequestState.DENIED,
+          reason: 'access webhook serve: permission probe',
+        },
+      },
+      call,
+    );
+    return 'the server accepted a review of a request that does not exist';
+  } catch (err) {
+    if (!(err instanceof RpcError) || err.kind === 'interrupted') throw err;
+    if (err.kind === 'permission') return isAdminMfaRefusal(err.code, err.details) ? 'mfa' : false;
+    if (err.kind === 'not-found') return true;
+    return err.message;
+  }
+}
+
 /** What Ping says about the cluster. */
 export interface ServerInfo {
   clusterName: string;
