@@ -4,10 +4,13 @@
  * d520c686^), plus our additions. Its own example says `request_states` while the code read
  * `request_statuses`; both are accepted.
  */
+import { dirname, join } from 'node:path';
 import { UsageError } from '../model/errors.js';
 
 /** The longest `callback_window`: signatures are remembered that long (replays). */
 export const MAX_CALLBACK_WINDOW_SECONDS = 86_400;
+
+export const DEFAULT_STATE_FILE = 'access-webhook-state.json';
 
 export const STATE_KEYS = ['Pending', 'Approved', 'Denied', 'Deleted'] as const;
 export type StateKey = (typeof STATE_KEYS)[number];
@@ -36,7 +39,7 @@ export interface WebhookConfig {
     caFile?: string;
     /** Named receivers that Access Monitoring Rule recipients may use instead of URLs (ours). */
     endpoints: Record<string, string>;
-    /** Where delivery progress is kept across restarts (ours). */
+    /** Where delivery progress is kept across restarts (ours); default: beside the configuration. */
     stateFile: string;
     /**
      * A callback sets the state directly (true) or submits a review (false); unset, the bridge
@@ -197,7 +200,8 @@ export async function parseWebhookConfig(source: string, file: string): Promise<
       notifyOnly: bool(wh, 'notify_only', `${file} [webhook]`),
       states,
       endpoints,
-      stateFile: text(wh, 'state_file', `${file} [webhook]`, 'access-webhook-state.json'),
+      // By default beside the configuration, wherever the bridge is started from.
+      stateFile: text(wh, 'state_file', `${file} [webhook]`, join(dirname(file), DEFAULT_STATE_FILE)),
       callbackWindowSeconds: windowSeconds,
     },
     http: {
@@ -264,7 +268,7 @@ request_statuses = { "Pending" = true, "Approved" = true, "Denied" = true, "Dele
 signing_secret_file = "/var/lib/teleport/plugins/webhooks/signing.key" # HMAC-SHA256 key for X-Access-Signature (mode 0600);
                                                    # without it, one is generated beside state_file on first start
 # ca_file = "/etc/ssl/receivers.pem"               # extra CAs to verify receivers
-# state_file = "/var/lib/teleport/plugins/webhooks/state.json" # delivery progress across restarts
+# state_file = "/var/lib/teleport/plugins/webhooks/state.json" # delivery progress across restarts (default: beside this file)
 # callback_window = 300                            # seconds a signed callback stays valid
 # callback_sets_state = false                      # true: set the state directly; false: review; unset: review when
                                                    # the identity may, else set the state (as teleport-webhooks did)
