@@ -154,6 +154,32 @@ spec:
     expect(fallback.got.some((r) => r.body.id === dba)).toBe(false);
   });
 
+  it('a rule routing on user.traits, which the bridge cannot read, is named once (issue 23)', async () => {
+    const rules = join(dir, 'traits.yaml');
+    await writeFile(
+      rules,
+      `kind: access_monitoring_rule
+version: v1
+metadata: { name: dba-team-by-traits }
+spec:
+    subjects: [access_request]
+    condition: user.traits["team"].contains("dba")
+    notification: { name: webhook, recipients: [oncall] }
+`,
+    );
+    expect((await access('admin', ['rule', 'create', '-f', rules])).code).toBe(0);
+    // Rule changes are handled in order with requests: once this request is announced, the
+    // rules it was routed by have been read.
+    const id = await pendingRequest('auditor');
+    await fallback.waitFor((r) => r.body.id === id);
+    const named = bridgeIo.err.text.split('\n').filter((l) => l.includes('"dba-team-by-traits"'));
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatch(
+      /WARN webhook: rule "dba-team-by-traits" depends on user\.traits, which this bridge cannot read/,
+    );
+    expect((await access('admin', ['rule', 'rm', 'dba-team-by-traits'])).code).toBe(0);
+  });
+
   it('a failing receiver is retried and holds up nobody else', async () => {
     oncall.failWith = 503;
     const dba = await pendingRequest('dba');
