@@ -185,6 +185,8 @@ spec:
         verbs: [list, read, update]
       - resources: [access_plugin_data]
         verbs: [update]
+      - resources: [access_monitoring_rule]
+        verbs: [list, read]
 ---
 kind: user
 version: v2

@@ -25,6 +25,7 @@ export function pluginRbacResources(user: string = DEFAULT_PLUGIN_USER): Record<
           rules: [
             { resources: ['access_request'], verbs: ['list', 'read', 'update'] },
             { resources: ['access_plugin_data'], verbs: ['update'] },
+            { resources: ['access_monitoring_rule'], verbs: ['list', 'read'] },
           ],
         },
       },
@@ -49,7 +50,11 @@ export function pluginRbacYaml(user: string = DEFAULT_PLUGIN_USER): string {
 #     - resources: [access_request]
 #       verbs: [list, read]
 # access_plugin_data/update lets Teleport's plugins keep per-request state (message
-# IDs); the embedded server ignores it.
+# IDs); the embedded server ignores it. access_monitoring_rule/list,read lets a plugin
+# route notifications by Access Monitoring Rules (Teleport's preset access-plugin role
+# grants both). Callbacks of \`access webhook serve\` then set the state directly; to have
+# them submit reviews (thresholds apply), also allow review_requests for the roles the
+# plugin may review.
 #
 # The lifetime of the plugin's certificate is capped by max_session_ttl of these
 # roles (Teleport's default is 30h): set spec.options.max_session_ttl for longer-lived
@@ -66,6 +71,8 @@ spec:
         verbs: [list, read, update]
       - resources: [access_plugin_data]
         verbs: [update]
+      - resources: [access_monitoring_rule]
+        verbs: [list, read]
 ---
 kind: user
 version: v2

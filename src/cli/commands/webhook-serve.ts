@@ -97,9 +97,6 @@ export async function run(ctx: Context, opts: WebhookServeOptions): Promise<numb
       });
       note(ctx, `callbacks on https://${callback.addr}/`);
     }
-    if (signing.source === 'generated' || signing.source === 'kept') {
-      note(ctx, `signing secret: ${signing.path} (HMAC-SHA256 key for X-Access-Signature; keep it private)`);
-    }
     note(
       ctx,
       `watching access requests of cluster ${pong.clusterName}; posting to ${config.webhook.url} (Ctrl-C to stop)`,
