@@ -187,6 +187,8 @@ spec:
         verbs: [update]
       - resources: [access_monitoring_rule]
         verbs: [list, read]
+      - resources: [user]
+        verbs: [read]
 ---
 kind: user
 version: v2

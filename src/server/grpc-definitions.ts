@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { AccessMonitoringRulesServiceDefinition } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
 import { KubeServiceDefinition } from '../gen/teleport/kube/v1/kube_service.js';
 import { AuthServiceDefinition } from '../gen/teleport/legacy/client/proto/authservice.js';
+import { UsersServiceDefinition } from '../gen/teleport/users/v1/users_service.js';
 
 /** What every generated message offers for the wire. */
 interface MessageCodec {
@@ -122,3 +123,8 @@ export const AccessMonitoringRulesServiceService = grpcService(AccessMonitoringR
 export type AccessMonitoringRulesServiceServer = ServerOf<typeof AccessMonitoringRulesServiceDefinition>;
 export const AccessMonitoringRulesServiceClient = grpcClient(AccessMonitoringRulesServiceDefinition);
 export type AccessMonitoringRulesServiceClient = ClientOf<typeof AccessMonitoringRulesServiceDefinition>;
+
+export const UsersServiceService = grpcService(UsersServiceDefinition);
+export type UsersServiceServer = ServerOf<typeof UsersServiceDefinition>;
+export const UsersServiceClient = grpcClient(UsersServiceDefinition);
+export type UsersServiceClient = ClientOf<typeof UsersServiceDefinition>;

@@ -16,6 +16,7 @@ import {
   AccessMonitoringRulesServiceService,
   AuthServiceService,
   KubeServiceService,
+  UsersServiceService,
 } from './grpc-definitions.js';
 import {
   checkListenable,
@@ -31,6 +32,7 @@ import { createAuthService, type ServiceDeps, sweepExpired } from './service.js'
 import { RequestStore } from './store.js';
 import type { Damage } from './store-log.js';
 import { notFound, ServerError } from './types.js';
+import { createUsersService } from './users-service.js';
 
 export interface StartServerOptions {
   dataDir: string;
@@ -160,6 +162,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     grpcServer.addService(AuthServiceService, createAuthService(deps));
     grpcServer.addService(KubeServiceService, createKubeService(deps));
     grpcServer.addService(AccessMonitoringRulesServiceService, createAmrService({ ...deps, rules }));
+    grpcServer.addService(UsersServiceService, createUsersService(deps));
     const creds = new HandshakeBoundedCredentials(
       grpc.ServerCredentials.createSsl(
         Buffer.from(certs.userCa.certPem),

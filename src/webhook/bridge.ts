@@ -18,8 +18,10 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { Connection } from '../client/connect.js';
+import { probeUserReadRight } from '../client/probes.js';
 import { requestsWithRevision } from '../client/requests.js';
 import { notificationRules } from '../client/rules.js';
+import { userTraits } from '../client/users.js';
 import { backoffDelay, sleep } from '../client/wait.js';
 import { type RequestFeedEvent, watchRequestFeed } from '../client/watch.js';
 import { writeFileAtomic } from '../identity/files.js';
@@ -91,8 +93,12 @@ export class WebhookBridge {
   private readonly needs = new WeakMap<Delivery, number>();
   private rules: RouteRule[] = [];
   private rulesWarned = false;
-  /** Rules already reported as depending on user traits. */
+  /** Rules already reported as depending on traits the bridge may not read. */
   private readonly traitRulesReported = new Set<string>();
+  /** Whether some rule reads user.traits. */
+  private rulesNeedTraits = false;
+  /** true once the bridge may read users; else why not; undefined until a rule needs it. */
+  private traitsReadable: true | string | undefined;
   private readonly agentOpts: https.AgentOptions;
   private readonly httpsAgent: https.Agent;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
@@ -186,23 +192,51 @@ export class WebhookBridge {
         );
       }
     }
-    this.reportTraitRules();
+    await this.checkTraitRules();
   }
 
   /**
-   * The bridge reads no user records, so `user.traits` is empty to it (Teleport's
-   * notification handler reads them with GetUser, which needs user.read:
-   * lib/accessmonitoring/notification/request_handler.go, getUserTraits). A rule that routes
-   * on traits is named once, so it does not fail to match in silence.
+   * Rules may route on the requester's traits, which the bridge reads as Teleport's
+   * notification handler does: GetUser, which needs `read` on `user`
+   * (lib/accessmonitoring/notification/request_handler.go, getUserTraits). Whether it may is
+   * probed once, when the first such rule appears; if it may not, that is said once, naming
+   * every rule that depends on traits (each rule once), so none fails to match in silence.
    */
-  private reportTraitRules(): void {
-    for (const rule of this.rules) {
-      if (this.traitRulesReported.has(rule.name) || !conditionUsesTraits(rule.condition)) continue;
-      this.traitRulesReported.add(rule.name);
-      this.opts.log(
+  private async checkTraitRules(): Promise<void> {
+    const traitRules = this.rules.filter((r) => conditionUsesTraits(r.condition));
+    this.rulesNeedTraits = traitRules.length > 0;
+    if (!this.rulesNeedTraits) return;
+    if (this.traitsReadable === undefined) {
+      const { conn, signal } = this.opts;
+      try {
+        const right = await probeUserReadRight(conn, { signal, timeoutMs: conn.rpcTimeoutMs });
+        this.traitsReadable = right === true ? true : right;
+      } catch (err) {
+        this.traitsReadable = (err as Error).message;
+      }
+    }
+    if (this.traitsReadable === true) return;
+    const unnamed = traitRules.filter((r) => !this.traitRulesReported.has(r.name));
+    if (unnamed.length === 0) return;
+    for (const r of unnamed) this.traitRulesReported.add(r.name);
+    this.opts.log(
+      'warn',
+      `webhook: cannot read user traits (${this.traitsReadable}); rules that depend on user.traits see none and never match on them: ${unnamed.map((r) => JSON.stringify(r.name)).join(', ')} (allow read on user in the bridge's role)`,
+    );
+  }
+
+  /** The requester's traits when a rule needs them and they may be read; else none. */
+  private async traitsOf(user: string): Promise<Record<string, string[]>> {
+    if (!this.rulesNeedTraits || this.traitsReadable !== true) return {};
+    const { conn, signal, log } = this.opts;
+    try {
+      return await userTraits(conn, user, { signal, timeoutMs: conn.rpcTimeoutMs });
+    } catch (err) {
+      log(
         'warn',
-        `webhook: rule ${JSON.stringify(rule.name)} depends on user.traits, which this bridge cannot read (it does not read users); it is evaluated with no traits, so it never matches on them: route on access_request.spec fields instead`,
+        `webhook: cannot read the traits of ${JSON.stringify(user)} (${(err as Error).message}); routing without them`,
       );
+      return {};
     }
   }
 
@@ -211,6 +245,7 @@ export class WebhookBridge {
     const { config, log } = this.opts;
     const urls = new Set<string>();
     if (this.rules.length > 0) {
+      const traits = await this.traitsOf(req.user);
       for (const rule of this.rules) {
         let matched = false;
         try {
@@ -222,7 +257,7 @@ export class WebhookBridge {
             reason: req.reason,
             labelsIntersection: {},
             labelsUnion: {},
-            traits: {},
+            traits,
           });
         } catch {
           matched = false;

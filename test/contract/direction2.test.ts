@@ -35,6 +35,7 @@ const STEPS = [
   'rule-get',
   'rule-refused-for-requester',
   'rule-delete',
+  'get-user',
 ];
 
 describe('direction 2: the official Go client against our server', () => {

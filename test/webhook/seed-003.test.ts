@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { DEMO_SEED_YAML } from '../../src/server/demo-seed.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { signature } from '../../src/webhook/sign.js';
 import { killSpawned, spawnCli } from '../helpers/e2e.js';
@@ -281,6 +282,73 @@ describe('seed 003: the teleport-webhooks TOML as documented, with the plugin id
     expect(io.err.text).toContain(
       'error: callback_sets_state = false, but user "access-plugin" cannot submit reviews (none of its roles allows review_requests)',
     );
+  });
+
+  it('an identity that may not read users: the rules that need traits are named once at start', async () => {
+    // The demo seed with a plugin role that reads rules but not users.
+    const narrowed = DEMO_SEED_YAML.replace(
+      '      - resources: [access_monitoring_rule]\n        verbs: [list, read]\n      - resources: [user]\n        verbs: [read]\n',
+      '      - resources: [access_monitoring_rule]\n        verbs: [list, read]\n',
+    );
+    expect(narrowed).not.toBe(DEMO_SEED_YAML);
+    const seedFile = join(dir, 'narrow-seed.yaml');
+    await writeFile(seedFile, narrowed);
+    const other = await startServer({ dataDir: join(dir, 'narrow'), listen: '127.0.0.1:0', seedFile });
+    const before = server;
+    server = other;
+    try {
+      const rule = join(dir, 'dba-to-oncall.yaml');
+      await writeFile(
+        rule,
+        `kind: access_monitoring_rule
+version: v1
+metadata: { name: dba-to-oncall }
+spec:
+    subjects: [access_request]
+    condition: access_request.spec.roles.contains("dba") && user.traits["team"].contains("dba")
+    notification: { name: webhook, recipients: ["${receiverUrl}"] }
+`,
+      );
+      expect((await access('admin', ['rule', 'create', '-f', rule])).code).toBe(0);
+      const signed = await access('admin', [
+        'sign-helper',
+        '--user',
+        'access-plugin',
+        '--out',
+        join(dir, 'auth'),
+        '--ttl',
+        '1h',
+        '--overwrite',
+      ]);
+      expect(signed.code, signed.err).toBe(0);
+      const config = await seedConfig('traits');
+      const run = await serving(config.path, async (stderr) => {
+        await postFor(await newRequest());
+        const named = stderr()
+          .split('\n')
+          .filter((l) => l.includes('user traits'));
+        expect(named).toEqual([
+          expect.stringContaining(
+            'WARN webhook: cannot read user traits (access denied to perform action "read" on "user"); rules that depend on user.traits see none and never match on them: "dba-to-oncall"',
+          ),
+        ]);
+      });
+      expect(run.code, run.err).toBe(0);
+    } finally {
+      server = before;
+      await other.stop({ graceMs: 500 });
+      const restored = await access('admin', [
+        'sign-helper',
+        '--user',
+        'access-plugin',
+        '--out',
+        join(dir, 'auth'),
+        '--ttl',
+        '1h',
+        '--overwrite',
+      ]);
+      expect(restored.code, restored.err).toBe(0);
+    }
   });
 
   it('through the built bin: starts, delivers signed, and a restart keeps the secret', async () => {

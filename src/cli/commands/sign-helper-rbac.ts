@@ -26,6 +26,7 @@ export function pluginRbacResources(user: string = DEFAULT_PLUGIN_USER): Record<
             { resources: ['access_request'], verbs: ['list', 'read', 'update'] },
             { resources: ['access_plugin_data'], verbs: ['update'] },
             { resources: ['access_monitoring_rule'], verbs: ['list', 'read'] },
+            { resources: ['user'], verbs: ['read'] },
           ],
         },
       },
@@ -51,8 +52,9 @@ export function pluginRbacYaml(user: string = DEFAULT_PLUGIN_USER): string {
 #       verbs: [list, read]
 # access_plugin_data/update lets Teleport's plugins keep per-request state (message
 # IDs); the embedded server ignores it. access_monitoring_rule/list,read lets a plugin
-# route notifications by Access Monitoring Rules (Teleport's preset access-plugin role
-# grants both). Callbacks of \`access webhook serve\` then set the state directly; to have
+# route notifications by Access Monitoring Rules, and user/read lets it read the traits
+# a rule's user.traits needs (Teleport's preset access-plugin role grants both).
+# Callbacks of \`access webhook serve\` set the state directly with this role; to have
 # them submit reviews (thresholds apply), also allow review_requests for the roles the
 # plugin may review.
 #
@@ -73,6 +75,8 @@ spec:
         verbs: [update]
       - resources: [access_monitoring_rule]
         verbs: [list, read]
+      - resources: [user]
+        verbs: [read]
 ---
 kind: user
 version: v2

@@ -19,10 +19,10 @@ import { metadata, setTime } from '../grpc/shape.js';
 import type { AuthServiceServer } from '../grpc-definitions.js';
 import { lockInForceError, lockTargetsOf } from '../locks.js';
 import { checkAssumable } from '../requests/assume.js';
-import { toLabelValues } from '../requests/wire.js';
 import type { ServiceDeps } from '../service.js';
 import { expandOrSkip } from '../traits.js';
 import { accessDenied, badParameter, notFound, type Policy, ServerError } from '../types.js';
+import { userToProto } from '../users-service.js';
 
 /** The SSH logins of a set of roles, with trait templates expanded and denied logins removed. */
 export function loginsFor(
@@ -178,13 +178,7 @@ export function certHandlers(deps: ServiceDeps) {
   const getCurrentUser: AuthServiceServer['getCurrentUser'] = unary(deps, (_req, caller) => {
     const user = policy.user(caller.user);
     if (!user) throw notFound(`user "${caller.user}" not found`);
-    return {
-      kind: 'user',
-      subKind: '',
-      version: 'v2',
-      metadata: metadata(user.name),
-      spec: { roles: [...user.roles], traits: toLabelValues(user.traits), expires: undefined },
-    };
+    return userToProto(user);
   });
 
   const getCurrentUserRoles: AuthServiceServer['getCurrentUserRoles'] = serverStream(

@@ -628,6 +628,7 @@ func runScenario(ctx context.Context, o options) {
 
 	runIdentityCenter(ctx, alice)
 	runRules(ctx, alice, admin)
+	runUsers(ctx, alice, admin)
 }
 
 // expectAccessDenied checks that err is Teleport's AccessDenied carrying want.
