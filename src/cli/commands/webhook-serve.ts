@@ -46,7 +46,7 @@ export async function run(ctx: Context, opts: WebhookServeOptions): Promise<numb
   else await checkPrivateFile(config.teleport.clientKey, 'client key');
   if (!config.webhook.notifyOnly) await checkPrivateFile(config.http.keyFile, 'HTTPS key');
   const signing = await loadSigningSecret(config);
-  const { webhookLog } = await import('../../webhook/log.js');
+  const { receiverForLog, webhookLog } = await import('../../webhook/log.js');
   const log = webhookLog(config, ctx.io);
 
   const { readIdentityFile, readTlsTrio } = await import('../../identity/index.js');
@@ -99,7 +99,7 @@ export async function run(ctx: Context, opts: WebhookServeOptions): Promise<numb
     }
     note(
       ctx,
-      `watching access requests of cluster ${pong.clusterName}; posting to ${config.webhook.url} (Ctrl-C to stop)`,
+      `watching access requests of cluster ${pong.clusterName}; posting to ${receiverForLog(config.webhook.url)} (Ctrl-C to stop)`,
     );
     await bridge.run();
     await callback?.close();
