@@ -269,7 +269,7 @@ signing_secret_file = "/var/lib/teleport/plugins/webhooks/signing.key" # HMAC-SH
                                                    # without it, one is generated beside state_file on first start
 # ca_file = "/etc/ssl/receivers.pem"               # extra CAs to verify receivers
 # state_file = "/var/lib/teleport/plugins/webhooks/state.json" # delivery progress across restarts (default: beside this file)
-# callback_window = 300                            # seconds a signed callback stays valid
+# callback_window = 300                            # seconds a signed callback stays valid (at most 86400)
 # callback_sets_state = false                      # true: set the state directly; false: review; unset: review when
                                                    # the identity may, else set the state (as teleport-webhooks did)
 # [webhook.endpoints]                              # names rules may use as recipients
