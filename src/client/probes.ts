@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RequestState, SignatureAlgorithmSuite } from '../gen/teleport/legacy/types/types.js';
+import { UsersServiceDefinition } from '../gen/teleport/users/v1/users_service.js';
 import type { KeyAlgorithm } from '../identity/keys.js';
 import { isAdminMfaRefusal } from '../model/server-messages.js';
 import type { Connection } from './connect.js';
@@ -30,6 +31,59 @@ export async function probeStateChangeRule(
   } catch (err) {
     if (!(err instanceof RpcError) || err.kind === 'interrupted') throw err;
     if (err.kind === 'permission') return isAdminMfaRefusal(err.code, err.details) ? 'mfa' : false;
+    if (err.kind === 'not-found') return true;
+    return err.message;
+  }
+}
+
+/**
+ * Whether these credentials may submit reviews at all, found without changing anything: a
+ * review of a random ID. Teleport refuses an identity none of whose roles allows reviewing
+ * before it looks the request up (auth_with_roles.go: SubmitAccessReview, via
+ * RoleSet.MaybeCanReviewRequests, "user %q cannot submit reviews"), so NotFound means it may
+ * review some requests, PermissionDenied that it may review none, and the admin-MFA text `mfa`.
+ * Anything else is returned as its message.
+ */
+export async function probeReviewRight(
+  conn: Connection,
+  call: CallOptions,
+): Promise<true | false | 'mfa' | string> {
+  try {
+    await conn.auth.submitAccessReview(
+      {
+        requestId: randomUUID(),
+        review: {
+          author: conn.identity.username,
+          proposedState: RequestState.DENIED,
+          reason: 'access webhook serve: permission probe',
+        },
+      },
+      call,
+    );
+    return 'the server accepted a review of a request that does not exist';
+  } catch (err) {
+    if (!(err instanceof RpcError) || err.kind === 'interrupted') throw err;
+    if (err.kind === 'permission') return isAdminMfaRefusal(err.code, err.details) ? 'mfa' : false;
+    if (err.kind === 'not-found') return true;
+    return err.message;
+  }
+}
+
+/**
+ * Whether these credentials may read other users (their traits), found without reading
+ * anyone: GetUser of a random name. Teleport checks `read` on `user` before it looks the user
+ * up (lib/auth/users/usersv1/service.go: Service.GetUser), so NotFound means allowed and
+ * PermissionDenied refused (returned as the server's message). Anything else is returned as
+ * its message too.
+ */
+export async function probeUserReadRight(conn: Connection, call: CallOptions): Promise<true | string> {
+  try {
+    await conn
+      .service(UsersServiceDefinition)
+      .getUser({ name: `access-probe-${randomUUID()}`, currentUser: false, withSecrets: false }, call);
+    return true;
+  } catch (err) {
+    if (!(err instanceof RpcError) || err.kind === 'interrupted') throw err;
     if (err.kind === 'not-found') return true;
     return err.message;
   }

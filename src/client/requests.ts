@@ -146,6 +146,19 @@ export async function* userRequests(
   for await (const r of conn.auth.getAccessRequestsV2({ user }, opts)) yield requestFromProto(r);
 }
 
+/**
+ * Every request the caller may read, each with its revision (which changes on every write),
+ * for followers that must tell a new state from one already seen.
+ */
+export async function* requestsWithRevision(
+  conn: Connection,
+  call: CallOptions = {},
+): AsyncGenerator<{ request: AccessRequest; revision: string }> {
+  for await (const r of conn.auth.getAccessRequestsV2({}, call)) {
+    yield { request: requestFromProto(r), revision: r.metadata?.revision ?? '' };
+  }
+}
+
 /** A review as the caller submits it. */
 export interface ReviewDraft {
   proposal: Resolution;

@@ -77,6 +77,31 @@ export async function listRules(conn: Connection, call: CallOptions = {}): Promi
   return out;
 }
 
+/** The access_request rules whose notification names `plugin`, page by page. */
+export async function notificationRules(
+  conn: Connection,
+  plugin: string,
+  call: CallOptions = {},
+): Promise<AccessMonitoringRule[]> {
+  const out: AccessMonitoringRule[] = [];
+  let pageToken = '';
+  do {
+    const page = await amr(conn).listAccessMonitoringRulesWithFilter(
+      {
+        pageSize: 500,
+        pageToken,
+        subjects: ['access_request'],
+        notificationName: plugin,
+        automaticReviewName: '',
+      },
+      call,
+    );
+    out.push(...page.rules.map(ruleFromProto));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return out;
+}
+
 /** One rule by name; NotFound when there is none. */
 export async function getRule(
   conn: Connection,

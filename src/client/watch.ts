@@ -4,7 +4,7 @@
  * whenever it breaks in a way another attempt may fix. Callers get model events.
  */
 import { Operation } from '../gen/teleport/legacy/client/proto/authservice.js';
-import type { WatchEvent } from '../model/request.js';
+import type { AccessRequest, WatchEvent } from '../model/request.js';
 import type { Connection } from './connect.js';
 import { isRpcError } from './errors.js';
 import { requestFromProto } from './map.js';
@@ -74,5 +74,50 @@ export async function watchRequests(
     failures++;
     handlers.onReconnect?.(failures);
     await sleep(backoffDelay(failures), signal);
+  }
+}
+
+/** What the webhook bridge follows: requests with their revision, and rule changes. */
+export type RequestFeedEvent =
+  | { type: 'init' }
+  | { type: 'put'; request: AccessRequest; revision: string }
+  | { type: 'delete'; id: string }
+  | { type: 'rules-changed' };
+
+/**
+ * One watch of access requests and Access Monitoring Rules, with partial success: an
+ * identity that may not read rules still gets the requests. Each event is handed to
+ * `onEvent`, awaited before the next is read. Returns when the stream ends; throws when it
+ * fails (the caller reconnects).
+ */
+export async function watchRequestFeed(
+  conn: Connection,
+  onEvent: (event: RequestFeedEvent) => void | Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
+  const watch = {
+    kinds: [
+      { kind: 'access_request', filter: {} },
+      { kind: 'access_monitoring_rule', filter: {} },
+    ],
+    allowPartialSuccess: true,
+  };
+  for await (const event of conn.auth.watchEvents(watch, { signal })) {
+    const res = event.resource;
+    if (event.type === Operation.INIT) await onEvent({ type: 'init' });
+    else if (event.type === Operation.PUT && res?.$case === 'accessRequest') {
+      await onEvent({
+        type: 'put',
+        request: requestFromProto(res.value),
+        revision: res.value.metadata?.revision ?? '',
+      });
+    } else if (res?.$case === 'resourceHeader' && res.value.kind === 'access_request') {
+      await onEvent({ type: 'delete', id: res.value.metadata?.name ?? '' });
+    } else if (
+      res?.$case === 'accessMonitoringRule' ||
+      (res?.$case === 'resourceHeader' && res.value.kind === 'access_monitoring_rule')
+    ) {
+      await onEvent({ type: 'rules-changed' });
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstat, open, rename, rm } from 'node:fs/promises';
+import { link, lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AccessError, UsageError } from '../model/errors.js';
 
@@ -132,6 +132,30 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw writeError(path, err);
   }
   await syncDirectory(dirname(path));
+}
+
+/**
+ * Creates `path` with `data` unless it exists, atomically: the content is written and synced
+ * to a temp file first and then hard-linked into place, so a reader (or a second process
+ * doing the same) sees no file or the whole file. Returns false, writing nothing, when
+ * `path` already exists.
+ */
+export async function createFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o600,
+): Promise<boolean> {
+  const temp = await writeTemp(path, data, mode);
+  try {
+    await link(temp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw writeError(path, err);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  await syncDirectory(dirname(path));
+  return true;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -167,3 +167,24 @@ export function resourceLabelMaps(labels: readonly Readonly<Record<string, strin
   }
   return { union, intersection };
 }
+
+/**
+ * Whether a condition reads `user.traits` (false for one that does not compile): compiled
+ * against the real environment, watching which variables it resolves.
+ */
+export function conditionUsesTraits(source: string): boolean {
+  let uses = false;
+  const watching: PredicateEnv<AmrContext> = {
+    ...AMR_CONDITION_ENV,
+    variable(path) {
+      if (path[0] === 'user' && path[1] === 'traits') uses = true;
+      return AMR_CONDITION_ENV.variable(path);
+    },
+  };
+  try {
+    compileExplainedPredicate(source, watching);
+  } catch {
+    return false;
+  }
+  return uses;
+}

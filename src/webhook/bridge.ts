@@ -7,19 +7,28 @@
  * bridge waits for the watch's INIT, lists every request and derives what it missed (a new
  * revision, or a request gone), so neither a lost stream nor a restart (even kill -9) loses a
  * transition; a receiver may see an event twice and should dedupe on the event ID.
- * Each receiver has its own queue, retried with capped, jittered backoff: one that keeps
- * failing is logged and never holds up the others.
+ * Each receiver has its own queue, delivered in order and retried with capped, jittered
+ * backoff: one that keeps failing is logged and never holds up the others. A delivery is one
+ * exchange (connect, send, status, whole answer) under one deadline; an answer cut short
+ * (reset, aborted, closed early) or too slow fails it, so no receiver can stall its queue.
+ * Every delivery is logged: INFO when acknowledged, WARN when it will be retried.
  */
 import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { Connection } from '../client/connect.js';
-import { AccessMonitoringRulesServiceDefinition } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules_service.js';
-import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
+import { probeUserReadRight } from '../client/probes.js';
+import { requestsWithRevision } from '../client/requests.js';
+import { notificationRules } from '../client/rules.js';
+import { userTraits } from '../client/users.js';
+import { backoffDelay, sleep } from '../client/wait.js';
+import { type RequestFeedEvent, watchRequestFeed } from '../client/watch.js';
 import { writeFileAtomic } from '../identity/files.js';
 import type { AccessRequest } from '../model/request.js';
+import { compileCondition, conditionUsesTraits } from '../model/rule-condition.js';
 import { checkReceiverUrl, type StateKey, type WebhookConfig } from './config.js';
+import { receiverForLog, type WebhookLog } from './log.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signature } from './sign.js';
 
 /** What a receiver gets (documented in the README; additive only). */
@@ -49,28 +58,26 @@ export interface BridgeOptions {
   conn: Connection;
   secret: Buffer;
   cluster: string;
-  log: (line: string) => void;
+  log: WebhookLog;
   signal: AbortSignal;
   now?: () => Date;
   /** Backoff bounds, ms (tests shorten them). */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** The deadline of one delivery, whole exchange, ms. */
+  deliveryTimeoutMs?: number;
 }
 
 const STATE_OF: Record<string, StateKey> = { PENDING: 'Pending', APPROVED: 'Approved', DENIED: 'Denied' };
 const WEBHOOK_PLUGIN = 'webhook';
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+export const DEFAULT_RETRY_MIN_MS = 500;
+export const DEFAULT_RETRY_MAX_MS = 60_000;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+interface RouteRule {
+  name: string;
+  condition: string;
+  recipients: string[];
 }
 
 export class WebhookBridge {
@@ -84,9 +91,14 @@ export class WebhookBridge {
   private writtenWaiters: { version: number; resolve: () => void }[] = [];
   /** State version each queued delivery needs on disk before it is sent. */
   private readonly needs = new WeakMap<Delivery, number>();
-  private rules: { condition: string; recipients: string[] }[] = [];
+  private rules: RouteRule[] = [];
   private rulesWarned = false;
-  private traitsWarned = false;
+  /** Rules already reported as depending on traits the bridge may not read. */
+  private readonly traitRulesReported = new Set<string>();
+  /** Whether some rule reads user.traits. */
+  private rulesNeedTraits = false;
+  /** true once the bridge may read users; else why not; undefined until a rule needs it. */
+  private traitsReadable: true | string | undefined;
   private readonly agentOpts: https.AgentOptions;
   private readonly httpsAgent: https.Agent;
   private readonly httpAgent = new http.Agent({ keepAlive: true });
@@ -113,6 +125,7 @@ export class WebhookBridge {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         opts.log(
+          'warn',
           `webhook: state file ${opts.config.webhook.stateFile} unreadable, starting afresh: ${(err as Error).message}`,
         );
       }
@@ -129,42 +142,34 @@ export class WebhookBridge {
   /** Follows the watch until the signal aborts, reconnecting with backoff. */
   async run(): Promise<void> {
     const { conn, signal, log } = this.opts;
-    const { requestFromProto } = await import('../client/map.js');
     let failures = 0;
+    const onEvent = async (event: RequestFeedEvent) => {
+      switch (event.type) {
+        case 'init':
+          failures = 0;
+          await this.refreshRules();
+          await this.catchUp();
+          break;
+        case 'put':
+          this.onPut(event.request, event.revision);
+          break;
+        case 'delete':
+          this.onDelete(event.id);
+          break;
+        case 'rules-changed':
+          this.chain = this.chain.then(() => this.refreshRules());
+          break;
+      }
+    };
     while (!signal.aborted) {
       try {
-        // Rule changes re-read the routing rules; an identity that may not read them still
-        // gets the requests (partial success) and routes everything to webhook_url.
-        const watch = {
-          kinds: [
-            { kind: 'access_request', filter: {} },
-            { kind: 'access_monitoring_rule', filter: {} },
-          ],
-          allowPartialSuccess: true,
-        };
-        for await (const event of conn.auth.watchEvents(watch, { signal })) {
-          const res = event.resource;
-          if (event.type === 0) {
-            failures = 0;
-            await this.refreshRules();
-            await this.catchUp(requestFromProto);
-          } else if (event.type === 1 && res?.$case === 'accessRequest') {
-            this.onPut(res.value, requestFromProto);
-          } else if (res?.$case === 'resourceHeader' && res.value.kind === 'access_request') {
-            this.onDelete(res.value.metadata?.name ?? '');
-          } else if (
-            res?.$case === 'accessMonitoringRule' ||
-            (res?.$case === 'resourceHeader' && res.value.kind === 'access_monitoring_rule')
-          ) {
-            this.chain = this.chain.then(() => this.refreshRules());
-          }
-        }
+        await watchRequestFeed(conn, onEvent, signal);
       } catch (err) {
         if (signal.aborted) break;
         failures++;
-        log(`webhook: watch failed (${(err as Error).message}); reconnecting`);
+        log('warn', `webhook: watch failed (${(err as Error).message}); reconnecting`);
       }
-      await sleep(Math.min(30_000, 250 * 2 ** Math.min(failures, 7)) * (0.5 + Math.random() / 2), signal);
+      await sleep(backoffDelay(Math.max(1, failures), { initialMs: 500, maxMs: 30_000 }), signal);
     }
     await this.flushState();
   }
@@ -172,57 +177,65 @@ export class WebhookBridge {
   private async refreshRules(): Promise<void> {
     const { conn, signal, log } = this.opts;
     try {
-      const out: { condition: string; recipients: string[] }[] = [];
-      let pageToken = '';
-      do {
-        const page = await conn
-          .service(AccessMonitoringRulesServiceDefinition)
-          .listAccessMonitoringRulesWithFilter(
-            {
-              pageSize: 500,
-              pageToken,
-              subjects: ['access_request'],
-              notificationName: WEBHOOK_PLUGIN,
-              automaticReviewName: '',
-            },
-            { signal },
-          );
-        for (const r of page.rules) {
-          out.push({
-            condition: r.spec?.condition ?? '',
-            recipients: r.spec?.notification?.recipients ?? [],
-          });
-        }
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      this.rules = out;
+      const rules = await notificationRules(conn, WEBHOOK_PLUGIN, { signal, timeoutMs: conn.rpcTimeoutMs });
+      this.rules = rules.map((r) => ({
+        name: r.metadata.name,
+        condition: r.spec.condition,
+        recipients: r.spec.notification?.recipients ?? [],
+      }));
     } catch (err) {
       if (!this.rulesWarned) {
         this.rulesWarned = true;
         log(
+          'warn',
           `webhook: cannot read access_monitoring_rules (${(err as Error).message}); everything goes to webhook_url`,
         );
       }
     }
+    await this.checkTraitRules();
   }
 
   /**
-   * The requester's traits for `user.traits` in conditions, read per request as Teleport's
-   * notification handler does (lib/accessmonitoring/notification/request_handler.go:
-   * getUserTraits): refused or failed, the traits are empty and the reason is logged once.
+   * Rules may route on the requester's traits, which the bridge reads as Teleport's
+   * notification handler does: GetUser, which needs `read` on `user`
+   * (lib/accessmonitoring/notification/request_handler.go, getUserTraits). Whether it may is
+   * probed once, when the first such rule appears; if it may not, that is said once, naming
+   * every rule that depends on traits (each rule once), so none fails to match in silence.
    */
+  private async checkTraitRules(): Promise<void> {
+    const traitRules = this.rules.filter((r) => conditionUsesTraits(r.condition));
+    this.rulesNeedTraits = traitRules.length > 0;
+    if (!this.rulesNeedTraits) return;
+    if (this.traitsReadable === undefined) {
+      const { conn, signal } = this.opts;
+      try {
+        const right = await probeUserReadRight(conn, { signal, timeoutMs: conn.rpcTimeoutMs });
+        this.traitsReadable = right === true ? true : right;
+      } catch (err) {
+        this.traitsReadable = (err as Error).message;
+      }
+    }
+    if (this.traitsReadable === true) return;
+    const unnamed = traitRules.filter((r) => !this.traitRulesReported.has(r.name));
+    if (unnamed.length === 0) return;
+    for (const r of unnamed) this.traitRulesReported.add(r.name);
+    this.opts.log(
+      'warn',
+      `webhook: cannot read user traits (${this.traitsReadable}); rules that depend on user.traits see none and never match on them: ${unnamed.map((r) => JSON.stringify(r.name)).join(', ')} (allow read on user in the bridge's role)`,
+    );
+  }
+
+  /** The requester's traits when a rule needs them and they may be read; else none. */
   private async traitsOf(user: string): Promise<Record<string, string[]>> {
+    if (!this.rulesNeedTraits || this.traitsReadable !== true) return {};
     const { conn, signal, log } = this.opts;
     try {
-      const { userTraits } = await import('../client/users.js');
-      return await userTraits(conn, user, { signal });
+      return await userTraits(conn, user, { signal, timeoutMs: conn.rpcTimeoutMs });
     } catch (err) {
-      if (!this.traitsWarned) {
-        this.traitsWarned = true;
-        log(
-          `webhook: cannot read the traits of user ${JSON.stringify(user)} (${(err as Error).message}); rules see user.traits empty (the bridge's role needs read on user)`,
-        );
-      }
+      log(
+        'warn',
+        `webhook: cannot read the traits of ${JSON.stringify(user)} (${(err as Error).message}); routing without them`,
+      );
       return {};
     }
   }
@@ -232,7 +245,6 @@ export class WebhookBridge {
     const { config, log } = this.opts;
     const urls = new Set<string>();
     if (this.rules.length > 0) {
-      const { compileCondition } = await import('../model/rule-condition.js');
       const traits = await this.traitsOf(req.user);
       for (const rule of this.rules) {
         let matched = false;
@@ -257,7 +269,7 @@ export class WebhookBridge {
             checkReceiverUrl(url, 'access_monitoring_rule recipient');
             urls.add(url);
           } catch (err) {
-            log(`webhook: skipping recipient ${JSON.stringify(r)}: ${(err as Error).message}`);
+            log('warn', `webhook: skipping recipient ${JSON.stringify(r)}: ${(err as Error).message}`);
           }
         }
       }
@@ -266,12 +278,14 @@ export class WebhookBridge {
     return [...urls];
   }
 
-  private async catchUp(fromProto: (r: AccessRequestV3) => AccessRequest): Promise<void> {
+  private async catchUp(): Promise<void> {
     await this.chain;
     const live = new Set<string>();
-    for await (const r of this.opts.conn.auth.getAccessRequestsV2({}, { signal: this.opts.signal })) {
-      live.add(r.metadata?.name ?? '');
-      await this.onPutAsync(r, fromProto);
+    for await (const { request, revision } of requestsWithRevision(this.opts.conn, {
+      signal: this.opts.signal,
+    })) {
+      live.add(request.id);
+      await this.onPutAsync(request, revision);
     }
     for (const id of Object.keys(this.state.seen)) if (!live.has(id)) this.onDelete(id);
   }
@@ -279,21 +293,16 @@ export class WebhookBridge {
   private chain: Promise<void> = Promise.resolve();
 
   /** Keeps event handling in order even though routing is async. */
-  private onPut(r: AccessRequestV3, fromProto: (r: AccessRequestV3) => AccessRequest): void {
+  private onPut(request: AccessRequest, revision: string): void {
     this.chain = this.chain
-      .then(() => this.onPutAsync(r, fromProto))
-      .catch((err: Error) => this.opts.log(`webhook: ${err.message}`));
+      .then(() => this.onPutAsync(request, revision))
+      .catch((err: Error) => this.opts.log('error', `webhook: ${err.message}`));
   }
 
-  private async onPutAsync(
-    r: AccessRequestV3,
-    fromProto: (r: AccessRequestV3) => AccessRequest,
-  ): Promise<void> {
-    const id = r.metadata?.name ?? '';
-    const revision = r.metadata?.revision ?? '';
+  private async onPutAsync(req: AccessRequest, revision: string): Promise<void> {
+    const id = req.id;
     if (this.state.seen[id] === revision) return;
     this.state.seen[id] = revision;
-    const req = fromProto(r);
     const key = STATE_OF[req.state];
     if (key && this.opts.config.webhook.states[key]) {
       const event: WebhookEvent = {
@@ -349,25 +358,35 @@ export class WebhookBridge {
     const q = this.queues.get(url)!;
     q.running = true;
     const { signal, log } = this.opts;
-    const min = this.opts.retryMinMs ?? 500;
-    const max = this.opts.retryMaxMs ?? 60_000;
+    const backoff = {
+      initialMs: this.opts.retryMinMs ?? DEFAULT_RETRY_MIN_MS,
+      maxMs: this.opts.retryMaxMs ?? DEFAULT_RETRY_MAX_MS,
+    };
+    const receiver = receiverForLog(url);
     let failures = 0;
     while (q.items.length > 0 && !signal.aborted) {
       const d = q.items[0];
+      const started = performance.now();
       try {
         await this.durable(this.needs.get(d) ?? 0);
-        await this.post(d);
+        const status = await this.post(d);
         q.items.shift();
-        failures = 0;
         this.state.pending = this.state.pending.filter((p) => p !== d);
         this.delivered++;
         this.saveState();
+        log(
+          'info',
+          `webhook: delivered ${d.event_id} to ${receiver}: HTTP ${status} (attempt ${failures + 1}, ${Math.round(performance.now() - started)} ms)`,
+        );
+        failures = 0;
         for (const l of this.listeners) l({ url: d.url, event_id: d.event_id });
       } catch (err) {
+        if (signal.aborted) break;
         failures++;
-        const wait = Math.min(max, min * 2 ** Math.min(failures - 1, 16)) * (0.5 + Math.random() / 2);
+        const wait = backoffDelay(failures, backoff);
         log(
-          `webhook: delivery of ${d.event_id} to ${url} failed (attempt ${failures}): ${(err as Error).message}; retrying in ${Math.round(wait)}ms`,
+          'warn',
+          `webhook: delivery of ${d.event_id} to ${receiver} failed (attempt ${failures}): ${(err as Error).message}; retrying in ${Math.round(wait)}ms`,
         );
         await sleep(wait, signal);
       }
@@ -375,11 +394,36 @@ export class WebhookBridge {
     q.running = false;
   }
 
-  private post(d: Delivery): Promise<void> {
+  /**
+   * One delivery: resolves with the 2xx status once the whole answer has arrived, rejects on
+   * any other status, on an error of the request or the answer, on an answer cut short, and
+   * when the exchange as a whole outlasts the deadline (the socket is then destroyed, never
+   * reused). It settles exactly once.
+   */
+  private post(d: Delivery): Promise<number> {
     const url = new URL(d.url);
     const now = Math.floor((this.opts.now?.() ?? new Date()).getTime() / 1000);
     const mod = url.protocol === 'https:' ? https : http;
+    const timeoutMs = this.opts.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    const { signal } = this.opts;
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (err: Error | undefined, status = 0) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (err) {
+          req.destroy();
+          reject(err);
+        } else resolve(status);
+      };
+      const fail = (err: Error) => settle(err);
+      const onAbort = () => fail(new Error('stopped'));
+      const timer = setTimeout(
+        () => fail(new Error(`no complete answer within ${timeoutMs / 1000}s`)),
+        timeoutMs,
+      );
       const req = mod.request(
         url,
         {
@@ -391,19 +435,24 @@ export class WebhookBridge {
             [EVENT_ID_HEADER]: d.event_id,
             [SIGNATURE_HEADER]: signature(this.opts.secret, d.body, now),
           },
-          timeout: 10_000,
         },
         (res) => {
-          res.resume();
-          res.on('end', () => {
-            const code = res.statusCode ?? 0;
-            if (code >= 200 && code < 300) resolve();
-            else reject(new Error(`receiver answered HTTP ${code}`));
+          const code = res.statusCode ?? 0;
+          res.on('error', (err) => fail(new Error(`answer failed: ${err.message}`)));
+          res.on('aborted', () => fail(new Error(`HTTP ${code} answer cut short`)));
+          res.on('close', () => {
+            if (!res.complete) fail(new Error(`HTTP ${code} answer cut short`));
           });
+          res.on('end', () => {
+            if (code >= 200 && code < 300) settle(undefined, code);
+            else fail(new Error(`receiver answered HTTP ${code}`));
+          });
+          res.resume();
         },
       );
-      req.on('timeout', () => req.destroy(new Error('timed out after 10s')));
-      req.on('error', reject);
+      req.on('error', fail);
+      req.on('close', () => fail(new Error('connection closed before an answer')));
+      signal.addEventListener('abort', onAbort, { once: true });
       req.end(d.body);
     });
   }
@@ -427,7 +476,7 @@ export class WebhookBridge {
           await writeFileAtomic(this.opts.config.webhook.stateFile, JSON.stringify(this.state));
         } catch (err) {
           // Deliveries still go out; only what a restart remembers is at risk, and that is logged.
-          this.opts.log(`webhook: cannot write state file: ${(err as Error).message}`);
+          this.opts.log('error', `webhook: cannot write state file: ${(err as Error).message}`);
         }
         this.written = v;
         const ready = this.writtenWaiters.filter((w) => w.version <= v);

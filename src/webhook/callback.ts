@@ -3,22 +3,27 @@
  * teleport-webhooks payload (`{"payload": {"ReqID", "State", "Delegator", "Reason"}}`,
  * access/webhooks/callback_server.go). Unlike the plugin, which set the state directly
  * (SetRequestState, bypassing thresholds), it submits a review as the bridge's identity, so
- * thresholds apply; `callback_sets_state = true` restores the plugin's behaviour.
+ * thresholds apply; in `set-state` mode (`callback_sets_state = true`, or picked at start for
+ * an identity that may not review, see `mode.ts`) it behaves as the plugin did.
  * Every callback must be signed (X-Access-Signature within the window, never seen before) and,
- * when `[http.basic_auth]` is set, carry those credentials. Bad input gets a 4xx JSON error and
- * changes nothing.
+ * when `[http.basic_auth]` is set, carry those credentials. A signature is remembered by its
+ * parsed `(t, v1)` until it leaves the window, so no other spelling of it passes. Bad input
+ * gets a 4xx JSON error and changes nothing.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from '../client/connect.js';
+import { getRequest, type Resolution, reviewRequest, setRequestState } from '../client/requests.js';
 import { AccessError, type ErrorKind } from '../model/errors.js';
 import type { WebhookConfig } from './config.js';
+import type { WebhookLog } from './log.js';
+import type { CallbackMode } from './mode.js';
 import { SIGNATURE_HEADER, verifySignature } from './sign.js';
 
 const MAX_BODY = 64 * 1024;
-const STATES: Record<string, number> = { Approved: 2, Denied: 3 };
+const STATES: Record<string, Resolution> = { Approved: 'APPROVED', Denied: 'DENIED' };
 
 export interface CallbackServer {
   /** `host:port` bound. */
@@ -58,10 +63,11 @@ export async function startCallbackServer(opts: {
   config: WebhookConfig;
   conn: Connection;
   secret: Buffer;
-  log: (line: string) => void;
+  mode: CallbackMode;
+  log: WebhookLog;
   now?: () => Date;
 }): Promise<CallbackServer> {
-  const { config, conn, secret, log } = opts;
+  const { config, conn, secret, log, mode } = opts;
   const now = () => (opts.now?.() ?? new Date()).getTime() / 1000;
   const window = config.webhook.callbackWindowSeconds;
   /** Signatures already used, until they leave the window. */
@@ -80,12 +86,14 @@ export async function startCallbackServer(opts: {
         throw new HttpError(401, 'bad basic auth credentials');
     }
     const sig = headers[SIGNATURE_HEADER];
-    const header = Array.isArray(sig) ? sig[0] : sig;
+    // Node joins repeated x- headers with ", ", which the one grammar refuses.
+    const header = Array.isArray(sig) ? sig.join(', ') : sig;
     const verdict = verifySignature(secret, body, header, Math.floor(now()), window);
     if (!verdict.ok) throw new HttpError(401, verdict.reason);
     for (const [k, t] of used) if (Math.abs(now() - t) > window) used.delete(k);
-    if (used.has(header!)) throw new HttpError(401, 'replayed callback (this signature was already used)');
-    used.set(header!, verdict.t);
+    if (used.has(verdict.key))
+      throw new HttpError(401, 'replayed callback (this signature was already used)');
+    used.set(verdict.key, verdict.t);
   };
 
   const handle = async (
@@ -117,42 +125,29 @@ export async function startCallbackServer(opts: {
     if (typeof delegator !== 'string' || typeof reason !== 'string') {
       throw new HttpError(400, 'payload.Delegator and payload.Reason must be strings');
     }
-    let found = false;
-    for await (const r of conn.auth.getAccessRequestsV2({ id }, { timeoutMs: conn.rpcTimeoutMs })) {
-      if (r.metadata?.name === id) {
-        found = true;
-        if (r.spec?.state !== 1) throw new HttpError(409, `access request ${id} is no longer pending`);
-      }
-    }
-    if (!found) throw new HttpError(404, `access request ${JSON.stringify(id)} not found`);
+    const call = { timeoutMs: conn.rpcTimeoutMs };
+    const current = await getRequest(conn, id, call);
+    if (current.state !== 'PENDING') throw new HttpError(409, `access request ${id} is no longer pending`);
     const why = reason || (delegator ? `${state.toLowerCase()} via webhook callback by ${delegator}` : '');
-    if (config.webhook.callbackSetsState) {
-      await conn.auth.setAccessRequestState({
+    if (mode === 'set-state') {
+      await setRequestState(
+        conn,
         id,
-        state: STATES[state],
-        reason: why,
-        delegator,
-        annotations: undefined,
-        roles: [],
-        assumeStartTime: undefined,
-      });
+        { state: STATES[state], reason: why, delegator, annotations: {}, roles: [] },
+        call,
+      );
     } else {
-      await conn.auth.submitAccessReview({
-        requestId: id,
-        review: {
-          author: '',
-          roles: [],
-          proposedState: STATES[state],
-          reason: why,
-          created: undefined,
-          annotations: undefined,
-          thresholdIndexes: [],
-          accessList: undefined,
-          assumeStartTime: undefined,
-        },
-      });
+      await reviewRequest(
+        conn,
+        id,
+        { proposal: STATES[state], reason: why, created: opts.now?.() ?? new Date() },
+        call,
+      );
     }
-    log(`webhook: callback ${state} for ${id}${delegator ? ` by ${delegator}` : ''}`);
+    log(
+      'info',
+      `webhook: callback ${state} for ${id}${delegator ? ` by ${JSON.stringify(delegator)}` : ''} (${mode})`,
+    );
     return { id, state };
   };
 
@@ -173,7 +168,7 @@ export async function startCallbackServer(opts: {
         },
         (err: unknown) => {
           const status = err instanceof HttpError ? err.status : httpStatusOf(err);
-          if (!(err instanceof HttpError)) log(`webhook: callback failed: ${(err as Error).message}`);
+          if (!(err instanceof HttpError)) log('warn', `webhook: callback failed: ${(err as Error).message}`);
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(`${JSON.stringify({ error: (err as Error).message })}\n`);
         },

@@ -4,7 +4,13 @@
  * d520c686^), plus our additions. Its own example says `request_states` while the code read
  * `request_statuses`; both are accepted.
  */
+import { dirname, join } from 'node:path';
 import { UsageError } from '../model/errors.js';
+
+/** The longest `callback_window`: signatures are remembered that long (replays). */
+export const MAX_CALLBACK_WINDOW_SECONDS = 86_400;
+
+export const DEFAULT_STATE_FILE = 'access-webhook-state.json';
 
 export const STATE_KEYS = ['Pending', 'Approved', 'Denied', 'Deleted'] as const;
 export type StateKey = (typeof STATE_KEYS)[number];
@@ -23,17 +29,23 @@ export interface WebhookConfig {
     notifyOnly: boolean;
     /** Which request states are sent (config.go: defaultStates = Pending only). */
     states: Record<StateKey, boolean>;
-    /** HMAC key for outgoing POSTs and signed callbacks: `signing_secret_file`, else `callback_secret`. */
+    /**
+     * HMAC key for outgoing POSTs and signed callbacks: `signing_secret_file`, else
+     * `callback_secret`, else one generated on first start beside the state file (`secret.ts`).
+     */
     signingSecretFile?: string;
     callbackSecret?: string;
     /** Extra CA bundle to verify receivers (ours). */
     caFile?: string;
     /** Named receivers that Access Monitoring Rule recipients may use instead of URLs (ours). */
     endpoints: Record<string, string>;
-    /** Where delivery progress is kept across restarts (ours). */
+    /** Where delivery progress is kept across restarts (ours); default: beside the configuration. */
     stateFile: string;
-    /** A callback may set the state directly instead of reviewing (ours; off by default). */
-    callbackSetsState: boolean;
+    /**
+     * A callback sets the state directly (true) or submits a review (false); unset, the bridge
+     * picks at start from what its identity may do (ours).
+     */
+    callbackSetsState?: boolean;
     /** Signed callbacks older or newer than this are replays (ours). */
     callbackWindowSeconds: number;
   };
@@ -155,8 +167,16 @@ export async function parseWebhookConfig(source: string, file: string): Promise<
   }
   for (const u of [url, ...Object.values(endpoints)]) checkReceiverUrl(u, file);
   const windowSeconds = wh.callback_window ?? 300;
-  if (typeof windowSeconds !== 'number' || windowSeconds <= 0) {
-    throw new UsageError(`${file}: webhook.callback_window must be a positive number of seconds`);
+  // TOML has nan and inf: a window of either would accept any timestamp.
+  if (
+    typeof windowSeconds !== 'number' ||
+    !Number.isFinite(windowSeconds) ||
+    windowSeconds <= 0 ||
+    windowSeconds > MAX_CALLBACK_WINDOW_SECONDS
+  ) {
+    throw new UsageError(
+      `${file}: webhook.callback_window must be a number of seconds above 0 and at most ${MAX_CALLBACK_WINDOW_SECONDS} (a day)`,
+    );
   }
   const basic = table(http, 'basic_auth', `${file} [http]`);
   known(basic, ['user', 'password'], `${file} [http.basic_auth]`);
@@ -180,8 +200,8 @@ export async function parseWebhookConfig(source: string, file: string): Promise<
       notifyOnly: bool(wh, 'notify_only', `${file} [webhook]`),
       states,
       endpoints,
-      stateFile: text(wh, 'state_file', `${file} [webhook]`, 'access-webhook-state.json'),
-      callbackSetsState: bool(wh, 'callback_sets_state', `${file} [webhook]`),
+      // By default beside the configuration, wherever the bridge is started from.
+      stateFile: text(wh, 'state_file', `${file} [webhook]`, join(dirname(file), DEFAULT_STATE_FILE)),
       callbackWindowSeconds: windowSeconds,
     },
     http: {
@@ -204,12 +224,8 @@ export async function parseWebhookConfig(source: string, file: string): Promise<
   const caFile = text(wh, 'ca_file', `${file} [webhook]`);
   if (caFile) config.webhook.caFile = caFile;
   if (user) config.http.basicAuth = { user, password };
-  if (!config.webhook.signingSecretFile && !config.webhook.callbackSecret) {
-    throw new UsageError(
-      `${file}: no signing secret: every POST is signed`,
-      'add signing_secret_file = "/path/to/secret" under [webhook] (or keep callback_secret)',
-    );
-  }
+  if (wh.callback_sets_state !== undefined)
+    config.webhook.callbackSetsState = bool(wh, 'callback_sets_state', `${file} [webhook]`);
   if (!config.webhook.notifyOnly && (!config.http.keyFile || !config.http.certFile)) {
     throw new UsageError(
       `${file}: the callback server needs https_key_file and https_cert_file under [http]`,
@@ -249,11 +265,13 @@ root_cas = "/var/lib/teleport/plugins/webhooks/auth.cas"
 webhook_url = "https://hooks.example.com/teleport" # receiver when no access_monitoring_rule routes a request
 notify_only = false                                # true: no callback server, no approvals
 request_statuses = { "Pending" = true, "Approved" = true, "Denied" = true, "Deleted" = true }
-signing_secret_file = "/var/lib/teleport/plugins/webhooks/signing.key" # HMAC-SHA256 key for X-Access-Signature
+signing_secret_file = "/var/lib/teleport/plugins/webhooks/signing.key" # HMAC-SHA256 key for X-Access-Signature (mode 0600);
+                                                   # without it, one is generated beside state_file on first start
 # ca_file = "/etc/ssl/receivers.pem"               # extra CAs to verify receivers
-# state_file = "/var/lib/teleport/plugins/webhooks/state.json" # delivery progress across restarts
-# callback_window = 300                            # seconds a signed callback stays valid
-# callback_sets_state = false                      # true: set the state directly instead of reviewing
+# state_file = "/var/lib/teleport/plugins/webhooks/state.json" # delivery progress across restarts (default: beside this file)
+# callback_window = 300                            # seconds a signed callback stays valid (at most 86400)
+# callback_sets_state = false                      # true: set the state directly; false: review; unset: review when
+                                                   # the identity may, else set the state (as teleport-webhooks did)
 # [webhook.endpoints]                              # names rules may use as recipients
 # oncall = "https://oncall.example.com/hook"
 

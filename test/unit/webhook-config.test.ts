@@ -44,9 +44,6 @@ describe('teleport-webhooks configuration', () => {
 
   it('refuses what would be unsafe or ambiguous, naming the key', async () => {
     expect(await failure(BASE.replace('https://hooks', 'http://hooks'))).toContain('must use https://');
-    expect(await failure(BASE.replace('callback_secret = "s"\n', ''))).toBe(
-      'w.toml: no signing secret: every POST is signed',
-    );
     expect(await failure(BASE.replace('webhook_url = "https://hooks.example.com/x"\n', ''))).toBe(
       'w.toml: missing required value webhook.webhook_url',
     );
@@ -60,6 +57,31 @@ describe('teleport-webhooks configuration', () => {
     expect(await failure(`${BASE}[http.basic_auth]\npassword = "p"\n`)).toContain(
       'password is set without user',
     );
+  });
+
+  it('callback_window must be a finite number of seconds above 0, at most a day (issue 22)', async () => {
+    // TOML's nan and inf parse as numbers; either would make every timestamp fresh.
+    for (const bad of ['nan', '+nan', 'inf', '-inf', '0', '-5', '86401', '"300"', '1e400']) {
+      expect(await failure(`${BASE}callback_window = ${bad}\n`), bad).toBe(
+        'w.toml: webhook.callback_window must be a number of seconds above 0 and at most 86400 (a day)',
+      );
+    }
+    const c = await parseWebhookConfig(`${BASE}callback_window = 0.5\n`, 'w.toml');
+    expect(c.webhook.callbackWindowSeconds).toBe(0.5);
+  });
+
+  it('a configuration without any signing secret parses: serve generates one (issue 20)', async () => {
+    const c = await parseWebhookConfig(BASE.replace('callback_secret = "s"\n', ''), 'w.toml');
+    expect(c.webhook.signingSecretFile).toBeUndefined();
+    expect(c.webhook.callbackSecret).toBeUndefined();
+  });
+
+  it('callback_sets_state: unset lets the bridge pick; true and false ask for one mode', async () => {
+    expect((await parseWebhookConfig(BASE, 'w.toml')).webhook.callbackSetsState).toBeUndefined();
+    for (const v of [true, false]) {
+      const c = await parseWebhookConfig(`${BASE}callback_sets_state = ${v}\n`, 'w.toml');
+      expect(c.webhook.callbackSetsState).toBe(v);
+    }
   });
 
   it('accepts plain http for loopback receivers only', async () => {

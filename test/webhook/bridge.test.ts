@@ -154,6 +154,28 @@ spec:
     expect(fallback.got.some((r) => r.body.id === dba)).toBe(false);
   });
 
+  it("routes on the requester's traits, read as Teleport's plugins read them (issue 23)", async () => {
+    const rules = join(dir, 'traits.yaml');
+    await writeFile(
+      rules,
+      `kind: access_monitoring_rule
+version: v1
+metadata: { name: dev-team-by-traits }
+spec:
+    subjects: [access_request]
+    condition: user.traits["team"].contains("dev")
+    notification: { name: webhook, recipients: [oncall] }
+`,
+    );
+    expect((await access('admin', ['rule', 'create', '-f', rules])).code).toBe(0);
+    // alice's traits say team: dev; her auditor request matches no other rule.
+    const id = await pendingRequest('auditor');
+    await oncall.waitFor((r) => r.body.id === id);
+    expect(fallback.got.some((r) => r.body.id === id)).toBe(false);
+    expect(bridgeIo.err.text).not.toContain('cannot read user traits');
+    expect((await access('admin', ['rule', 'rm', 'dev-team-by-traits'])).code).toBe(0);
+  });
+
   it('a failing receiver is retried and holds up nobody else', async () => {
     oncall.failWith = 503;
     const dba = await pendingRequest('dba');

@@ -1,4 +1,4 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../model/errors.js';
 import type { FlagsOf } from '../command.js';
@@ -39,18 +39,15 @@ async function readText(path: string, what: string): Promise<string> {
 export async function run(ctx: Context, opts: WebhookServeOptions): Promise<number> {
   const { parseWebhookConfig } = await import('../../webhook/config.js');
   const config = await parseWebhookConfig(await readText(opts.config, 'configuration'), opts.config);
-  const secretText = config.webhook.signingSecretFile
-    ? (await readText(config.webhook.signingSecretFile, 'signing secret')).trim()
-    : (config.webhook.callbackSecret ?? '');
-  if (secretText === '') throw new UsageError('the signing secret is empty');
-  const secret = Buffer.from(secretText, 'utf8');
-  const out = config.log.output;
-  const log = (line: string) => {
-    const stamped = `${ctx.io.now().toISOString()} ${line}\n`;
-    if (out === 'stdout') ctx.io.stdout.write(stamped);
-    else if (out === 'stderr' || out === '') ctx.io.stderr.write(stamped);
-    else void appendFile(out, stamped, { mode: 0o600 }).catch(() => ctx.io.stderr.write(stamped));
-  };
+  const { checkPrivateFile, describeSigningSecret, loadSigningSecret } = await import(
+    '../../webhook/secret.js'
+  );
+  if (config.teleport.identity) await checkPrivateFile(config.teleport.identity, 'identity file');
+  else await checkPrivateFile(config.teleport.clientKey, 'client key');
+  if (!config.webhook.notifyOnly) await checkPrivateFile(config.http.keyFile, 'HTTPS key');
+  const signing = await loadSigningSecret(config);
+  const { receiverForLog, webhookLog } = await import('../../webhook/log.js');
+  const log = webhookLog(config, ctx.io);
 
   const { readIdentityFile, readTlsTrio } = await import('../../identity/index.js');
   const credentials = config.teleport.identity
@@ -69,25 +66,40 @@ export async function run(ctx: Context, opts: WebhookServeOptions): Promise<numb
   try {
     const { serverInfo } = await import('../../client/probes.js');
     const pong = await serverInfo(conn);
+    let mode: import('../../webhook/mode.js').CallbackMode | undefined;
+    if (!config.webhook.notifyOnly) {
+      const { chooseCallbackMode } = await import('../../webhook/mode.js');
+      const chosen = await chooseCallbackMode(conn, config);
+      mode = chosen.mode;
+      log(chosen.warn ? 'warn' : 'info', `webhook: ${chosen.note}`);
+    }
+    log('info', describeSigningSecret(signing));
     const { WebhookBridge } = await import('../../webhook/bridge.js');
     const bridge = await WebhookBridge.create({
       config,
       conn,
-      secret,
+      secret: signing.key,
       cluster: pong.clusterName,
       log,
       signal: controller.signal,
       now: () => ctx.io.now(),
     });
     let callback: { addr: string; close(): Promise<void> } | undefined;
-    if (!config.webhook.notifyOnly) {
+    if (mode) {
       const { startCallbackServer } = await import('../../webhook/callback.js');
-      callback = await startCallbackServer({ config, conn, secret, log, now: () => ctx.io.now() });
+      callback = await startCallbackServer({
+        config,
+        conn,
+        secret: signing.key,
+        mode,
+        log,
+        now: () => ctx.io.now(),
+      });
       note(ctx, `callbacks on https://${callback.addr}/`);
     }
     note(
       ctx,
-      `watching access requests of cluster ${pong.clusterName}; posting to ${config.webhook.url} (Ctrl-C to stop)`,
+      `watching access requests of cluster ${pong.clusterName}; posting to ${receiverForLog(config.webhook.url)} (Ctrl-C to stop)`,
     );
     await bridge.run();
     await callback?.close();

@@ -22,7 +22,7 @@ import { checkAssumable } from '../requests/assume.js';
 import type { ServiceDeps } from '../service.js';
 import { expandOrSkip } from '../traits.js';
 import { accessDenied, badParameter, notFound, type Policy, ServerError } from '../types.js';
-import { userV2 } from '../users-service.js';
+import { userToProto } from '../users-service.js';
 
 /** The SSH logins of a set of roles, with trait templates expanded and denied logins removed. */
 export function loginsFor(
@@ -178,7 +178,7 @@ export function certHandlers(deps: ServiceDeps) {
   const getCurrentUser: AuthServiceServer['getCurrentUser'] = unary(deps, (_req, caller) => {
     const user = policy.user(caller.user);
     if (!user) throw notFound(`user "${caller.user}" not found`);
-    return userV2(user);
+    return userToProto(user);
   });
 
   const getCurrentUserRoles: AuthServiceServer['getCurrentUserRoles'] = serverStream(

@@ -13,9 +13,9 @@ export const protobufPackage = "teleport.users.v1";
 export const protobufFileName = "teleport/users/v1/users_service.proto";
 
 /**
- * Our own subset of Teleport's `teleport.users.v1.UsersService`: GetUser, which the webhook
- * bridge calls for a requester's traits, as Teleport's access-monitoring notification handler
- * does (lib/accessmonitoring/notification/request_handler.go: getUserTraits).
+ * Teleport's `teleport.users.v1.UsersService`, trimmed to GetUser (field numbers as in
+ * api/proto/teleport/users/v1/users_service.proto). The webhook bridge reads a requester's
+ * traits with it, as Teleport's access-monitoring notification handler does.
  */
 
 export interface GetUserRequest {

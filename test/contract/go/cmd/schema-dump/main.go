@@ -16,6 +16,7 @@ import (
 	_ "github.com/gravitational/teleport/api/client/proto"
 	_ "github.com/gravitational/teleport/api/gen/proto/go/teleport/accessmonitoringrules/v1"
 	_ "github.com/gravitational/teleport/api/gen/proto/go/teleport/kube/v1"
+	_ "github.com/gravitational/teleport/api/gen/proto/go/teleport/users/v1"
 	_ "github.com/gravitational/teleport/api/types"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -62,7 +63,8 @@ func main() {
 	protoregistry.GlobalFiles.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 		p := fd.Path()
 		if !seen[p] && (strings.HasPrefix(p, "teleport/legacy/") || strings.HasPrefix(p, "teleport/kube/v1/") ||
-			strings.HasPrefix(p, "teleport/accessmonitoringrules/v1/") || strings.HasPrefix(p, "teleport/header/v1/")) {
+			strings.HasPrefix(p, "teleport/accessmonitoringrules/v1/") || strings.HasPrefix(p, "teleport/header/v1/") ||
+			strings.HasPrefix(p, "teleport/users/v1/")) {
 			extra = append(extra, fd)
 		}
 		return true
