@@ -7,7 +7,7 @@ _access_request_ids() {
 
 _access_subcommands() {
   case "$1" in
-    "") echo "request exec lock rule webhook sign-helper server status completion" ;;
+    "") echo "request exec lock rule webhook sign-helper server status mcp completion" ;;
     "request") echo "ls show search create wait assume review approve deny drop rm lock watch caps" ;;
     "lock") echo "ls rm" ;;
     "rule") echo "ls show create update rm test" ;;
@@ -52,6 +52,7 @@ _access_options() {
     "server") echo " $globals" ;;
     "server start") echo "--data-dir --listen --seed --cluster-name $globals" ;;
     "status") echo " $globals" ;;
+    "mcp") echo "--allow-review --print-config $globals" ;;
     "completion") echo " $globals" ;;
     *) echo "$globals" ;;
   esac

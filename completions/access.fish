@@ -19,7 +19,7 @@ function __access_path
             continue
         end
         set -l candidate (string join " " $cmdpath $t)
-        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request assume' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'exec' 'lock' 'lock ls' 'lock rm' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'webhook' 'webhook serve' 'webhook configure' 'sign-helper' 'server' 'server start' 'status' 'completion'
+        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request assume' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'exec' 'lock' 'lock ls' 'lock rm' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'webhook' 'webhook serve' 'webhook configure' 'sign-helper' 'server' 'server start' 'status' 'mcp' 'completion'
             set cmdpath $cmdpath $t
         end
     end
@@ -58,6 +58,7 @@ complete -c access -n '__access_at \'\'' -a webhook -d 'The teleport-webhooks pl
 complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.'
 complete -c access -n '__access_at \'\'' -a server -d 'Run the embedded Teleport-compatible Auth API.'
 complete -c access -n '__access_at \'\'' -a status -d 'Show who your credentials say you are, as `tsh status` does.'
+complete -c access -n '__access_at \'\'' -a mcp -d 'Serve the access-request tools to AI agents over MCP on stdio; reviews stay with people.'
 complete -c access -n '__access_at \'\'' -a completion -d 'Print a shell completion script, generated from the command tree.'
 complete -c access -n '__access_at \'request\'' -a ls -d 'List access requests, newest first; filters are applied by the server.'
 complete -c access -n '__access_at \'request\'' -a show -d 'Show every field of one or more requests: reviews, threshold progress, annotations, resources.'
@@ -177,3 +178,5 @@ complete -c access -n '__access_at \'server start\'' -l listen -r -F -d 'address
 complete -c access -n '__access_at \'server start\'' -l seed -r -F -d 'YAML roles, users and resources for a new data directory (default: demo seed); an existing
 directory keeps its own, and --seed is then ignored with a warning (as Teleport does with --bootstrap)'
 complete -c access -n '__access_at \'server start\'' -l cluster-name -r -F -d 'cluster name of a new data directory (default local; an existing one keeps its own)'
+complete -c access -n '__access_at \'mcp\'' -l allow-review -d 'also offer review_access_request (the server still refuses reviews of the user\'s own requests)'
+complete -c access -n '__access_at \'mcp\'' -l print-config -d 'print the MCP client configuration (command, args, env) and exit'

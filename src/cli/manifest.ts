@@ -298,6 +298,13 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
     () => import('./commands/status.js'),
   ),
   leaf(
+    'mcp',
+    {
+      summary: 'Serve the access-request tools to AI agents over MCP on stdio; reviews stay with people.',
+    },
+    () => import('./commands/mcp.js'),
+  ),
+  leaf(
     'completion',
     { args: ['<shell>'], summary: 'Print a shell completion script, generated from the command tree.' },
     () => import('./commands/completion.js'),

@@ -11,6 +11,7 @@ import * as completion from '../../../src/cli/commands/completion.js';
 import * as exec from '../../../src/cli/commands/exec.js';
 import * as lockLs from '../../../src/cli/commands/lock-ls.js';
 import * as lockRm from '../../../src/cli/commands/lock-rm.js';
+import * as mcp from '../../../src/cli/commands/mcp.js';
 import * as requestApprove from '../../../src/cli/commands/request-approve.js';
 import * as requestAssume from '../../../src/cli/commands/request-assume.js';
 import * as requestCaps from '../../../src/cli/commands/request-caps.js';
@@ -270,6 +271,14 @@ const TABLES: Table[] = [
     defaults: {},
     valid: [[[], {}]],
     invalid: [[ID1], ['--user', 'bob']],
+  }),
+  table('mcp', mcp, {
+    defaults: { allowReview: false, printConfig: false },
+    valid: [
+      [[], {}],
+      [['--allow-review', '--print-config'], { allowReview: true, printConfig: true }],
+    ],
+    invalid: [['serve'], ['--allow-reviews']],
   }),
   table('request review', requestReview, {
     defaults: { id: ID1, reason: '' },
