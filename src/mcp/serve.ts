@@ -131,6 +131,11 @@ export async function serveMcp(ctx: Context, opts: McpOptions): Promise<void> {
   stdin.once('end', close);
   stdin.once('close', close);
   ctx.io.signal?.addEventListener('abort', close, { once: true });
+  if ((stdin as { isTTY?: boolean }).isTTY) {
+    ctx.io.stderr.write(
+      'mcp: this speaks MCP (JSON-RPC) on stdin and stdout for an MCP client to start; `access mcp --print-config` prints its entry\n',
+    );
+  }
   await server.connect(transport);
   ctx.io.stderr.write(
     `mcp: serving ${served.map((t) => t.name).join(', ')} on stdio as ${opts.allowReview ? 'a requester and reviewer' : 'a requester (reviews stay with people)'}\n`,

@@ -45,6 +45,10 @@ export interface Tool {
   run(call: ToolCall, args: Record<string, unknown>): Promise<ToolAnswer>;
 }
 
+/** Said in every tool's description, so the model sees it whichever tool it reads. */
+const REVIEWS_STAY_WITH_PEOPLE =
+  'Reviews stay with people: approving or denying is for a person, never for you.';
+
 const REVIEWS_ARE_PEOPLES =
   'Approving or denying is for people: never ask the user to approve their own request, and do not try to review it yourself.';
 
@@ -88,7 +92,8 @@ const whoami: Tool = {
   title: 'Who am I',
   description:
     'Shows who the configured Teleport credentials belong to: user, cluster, roles, the access requests the certificate already carries (their state and when the access ends), when the certificate expires, and where the credentials come from. ' +
-    'Use it first, and after an "access denied", to see whether the access you need is already there. Changes nothing.',
+    'Use it first, and after an "access denied", to see whether the access you need is already there. Changes nothing. ' +
+    REVIEWS_STAY_WITH_PEOPLE,
   input: {},
   output: S.STATUS,
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -108,7 +113,8 @@ const search: Tool = {
   title: 'Search what may be requested',
   description:
     'Lists what the user may ask access to: with kind "roles" (the default) the requestable roles with their descriptions; with a resource kind (node, db, app, kube_cluster, windows_desktop, ...) the resources of that kind the user could request, filtered by keywords, labels or a predicate query. ' +
-    'Use it before create_access_request to pick roles or resource IDs (resource_id). Changes nothing.',
+    'Use it before create_access_request to pick roles or resource IDs (resource_id). Changes nothing. ' +
+    REVIEWS_STAY_WITH_PEOPLE,
   input: S.SEARCH_INPUT,
   output: S.SEARCH_OUTPUT,
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -151,7 +157,8 @@ const list: Tool = {
   title: 'List access requests',
   description:
     'Lists the user\'s own access requests (scope "mine", the default), or other people\'s requests the user could review (scope "reviewable"), newest first, optionally only those in one state. ' +
-    'Use it to find a request created earlier or to see whether one is still pending. Changes nothing.',
+    'Use it to find a request created earlier or to see whether one is still pending. Changes nothing. ' +
+    REVIEWS_STAY_WITH_PEOPLE,
   input: S.LIST_INPUT,
   output: S.LIST_OUTPUT,
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -191,7 +198,8 @@ const get: Tool = {
   name: 'get_access_request',
   title: 'Show one access request',
   description:
-    'Shows one access request by ID: its state, roles or resources, reason, the reviews people gave and the threshold progress ("1 of 2 approvals"). Changes nothing.',
+    'Shows one access request by ID: its state, roles or resources, reason, the reviews people gave and the threshold progress ("1 of 2 approvals"). Changes nothing. ' +
+    REVIEWS_STAY_WITH_PEOPLE,
   input: S.ID_INPUT,
   output: S.GET_OUTPUT,
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -388,7 +396,8 @@ const drop: Tool = {
   title: 'Give access back',
   description:
     'Drops assumed access requests from the configured credentials (all of them when no IDs are given), returning the user to their base roles. ' +
-    'Call it when the task that needed the access is done. Nothing is deleted on the server.',
+    'Call it when the task that needed the access is done. Nothing is deleted on the server. ' +
+    REVIEWS_STAY_WITH_PEOPLE,
   input: S.DROP_INPUT,
   output: S.DROP_OUTPUT,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },

@@ -97,6 +97,8 @@ describe('access mcp through the SDK client over stdio', () => {
         expect(t.inputSchema.type).toBe('object');
         expect(t.outputSchema?.type).toBe('object');
         expect(t.description?.length).toBeGreaterThan(80);
+        // Every description tells the model that reviews are for people.
+        expect(t.description).toMatch(/for people|with people/);
       }
       const create = tools.find((t) => t.name === 'create_access_request')!;
       expect(create.inputSchema.required).toEqual(['reason']);
