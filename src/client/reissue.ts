@@ -178,9 +178,10 @@ export interface Assumed {
 /**
  * Why `req` cannot be assumed with these credentials, or undefined when it may be asked for:
  * its state (still pending, denied, promoted), another user's request, or an impersonated
- * identity. The server checks again (lib/auth/auth.go: generateUserCerts, via
- * services.ValidateAccessRequestForUser and the request's state and expiry); this only says it
- * earlier and with the command that helps. `retry` names the command to run again.
+ * identity. The server checks again (lib/auth/auth_with_roles.go: generateUserCerts refuses
+ * AccessRequests from an impersonated identity, then validates each ID with
+ * getValidatedAccessRequest); this only says it earlier and with the command that helps.
+ * `retry` names the command to run again.
  */
 export function assumeRefusal(conn: Connection, req: AccessRequest, retry: string): AccessError | undefined {
   const id = req.id;

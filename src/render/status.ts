@@ -38,7 +38,7 @@ export function statusText(s: Status, now: Date): string {
     out.push('Assumed requests:');
     for (const r of s.active_requests) {
       out.push(`  ${escapeControls(r.id)}`);
-      const detail: [string, KeyValue][] = [['State', r.state ?? 'gone (no longer on the server)']];
+      const detail: [string, KeyValue][] = [['State', r.state ?? 'gone from the server']];
       if (r.roles.length > 0) detail.push(['Roles', r.roles]);
       if (r.resources.length > 0) detail.push(['Access', r.resources]);
       if (r.access_expires) detail.push(['Until', when(r.access_expires, now)]);
