@@ -70,10 +70,18 @@ function handler(tool: Tool, base: Context, stopAll: AbortSignal) {
           signal,
           progress: async (progress, total, message) => {
             if (token === undefined) return;
-            await extra.sendNotification({
-              method: 'notifications/progress',
-              params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message },
-            });
+            // A client that went away cannot be told; the wait itself goes on to its end.
+            await extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: {
+                  progressToken: token,
+                  progress,
+                  ...(total === undefined ? {} : { total }),
+                  message,
+                },
+              })
+              .catch(() => undefined);
           },
         },
         given,

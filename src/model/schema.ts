@@ -377,21 +377,17 @@ export const STATUS_SCHEMA: JsonSchema = root(
       cluster: string('cluster that issued it'),
       roles: strings('roles of the certificate, including those of assumed requests'),
       active_requests: arrayOf(
-        object(
-          'A request the certificate carries.',
-          {
-            id: string('request ID'),
-            state: {
-              type: ['string', 'null'],
-              enum: [...REQUEST_STATE_NAMES, null],
-              description: 'state now, or null when the server no longer has it',
-            },
-            roles: strings('requested roles'),
-            resources: strings('requested resource IDs'),
-            access_expires: timeOrNull('when the access it grants ends'),
+        object('A request the certificate carries.', {
+          id: string('request ID'),
+          state: {
+            type: ['string', 'null'],
+            enum: [...REQUEST_STATE_NAMES, null],
+            description: 'state now, or null when the server no longer has it',
           },
-          'ActiveRequest',
-        ),
+          roles: strings('requested roles'),
+          resources: strings('requested resource IDs'),
+          access_expires: timeOrNull('when the access it grants ends'),
+        }),
         'requests the certificate carries',
       ),
       allowed_resources: strings('resource IDs the certificate is limited to (empty: no limit)'),
@@ -401,19 +397,15 @@ export const STATUS_SCHEMA: JsonSchema = root(
         description:
           'who issued it for the user (tctl auth sign), or null; such a certificate cannot assume requests',
       },
-      credentials: object(
-        'Where the credentials came from.',
-        {
-          kind: {
-            type: 'string',
-            enum: ['identity-file', 'tls-trio', 'tsh-profile'],
-            description: 'identity-file, tls-trio or tsh-profile',
-          },
-          path: string("the identity file, the trio's certificate, or the tsh profile directory"),
-          writable: boolean('whether assume and drop rewrite them (a TLS trio is read-only)'),
+      credentials: object('Where the credentials came from.', {
+        kind: {
+          type: 'string',
+          enum: ['identity-file', 'tls-trio', 'tsh-profile'],
+          description: 'identity-file, tls-trio or tsh-profile',
         },
-        'CredentialOrigin',
-      ),
+        path: string("the identity file, the trio's certificate, or the tsh profile directory"),
+        writable: boolean('whether assume and drop rewrite them (a TLS trio is read-only)'),
+      }),
     },
     'Status',
   ),
