@@ -397,7 +397,7 @@ export const STATUS_SCHEMA: JsonSchema = root(
         description:
           'who issued it for the user (tctl auth sign), or null; such a certificate cannot assume requests',
       },
-      credentials: object('Where the credentials came from.', {
+      credentials: object('where the credentials came from', {
         kind: {
           type: 'string',
           enum: ['identity-file', 'tls-trio', 'tsh-profile'],
