@@ -7,8 +7,8 @@ _access_request_ids() {
 
 _access_subcommands() {
   case "$1" in
-    "") echo "request exec lock rule webhook sign-helper server completion" ;;
-    "request") echo "ls show search create wait review approve deny drop rm lock watch caps" ;;
+    "") echo "request exec lock rule webhook sign-helper server status mcp completion" ;;
+    "request") echo "ls show search create wait assume review approve deny drop rm lock watch caps" ;;
     "lock") echo "ls rm" ;;
     "rule") echo "ls show create update rm test" ;;
     "webhook") echo "serve configure" ;;
@@ -25,6 +25,7 @@ _access_options() {
     "request search") echo "--kind --roles --descriptions --search --query --labels --kube-kind --kube-api-group --kube-cluster --namespace --all-kube-namespaces $globals" ;;
     "request create") echo "--roles --resource --reason --reviewers --request-ttl --session-ttl --max-duration --assume-start-time --user --dry-run --wait --nowait --no-assume --no-input $globals" ;;
     "request wait") echo "--no-assume $globals" ;;
+    "request assume") echo " $globals" ;;
     "request review") echo "--approve --deny --reason --assume-start-time $globals" ;;
     "request approve") echo "--roles --reason --annotations --assume-start-time --delegator $globals" ;;
     "request deny") echo "--reason --annotations --delegator $globals" ;;
@@ -50,6 +51,8 @@ _access_options() {
     "sign-helper") echo "--user --out -o --out-format --ttl --overwrite --print-rbac --verify $globals" ;;
     "server") echo " $globals" ;;
     "server start") echo "--data-dir --listen --seed --cluster-name $globals" ;;
+    "status") echo " $globals" ;;
+    "mcp") echo "--allow-review --print-config $globals" ;;
     "completion") echo " $globals" ;;
     *) echo "$globals" ;;
   esac
@@ -133,7 +136,7 @@ _access_option_values() {
 
 _access_takes_ids() {
   case "$1" in
-    "request show"|"request wait"|"request review"|"request approve"|"request deny"|"request drop"|"request rm"|"request lock") return 0 ;;
+    "request show"|"request wait"|"request assume"|"request review"|"request approve"|"request deny"|"request drop"|"request rm"|"request lock") return 0 ;;
   esac
   return 1
 }

@@ -19,7 +19,7 @@ function __access_path
             continue
         end
         set -l candidate (string join " " $cmdpath $t)
-        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'exec' 'lock' 'lock ls' 'lock rm' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'webhook' 'webhook serve' 'webhook configure' 'sign-helper' 'server' 'server start' 'completion'
+        if contains -- $candidate 'request' 'request ls' 'request show' 'request search' 'request create' 'request wait' 'request assume' 'request review' 'request approve' 'request deny' 'request drop' 'request rm' 'request lock' 'request watch' 'request caps' 'exec' 'lock' 'lock ls' 'lock rm' 'rule' 'rule ls' 'rule show' 'rule create' 'rule update' 'rule rm' 'rule test' 'webhook' 'webhook serve' 'webhook configure' 'sign-helper' 'server' 'server start' 'status' 'mcp' 'completion'
             set cmdpath $cmdpath $t
         end
     end
@@ -57,12 +57,15 @@ complete -c access -n '__access_at \'\'' -a rule -d 'Access Monitoring Rules: ro
 complete -c access -n '__access_at \'\'' -a webhook -d 'The teleport-webhooks plugin, signed: post request changes, take callbacks.'
 complete -c access -n '__access_at \'\'' -a sign-helper -d 'Issue credentials for an Access Request plugin, like `tctl auth sign --format=tls`.'
 complete -c access -n '__access_at \'\'' -a server -d 'Run the embedded Teleport-compatible Auth API.'
+complete -c access -n '__access_at \'\'' -a status -d 'Show who your credentials say you are, as `tsh status` does.'
+complete -c access -n '__access_at \'\'' -a mcp -d 'Serve the access-request tools to AI agents over MCP on stdio; reviews stay with people.'
 complete -c access -n '__access_at \'\'' -a completion -d 'Print a shell completion script, generated from the command tree.'
 complete -c access -n '__access_at \'request\'' -a ls -d 'List access requests, newest first; filters are applied by the server.'
 complete -c access -n '__access_at \'request\'' -a show -d 'Show every field of one or more requests: reviews, threshold progress, annotations, resources.'
 complete -c access -n '__access_at \'request\'' -a search -d 'Search for resources you may request (search_as_roles), or list requestable roles with --roles.'
 complete -c access -n '__access_at \'request\'' -a create -d 'Create an access request for roles or resources and, by default, wait for it to be resolved.'
 complete -c access -n '__access_at \'request\'' -a wait -d 'Wait for a request to be resolved (resume after `create --nowait`, a timeout or Ctrl-C).'
+complete -c access -n '__access_at \'request\'' -a assume -d 'Assume an approved request without waiting, as `tsh login --request-id` does.'
 complete -c access -n '__access_at \'request\'' -a review -d 'Submit your review of a request; the request is resolved once its thresholds are met.'
 complete -c access -n '__access_at \'request\'' -a approve -d 'Approve pending requests directly (needs the access_request update rule).'
 complete -c access -n '__access_at \'request\'' -a deny -d 'Deny pending requests directly (needs the access_request update rule).'
@@ -111,6 +114,7 @@ complete -c access -n '__access_at \'request create\'' -l no-assume -d 'do not r
 complete -c access -n '__access_at \'request create\'' -l no-input -d 'never ask at the terminal: a required reason that is missing is an error (exit 2)'
 complete -c access -n '__access_at \'request wait\'' -l no-assume -d 'do not re-issue the certificate on approval'
 complete -c access -n '__access_at \'request wait\'' -a '(__access_request_ids)'
+complete -c access -n '__access_at \'request assume\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request review\'' -l approve -d 'propose approval'
 complete -c access -n '__access_at \'request review\'' -l deny -d 'propose denial'
 complete -c access -n '__access_at \'request review\'' -l reason -r -F -d 'reason for the review'
@@ -174,3 +178,5 @@ complete -c access -n '__access_at \'server start\'' -l listen -r -F -d 'address
 complete -c access -n '__access_at \'server start\'' -l seed -r -F -d 'YAML roles, users and resources for a new data directory (default: demo seed); an existing
 directory keeps its own, and --seed is then ignored with a warning (as Teleport does with --bootstrap)'
 complete -c access -n '__access_at \'server start\'' -l cluster-name -r -F -d 'cluster name of a new data directory (default local; an existing one keeps its own)'
+complete -c access -n '__access_at \'mcp\'' -l allow-review -d 'also offer review_access_request (the server still refuses reviews of the user\'s own requests)'
+complete -c access -n '__access_at \'mcp\'' -l print-config -d 'print the MCP client configuration (command, args, env) and exit'

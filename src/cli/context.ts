@@ -32,6 +32,12 @@ export interface Context {
   selectedCluster(): Promise<string>;
   /** A connection to the selected cluster (the root connection when they are the same). */
   connectSelected(): Promise<Connection>;
+  /**
+   * A context with the same options over `io` and nothing loaded yet: credentials are read
+   * again and connections opened afresh (one per MCP tool call, so a re-issue is seen by the
+   * next call while a call in flight keeps its own). Its owner closes it.
+   */
+  fork(io: IO): Context & { close(): Promise<void> };
 }
 
 export const ADDRESS_HINT =
@@ -79,6 +85,12 @@ export class CliContext implements Context {
     this.globals = resolveGlobalOptions(this.baseIO.env, homeDir(this.baseIO.env), leaf);
     const color = this.baseIO.color && this.globals.color;
     this.io = color === this.baseIO.color ? this.baseIO : { ...this.baseIO, color };
+  }
+
+  fork(io: IO): CliContext {
+    const child = new CliContext(io);
+    child.globals = this.globals;
+    return child;
   }
 
   credentials(): Promise<Credentials> {

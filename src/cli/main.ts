@@ -133,6 +133,11 @@ export function systemIO(): IO {
   const { isatty } = process.getBuiltinModule('node:tty');
   const stderrIsTTY = isatty(2);
   return {
+    // A getter: process.stdin builds its stream on first use, which only `access mcp` needs.
+    get stdin() {
+      return process.stdin;
+    },
+    self: { execPath: process.execPath, script: process.argv[1] ?? '' },
     stdout: process.stdout,
     get stderr() {
       return process.stderr;

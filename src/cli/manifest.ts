@@ -116,6 +116,14 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         () => import('./commands/request-wait.js'),
       ),
       leaf(
+        'assume',
+        {
+          args: ['<id>'],
+          summary: 'Assume an approved request without waiting, as `tsh login --request-id` does.',
+        },
+        () => import('./commands/request-assume.js'),
+      ),
+      leaf(
         'review',
         {
           args: ['<id>'],
@@ -281,6 +289,21 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
       () => import('./commands/server-start.js'),
     ),
   ]),
+  leaf(
+    'status',
+    {
+      aliases: ['whoami'],
+      summary: 'Show who your credentials say you are, as `tsh status` does.',
+    },
+    () => import('./commands/status.js'),
+  ),
+  leaf(
+    'mcp',
+    {
+      summary: 'Serve the access-request tools to AI agents over MCP on stdio; reviews stay with people.',
+    },
+    () => import('./commands/mcp.js'),
+  ),
   leaf(
     'completion',
     { args: ['<shell>'], summary: 'Print a shell completion script, generated from the command tree.' },

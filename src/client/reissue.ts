@@ -6,9 +6,12 @@ import { saveReissuedCertificate } from '../identity/reissue.js';
 import { sshPublicKeyFromPem } from '../identity/ssh.js';
 import type { Credentials, TeleportIdentity } from '../identity/types.js';
 import { AccessError } from '../model/errors.js';
+import { type AccessRequest, approvalProgressText } from '../model/request.js';
 import type { Connection } from './connect.js';
+import type { CallOptions } from './rpc.js';
 
 export interface ReissueOptions {
+  signal?: AbortSignal;
   /** Request IDs to assume (GenerateUserCerts AccessRequests). */
   accessRequests?: string[];
   /** Request IDs to drop; `['*']` drops all (DropAccessRequests). */
@@ -52,7 +55,7 @@ async function generateFor(
   conn: Connection,
   publicKeyPem: string,
   sshPublicKey: string | undefined,
-  opts: ReissueOptions & { signal?: AbortSignal },
+  opts: ReissueOptions,
 ): Promise<Reissued> {
   const creds = conn.credentials;
   // The selected cluster (tsh's SiteName) stays the certificate's route, as tsh keeps it.
@@ -133,3 +136,137 @@ export async function writeBackCredentials(
   await saveReissuedCertificate(next, certPem);
   return kind;
 }
+
+/** Where a re-issued certificate went, in words: the identity file, or the tsh profile's directory. */
+export function savedWhere(creds: Credentials): string {
+  const src = creds.source;
+  return src.kind === 'identity-file'
+    ? src.path
+    : src.kind === 'tsh-profile'
+      ? `the tsh profile in ${src.home}`
+      : '';
+}
+
+/**
+ * Why an approved request cannot be assumed with this identity: auth_with_roles.go,
+ * generateUserCerts refuses AccessRequests from an impersonated identity. Said before
+ * asking, with what works instead; `retry` is the command that assumes it once that is done.
+ */
+export function impersonatedError(
+  id: string,
+  user: string,
+  impersonator: string,
+  retry: string,
+): AccessError {
+  return new AccessError(
+    'not-assumed',
+    `request ${id} is approved, but this identity cannot assume it: it was issued for ${user} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
+    `assume it with credentials from \`tsh login\` (or an identity file from \`tsh login --out FILE\`): ${retry}`,
+  );
+}
+
+/** What assuming a request did. */
+export interface Assumed {
+  /** `read-only`: a TLS trio, which is never rewritten; nothing was re-issued. */
+  saved: 'identity-file' | 'tsh-profile' | 'read-only';
+  /** {@link savedWhere}; '' when read-only. */
+  where: string;
+  /** The identity of the re-issued certificate; absent when read-only. */
+  identity?: TeleportIdentity;
+}
+
+/**
+ * Why `req` cannot be assumed with these credentials, or undefined when it may be asked for:
+ * its state (still pending, denied, promoted), another user's request, or an impersonated
+ * identity. The server checks again (lib/auth/auth_with_roles.go: generateUserCerts refuses
+ * AccessRequests from an impersonated identity, then validates each ID with
+ * getValidatedAccessRequest); this only says it earlier and with the command that helps.
+ * `retry` names the command to run again.
+ */
+export function assumeRefusal(conn: Connection, req: AccessRequest, retry: string): AccessError | undefined {
+  const id = req.id;
+  switch (req.state) {
+    case 'APPROVED':
+      break;
+    case 'PENDING':
+      return new AccessError(
+        'failure',
+        `request ${id} is still pending (${approvalProgressText(req)}); only an approved request can be assumed`,
+        `wait for it with: access request wait ${id}`,
+      );
+    case 'DENIED':
+      return new AccessError('denied', `request ${id} was denied; it cannot be assumed`);
+    default:
+      return new AccessError(
+        'failure',
+        `request ${id} is ${req.state}; only an approved request can be assumed`,
+      );
+  }
+  const me = conn.identity.username;
+  if (req.user !== me) {
+    return new AccessError(
+      'permission',
+      `request ${id} belongs to ${JSON.stringify(req.user)}, not to ${JSON.stringify(me)}; only the user who asked may assume it`,
+    );
+  }
+  const impersonator = conn.identity.impersonator;
+  if (impersonator) return impersonatedError(id, req.user, impersonator, retry);
+  return undefined;
+}
+
+/**
+ * Assumes approved request `id` as tsh's `login --request-id` does: re-issues the caller's
+ * certificate with it added to the requests it already carries and writes it back where it
+ * came from (0600, atomically). A TLS trio is left alone (`read-only`). The caller checks
+ * {@link assumeRefusal} first when it has the request in hand.
+ */
+export async function assumeRequest(conn: Connection, id: string, call: CallOptions = {}): Promise<Assumed> {
+  if (conn.credentials.source.kind === 'tls-trio') return { saved: 'read-only', where: '' };
+  const active = conn.identity.activeRequests.filter((r) => r !== id);
+  const reissued = await reissueCertificates(conn, { accessRequests: [...active, id], signal: call.signal });
+  const saved = await writeBackCredentials(conn.credentials, reissued.certPem, reissued.sshCert);
+  return {
+    saved,
+    where: saved === 'read-only' ? '' : savedWhere(conn.credentials),
+    identity: reissued.identity,
+  };
+}
+
+/** What dropping requests did: the requests gone from the certificate, those kept, and its roles. */
+export interface Dropped {
+  dropped: string[];
+  active_requests: string[];
+  roles: string[];
+}
+
+/**
+ * Re-issues the caller's certificate without requests `ids` (all of them when empty), as tsh's
+ * `request drop` does (DropAccessRequests, `*` for all), and writes it back where it came
+ * from. The caller refuses a TLS trio first: there is nothing to rewrite.
+ */
+export async function dropRequests(
+  conn: Connection,
+  ids: readonly string[],
+  call: CallOptions = {},
+): Promise<Dropped> {
+  const active = conn.identity.activeRequests;
+  const all = ids.length === 0;
+  const keep = all ? [] : active.filter((id) => !ids.includes(id));
+  const reissued = await reissueCertificates(conn, {
+    accessRequests: keep,
+    dropAccessRequests: all ? ['*'] : [...ids],
+    signal: call.signal,
+  });
+  await writeBackCredentials(conn.credentials, reissued.certPem, reissued.sshCert);
+  return {
+    dropped: active.filter((id) => !reissued.identity.activeRequests.includes(id)),
+    active_requests: reissued.identity.activeRequests,
+    roles: reissued.identity.roles,
+  };
+}
+
+/** The refusal of assume or drop with credentials that cannot be rewritten (a TLS trio). */
+export const READ_ONLY_CREDENTIALS = {
+  message: 'credentials from --cert/--key/--ca are read-only, so there is no certificate to re-issue',
+  hint: 'use an identity file (-i) or the tsh profile',
+} as const;

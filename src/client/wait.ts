@@ -31,6 +31,11 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Aborting ends the wait: outcome `interrupted`. */
   signal?: AbortSignal;
+  /**
+   * Called with the request each time it is read or changes (reviews arriving one by one, for
+   * "1 of 2 approvals"), the final state included.
+   */
+  onUpdate?: (req: AccessRequest) => void;
   /** Called before each reconnect, with the consecutive failure count (from 1) and the cause. */
   onReconnect?: (attempt: number, err: unknown) => void;
   /** Reconnect backoff; default 250ms doubling up to 5s, with jitter. */
@@ -106,6 +111,7 @@ export async function waitForResolution(
   const seen: Seen = {
     update(req) {
       this.request = req;
+      opts.onUpdate?.(requestFromProto(req));
       clearTimeout(expiryTimer);
       const at = req.spec?.state === RequestState.PENDING ? pendingExpiry(req) : undefined;
       if (at === undefined) return;

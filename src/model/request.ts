@@ -192,6 +192,17 @@ export function approvalProgress(req: Pick<AccessRequest, 'reviews' | 'threshold
 }
 
 /**
+ * Threshold progress in words, `1 of 2 approvals` (and `, 1 of 2 denials` once a denial came
+ * in): the one text the spinner, `show` and the MCP progress notifications share.
+ */
+export function approvalProgressText(req: Pick<AccessRequest, 'reviews' | 'thresholds'>): string {
+  const p = approvalProgress(req);
+  const parts = [`${p.approvals} of ${p.approveNeeded} approval${p.approveNeeded === 1 ? '' : 's'}`];
+  if (p.denials > 0) parts.push(`${p.denials} of ${p.denyNeeded} denial${p.denyNeeded === 1 ? '' : 's'}`);
+  return parts.join(', ');
+}
+
+/**
  * One line of `access request watch --format json`. `init` carries no request (the stream is
  * live); `delete` carries only the ID.
  */

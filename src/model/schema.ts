@@ -368,6 +368,49 @@ export const SIGN_HELPER_RESULT_SCHEMA: JsonSchema = root(
   ),
 );
 
+/** `access status` (alias `whoami`) and the MCP tool `whoami`. */
+export const STATUS_SCHEMA: JsonSchema = root(
+  object(
+    'Who the credentials say you are (status).',
+    {
+      user: string('user the certificate was issued to'),
+      cluster: string('cluster that issued it'),
+      roles: strings('roles of the certificate, including those of assumed requests'),
+      active_requests: arrayOf(
+        object('A request the certificate carries.', {
+          id: string('request ID'),
+          state: {
+            type: ['string', 'null'],
+            enum: [...REQUEST_STATE_NAMES, null],
+            description: 'state now, or null when the server no longer has it',
+          },
+          roles: strings('requested roles'),
+          resources: strings('requested resource IDs'),
+          access_expires: timeOrNull('when the access it grants ends'),
+        }),
+        'requests the certificate carries',
+      ),
+      allowed_resources: strings('resource IDs the certificate is limited to (empty: no limit)'),
+      cert_expires: time('when the certificate expires'),
+      impersonator: {
+        type: ['string', 'null'],
+        description:
+          'who issued it for the user (tctl auth sign), or null; such a certificate cannot assume requests',
+      },
+      credentials: object('where the credentials came from', {
+        kind: {
+          type: 'string',
+          enum: ['identity-file', 'tls-trio', 'tsh-profile'],
+          description: 'identity-file, tls-trio or tsh-profile',
+        },
+        path: string("the identity file, the trio's certificate, or the tsh profile directory"),
+        writable: boolean('whether assume and drop rewrite them (a TLS trio is read-only)'),
+      }),
+    },
+    'Status',
+  ),
+);
+
 /** Every output schema by name, in the order `access help formats` lists them. */
 export const SCHEMAS = {
   request: ACCESS_REQUEST_SCHEMA,
@@ -385,6 +428,7 @@ export const SCHEMAS = {
   lock: REQUEST_LOCK_SCHEMA,
   locks: REQUEST_LOCKS_SCHEMA,
   'lock-rm-result': LOCK_RM_RESULT_SCHEMA,
+  status: STATUS_SCHEMA,
 } as const satisfies Record<string, JsonSchema>;
 
 export type SchemaName = keyof typeof SCHEMAS;

@@ -54,6 +54,10 @@ export type TrappedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
  * so tests can run the whole CLI in-process with a fake IO.
  */
 export interface IO {
+  /** The process's standard input, for `access mcp` (the protocol's stream); absent in tests that give none. */
+  readonly stdin?: NodeJS.ReadableStream;
+  /** How this installation is started (`access mcp --print-config`): Node and the script it runs. */
+  readonly self?: { execPath: string; script: string };
   stdout: Writable;
   stderr: Writable;
   stdoutIsTTY: boolean;

@@ -1,4 +1,4 @@
-import { type AccessRequest, approvalProgress } from '../model/request.js';
+import { type AccessRequest, approvalProgress, approvalProgressText } from '../model/request.js';
 import { escapeControls } from './escape.js';
 import { formatKeyValues, type KeyValue, truncateCell } from './table.js';
 import { formatRelative, formatRfc822, formatTtl, formatUtc } from './time.js';
@@ -103,10 +103,7 @@ function annotationLines(a: Record<string, string[]>): string[] {
 /** The state with threshold progress, e.g. `PENDING (1 of 2 approvals)`. */
 export function stateSummary(req: AccessRequest): string {
   if (req.state !== 'PENDING') return req.state;
-  const p = approvalProgress(req);
-  const parts = [`${p.approvals} of ${p.approveNeeded} approval${p.approveNeeded === 1 ? '' : 's'}`];
-  if (p.denials > 0) parts.push(`${p.denials} of ${p.denyNeeded} denial${p.denyNeeded === 1 ? '' : 's'}`);
-  return `PENDING (${parts.join(', ')})`;
+  return `PENDING (${approvalProgressText(req)})`;
 }
 
 /**

@@ -2,6 +2,8 @@ import type { IO } from './io.js';
 
 /** Progress on stderr; a no-op unless stderr is a TTY, so pipes and logs stay clean. */
 export interface Spinner {
+  /** Whether a spinner is drawn (stderr is a terminal); otherwise update() shows nothing. */
+  readonly live: boolean;
   update(text: string): void;
   /** Prints a line on stderr without garbling the spinner. */
   log(line: string): void;
@@ -18,6 +20,7 @@ export async function startSpinner(io: IO, text: string): Promise<Spinner> {
   const width = (io.stderr as { columns?: number }).columns ?? 0;
   if (!io.stderrIsTTY || !(width > 0)) {
     return {
+      live: false,
       update() {},
       log: (line) => io.stderr.write(`${line}\n`),
       stop() {},
@@ -32,6 +35,7 @@ export async function startSpinner(io: IO, text: string): Promise<Spinner> {
     discardStdin: false,
   }).start();
   return {
+    live: true,
     update(t) {
       spinner.text = t;
     },

@@ -34,10 +34,20 @@ const CONNECTION = [/src\/client\/connect\.ts$/, /src\/client\/grpc-wire\.ts$/, 
 /** Generated code of the services request ls does not call (the rule message is in AuthService's watch events). */
 const OTHER_SERVICES = [/src\/gen\/teleport\/kube\//, /access_monitoring_rules_service\.ts$/];
 const TTY_ONLY = [/node_modules\/cli-table3\//, /node_modules\/chalk\//];
+/** The MCP SDK with zod and ajv, and our tools: `access mcp` alone loads them. */
+const MCP = [/node_modules\/@modelcontextprotocol\//, /node_modules\/(zod|ajv|ajv-formats)\//, /src\/mcp\//];
 /** Command modules: help answers from src/cli/manifest.ts; a command loads only its own. */
 const COMMAND_MODULES = [/src\/cli\/commands\//];
 /** What no help loads. */
-const NOT_FOR_HELP = [...COMMAND_MODULES, ...CONNECTION, ...GRPC_JS, ...X509_STACK, ...YAML, ...TTY_ONLY];
+const NOT_FOR_HELP = [
+  ...COMMAND_MODULES,
+  ...CONNECTION,
+  ...GRPC_JS,
+  ...X509_STACK,
+  ...YAML,
+  ...TTY_ONLY,
+  ...MCP,
+];
 /** The program: what `--help` answered from its template never loads. */
 const PROGRAM = [/src\/cli\/(main|program|manifest)\.ts$/, /node_modules\/commander\/lib\/command\.js$/];
 
@@ -101,9 +111,9 @@ describe('start-up: what a command loads from the bundle', () => {
     await createPendingAs(alice);
     const sources = await sourcesLoaded(['request', 'ls', '--format', 'json'], alice);
     expect(matching(sources, CONNECTION).length).toBeGreaterThan(0);
-    expect(matching(sources, [...X509_STACK, ...YAML, ...GRPC_JS, ...TTY_ONLY, ...OTHER_SERVICES])).toEqual(
-      [],
-    );
+    expect(
+      matching(sources, [...X509_STACK, ...YAML, ...GRPC_JS, ...TTY_ONLY, ...OTHER_SERVICES, ...MCP]),
+    ).toEqual([]);
   });
 
   test('request create --nowait and request show: no X.509 library, yaml or grpc-js', async () => {
@@ -143,5 +153,18 @@ describe('start-up: what a command loads from the bundle', () => {
     expect(
       commands.filter((s) => /\/(exec|sign-helper|server-start|rule-\w+|webhook-\w+)\.ts$/.test(s)),
     ).toEqual([]);
+  });
+
+  test('the MCP SDK, zod and ajv load only to serve MCP: not for status or mcp --print-config', async () => {
+    for (const args of [
+      ['status', '--format', 'json'],
+      ['mcp', '--print-config'],
+    ]) {
+      expect(matching(await sourcesLoaded(args, alice), [...MCP, ...YAML, ...GRPC_JS])).toEqual([]);
+    }
+    // Serving (stdin at its end at once: the server starts and stops) loads them from the bundle.
+    const served = await sourcesLoaded(['mcp'], alice);
+    expect(served).toContain('src/mcp/serve.ts');
+    expect(matching(served, [/node_modules\/@modelcontextprotocol\/sdk\//]).length).toBeGreaterThan(0);
   });
 });

@@ -5,7 +5,7 @@ import { formatKeyValues } from '../../render/table.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
-import { emit, note, requestIds } from './shared.js';
+import { callOpts, emit, note, requestIds } from './shared.js';
 
 export interface DropOptions {
   /** Requests to drop; empty means all active requests. */
@@ -34,37 +34,27 @@ export function parse([given]: ArgsOf<typeof define>, flags: FlagsOf<typeof defi
 
 export async function run(ctx: Context, opts: DropOptions): Promise<number> {
   const creds = await ctx.credentials();
+  const { dropRequests, READ_ONLY_CREDENTIALS } = await import('../../client/reissue.js');
   if (creds.source.kind === 'tls-trio') {
-    throw new UsageError(
-      'credentials from --cert/--key/--ca are read-only, so there is no certificate to re-issue',
-      'use an identity file (-i) or the tsh profile',
-    );
+    throw new UsageError(READ_ONLY_CREDENTIALS.message, READ_ONLY_CREDENTIALS.hint);
   }
   const conn = await ctx.connect();
   // Refused before anything changes when the caller may not lock.
   if (opts.lock) await assertMayLock(ctx, conn);
-  const { reissueCertificates, writeBackCredentials } = await import('../../client/reissue.js');
-  const active = conn.identity.activeRequests;
   const all = opts.ids.length === 0;
   note(
     ctx,
     all ? 'Dropping all active access requests...' : `Dropping access request(s): ${opts.ids.join(', ')}...`,
   );
-  const keep = all ? [] : active.filter((id) => !opts.ids.includes(id));
-  const reissued = await reissueCertificates(conn, {
-    accessRequests: keep,
-    dropAccessRequests: all ? ['*'] : opts.ids,
-  });
-  await writeBackCredentials(conn.credentials, reissued.certPem, reissued.sshCert);
-  const dropped = active.filter((id) => !reissued.identity.activeRequests.includes(id));
+  const { dropped, active_requests, roles } = await dropRequests(conn, opts.ids, callOpts(ctx));
   // The lock goes out with the new certificate: the Auth Service refuses the old one once the
   // lock is in force. Named requests are locked even when this certificate did not carry them.
   const locks = opts.lock ? await lockRequests(ctx, await ctx.reconnect(), all ? dropped : opts.ids, {}) : [];
   for (const l of locks) note(ctx, lockCreatedLine(l));
   const result: DropResult = {
     dropped,
-    active_requests: reissued.identity.activeRequests,
-    roles: reissued.identity.roles,
+    active_requests,
+    roles,
     locked: locks.map((l) => l.name),
   };
   await emit(ctx, result, () => {

@@ -2,14 +2,14 @@ import { Command } from '@commander-js/extra-typings';
 import type { Connection, WaitOutcome } from '../../client/index.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
-import type { AccessRequest } from '../../model/request.js';
+import { type AccessRequest, approvalProgressText } from '../../model/request.js';
 import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
 import { startSpinner } from '../../render/spinner.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { fetchRequest, note, requestIds } from './shared.js';
+import { callOpts, fetchRequest, note, requestIds } from './shared.js';
 
 export interface WaitOptions {
   id: string;
@@ -48,17 +48,23 @@ function resumeCommand(id: string): string {
   return `access request wait ${id}`;
 }
 
-async function printRequest(ctx: Context, req: AccessRequest): Promise<void> {
+export async function printRequest(ctx: Context, req: AccessRequest): Promise<void> {
   if (ctx.format === 'text') ctx.io.stdout.write(requestDetail(req, ctx.now()));
   else await printStructured(ctx.io, ctx.format, req);
 }
 
 /**
  * Re-issues the caller's certificate with `id` added to the requests it already assumes,
- * and writes it back where it came from. A TLS trio is left alone, with a note.
+ * and writes it back where it came from (client/reissue.ts: assumeRequest). A TLS trio is
+ * left alone, with a note.
  */
-async function assume(ctx: Context, conn: Connection, id: string): Promise<void> {
-  const { reissueCertificates, writeBackCredentials } = await import('../../client/reissue.js');
+export async function assume(
+  ctx: Context,
+  conn: Connection,
+  id: string,
+  lead = 'Approval received, getting updated certificates...',
+): Promise<void> {
+  const { assumeRequest } = await import('../../client/reissue.js');
   if (conn.credentials.source.kind === 'tls-trio') {
     note(
       ctx,
@@ -66,42 +72,15 @@ async function assume(ctx: Context, conn: Connection, id: string): Promise<void>
     );
     return;
   }
-  note(ctx, 'Approval received, getting updated certificates...');
-  const active = conn.identity.activeRequests.filter((r) => r !== id);
-  const reissued = await reissueCertificates(conn, { accessRequests: [...active, id] });
-  const where = await writeBackCredentials(conn.credentials, reissued.certPem, reissued.sshCert);
-  const src = conn.credentials.source;
-  const path =
-    src.kind === 'identity-file'
-      ? src.path
-      : src.kind === 'tsh-profile'
-        ? `the tsh profile in ${src.home}`
-        : '';
-  if (where === 'read-only') {
+  note(ctx, lead);
+  const assumed = await assumeRequest(conn, id, callOpts(ctx));
+  if (assumed.saved === 'read-only' || !assumed.identity) {
     note(ctx, 'note: the credentials are read-only; the re-issued certificate was not saved');
     return;
   }
   note(
     ctx,
-    `Certificate re-issued for ${reissued.identity.username} with roles ${reissued.identity.roles.join(', ')} (saved to ${path})`,
-  );
-}
-
-/**
- * Why an approved request cannot be assumed with this identity: auth_with_roles.go,
- * generateUserCerts refuses AccessRequests from an impersonated identity. Said before
- * asking, with what works instead.
- */
-export function impersonatedError(
-  id: string,
-  user: string,
-  impersonator: string,
-  retry: string,
-): AccessError {
-  return new AccessError(
-    'not-assumed',
-    `request ${id} is approved, but this identity cannot assume it: it was issued for ${user} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
-    `assume it with credentials from \`tsh login\` (or an identity file from \`tsh login --out FILE\`): ${retry}`,
+    `Certificate re-issued for ${assumed.identity.username} with roles ${assumed.identity.roles.join(', ')} (saved to ${assumed.where})`,
   );
 }
 
@@ -159,12 +138,24 @@ export async function waitWithSpinner(
   opts: { timeoutMs?: number; user: string },
 ): Promise<{ outcome: WaitOutcome; request?: AccessRequest }> {
   const { waitForRequest } = await import('../../client/wait.js');
-  const spinner = await startSpinner(ctx.io, `Waiting for request ${id} to be resolved...`);
+  const waiting = `Waiting for request ${id} to be resolved...`;
+  const spinner = await startSpinner(ctx.io, waiting);
+  let shown = '';
   try {
     return await waitForRequest(conn, id, {
       user: opts.user,
       timeoutMs: opts.timeoutMs,
       signal: ctx.io.signal,
+      // Reviews short of a threshold show as "1 of 2 approvals": on the spinner at a terminal,
+      // as a line of their own in a log.
+      onUpdate: (req) => {
+        if (req.state !== 'PENDING' || req.reviews.length === 0) return;
+        const progress = approvalProgressText(req);
+        if (progress === shown) return;
+        shown = progress;
+        if (spinner.live) spinner.update(`${waiting} (${progress})`);
+        else spinner.log(`Request ${id}: ${progress}`);
+      },
       onReconnect: (attempt) => {
         if (attempt === 1) spinner.log('Connection to the server lost; reconnecting...');
       },
@@ -197,6 +188,7 @@ export async function waitAndReport(
   const impersonator = conn.identity.impersonator;
   if (opts.assume && req.user === conn.identity.username && impersonator) {
     await printRequest(ctx, req);
+    const { impersonatedError } = await import('../../client/reissue.js');
     throw impersonatedError(id, req.user, impersonator, resumeCommand(id));
   }
   if (opts.assume && req.user === conn.identity.username) await assume(ctx, conn, id);

@@ -71,7 +71,7 @@ describe('access help', () => {
     const r = await runCli(['help', 'colours']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'error: no help topic or command "colours"\nhint: topics: environment, exit-codes, formats, resource-ids; commands: request, exec, lock, rule, webhook, sign-helper, server, completion, help\n',
+      'error: no help topic or command "colours"\nhint: topics: environment, exit-codes, formats, resource-ids; commands: request, exec, lock, rule, webhook, sign-helper, server, status, mcp, completion, help\n',
     );
   });
 });

@@ -11,7 +11,9 @@ import * as completion from '../../../src/cli/commands/completion.js';
 import * as exec from '../../../src/cli/commands/exec.js';
 import * as lockLs from '../../../src/cli/commands/lock-ls.js';
 import * as lockRm from '../../../src/cli/commands/lock-rm.js';
+import * as mcp from '../../../src/cli/commands/mcp.js';
 import * as requestApprove from '../../../src/cli/commands/request-approve.js';
+import * as requestAssume from '../../../src/cli/commands/request-assume.js';
 import * as requestCaps from '../../../src/cli/commands/request-caps.js';
 import * as requestCreate from '../../../src/cli/commands/request-create.js';
 import * as requestDeny from '../../../src/cli/commands/request-deny.js';
@@ -32,6 +34,7 @@ import * as ruleTest from '../../../src/cli/commands/rule-test.js';
 import * as ruleUpdate from '../../../src/cli/commands/rule-update.js';
 import * as serverStart from '../../../src/cli/commands/server-start.js';
 import * as signHelper from '../../../src/cli/commands/sign-helper.js';
+import * as status from '../../../src/cli/commands/status.js';
 import * as webhookConfigure from '../../../src/cli/commands/webhook-configure.js';
 import * as webhookServe from '../../../src/cli/commands/webhook-serve.js';
 import { reportFor } from '../../../src/cli/main.js';
@@ -258,6 +261,24 @@ const TABLES: Table[] = [
       [[ID1, '--timeout', '90s', '--no-assume'], { timeoutMs: 90_000, assume: false }],
     ],
     invalid: [[], [`${ID1},${ID2}`], [ID1, '--timeout', '-1s'], ['nope']],
+  }),
+  table('request assume', requestAssume, {
+    defaults: { id: ID1 },
+    valid: [[[ID1], {}]],
+    invalid: [[], [`${ID1},${ID2}`], [ID1, ID2], ['nope']],
+  }),
+  table('status', status, {
+    defaults: {},
+    valid: [[[], {}]],
+    invalid: [[ID1], ['--user', 'bob']],
+  }),
+  table('mcp', mcp, {
+    defaults: { allowReview: false, printConfig: false },
+    valid: [
+      [[], {}],
+      [['--allow-review', '--print-config'], { allowReview: true, printConfig: true }],
+    ],
+    invalid: [['serve'], ['--allow-reviews']],
   }),
   table('request review', requestReview, {
     defaults: { id: ID1, reason: '' },

@@ -3,6 +3,7 @@ import { UsageError } from '../../../src/model/errors.js';
 import {
   ACCESS_REQUEST_KEYS,
   approvalProgress,
+  approvalProgressText,
   newAccessRequest,
   newReview,
   REVIEW_KEYS,
@@ -194,5 +195,23 @@ describe('search', () => {
       labels: { env: 'prod' },
       resource_id: '/c/node/x',
     });
+  });
+});
+
+describe('approvalProgressText', () => {
+  const review = (state: 'APPROVED' | 'DENIED', author: string) => newReview({ author, state });
+  const two = [{ name: 'two', approve: 2, deny: 2 }];
+
+  it('words the progress as the spinner, show and MCP progress say it', () => {
+    expect(approvalProgressText({ reviews: [], thresholds: [] })).toBe('0 of 1 approval');
+    expect(approvalProgressText({ reviews: [review('APPROVED', 'bob')], thresholds: two })).toBe(
+      '1 of 2 approvals',
+    );
+    expect(
+      approvalProgressText({
+        reviews: [review('APPROVED', 'bob'), review('DENIED', 'carol')],
+        thresholds: two,
+      }),
+    ).toBe('1 of 2 approvals, 1 of 2 denials');
   });
 });

@@ -17,6 +17,7 @@ import {
   schemaDoc,
 } from '../../../src/model/schema.js';
 import { newSearchResult, type SearchResult } from '../../../src/model/search.js';
+import type { Status } from '../../../src/model/status.js';
 
 const request: AccessRequest = newAccessRequest({
   id: '0193c1e2-7f00-7000-8000-000000000001',
@@ -81,6 +82,19 @@ const signed: SignHelperResult = {
   expires: '2026-11-21T22:00:00Z',
 };
 
+const status: Status = {
+  user: 'alice',
+  cluster: 'local',
+  roles: ['requester', 'dba'],
+  active_requests: [
+    { id: 'r1', state: 'APPROVED', roles: ['dba'], resources: [], access_expires: '2026-11-21T18:00:00Z' },
+  ],
+  allowed_resources: [],
+  cert_expires: '2026-11-21T18:00:00Z',
+  impersonator: null,
+  credentials: { kind: 'identity-file', path: '/tmp/alice.pem', writable: true },
+};
+
 /** A valid sample and a sample that must fail, per schema. */
 const samples: Record<SchemaName, { valid: unknown[]; invalid: unknown[] }> = {
   request: {
@@ -141,6 +155,20 @@ const samples: Record<SchemaName, { valid: unknown[]; invalid: unknown[] }> = {
   },
   locks: { valid: [[lock], []], invalid: [lock, [{ name: 'x' }]] },
   'lock-rm-result': { valid: [{ deleted: ['x'] }], invalid: [{ deleted: 'x' }] },
+  status: {
+    valid: [
+      status,
+      {
+        ...status,
+        active_requests: [{ id: 'gone', state: null, roles: [], resources: [], access_expires: null }],
+      },
+    ],
+    invalid: [
+      { ...status, cert_expires: null },
+      { ...status, credentials: { ...status.credentials, kind: 'kubeconfig' } },
+      { ...status, active_requests: [{ ...status.active_requests[0], state: 'OK' }] },
+    ],
+  },
 };
 
 describe('output schemas', () => {
