@@ -48,6 +48,7 @@ const SECTIONS = [
   'A CI job that requests access and waits',
   'Access Monitoring Rules',
   'Moving from teleport-webhooks',
+  'For AI agents: `access mcp`',
 ];
 
 interface Ctx {
@@ -258,6 +259,18 @@ const steps: Step[] = [
     name: 'rules',
     terminal: 'reviewers',
     placeholders: (ctx) => ({ '<id>': ctx.ids.loop }),
+  },
+  {
+    section: 'For AI agents: `access mcp`',
+    match: 'access mcp --print-config',
+    name: 'mcp-config',
+    terminal: 'alice',
+    after: async (_ctx, run) => {
+      // The entry an MCP client takes: this access, started with Node, and alice's credentials.
+      const entry = JSON.parse(run.output).mcpServers.access;
+      expect(entry.args.at(-1)).toBe('mcp');
+      expect(entry.env.ACCESS_IDENTITY).toMatch(/identities\/alice\.pem$/);
+    },
   },
 ];
 
