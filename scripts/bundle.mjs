@@ -11,9 +11,12 @@
 // module more than the same code as CommonJS, and the ES loader itself about 10 ms to start,
 // measured side by side (a connecting command loads some 40 bundle files).
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
 import { build, transform } from 'esbuild';
+import { checkDynamicImports } from './check-dynamic-imports.mjs';
 
 const root = join(import.meta.dirname, '..');
 const outdir = join(root, 'dist', 'bundle');
@@ -54,6 +57,59 @@ const helpClassAlone = {
   },
 };
 
+/** Whether Node loads `file` as CommonJS: .cjs, or .js under a package.json without "type": "module". */
+function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true;
+  if (!file.endsWith('.js')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) return JSON.parse(readFileSync(pkg, 'utf8')).type !== 'module';
+  }
+  return true;
+}
+
+/**
+ * `await import('yaml')` of a CommonJS package gives, in Node, a namespace with `default` (its
+ * module.exports) and its exports by name. Split by esbuild, the package becomes a chunk that
+ * exports `default` alone (esbuild issue #3245: an ES module chunk cannot hold exports that
+ * are known only at run time), so `const { parseAllDocuments } = await import('yaml')` got
+ * undefined. Every dynamic import of a CommonJS file therefore goes through a small ES module
+ * that requires it and exports `default` and each name it exports, as Node's namespace does;
+ * the names are taken by requiring the package here, at build time. The check below
+ * (check-dynamic-imports.mjs) fails the build if an importer still uses a name its chunk lacks.
+ */
+const commonJsNamespace = {
+  name: 'commonjs-namespace',
+  setup(b) {
+    const facade = 'commonjs-namespace';
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.kind !== 'dynamic-import' || args.pluginData === facade) return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: facade,
+      });
+      if (resolved.errors.length > 0 || resolved.external || !isCommonJs(resolved.path)) return undefined;
+      return { path: relative(root, resolved.path), namespace: facade };
+    });
+    b.onLoad({ filter: /.*/, namespace: facade }, (args) => {
+      const file = join(root, args.path);
+      const names = Object.keys(createRequire(file)(file)).filter(
+        (n) => n !== 'default' && n !== '__esModule',
+      );
+      const lines = [`const m = require(${JSON.stringify(file)});`, 'export default m;'];
+      for (const [i, name] of names.entries()) {
+        lines.push(
+          `const e${i} = m[${JSON.stringify(name)}];`,
+          `export { e${i} as ${JSON.stringify(name)} };`,
+        );
+      }
+      return { contents: lines.join('\n'), loader: 'js', resolveDir: dirname(file) };
+    });
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 const TARGET = 'node20.19';
 const result = await build({
@@ -83,8 +139,13 @@ const result = await build({
   // external, that require would resolve from node_modules if it ever ran.
   external: ['@grpc/proto-loader'],
   logLevel: 'warning',
-  plugins: [lazyChildProcess, helpClassAlone],
+  plugins: [lazyChildProcess, helpClassAlone, commonJsNamespace],
 });
+const problems = await checkDynamicImports(result.metafile, root);
+if (problems.length > 0) {
+  console.error(`bundle: dynamic imports lack names their importers use:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
 await mkdir(outdir, { recursive: true });
 for (const file of result.outputFiles) {
   const usesMetaUrl = file.text.includes('import.meta.url');
