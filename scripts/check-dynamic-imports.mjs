@@ -107,7 +107,9 @@ export async function checkDynamicImports(metafile, root) {
       continue;
     }
     const calls = dynamicImports(importer, await readFile(join(root, importer), 'utf8'));
-    for (const { path, original } of records) {
+    // One record per import() call: each specifier once, with every call that names it.
+    const resolved = new Map(records.map((r) => [r.original, r.path]));
+    for (const [original, path] of resolved) {
       const chunk = chunkFor.get(path);
       for (const { specifier, line, names } of calls.filter((c) => c.specifier === original)) {
         const where = `${importer}:${line}: import('${specifier}')`;
