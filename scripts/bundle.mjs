@@ -9,8 +9,9 @@
 // memory, then each output file is turned into CommonJS (imports of chunks become `require`,
 // dynamic imports a deferred `require`). On Node 20 an ES module graph costs about 1 ms per
 // module more than the same code as CommonJS, and the ES loader itself about 10 ms to start,
-// measured side by side (a connecting command loads some 40 bundle files).
-import { execFileSync } from 'node:child_process';
+// measured side by side (a connecting command loads some 40 bundle files). On Node 22 and 24,
+// with the compile cache for both, esbuild's split ES modules still took 5-15% more CPU than
+// these files for `request ls` and `request create` (test/bench/pipeline.bench.mjs).
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -121,12 +122,10 @@ export async function buildBundle({ outdir, format = 'cjs', splitting = true }) 
   const esm = format === 'esm';
   const result = await build({
     absWorkingDir: root,
-    // bin/access.cjs answers `--help` with fast-help and a template (below) alone, and loads
-    // code-cache to compile the other files with their V8 code cache (written below).
+    // bin/access.cjs answers `--help` with fast-help and a template (below) alone.
     entryPoints: {
       access: 'src/cli/main.ts',
       'fast-help': 'src/cli/fast-help.ts',
-      'code-cache': 'src/cli/code-cache.ts',
     },
     outdir,
     // Named as written already, so the imports between chunks name the files as they are.
@@ -208,7 +207,4 @@ if (process.argv[1] === import.meta.filename) {
   }
   await writeFile(join(root, 'dist', 'bundle-meta.json'), JSON.stringify(metafile));
   await writeHelpTemplates(outdir);
-  // What V8 compiles for the common commands, beside each file (scripts/code-cache.mjs), in a
-  // process of its own: it hooks how CommonJS files compile.
-  execFileSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { stdio: 'inherit' });
 }

@@ -2,9 +2,9 @@
 // tests, measured side by side in one run (run after `npm run build`; `npm run bench` does
 // both). The pipelines, each with a shim of its own like bin/access.cjs:
 //
-//   shipped       dist/bundle as built: split, CommonJS, with bin/access.cjs itself (Node's
-//                 compile cache where it exists, else the build's V8 code cache)
-//   cjs, no cache the same files with neither cache
+//   shipped       dist/bundle as built: split, CommonJS, Node's compile cache where it exists
+//                 (as bin/access.cjs loads it)
+//   cjs, no cache the same files without the compile cache
 //   esm split     esbuild's split ES modules as they are (no CommonJS rewrite), compile cache
 //                 where it exists
 //   esm unsplit   one ES module file per entry, compile cache where it exists
@@ -43,8 +43,6 @@ const load = (file) => require(join(bundle, file));`;
   const enable = {
     none: '',
     compile: 'nodeModule.enableCompileCache?.();',
-    shipped: `if (nodeModule.enableCompileCache) nodeModule.enableCompileCache();
-    else load('code-cache.cjs').installCodeCache(bundle);`,
   }[cache];
   return `${head}
 (async () => {
@@ -101,7 +99,7 @@ const base = await mkdtemp(join(tmpdir(), 'access-bench-pipeline-'));
 const server = await startServer({ dataDir: join(base, 'data'), listen: '127.0.0.1:0' });
 try {
   const pipelines = [
-    await pipeline(base, 'shipped', { shipped: true, cache: 'shipped' }),
+    await pipeline(base, 'shipped', { shipped: true, cache: 'compile' }),
     await pipeline(base, 'cjs, no cache', { shipped: true, cache: 'none' }),
     await pipeline(base, 'esm split', { esm: true, splitting: true, cache: 'compile' }),
     await pipeline(base, 'esm unsplit', { esm: true, splitting: false, cache: 'compile' }),
