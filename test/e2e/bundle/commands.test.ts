@@ -215,15 +215,27 @@ describe('every command through the bundle', () => {
     expect(removed).toEqual({ deleted: [name] });
   });
 
-  bundleCase(['request watch'], 'NDJSON until SIGINT, exit 0', async () => {
-    const watch = bin(['request', 'watch', '--user', 'alice', '--format', 'json'], env('admin'));
-    await watch.waitForStdout(/"type":"init"/);
+  bundleCase(['request watch'], 'one change in each format until SIGINT, exit 0', async () => {
+    const watches = FORMATS.map((format) =>
+      bin(['request', 'watch', '--user', 'alice', '--format', format], env('admin')),
+    );
+    await Promise.all(watches.map((w) => w.waitForStderr(/Watching access requests/)));
     const req = await pending('alice', 'auditor', 'watched');
-    await watch.waitForStdout(new RegExp(`"type":"put".*"id":"${req.id}"`));
-    watch.child.kill('SIGINT');
-    const exit = await watch.exited();
-    expect(exit.code, exit.stderr).toBe(0);
-    for (const line of exit.stdout.trimEnd().split('\n')) expectSchema('watch-event', JSON.parse(line));
+    const [text, json, yaml] = watches;
+    await text.waitForStdout(new RegExp(`^PUT ${req.id} alice PENDING$`, 'm'));
+    await json.waitForStdout(new RegExp(`"type":"put".*"id":"${req.id}"`));
+    await yaml.waitForStdout(new RegExp(`^id: ${req.id}$`, 'm'));
+    for (const w of watches) w.child.kill('SIGINT');
+    const [, jsonExit, yamlExit] = await Promise.all(
+      watches.map(async (w) => {
+        const exit = await w.exited();
+        expect(exit.code, exit.stderr).toBe(0);
+        return exit;
+      }),
+    );
+    for (const line of jsonExit.stdout.trimEnd().split('\n')) expectSchema('watch-event', JSON.parse(line));
+    const docs = yamlExit.stdout.split(/^---\n/m).filter((d) => d.trim() !== '');
+    for (const doc of docs) expectSchema('watch-event', parseYaml(doc));
   });
 
   bundleCase(['exec'], 'runs COMMAND once a reviewer approves, with its exit code', async () => {
