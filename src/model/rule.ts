@@ -180,6 +180,7 @@ function schedulesFromDocument(v: unknown, where: string): Record<string, RuleSc
 
 /** Every rule of a YAML file (several `---` documents allowed); empty documents are skipped. */
 export async function rulesFromYaml(text: string, file: string): Promise<AccessMonitoringRule[]> {
+  // yaml is CommonJS: its chunk in the bundle has every name Node's import gives (scripts/bundle.mjs).
   const { parseAllDocuments } = await import('yaml');
   const out: AccessMonitoringRule[] = [];
   const docs = parseAllDocuments(text);
