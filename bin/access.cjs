@@ -30,11 +30,9 @@ function printedFastHelp() {
 }
 
 if (!printedFastHelp()) {
-  // V8's on-disk compile cache: Node's own where it has one (>= 22.1), else the bundle's,
-  // written at build time.
-  const module = require('node:module');
-  if (module.enableCompileCache) module.enableCompileCache();
-  else require(join(bundle, 'code-cache.cjs')).installCodeCache(bundle);
+  // Node's on-disk compile cache (>= 22.1): V8's compiled code of the bundle's files, kept from
+  // the first run of each file. Node 20 has none and compiles them every time.
+  require('node:module').enableCompileCache?.();
   const { main, systemIO } = require(join(bundle, 'access.cjs'));
   main(argv, systemIO()).then((code) => {
     process.exitCode = code;

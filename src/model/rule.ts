@@ -180,11 +180,8 @@ function schedulesFromDocument(v: unknown, where: string): Record<string, RuleSc
 
 /** Every rule of a YAML file (several `---` documents allowed); empty documents are skipped. */
 export async function rulesFromYaml(text: string, file: string): Promise<AccessMonitoringRule[]> {
-  // Split by esbuild, the dynamic import of a CommonJS package may hold only `default`
-  // (issue 20: the bundle); the package's own exports are there either way.
-  const yaml = await import('yaml');
-  const { parseAllDocuments } =
-    'parseAllDocuments' in yaml ? yaml : (yaml as { default: typeof yaml }).default;
+  // yaml is CommonJS: its chunk in the bundle has every name Node's import gives (scripts/bundle.mjs).
+  const { parseAllDocuments } = await import('yaml');
   const out: AccessMonitoringRule[] = [];
   const docs = parseAllDocuments(text);
   for (const [i, doc] of docs.entries()) {

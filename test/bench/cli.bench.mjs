@@ -8,7 +8,9 @@
 // node's start, TLS with a CA (Node 20 parses its bundled roots then) and HTTP/2, one call.
 // The Go row is Teleport's official client listing the same requests
 // (test/contract/go/cmd/official-client -list); it is skipped when Go is not installed.
-// `node test/bench/cli.bench.mjs --quick` skips the 10,000/100,000 part.
+// Every round runs each command on every Node CI tests (this one, 22 and 24: scripts/node-runtime.mjs),
+// and the table at the end gives each runtime's figures against its own `node -e 0` and the Go client.
+// `node test/bench/cli.bench.mjs --quick` skips the 10,000/100,000 part; `--this-node` the other runtimes.
 // `--baseline DIR` also runs DIR's bin (another checkout, built) in every round and
 // every large listing, labelled `(baseline)`, for before/after figures from one run.
 import { execFileSync } from 'node:child_process';
@@ -20,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { AccessRequestV3 } from '../../dist/gen/teleport/legacy/types/types.js';
 import { startServer } from '../../dist/server/index.js';
 import { RequestStore } from '../../dist/server/store.js';
-import { call, connect, pct, runAccess, runProcess } from './lib.mjs';
+import { call, connect, pct, runAccess, runProcess, runtimes } from './lib.mjs';
 
 const ROUNDS = 15;
 const LISTED = 100;
@@ -103,9 +105,9 @@ try {
     ACCESS_IDENTITY: server.identityPath(user),
   });
   const goLister = buildGoLister();
-  const node = (args, env) => () => runProcess(process.execPath, args, env);
-  const access = (args, env) => () => runAccess(args, env);
-  const baseline = (args, env) => () => runProcess(process.execPath, [BASELINE_BIN, ...args], env);
+  const node = (rt, args, env) => () => runProcess(rt.node, args, env, true);
+  const access = (rt, args, env) => () => runAccess(args, env, [], rt.node);
+  const baseline = (rt, args, env) => () => runProcess(rt.node, [BASELINE_BIN, ...args], env, true);
   const accessCases = [
     ['access --help', ['--help'], base],
     [
@@ -121,21 +123,27 @@ try {
     ],
     ['access request show ID', ['request', 'show', firstId], as('alice')],
   ];
-  const cases = [
-    ['node -e 0', node(['-e', '0'], base)],
+  // Every runtime CI tests (scripts/node-runtime.mjs), each against its own `node -e 0`.
+  const rts = await runtimes();
+  const cases = [];
+  for (const rt of rts) {
+    cases.push([rt, 'node -e 0', node(rt, ['-e', '0'], base)]);
     // What Node itself costs a connecting command: TLS with a CA and HTTP/2, one call.
-    [
+    cases.push([
+      rt,
       'floor: node TLS + HTTP/2, one gRPC call, no CLI',
-      node([join(import.meta.dirname, 'floor.cjs'), server.addr, server.identityPath('alice')], base),
-    ],
-  ];
-  for (const [label, args, env] of accessCases) {
-    cases.push([label, access(args, env)]);
-    if (BASELINE_BIN) cases.push([`${label} (baseline)`, baseline(args, env)]);
+      node(rt, [join(import.meta.dirname, 'floor.cjs'), server.addr, server.identityPath('alice')], base),
+    ]);
+    for (const [label, args, env] of accessCases) {
+      cases.push([rt, label, access(rt, args, env)]);
+      if (BASELINE_BIN) cases.push([rt, `${label} (baseline)`, baseline(rt, args, env)]);
+    }
   }
+  const GO = `Go official client, same list (${LISTED} requests)`;
   if (goLister) {
     cases.push([
-      `Go official client, same list (${LISTED} requests)`,
+      undefined,
+      GO,
       () =>
         runProcess(
           goLister,
@@ -145,24 +153,60 @@ try {
     ]);
   }
 
-  for (const [, run] of cases) await run(); // warm the page cache
+  for (const [, , run] of cases) await run(); // warm the page cache and Node's compile cache
   const samples = cases.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, [, run]] of cases.entries()) samples[i].push(await run());
+    for (const [i, [, , run]] of cases.entries()) samples[i].push(await run());
   }
-  const nodeMs = median(samples[0].map((s) => s.ms));
-  const nodeCpu = median(samples[0].map((s) => s.cpuMs));
-  const lsMs = median(samples[cases.findIndex(([l]) => l.startsWith('access request ls'))].map((s) => s.ms));
-  console.log(`start-up, median of ${ROUNDS} rounds (ratio to \`node -e 0\`):`);
-  for (const [i, [label]] of cases.entries()) {
+  const medianOf = (rt, label, key = 'ms') =>
+    median(samples[cases.findIndex(([r, l]) => r === rt && l === label)].map((s) => s[key]));
+  const goMs = goLister ? medianOf(undefined, GO) : Number.NaN;
+  console.log(`start-up, median of ${ROUNDS} rounds (ratio to \`node -e 0\` of the same runtime):`);
+  for (const [i, [rt, label]] of cases.entries()) {
     const ms = median(samples[i].map((s) => s.ms));
     const rss = Math.max(...samples[i].map((s) => s.rss));
-    const extra = label.startsWith('Go') ? `; access ls is ${(lsMs / ms).toFixed(1)}x this` : '';
     const rssText = Number.isNaN(rss) ? '' : `, peak RSS ${rss.toFixed(0)} MiB`;
+    if (!rt) {
+      console.log(`  ${label}: ${ms.toFixed(0)} ms${rssText}`);
+      continue;
+    }
+    const nodeMs = medianOf(rt, 'node -e 0');
+    const nodeCpu = medianOf(rt, 'node -e 0', 'cpuMs');
     // CPU time is steadier than wall time on a loaded machine; node children report it.
     const cpu = median(samples[i].map((s) => s.cpuMs));
     const cpuText = Number.isNaN(cpu) ? '' : `, CPU ${cpu.toFixed(0)} ms (${(cpu / nodeCpu).toFixed(2)}x)`;
-    console.log(`  ${label}: ${ms.toFixed(0)} ms, ${(ms / nodeMs).toFixed(2)}x${cpuText}${rssText}${extra}`);
+    console.log(
+      `  ${rt.label}, ${label}: ${ms.toFixed(0)} ms, ${(ms / nodeMs).toFixed(2)}x${cpuText}${rssText}`,
+    );
+  }
+
+  // The table a runtime's regression shows in: per runtime, each command against that
+  // runtime's empty process and against the official Go client's listing.
+  const columns = [
+    ['--help', 'access --help'],
+    ['request ls', accessCases[1][0]],
+    ['create --nowait', 'access request create --nowait'],
+  ];
+  const cell = (text) => text.padEnd(30);
+  console.log(
+    `\nstart-up table, median ms (x \`node -e 0\` of the runtime, x Go client ${goLister ? `${goMs.toFixed(0)} ms` : 'n/a'}):`,
+  );
+  console.log(`  ${'runtime'.padEnd(10)}${cell('node -e 0')}${columns.map(([h]) => cell(h)).join('')}`);
+  for (const rt of rts) {
+    const nodeMs = medianOf(rt, 'node -e 0');
+    const nodeCpu = medianOf(rt, 'node -e 0', 'cpuMs');
+    const cells = columns.map(([, label]) => {
+      const ms = medianOf(rt, label);
+      const go = goLister ? `, ${(ms / goMs).toFixed(1)}x Go` : '';
+      return cell(`${ms.toFixed(0)} (${(ms / nodeMs).toFixed(2)}x${go})`);
+    });
+    const cpu = columns.map(([, label]) => {
+      const ms = medianOf(rt, label, 'cpuMs');
+      return cell(`${ms.toFixed(0)} (${(ms / nodeCpu).toFixed(2)}x)`);
+    });
+    console.log(`  ${rt.label.padEnd(10)}${cell(nodeMs.toFixed(0))}${cells.join('')}`);
+    // CPU time, steadier than wall time on a loaded machine (the Go client's is not measured).
+    console.log(`  ${'  CPU'.padEnd(10)}${cell(nodeCpu.toFixed(0))}${cpu.join('')}`);
   }
 
   if (!process.argv.includes('--quick')) {

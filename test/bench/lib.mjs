@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { AuthServiceClient } from '../../dist/server/grpc-definitions.js';
+import { nodeRuntime, RUNTIMES } from '../../scripts/node-runtime.mjs';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'access.cjs');
 
@@ -52,12 +53,25 @@ async function usagePreload() {
 }
 
 /**
- * Runs one process to completion; resolves with its wall time (ms), and for a node child
- * (`file` is process.execPath) its peak RSS (MiB) and CPU time (ms) as it reports them,
- * plus its stdout byte count. Rejects on a non-zero exit.
+ * The runtimes to measure: this process's Node, then the others CI tests (scripts/node-runtime.mjs,
+ * fetched when missing), each as { label, node }; only this one with `--this-node`.
  */
-export async function runProcess(file, args, env) {
-  const isNode = file === process.execPath;
+export async function runtimes() {
+  const own = { label: `Node ${process.versions.node.split('.')[0]}`, node: process.execPath };
+  if (process.argv.includes('--this-node')) return [own];
+  const others = Object.keys(RUNTIMES).filter((major) => `Node ${major}` !== own.label);
+  return [
+    own,
+    ...(await Promise.all(others.map(async (m) => ({ label: `Node ${m}`, node: await nodeRuntime(m) })))),
+  ];
+}
+
+/**
+ * Runs one process to completion; resolves with its wall time (ms), and for a node child
+ * (`file` is process.execPath, or `isNode`) its peak RSS (MiB) and CPU time (ms) as it reports
+ * them, plus its stdout byte count. Rejects on a non-zero exit.
+ */
+export async function runProcess(file, args, env, isNode = file === process.execPath) {
   const argv = isNode ? ['--require', await usagePreload(), ...args] : args;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -83,6 +97,6 @@ export async function runProcess(file, args, env) {
 }
 
 /** Runs one `access` process (with extra `nodeArgs` for node itself); see {@link runProcess}. */
-export function runAccess(args, env, nodeArgs = []) {
-  return runProcess(process.execPath, [...nodeArgs, BIN, ...args], env);
+export function runAccess(args, env, nodeArgs = [], node = process.execPath) {
+  return runProcess(node, [...nodeArgs, BIN, ...args], env, true);
 }

@@ -193,6 +193,8 @@ spec:
 
   it('refuses bad callbacks with a 4xx JSON error and changes nothing', async () => {
     const id = await pendingRequest('auditor');
+    // Announced before the next test looks for the first PENDING request it has not seen.
+    await fallback.waitFor((r) => r.body.id === id);
     const body = JSON.stringify({ payload: { ReqID: id, State: 'Approved', Delegator: 'ops' } });
     const cases: [string, Promise<{ status: number; body: string }>, number, string][] = [
       [

@@ -1,6 +1,6 @@
 /**
  * An IO that keeps what is written, for running the program in-process where the tree is
- * described or exercised at build time (help templates, the code cache, docs).
+ * described at build time (help templates, docs).
  */
 import type { IO } from '../../render/io.js';
 
