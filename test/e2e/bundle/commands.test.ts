@@ -443,6 +443,31 @@ state_file = "${join(dir, 'state.json')}"
     expect(await ok(['completion', 'fish'], home)).toContain('complete -c access');
   });
 
+  bundleCase(
+    ['status', 'request assume'],
+    'status in each format; assume an approved request without waiting',
+    async () => {
+      const alice = await copyIdentity(server, 'alice');
+      const req = await pending('alice', 'auditor', 'assume');
+      await ok(['request', 'review', req.id, '--approve', '--reason', 'fine'], env('bob'));
+      const assumed = await run(['request', 'assume', req.id], alice.env);
+      expect(assumed.code, assumed.stderr).toBe(0);
+      for (const format of FORMATS) {
+        const status = await inFormat(format, ['status'], alice.env);
+        if (format === 'text') expect(status).toContain(req.id);
+        else {
+          expectSchema('status', status);
+          expect(status).toMatchObject({ user: 'alice', active_requests: [{ id: req.id }] });
+        }
+      }
+    },
+  );
+
+  bundleCase(['mcp'], '--print-config names this installation', async () => {
+    const config = JSON.parse(await ok(['mcp', '--print-config'], env('alice')));
+    expect(config.mcpServers.access.args.at(-1)).toBe('mcp');
+  });
+
   test('every leaf command of the manifest has a case here, and it ran', () => {
     const all = leaves().map((l) => l.path.join(' '));
     const hint = 'add a case to test/e2e/bundle/commands.test.ts for';
