@@ -21,6 +21,16 @@ export function isLockOnRequest(message: string, id: string): boolean {
   return message.startsWith(lockInForceMessage(`AccessRequest:${JSON.stringify(id)}`, ''));
 }
 
+/** lib/auth/auth_with_roles.go, CreateAccessRequestV2: only pending requests for oneself. */
+export const CREATE_SELF_NON_PENDING = 'cannot create access request for self in non-pending state';
+
+/** lib/auth/auth_with_roles.go, CreateAccessRequestV2: no resolved request while using one. */
+export const CREATE_NON_PENDING_WHILE_ASSUMED =
+  'cannot create access requests in non-pending state while using an access request';
+
+/** api/types/access_request.go, AccessRequestV3.CheckAndSetDefaults. */
+export const REQUEST_USER_NOT_SET = 'access request user name not set';
+
 interface KnownAnswer {
   /** gRPC status name the text comes with. */
   code: string;

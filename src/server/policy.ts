@@ -8,7 +8,7 @@ import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { isUuid } from '../model/request-id.js';
 import { isSetTime } from '../model/time.js';
 import { AUTOMATIC_REVIEWER_ROLE } from './amr-service.js';
-import { buildCatalog, canImpersonateUser, rolesNamed, rulesAllow } from './rbac.js';
+import { buildCatalog, canImpersonateUser, rolesNamed, rulesAllow, rulesDeny } from './rbac.js';
 import { allowedResourceIdsOf, checkAssumable } from './requests/assume.js';
 import { capabilities } from './requests/capabilities.js';
 import { prepareCreate } from './requests/create.js';
@@ -109,6 +109,8 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
     role: (name) => catalog.roles.get(name),
     allows: (caller, verb, resource = 'access_request') =>
       rulesAllow(rolesNamed(catalog, caller.roles), resource, verb),
+    denies: (caller, verb, resource = 'access_request') =>
+      rulesDeny(rolesNamed(catalog, caller.roles), resource, verb),
     canImpersonateSomeone: (caller) =>
       rolesNamed(catalog, caller.roles).some(
         (r) => (r.allow.impersonate?.users?.length ?? 0) > 0 || (r.allow.impersonate?.roles?.length ?? 0) > 0,

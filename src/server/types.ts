@@ -204,6 +204,11 @@ export interface Policy {
   role(name: string): Role | undefined;
   /** Whether any role of the caller allows `verb` on `resource` (default `access_request`; deny rules win). */
   allows(caller: Caller, verb: Verb, resource?: string): boolean;
+  /**
+   * Whether a deny rule of the caller names `verb` on `resource` (default `access_request`):
+   * Teleport's services.IsAccessExplicitlyDenied, which no self-service exception overrides.
+   */
+  denies(caller: Caller, verb: Verb, resource?: string): boolean;
   /** Teleport's RoleSet.CanImpersonateSomeone: some role has a non-empty `allow.impersonate`. */
   canImpersonateSomeone(caller: Caller): boolean;
   /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +135,10 @@ function refusal(w: StreamQueue<Event>): Promise<{ code: number; details: string
 function create(roles: string[]): Promise<AccessRequestV3> {
   return clients.alice.call(
     'createAccessRequestV2',
-    AccessRequestV3.fromPartial({ spec: { roles, requestReason: 'watch' } }),
+    AccessRequestV3.fromPartial({
+      metadata: { name: randomUUID() },
+      spec: { user: 'alice', roles, requestReason: 'watch' },
+    }),
   );
 }
 

@@ -15,22 +15,30 @@ import {
   type AccessRequestV3,
   RequestState,
 } from '../../gen/teleport/legacy/types/types.js';
-import { isRequestId } from '../../model/request-id.js';
 import { fieldsMatchKeywords } from '../../model/search.js';
+import { CREATE_NON_PENDING_WHILE_ASSUMED, CREATE_SELF_NON_PENDING } from '../../model/server-messages.js';
 import { automaticReview } from '../amr-service.js';
-import { authorizeAdminAction, requireRule } from '../authz.js';
+import { authorizeAdminAction, isCurrentUserAction, requireRule } from '../authz.js';
 import { matchesFilter } from '../events.js';
 import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js';
 import { accessRequestPageLimit } from '../grpc/paging.js';
 import { metadata, setTime } from '../grpc/shape.js';
 import type { AuthServiceServer } from '../grpc-definitions.js';
 import { requestableRolesPage } from '../requestable-roles.js';
+import { checkNewRequest } from '../requests/create.js';
 import { expiryOf } from '../requests/expiry.js';
 import { fromLabelValues, stateName, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';
 import type { ServiceDeps } from '../service.js';
 import type { SortField } from '../store.js';
-import { accessDenied, badParameter, type Caller, notFound, type Policy, ServerError } from '../types.js';
+import {
+  accessDenied,
+  badParameter,
+  type Caller,
+  notFound,
+  type Policy,
+  type ServerError,
+} from '../types.js';
 
 /** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */
 function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
@@ -66,6 +74,13 @@ export function requestMatcher(
     user: filter?.user || undefined,
     state: filter?.state ? filter.state : undefined,
   };
+  // lib/auth/auth_with_roles.go, ListAccessRequests: without `list` and `read` a caller still
+  // sees its own requests and those it may review, unless a deny rule names either verb.
+  if (!policy.allows(caller, 'list') || !policy.allows(caller, 'read')) {
+    for (const verb of ['list', 'read'] as const) {
+      if (policy.denies(caller, verb)) requireRule(policy, caller, verb);
+    }
+  }
   const keywords = (filter?.searchKeywords ?? []).filter((k) => k !== '');
   const scope = filter?.scope ?? AccessRequestScope.DEFAULT;
   return (req) => {
@@ -149,30 +164,39 @@ export function requestHandlers(deps: ServiceDeps) {
 
   const createAccessRequestV2 = unary(deps, async (req: AccessRequestV3, caller) => {
     const now = deps.now();
-    if (!req.spec) throw badParameter('access request is missing its spec');
-    const user = req.spec.user || caller.user;
-    // lib/auth/auth_with_roles.go, CreateAccessRequestV2: a pending request for oneself needs
-    // no rule; for anyone else `create` is required, and it is an admin action (MFA).
-    if (user !== caller.user) {
-      requireRule(policy, caller, 'create');
-      authorizeAdminAction(policy, caller);
+    const state = checkNewRequest(req);
+    const user = req.spec!.user;
+    const self = user === caller.user;
+    // lib/auth/auth_with_roles.go, CreateAccessRequestV2, in Teleport's order: without the
+    // `create` rule only a pending request for oneself (currentUserAction) passes, and not when
+    // a deny rule names `create`.
+    if (!policy.allows(caller, 'create')) {
+      const pending = state === RequestState.PENDING;
+      if (policy.denies(caller, 'create') || !pending || !isCurrentUserAction(policy, caller, user)) {
+        requireRule(policy, caller, 'create');
+      }
     }
-    const wanted = req.metadata?.name ?? '';
-    const id = isRequestId(wanted) ? wanted.toLowerCase() : uuidv7(now);
-    if (store.get(id)) throw new ServerError(status.ALREADY_EXISTS, `access request "${id}" already exists`);
+    if (state !== RequestState.PENDING) {
+      if (self) throw accessDenied(CREATE_SELF_NON_PENDING);
+      if (caller.activeRequests.length > 0) throw accessDenied(CREATE_NON_PENDING_WHILE_ASSUMED);
+    }
+    // Acting for someone else by a rule, not ownership, is an admin action (MFA).
+    if (!self) authorizeAdminAction(policy, caller);
+    // "ensure request ID is set server-side": the client's name is checked, never kept.
+    const id = uuidv7(now);
     const input: AccessRequestV3 = {
       ...req,
       kind: 'access_request',
       version: 'v3',
       // metadata.expires is how clients ask for a request TTL (how long it may stay pending).
       metadata: metadata(id, { labels: req.metadata?.labels ?? {}, expires: setTime(req.metadata?.expires) }),
-      spec: { ...req.spec, user },
+      spec: { ...req.spec!, user, state },
     };
     const prepared = policy.prepareCreate(caller, input, now);
     prepared.kind = 'access_request';
     prepared.version = 'v3';
     prepared.metadata = { ...metadata(id), ...prepared.metadata, name: id, namespace: 'default' };
-    if (req.spec.dryRun) {
+    if (req.spec!.dryRun) {
       prepared.spec = { ...prepared.spec!, dryRun: true };
       return prepared;
     }
