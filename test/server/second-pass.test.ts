@@ -139,3 +139,27 @@ describe('creating in a resolved state, the ID and the user (auth_with_roles.go:
     });
   });
 });
+
+describe('search keywords (api/types/access_request.go: AccessRequestV3.MatchSearch)', () => {
+  it('match labels, the ID, the user, roles and requested resource names, not reasons, reviewers or states', async () => {
+    const created = await k.c.alice.call(
+      'createAccessRequestV2',
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID(), labels: { ticket: 'INC-5521' } },
+        spec: {
+          user: 'alice',
+          roles: ['auditor'],
+          requestReason: 'outage zebra',
+          suggestedReviewers: ['carol'],
+        },
+      }),
+    );
+    const id = created.metadata!.name;
+    const found = async (...searchKeywords: string[]) =>
+      (await list(k.c.alice, { searchKeywords })).accessRequests.map((r) => r.metadata!.name).includes(id);
+    for (const kw of ['inc-5521', 'TICKET', id.slice(-12), 'alice', 'AUDIT'])
+      expect(await found(kw), kw).toBe(true);
+    expect(await found('ticket', 'auditor')).toBe(true);
+    for (const kw of ['zebra', 'carol', 'PENDING']) expect(await found(kw), kw).toBe(false);
+  });
+});

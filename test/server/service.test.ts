@@ -173,13 +173,23 @@ describe('listing', () => {
   it('filters by scope and pages in order with NextKey', async () => {
     const mine = [];
     for (let i = 0; i < 5; i++)
-      mine.push((await create('alice', { roles: ['auditor'], requestReason: `page ${i}` })).metadata!.name);
+      mine.push(
+        (
+          await c.alice.call(
+            'createAccessRequestV2',
+            AccessRequestV3.fromPartial({
+              metadata: { name: randomUUID(), labels: { batch: 'paging' } },
+              spec: { user: 'alice', roles: ['auditor'], requestReason: `page ${i}` },
+            }),
+          )
+        ).metadata!.name,
+      );
     const ids: string[] = [];
     let startKey = '';
     let pages = 0;
     do {
       const page = await list('alice', {
-        filter: { scope: AccessRequestScope.MY_REQUESTS, searchKeywords: ['page'] },
+        filter: { scope: AccessRequestScope.MY_REQUESTS, searchKeywords: ['paging'] },
         sort: AccessRequestSort.CREATED,
         descending: true,
         limit: 2,

@@ -40,19 +40,20 @@ import {
   type ServerError,
 } from '../types.js';
 
-/** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */
+/**
+ * api/types/access_request.go, AccessRequestV3.MatchSearch: every keyword must appear,
+ * case-insensitively, in a label key or value, the ID, the user, a role or the name of a
+ * requested resource; reasons, reviewers and the state are not searched.
+ */
 function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
   const spec = req.spec;
   return fieldsMatchKeywords(
     [
+      ...Object.entries(req.metadata?.labels ?? {}).flat(),
       req.metadata?.name,
       spec?.user,
       ...(spec?.roles ?? []),
-      spec?.requestReason,
-      spec?.resolveReason,
-      ...(spec?.suggestedReviewers ?? []),
-      ...(spec?.requestedResourceIds ?? []).map(resourceIdString),
-      stateName(spec?.state ?? RequestState.NONE),
+      ...(spec?.requestedResourceIds ?? []).map((r) => r.name),
     ],
     keywords,
   );
