@@ -41,6 +41,10 @@ export interface TeleportIdentity {
   routeToCluster?: string;
   teleportCluster?: string;
   impersonator?: string;
+  /** Usage restrictions (OU), e.g. `usage:db`; none = unrestricted. */
+  usage?: string[];
+  /** The certificate may not be used to issue others (OID 1.3.9999.2.9, `"true"`). */
+  disallowReissue?: boolean;
   notBefore: Date;
   expires: Date;
 }

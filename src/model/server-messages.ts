@@ -31,6 +31,40 @@ export const CREATE_NON_PENDING_WHILE_ASSUMED =
 /** api/types/access_request.go, AccessRequestV3.CheckAndSetDefaults. */
 export const REQUEST_USER_NOT_SET = 'access request user name not set';
 
+/**
+ * api/client: ErrClientCredentialsHaveExpired, what generateUserCerts answers a renewal whose
+ * Expires is unset or already past (lib/auth/auth_with_roles.go).
+ */
+export const CLIENT_CREDENTIALS_EXPIRED = 'access denied: client credentials have expired, please relogin.';
+
+// lib/auth/auth.go, getValidatedAccessRequest: why a request cannot go into a certificate.
+/** NotFound: missing, past its expiry, or another user's. */
+export const requestNotFound = (id: string) => `access request ${goQuote(id)} not found`;
+/** AccessDenied. */
+export const requestDenied = (id: string) => `access request ${goQuote(id)} has been denied`;
+/** AccessDenied. */
+export const requestPromoted = (id: string) =>
+  `access request ${goQuote(id)} has been promoted. Use access list to access resources.`;
+/** AccessDenied: pending (or any state but approved, denied and promoted). */
+export const requestAwaitingApproval = (id: string) => `access request ${goQuote(id)} is awaiting approval`;
+/** BadParameter: the access it grants has ended. */
+export const requestExpired = (id: string) => `access request ${goQuote(id)} has expired`;
+/** BadParameter: approved with an assume start time still ahead (Go's time.Time String form). */
+export const requestCannotBeAssumedUntil = (id: string, start: Date) =>
+  `access request ${goQuote(id)} can not be assumed until ${goTimeString(start)}`;
+
+/** Go's %q for the strings these texts quote (request IDs, user and role names). */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Go's time.Time.String() of a UTC time: `2006-01-02 15:04:05.999999999 +0000 UTC`. */
+function goTimeString(t: Date): string {
+  const iso = t.toISOString();
+  const ms = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms ? `.${ms}` : ''} +0000 UTC`;
+}
+
 interface KnownAnswer {
   /** gRPC status name the text comes with. */
   code: string;

@@ -306,6 +306,7 @@ describe('GenerateUserCerts', () => {
       'generateUserCerts',
       UserCertsRequest.fromPartial({
         username: user,
+        expires: new Date(Date.now() + 3600_000),
         ...req,
         tlsPublicKey: Buffer.from(key.publicKeyPem),
         sshPublicKey: Buffer.from(sshPublicKeyFromPem(key.publicKeyPem)),
@@ -355,6 +356,7 @@ describe('GenerateUserCerts', () => {
       'generateUserCerts',
       UserCertsRequest.fromPartial({
         username: 'alice',
+        expires: new Date(Date.now() + 3600_000),
         dropAccessRequests: ['*'],
         tlsPublicKey: Buffer.from(dropKey.publicKeyPem),
       }),
@@ -376,7 +378,7 @@ describe('GenerateUserCerts', () => {
   it('refuses requests that are not approved', async () => {
     const req = await create('alice', { roles: ['auditor'] });
     const err = await failure(certsFor('alice', { accessRequests: [req.metadata!.name] }));
-    expect(err).toEqual({ code: 7, details: `access request "${req.metadata!.name}" is not approved` });
+    expect(err).toEqual({ code: 7, details: `access request "${req.metadata!.name}" is awaiting approval` });
   });
 
   it('impersonation needs the impersonate rule', async () => {
@@ -394,7 +396,12 @@ describe('GenerateUserCerts', () => {
 
   it('needs a public key', async () => {
     expect(
-      await failure(c.alice.call('generateUserCerts', UserCertsRequest.fromPartial({ username: 'alice' }))),
+      await failure(
+        c.alice.call(
+          'generateUserCerts',
+          UserCertsRequest.fromPartial({ username: 'alice', expires: new Date(Date.now() + 3600_000) }),
+        ),
+      ),
     ).toMatchObject({
       code: 3,
     });

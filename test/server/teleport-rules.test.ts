@@ -84,7 +84,12 @@ async function certsRequest(
   extra: Partial<UserCertsRequest> = {},
 ): Promise<UserCertsRequest> {
   const key = await generateKey('ecdsa-p256');
-  return UserCertsRequest.fromPartial({ username, tlsPublicKey: Buffer.from(key.publicKeyPem), ...extra });
+  return UserCertsRequest.fromPartial({
+    username,
+    tlsPublicKey: Buffer.from(key.publicKeyPem),
+    expires: new Date(Date.now() + 3600_000),
+    ...extra,
+  });
 }
 
 describe('admin actions when the cluster enforces admin MFA (lib/authz/permissions.go)', () => {

@@ -907,7 +907,7 @@ const cases: Case[] = [
     name: 'certificate grant refuses a pending request',
     run: (p) => p.certificateGrant('alice', [create(p, 'alice', ['auditor'])], NOW),
     code: 7,
-    message: ['is not approved'],
+    message: ['is awaiting approval'],
   },
 ];
 
