@@ -48,7 +48,10 @@ describe('a request past its expiry but not yet swept', () => {
         requestId: id,
         review: AccessReview.fromPartial({ proposedState: RequestState.APPROVED, reason: 'ok' }),
       });
-      expect(await failure(review)).toEqual({ code: 5, details: `access_request "${id}" not found` });
+      expect(await failure(review)).toEqual({
+        code: 5,
+        details: `cannot apply review to access request "${id}" (not found)`,
+      });
       const resolve = c.admin.call('setAccessRequestState', {
         id,
         state: RequestState.APPROVED,

@@ -268,7 +268,7 @@ describe('changing requests', () => {
     await c.admin.call('deleteAccessRequest', { id });
     expect(await failure(c.admin.call('deleteAccessRequest', { id }))).toEqual({
       code: 5,
-      details: `access_request "${id}" not found`,
+      details: `cannot delete access request "${id}" (not found)`,
     });
   });
 

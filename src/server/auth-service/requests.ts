@@ -16,7 +16,13 @@ import {
   RequestState,
 } from '../../gen/teleport/legacy/types/types.js';
 import { fieldsMatchKeywords } from '../../model/search.js';
-import { CREATE_NON_PENDING_WHILE_ASSUMED, CREATE_SELF_NON_PENDING } from '../../model/server-messages.js';
+import {
+  CREATE_NON_PENDING_WHILE_ASSUMED,
+  CREATE_SELF_NON_PENDING,
+  deleteNotFound,
+  reviewNotFound,
+  setStateNotFound,
+} from '../../model/server-messages.js';
 import { automaticReview } from '../amr-service.js';
 import { authorizeAdminAction, isCurrentUserAction, requireRule } from '../authz.js';
 import { matchesFilter } from '../events.js';
@@ -31,14 +37,7 @@ import { fromLabelValues, stateName, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';
 import type { ServiceDeps } from '../service.js';
 import type { SortField } from '../store.js';
-import {
-  accessDenied,
-  badParameter,
-  type Caller,
-  notFound,
-  type Policy,
-  type ServerError,
-} from '../types.js';
+import { accessDenied, badParameter, type Caller, notFound, type Policy } from '../types.js';
 
 /**
  * api/types/access_request.go, AccessRequestV3.MatchSearch: every keyword must appear,
@@ -113,13 +112,12 @@ function sortField(sort: AccessRequestSort): SortField {
       return 'state';
     case AccessRequestSort.USER:
       return 'user';
-    default:
+    case AccessRequestSort.CREATED:
       return 'created';
+    default:
+      // lib/services/access_request_cache.go: DEFAULT is the ID index.
+      return 'id';
   }
-}
-
-function requestNotFound(id: string): ServerError {
-  return notFound(`access_request "${id}" not found`);
 }
 
 /**
@@ -128,7 +126,7 @@ function requestNotFound(id: string): ServerError {
  * bring it back to life.
  */
 function liveOrNotFound(current: AccessRequestV3 | undefined, id: string, now: Date): AccessRequestV3 {
-  if (!current || expiryOf(current) <= now.getTime()) throw requestNotFound(id);
+  if (!current || expiryOf(current) <= now.getTime()) throw notFound(reviewNotFound(id));
   return current;
 }
 
@@ -142,7 +140,8 @@ export function requestHandlers(deps: ServiceDeps) {
       const match = requestMatcher(policy, caller, filter);
       let startKey = '';
       do {
-        const page = store.page({ sort: 'created', descending: false, startKey, limit: 500, match });
+        // The backend's range scan: requests in ID order.
+        const page = store.page({ sort: 'id', descending: false, startKey, limit: 500, match });
         for (const req of page.items) {
           if (call.cancelled || call.destroyed) return;
           await writeWithBackpressure(call, req);
@@ -213,7 +212,7 @@ export function requestHandlers(deps: ServiceDeps) {
     requireRule(policy, caller, 'delete');
     authorizeAdminAction(policy, caller);
     await store.mutate(req.id, (current) => {
-      if (!current) throw requestNotFound(req.id);
+      if (!current) throw notFound(deleteNotFound(req.id));
       return { op: 'delete' };
     });
     return {};
@@ -237,7 +236,7 @@ export function requestHandlers(deps: ServiceDeps) {
       const now = deps.now();
       await store.mutate(req.id, (current) => {
         if (!current || expiryOf(current) <= now.getTime()) {
-          throw notFound(`cannot set state of access request "${req.id}" (not found)`);
+          throw notFound(setStateNotFound(req.id));
         }
         if (current.spec?.user === caller.user) {
           throw accessDenied('directly updating the state of your own access requests is not permitted');
