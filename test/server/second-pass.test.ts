@@ -336,3 +336,32 @@ describe('certificates (auth_with_roles.go: generateUserCerts, desiredAccessInfo
     });
   });
 });
+
+describe('reviews, state changes and deletes (lib/services/local/dynamic_access.go, checkReviewCompat)', () => {
+  const review = (client: TestClient, requestId: string, roles: string[] = []) =>
+    client.call('submitAccessReview', {
+      requestId,
+      review: AccessReview.fromPartial({ proposedState: RequestState.APPROVED, reason: 'ok', roles }),
+    });
+
+  it('checks role subselection before role membership, and answers NotFound with the backend texts', async () => {
+    const id = (await k.c.alice.call('createAccessRequestV2', newRequest('alice'))).metadata!.name;
+    expect(await failure(review(k.c.bob, id, ['auditor', 'not-requested']))).toEqual({
+      code: 12,
+      details: 'role subselection is not yet supported in reviews, try omitting role list',
+    });
+    expect(await failure(review(k.c.bob, id, ['not-requested']))).toEqual({
+      code: 3,
+      details: 'role "not-requested" is not a member of this request',
+    });
+    const gone = randomUUID();
+    expect(await failure(review(k.c.bob, gone))).toEqual({
+      code: 5,
+      details: `cannot apply review to access request "${gone}" (not found)`,
+    });
+    expect(await failure(k.c.admin.call('deleteAccessRequest', { id: gone }))).toEqual({
+      code: 5,
+      details: `cannot delete access request "${gone}" (not found)`,
+    });
+  });
+});
