@@ -122,6 +122,13 @@ const KNOWN_ANSWERS: readonly KnownAnswer[] = [
     hint: 'your certificate has expired: log in again (tsh login) or get a new identity file',
   },
   {
+    code: PERMISSION_DENIED,
+    text: /^access denied: identity is not allowed to reissue certificates$/,
+    hint:
+      'this certificate came from role impersonation (DisallowReissue) and is never re-issued: ' +
+      'use the credentials it was asked for with',
+  },
+  {
     code: NOT_FOUND,
     text: /^access request ".*" not found$/,
     hint:

@@ -18,7 +18,7 @@ import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { type LockRequest, lockRequest } from '../lock-seam.js';
 import { createRequest, requestedAccess, waitingLine } from './request-create.js';
-import { parseTimeout, waitFailure, waitWithSpinner } from './request-wait.js';
+import { cannotAssumeReason, parseTimeout, waitFailure, waitWithSpinner } from './request-wait.js';
 import { callOpts, collect, note } from './shared.js';
 
 export interface ExecOptions {
@@ -293,11 +293,11 @@ export async function run(
   const spawnChild = ctx.io.spawnChild;
   if (!spawnChild) throw new AccessError('failure', 'this environment cannot start processes');
   const conn = await ctx.connect();
-  const impersonator = conn.identity.impersonator;
-  if (impersonator) {
+  const refused = cannotAssumeReason(conn.identity);
+  if (refused) {
     throw new AccessError(
       'not-assumed',
-      `this identity cannot assume access requests: it was issued for ${conn.identity.username} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
+      `this identity cannot assume access requests: ${refused}`,
       'use credentials from `tsh login` (or an identity file from `tsh login --out FILE`)',
     );
   }

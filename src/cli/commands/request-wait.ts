@@ -88,19 +88,29 @@ async function assume(ctx: Context, conn: Connection, id: string): Promise<void>
 }
 
 /**
- * Why an approved request cannot be assumed with this identity: auth_with_roles.go,
- * generateUserCerts refuses AccessRequests from an impersonated identity. Said before
- * asking, with what works instead.
+ * Why this identity cannot have its certificate re-issued with a request, if it cannot
+ * (auth_with_roles.go, generateUserCerts): a role-impersonated certificate carries
+ * DisallowReissue and is never re-issued; any other impersonated one may not add requests.
  */
-export function impersonatedError(
-  id: string,
-  user: string,
-  impersonator: string,
-  retry: string,
-): AccessError {
+export function cannotAssumeReason(identity: {
+  username: string;
+  impersonator?: string;
+  disallowReissue?: boolean;
+}): string | undefined {
+  if (identity.disallowReissue) {
+    return `it holds roles ${identity.impersonator ?? identity.username} asked for by role impersonation, and Teleport never re-issues such a certificate`;
+  }
+  if (identity.impersonator) {
+    return `it was issued for ${identity.username} by ${identity.impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`;
+  }
+  return undefined;
+}
+
+/** An approved request this identity cannot assume (see cannotAssumeReason), said before asking. */
+export function impersonatedError(id: string, reason: string, retry: string): AccessError {
   return new AccessError(
     'not-assumed',
-    `request ${id} is approved, but this identity cannot assume it: it was issued for ${user} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
+    `request ${id} is approved, but this identity cannot assume it: ${reason}`,
     `assume it with credentials from \`tsh login\` (or an identity file from \`tsh login --out FILE\`): ${retry}`,
   );
 }
@@ -194,10 +204,10 @@ export async function waitAndReport(
   if (!req) throw new AccessError('failure', `request ${id} was approved but could not be read`);
   if (req.resolve_reason !== '')
     note(ctx, `Approved, reason=${escapeControls(JSON.stringify(req.resolve_reason))}`);
-  const impersonator = conn.identity.impersonator;
-  if (opts.assume && req.user === conn.identity.username && impersonator) {
+  const refused = cannotAssumeReason(conn.identity);
+  if (opts.assume && req.user === conn.identity.username && refused) {
     await printRequest(ctx, req);
-    throw impersonatedError(id, req.user, impersonator, resumeCommand(id));
+    throw impersonatedError(id, refused, resumeCommand(id));
   }
   if (opts.assume && req.user === conn.identity.username) await assume(ctx, conn, id);
   else if (opts.assume)

@@ -62,6 +62,14 @@ const TELEPORT: [string, string, string, RegExp, number][] = [
     /log in again/,
     7,
   ],
+  // lib/auth/auth_with_roles.go, generateUserCerts (a role-impersonated certificate)
+  [
+    'no reissue',
+    'PERMISSION_DENIED',
+    'access denied: identity is not allowed to reissue certificates',
+    /never re-issued/,
+    7,
+  ],
   // lib/auth/auth.go, getValidatedAccessRequest
   ['request not found', 'NOT_FOUND', `access request "${ID}" not found`, /access request drop ID/, 6],
   [
