@@ -125,8 +125,8 @@ const KNOWN_ANSWERS: readonly KnownAnswer[] = [
     code: PERMISSION_DENIED,
     text: /^access denied: identity is not allowed to reissue certificates$/,
     hint:
-      'this certificate came from role impersonation (DisallowReissue) and is never re-issued: ' +
-      'use the credentials it was asked for with',
+      'this certificate came from role impersonation, which Teleport never re-issues: ' +
+      'use the credentials that asked for it',
   },
   {
     code: NOT_FOUND,
