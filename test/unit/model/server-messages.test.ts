@@ -67,7 +67,7 @@ const TELEPORT: [string, string, string, RegExp, number][] = [
     'no reissue',
     'PERMISSION_DENIED',
     'access denied: identity is not allowed to reissue certificates',
-    /never re-issued/,
+    /never re-issues/,
     7,
   ],
   // lib/auth/auth.go, getValidatedAccessRequest
