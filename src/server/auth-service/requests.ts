@@ -3,7 +3,6 @@
  * deletion, SetAccessRequestState, reviews and GetAccessCapabilities, each checking rules in
  * Teleport's order (lib/auth/auth_with_roles.go) before the store changes anything.
  */
-import { status } from '@grpc/grpc-js';
 import type { Empty } from '../../gen/google/protobuf/empty.js';
 import {
   AccessRequestSort,
@@ -33,7 +32,7 @@ import type { AuthServiceServer } from '../grpc-definitions.js';
 import { requestableRolesPage } from '../requestable-roles.js';
 import { checkNewRequest } from '../requests/create.js';
 import { expiryOf } from '../requests/expiry.js';
-import { fromLabelValues, stateName, uuidv7 } from '../requests/wire.js';
+import { fromLabelValues, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';
 import type { ServiceDeps } from '../service.js';
 import type { SortField } from '../store.js';
