@@ -8,6 +8,7 @@ import {
   RequestState,
 } from '../gen/teleport/legacy/types/types.js';
 import type { AccessRequest, RequestStateName } from '../model/request.js';
+import { fieldsMatchKeywords } from '../model/search.js';
 import type { Connection } from './connect.js';
 import { isRpcError, RpcError } from './errors.js';
 import { requestFromProto } from './map.js';
@@ -154,8 +155,19 @@ function emptyFilter(): Filter {
   return { id: '', user: '', state: RequestState.NONE, searchKeywords: [], scope: 0, requester: '' };
 }
 
-/** AccessRequestFilter.Match (api/types/access_request.go), without the keyword search. */
+/**
+ * AccessRequestFilter.Match (api/types/access_request.go), keywords as AccessRequestV3.MatchSearch
+ * matches them: label keys and values, the ID, the user, roles and requested resource names.
+ */
 export function matchesFilter(r: AccessRequestV3, f: Filter): boolean {
+  const searched = [
+    ...Object.entries(r.metadata?.labels ?? {}).flat(),
+    r.metadata?.name,
+    r.spec?.user,
+    ...(r.spec?.roles ?? []),
+    ...(r.spec?.requestedResourceIds ?? []).map((id) => id.name),
+  ];
+  if (!fieldsMatchKeywords(searched, f.searchKeywords)) return false;
   const user = r.spec?.user ?? '';
   const state = r.spec?.state ?? RequestState.NONE;
   const reviewed = (r.spec?.reviews ?? []).some((rev) => rev.author === f.requester);

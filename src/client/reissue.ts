@@ -4,7 +4,7 @@ import type { IdentityFileContents } from '../identity/identity-file.js';
 import { generateKey } from '../identity/keys.js';
 import { saveReissuedCertificate } from '../identity/reissue.js';
 import { sshPublicKeyFromPem } from '../identity/ssh.js';
-import type { Credentials, TeleportIdentity } from '../identity/types.js';
+import { type Credentials, cannotAssumeReason, type TeleportIdentity } from '../identity/types.js';
 import { AccessError } from '../model/errors.js';
 import { type AccessRequest, approvalProgressText } from '../model/request.js';
 import type { Connection } from './connect.js';
@@ -148,19 +148,13 @@ export function savedWhere(creds: Credentials): string {
 }
 
 /**
- * Why an approved request cannot be assumed with this identity: auth_with_roles.go,
- * generateUserCerts refuses AccessRequests from an impersonated identity. Said before
+ * An approved request this identity cannot assume (see {@link cannotAssumeReason}), said before
  * asking, with what works instead; `retry` is the command that assumes it once that is done.
  */
-export function impersonatedError(
-  id: string,
-  user: string,
-  impersonator: string,
-  retry: string,
-): AccessError {
+export function impersonatedError(id: string, reason: string, retry: string): AccessError {
   return new AccessError(
     'not-assumed',
-    `request ${id} is approved, but this identity cannot assume it: it was issued for ${user} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
+    `request ${id} is approved, but this identity cannot assume it: ${reason}`,
     `assume it with credentials from \`tsh login\` (or an identity file from \`tsh login --out FILE\`): ${retry}`,
   );
 }
@@ -209,9 +203,8 @@ export function assumeRefusal(conn: Connection, req: AccessRequest, retry: strin
       `request ${id} belongs to ${JSON.stringify(req.user)}, not to ${JSON.stringify(me)}; only the user who asked may assume it`,
     );
   }
-  const impersonator = conn.identity.impersonator;
-  if (impersonator) return impersonatedError(id, req.user, impersonator, retry);
-  return undefined;
+  const refused = cannotAssumeReason(conn.identity);
+  return refused ? impersonatedError(id, refused, retry) : undefined;
 }
 
 /**

@@ -19,11 +19,13 @@ import type { TeleportIdentity } from './types.js';
 export const SUBJECT_OIDS = {
   commonName: '2.5.4.3',
   organization: '2.5.4.10',
+  organizationalUnit: '2.5.4.11',
   streetAddress: '2.5.4.9',
   postalCode: '2.5.4.17',
   teleportCluster: '1.3.9999.1.7',
   impersonator: '1.3.9999.2.7',
   activeRequests: '1.3.9999.2.8',
+  disallowReissue: '1.3.9999.2.9',
   allowedResourceIds: '1.3.9999.2.10',
 } as const;
 
@@ -268,6 +270,9 @@ function identityOf(der: Buffer): TeleportIdentity {
   if (routeToCluster) identity.routeToCluster = routeToCluster;
   if (teleportCluster) identity.teleportCluster = teleportCluster;
   if (impersonator) identity.impersonator = impersonator;
+  const usage = values(SUBJECT_OIDS.organizationalUnit).filter((u) => u !== '');
+  if (usage.length > 0) identity.usage = usage;
+  if (first(SUBJECT_OIDS.disallowReissue) === 'true') identity.disallowReissue = true;
   return identity;
 }
 

@@ -41,6 +41,29 @@ export interface TeleportIdentity {
   routeToCluster?: string;
   teleportCluster?: string;
   impersonator?: string;
+  /** Usage restrictions (OU), e.g. `usage:db`; none = unrestricted. */
+  usage?: string[];
+  /** The certificate may not be used to issue others (OID 1.3.9999.2.9, `"true"`). */
+  disallowReissue?: boolean;
   notBefore: Date;
   expires: Date;
+}
+
+/**
+ * Why this identity cannot have its certificate re-issued with a request, if it cannot
+ * (auth_with_roles.go, generateUserCerts): a role-impersonated certificate carries
+ * DisallowReissue and is never re-issued; any other impersonated one may not add requests.
+ */
+export function cannotAssumeReason(identity: {
+  username: string;
+  impersonator?: string;
+  disallowReissue?: boolean;
+}): string | undefined {
+  if (identity.disallowReissue) {
+    return `it holds roles ${identity.impersonator ?? identity.username} asked for by role impersonation, and Teleport never re-issues such a certificate`;
+  }
+  if (identity.impersonator) {
+    return `it was issued for ${identity.username} by ${identity.impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`;
+  }
+  return undefined;
 }

@@ -95,10 +95,12 @@ function subjectFor(id: IdentityFields): x509.Name {
   if (Object.keys(id.traits).length > 0)
     add(SUBJECT_OIDS.postalCode, JSON.stringify(sortedTraits(id.traits)));
   for (const role of id.roles) add(SUBJECT_OIDS.organization, role);
+  for (const usage of id.usage ?? []) add(SUBJECT_OIDS.organizationalUnit, usage);
   add(SUBJECT_OIDS.commonName, id.username);
   if (id.teleportCluster) add(SUBJECT_OIDS.teleportCluster, id.teleportCluster);
   if (id.impersonator) add(SUBJECT_OIDS.impersonator, id.impersonator);
   for (const request of id.activeRequests) add(SUBJECT_OIDS.activeRequests, request);
+  if (id.disallowReissue) add(SUBJECT_OIDS.disallowReissue, 'true');
   if (id.allowedResourceIds.length > 0) {
     add(SUBJECT_OIDS.allowedResourceIds, JSON.stringify(id.allowedResourceIds));
   }

@@ -21,6 +21,64 @@ export function isLockOnRequest(message: string, id: string): boolean {
   return message.startsWith(lockInForceMessage(`AccessRequest:${JSON.stringify(id)}`, ''));
 }
 
+/** lib/auth/auth_with_roles.go, CreateAccessRequestV2: only pending requests for oneself. */
+export const CREATE_SELF_NON_PENDING = 'cannot create access request for self in non-pending state';
+
+/** lib/auth/auth_with_roles.go, CreateAccessRequestV2: no resolved request while using one. */
+export const CREATE_NON_PENDING_WHILE_ASSUMED =
+  'cannot create access requests in non-pending state while using an access request';
+
+/** api/types/access_request.go, AccessRequestV3.CheckAndSetDefaults. */
+export const REQUEST_USER_NOT_SET = 'access request user name not set';
+
+/**
+ * api/client: ErrClientCredentialsHaveExpired, what generateUserCerts answers a renewal whose
+ * Expires is unset or already past (lib/auth/auth_with_roles.go).
+ */
+export const CLIENT_CREDENTIALS_EXPIRED = 'access denied: client credentials have expired, please relogin.';
+
+// lib/auth/auth.go, getValidatedAccessRequest: why a request cannot go into a certificate.
+/** NotFound: missing, past its expiry, or another user's. */
+export const requestNotFound = (id: string) => `access request ${goQuote(id)} not found`;
+/** AccessDenied. */
+export const requestDenied = (id: string) => `access request ${goQuote(id)} has been denied`;
+/** AccessDenied. */
+export const requestPromoted = (id: string) =>
+  `access request ${goQuote(id)} has been promoted. Use access list to access resources.`;
+/** AccessDenied: pending (or any state but approved, denied and promoted). */
+export const requestAwaitingApproval = (id: string) => `access request ${goQuote(id)} is awaiting approval`;
+/** BadParameter: the access it grants has ended. */
+export const requestExpired = (id: string) => `access request ${goQuote(id)} has expired`;
+/** BadParameter: approved with an assume start time still ahead (Go's time.Time String form). */
+export const requestCannotBeAssumedUntil = (id: string, start: Date) =>
+  `access request ${goQuote(id)} can not be assumed until ${goTimeString(start)}`;
+
+/**
+ * lib/services/local/dynamic_access.go, ApplyAccessReview: the reviewer's roles do not cover
+ * the request, or it is the reviewer's own (CanReviewRequest says no to both alike).
+ */
+export const cannotReviewRequest = (user: string, id: string) =>
+  `user ${goQuote(user)} cannot review request ${goQuote(id)}`;
+
+/** lib/services/local/dynamic_access.go: the NotFound texts of review, state change and delete. */
+export const reviewNotFound = (id: string) =>
+  `cannot apply review to access request ${goQuote(id)} (not found)`;
+export const setStateNotFound = (id: string) =>
+  `cannot set state of access request ${goQuote(id)} (not found)`;
+export const deleteNotFound = (id: string) => `cannot delete access request ${goQuote(id)} (not found)`;
+
+/** Go's %q for the strings these texts quote (request IDs, user and role names). */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** Go's time.Time.String() of a UTC time: `2006-01-02 15:04:05.999999999 +0000 UTC`. */
+function goTimeString(t: Date): string {
+  const iso = t.toISOString();
+  const ms = iso.slice(20, 23).replace(/0+$/, '');
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms ? `.${ms}` : ''} +0000 UTC`;
+}
+
 interface KnownAnswer {
   /** gRPC status name the text comes with. */
   code: string;
@@ -30,6 +88,7 @@ interface KnownAnswer {
 
 const PERMISSION_DENIED = 'PERMISSION_DENIED';
 const INVALID_ARGUMENT = 'INVALID_ARGUMENT';
+const NOT_FOUND = 'NOT_FOUND';
 
 /** Hints for Teleport's common refusals (lib/services/access_request.go, auth_with_roles.go). */
 const KNOWN_ANSWERS: readonly KnownAnswer[] = [
@@ -52,8 +111,56 @@ const KNOWN_ANSWERS: readonly KnownAnswer[] = [
   },
   {
     code: PERMISSION_DENIED,
-    text: /requester and reviewer must be different users/,
-    hint: 'you cannot review your own request; ask one of its suggested reviewers',
+    text: /^user ".*" cannot review request ".*"$/,
+    hint:
+      'nobody reviews their own request, and your roles must allow reviewing every role it asks for ' +
+      '(review_requests); ask one of its suggested reviewers',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: /^access denied: client credentials have expired, please relogin\.$/,
+    hint: 'your certificate has expired: log in again (tsh login) or get a new identity file',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: /^access denied: identity is not allowed to reissue certificates$/,
+    hint:
+      'this certificate came from role impersonation, which Teleport never re-issues: ' +
+      'use the credentials that asked for it',
+  },
+  {
+    code: NOT_FOUND,
+    text: /^access request ".*" not found$/,
+    hint:
+      'it was deleted, has expired, or is not yours; if your certificate still holds it, ' +
+      'remove it with `access request drop ID`',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: /^access request ".*" is awaiting approval$/,
+    hint: 'it is still pending: wait for its reviews with `access request wait ID`',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: /^access request ".*" has been (denied|promoted)/,
+    hint:
+      'it cannot be assumed; if your certificate still holds it, remove it with `access request drop ID`, ' +
+      'or create a new request',
+  },
+  {
+    code: INVALID_ARGUMENT,
+    text: /^access request ".*" has expired$/,
+    hint: 'the access it granted has ended: create a new request',
+  },
+  {
+    code: INVALID_ARGUMENT,
+    text: /^access request ".*" can not be assumed until /,
+    hint: 'a reviewer set a start time; assume it after that',
+  },
+  {
+    code: PERMISSION_DENIED,
+    text: new RegExp(`^${CREATE_SELF_NON_PENDING}$`),
+    hint: 'your own requests start pending; a reviewer approves or denies them',
   },
   {
     code: PERMISSION_DENIED,

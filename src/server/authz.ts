@@ -29,6 +29,7 @@ export function callerFromIdentity(id: TeleportIdentity): Caller {
     allowedResourceIds: [...id.allowedResourceIds],
     expires: id.expires,
     ...(id.impersonator ? { impersonator: id.impersonator } : {}),
+    ...(id.disallowReissue ? { disallowReissue: true } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Watch fan-out for `WatchEvents`: every committed change of the store is offered to each
- * subscriber, filtered as Teleport does (api/types/events.go, WatchKind.Matches: PUT by
- * id/user/state, DELETE unfiltered); who may watch is decided once, when the watch starts
+ * subscriber, and reaches it when one of its watch kinds matches as Teleport decides
+ * (api/types/events.go, WatchKind.Matches: the kind, then the name when set, then the filter,
+ * which applies to PUT events only); who may watch is decided once, when the watch starts
  * (planWatch). A subscriber that stops reading is cut off once its backlog
  * passes a bound, so it never holds up the others or grows memory without limit.
  */
@@ -25,12 +26,19 @@ export interface RequestFilter {
   state?: RequestState;
 }
 
-/** A validated watch: the kinds confirmed in INIT and the filters of the access_request kinds. */
+/** One confirmed watch kind, as events are matched against it (WatchKind.Matches). */
+export interface WatchTarget {
+  kind: string;
+  /** Only events of the resource with this name (WatchKind.Name; unset = any). */
+  name?: string;
+  /** The access_request filter, applied to PUT events only. */
+  filter: RequestFilter;
+}
+
+/** A validated watch: the kinds confirmed in INIT and what each lets through. */
 export interface WatchPlan {
   confirmed: WatchKind[];
-  filters: RequestFilter[];
-  /** Whether access_monitoring_rule changes are watched too. */
-  rules?: boolean;
+  targets: WatchTarget[];
 }
 
 const STATE_NAMES: Record<string, RequestState> = {
@@ -43,9 +51,11 @@ const STATE_NAMES: Record<string, RequestState> = {
 
 /**
  * Validates and authorizes a Watch as lib/auth/auth_with_roles.go, authorizeWatchRequest does:
- * no kinds is a global watch, refused; each kind must be supported, have a valid filter and
- * pass `authorize`; with AllowPartialSuccess a kind that fails is left out (and the watch
- * fails when none is left), otherwise the first failure ends the watch.
+ * no kinds is a global watch, refused; each kind must have a valid filter and pass
+ * `authorize` (access_request) or `authorizeKind` (every other kind: hasWatchPermissionForKind's
+ * `read` on the kind, checked before the kind is known to be watchable here) and be supported;
+ * with AllowPartialSuccess a kind that fails is left out (and the watch fails when none is
+ * left), otherwise the first failure ends the watch.
  */
 export function planWatch(
   watch: Watch,
@@ -54,20 +64,19 @@ export function planWatch(
 ): WatchPlan {
   if (watch.kinds.length === 0) throw accessDenied("can't setup global watch");
   const confirmed: WatchKind[] = [];
-  const filters: RequestFilter[] = [];
-  let rules = false;
+  const targets: WatchTarget[] = [];
   for (const kind of watch.kinds) {
     try {
-      if (kind.kind === ACCESS_MONITORING_RULE_KIND) {
+      let filter: RequestFilter = {};
+      if (kind.kind === ACCESS_REQUEST_KIND) {
+        filter = parseFilter(kind.filter);
+        authorize(filter);
+      } else {
         authorizeKind(kind.kind);
-        rules = true;
-        confirmed.push(kind);
-        continue;
+        if (kind.kind !== ACCESS_MONITORING_RULE_KIND)
+          throw badParameter(`watcher: unsupported kind "${kind.kind}"`);
       }
-      if (kind.kind !== ACCESS_REQUEST_KIND) throw badParameter(`watcher: unsupported kind "${kind.kind}"`);
-      const filter = parseFilter(kind.filter);
-      authorize(filter);
-      filters.push(filter);
+      targets.push(kind.name ? { kind: kind.kind, name: kind.name, filter } : { kind: kind.kind, filter });
       confirmed.push(kind);
     } catch (err) {
       if (watch.allowPartialSuccess && err instanceof ServerError) continue;
@@ -75,7 +84,23 @@ export function planWatch(
     }
   }
   if (confirmed.length === 0) throw badParameter('none of the requested kinds can be watched');
-  return rules ? { confirmed, filters, rules } : { confirmed, filters };
+  return { confirmed, targets };
+}
+
+/**
+ * Whether an event reaches a watch kind (api/types/events.go, WatchKind.Matches): the kind
+ * must match, then the name when the kind names one; the filter applies to PUT events of
+ * access requests only ("we don't have a good model for filtering non-put events").
+ */
+export function targetMatches(
+  target: WatchTarget,
+  kind: string,
+  name: string,
+  put?: AccessRequestV3,
+): boolean {
+  if (target.kind !== kind) return false;
+  if (target.name !== undefined && target.name !== name) return false;
+  return put === undefined || matchesFilter(put, target.filter);
 }
 
 function parseFilter(map: Record<string, string>): RequestFilter {
@@ -125,8 +150,7 @@ export interface Subscription {
 }
 
 interface Subscriber {
-  filters: RequestFilter[];
-  rules: boolean;
+  targets: WatchTarget[];
   sink: EventSink;
 }
 
@@ -218,7 +242,7 @@ export class WatchHub {
    * committed after this call can be missed or arrive before INIT.
    */
   subscribe(plan: WatchPlan, sink: EventSink): Subscription {
-    const sub: Subscriber = { filters: plan.filters, rules: plan.rules === true, sink };
+    const sub: Subscriber = { targets: plan.targets, sink };
     this.subscribers.add(sub);
     sink.write(initEvent(plan.confirmed));
     return { cancel: () => this.subscribers.delete(sub) };
@@ -235,7 +259,9 @@ export class WatchHub {
    */
   publishRule(commit: RuleCommit): void {
     const event = commit.rule ? rulePutEvent(commit.rule) : ruleDeleteEvent(commit.name);
-    this.deliver((sub) => (sub.rules ? event : undefined));
+    this.deliver((sub) =>
+      sub.targets.some((t) => targetMatches(t, ACCESS_MONITORING_RULE_KIND, commit.name)) ? event : undefined,
+    );
   }
 
   private deliver(eventFor: (sub: Subscriber) => Event | undefined): void {
@@ -269,9 +295,9 @@ export class WatchHub {
   }
 
   private eventFor(sub: Subscriber, commit: Commit): Event | undefined {
-    // Teleport applies filters to PUT events only; a DELETE is a bare header for every watcher.
-    if (commit.op === 'delete') return deleteEvent(commit.id);
-    const req = commit.after!;
-    return sub.filters.some((f) => matchesFilter(req, f)) ? putEvent(req) : undefined;
+    // A DELETE is a bare header, matched by kind and name only (WatchKind.Matches).
+    const put = commit.op === 'delete' ? undefined : commit.after!;
+    if (!sub.targets.some((t) => targetMatches(t, ACCESS_REQUEST_KIND, commit.id, put))) return undefined;
+    return put ? putEvent(put) : deleteEvent(commit.id);
   }
 }

@@ -8,8 +8,15 @@ import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { isUuid } from '../model/request-id.js';
 import { isSetTime } from '../model/time.js';
 import { AUTOMATIC_REVIEWER_ROLE } from './amr-service.js';
-import { buildCatalog, canImpersonateUser, rolesNamed, rulesAllow } from './rbac.js';
-import { allowedResourceIdsOf, checkAssumable } from './requests/assume.js';
+import {
+  buildCatalog,
+  canImpersonateRoles,
+  canImpersonateUser,
+  rolesNamed,
+  rulesAllow,
+  rulesDeny,
+} from './rbac.js';
+import { allowedResourceIdsOf, validatedRequest } from './requests/assume.js';
 import { capabilities } from './requests/capabilities.js';
 import { prepareCreate } from './requests/create.js';
 import { durationOf, MAX_CERT_DURATION_MS } from './requests/expiry.js';
@@ -21,6 +28,7 @@ import {
   type AuthPreference,
   badParameter,
   type Caller,
+  notFound,
   type Policy,
   type Role,
   type Seed,
@@ -109,6 +117,8 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
     role: (name) => catalog.roles.get(name),
     allows: (caller, verb, resource = 'access_request') =>
       rulesAllow(rolesNamed(catalog, caller.roles), resource, verb),
+    denies: (caller, verb, resource = 'access_request') =>
+      rulesDeny(rolesNamed(catalog, caller.roles), resource, verb),
     canImpersonateSomeone: (caller) =>
       rolesNamed(catalog, caller.roles).some(
         (r) => (r.allow.impersonate?.users?.length ?? 0) > 0 || (r.allow.impersonate?.roles?.length ?? 0) > 0,
@@ -123,13 +133,13 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
     applyState: (req, change, now) => applyState(req, change, now),
     capabilities: (caller, query) => capabilities(catalog, caller, query),
     searchResources: (caller, query) => searchResources(catalog, caller, query),
-    certificateGrant(user: string, assumed: AccessRequestV3[], now: Date) {
+    certificateGrant(user: string, assumed: AccessRequestV3[], now: Date, roleRequests?: readonly string[]) {
       const u = userOrFail(catalog, user);
-      const roles = [...u.roles];
+      const roles = roleRequests ? [...roleRequests] : [...u.roles];
       let allowedResourceIds: string[] = [];
       let latest = now.getTime() + MAX_CERT_DURATION_MS;
       for (const req of assumed) {
-        checkAssumable(req, user, now);
+        validatedRequest(req, req.metadata?.name ?? '', user, now);
         const ids = allowedResourceIdsOf(req);
         if (ids.length > 0) {
           if (allowedResourceIds.length > 0) {
@@ -141,6 +151,9 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
         const expires = req.spec?.expires;
         if (isSetTime(expires)) latest = Math.min(latest, expires.getTime());
       }
+      // services.FetchRoleList: every role of the certificate must exist.
+      for (const name of roles)
+        if (!catalog.roles.has(name)) throw notFound(`role ${JSON.stringify(name)} is not found`);
       for (const role of rolesNamed(catalog, roles)) {
         latest = Math.min(latest, now.getTime() + maxSessionTtl(role.options.max_session_ttl));
       }
@@ -155,6 +168,7 @@ export function createPolicy(seed: Seed, clusterName: string): Policy {
         );
         return r ? [{ ...r.labels }] : [];
       }),
+    canImpersonateRoles: (caller, roles) => canImpersonateRoles(rolesNamed(catalog, caller.roles), roles),
     canImpersonate(caller, user) {
       if (caller.user === user) return true;
       const target = catalog.users.get(user);

@@ -92,6 +92,24 @@ export function canImpersonateUser(callerRoles: readonly Role[], target: User): 
   });
 }
 
+/**
+ * lib/services/role.go, RoleSet.CheckImpersonateRoles: role-only impersonation counts only
+ * conditions that name roles and no users; a deny condition naming any requested role refuses,
+ * and a single allow condition must name every requested role.
+ */
+export function canImpersonateRoles(callerRoles: readonly Role[], requested: readonly string[]): boolean {
+  const roleOnly = (c: { users?: string[]; roles?: string[] } | undefined) =>
+    c !== undefined && (c.users?.length ?? 0) === 0 && (c.roles?.length ?? 0) > 0;
+  for (const role of callerRoles) {
+    const deny = role.deny.impersonate;
+    if (roleOnly(deny) && requested.some((r) => matchesAny(deny?.roles, r))) return false;
+  }
+  return callerRoles.some((role) => {
+    const allow = role.allow.impersonate;
+    return roleOnly(allow) && requested.every((r) => matchesAny(allow?.roles, r));
+  });
+}
+
 /** The seed, indexed for the policy. */
 export interface Catalog {
   clusterName: string;

@@ -22,7 +22,7 @@ import { compact, copyAside, type Damage, encodeRecord, replay } from './store-l
 import { badParameter, ServerError } from './types.js';
 
 /** The orders ListAccessRequests offers (proto.AccessRequestSort minus DEFAULT). */
-export type SortField = 'created' | 'state' | 'user';
+export type SortField = 'id' | 'created' | 'state' | 'user';
 
 /** A change computed under the request's lock: store a new value, delete, or leave it. */
 export type Change = { op: 'put'; value: AccessRequestV3 } | { op: 'delete' } | undefined;
@@ -80,6 +80,7 @@ interface Pending {
 export class RequestStore {
   private readonly byId = new Map<string, AccessRequestV3>();
   private readonly indexes: Record<SortField | 'expires', SortedIndex> = {
+    id: new SortedIndex((r) => [idOf(r)]),
     created: new SortedIndex((r) => [millis(r.spec?.created), idOf(r)]),
     // lib/services/access_request_cache.go sorts by the state's name, then by ID.
     state: new SortedIndex((r) => [RequestState[r.spec?.state ?? RequestState.NONE] ?? '', idOf(r)]),

@@ -149,6 +149,8 @@ export interface Caller {
   expires: Date;
   /** Who had this certificate issued for the user (OID 1.3.9999.2.7), when not the user. */
   impersonator?: string;
+  /** The certificate may not be used to issue others (OID 1.3.9999.2.9): role impersonation. */
+  disallowReissue?: boolean;
 }
 
 /** A server-side failure with the gRPC status code Teleport uses. */
@@ -204,6 +206,11 @@ export interface Policy {
   role(name: string): Role | undefined;
   /** Whether any role of the caller allows `verb` on `resource` (default `access_request`; deny rules win). */
   allows(caller: Caller, verb: Verb, resource?: string): boolean;
+  /**
+   * Whether a deny rule of the caller names `verb` on `resource` (default `access_request`):
+   * Teleport's services.IsAccessExplicitlyDenied, which no self-service exception overrides.
+   */
+  denies(caller: Caller, verb: Verb, resource?: string): boolean;
   /** Teleport's RoleSet.CanImpersonateSomeone: some role has a non-empty `allow.impersonate`. */
   canImpersonateSomeone(caller: Caller): boolean;
   /**
@@ -238,14 +245,20 @@ export interface Policy {
   searchResources(caller: Caller, query: ResourceQuery): Resource[];
   /**
    * Certificate issuance: the roles and allowed resource IDs of a certificate for `user`
-   * with the given approved requests assumed, and the latest expiry allowed
-   * (max_session_ttl of the user's roles, the requests' access expiry).
+   * with the given approved requests assumed (or, with `roleRequests`, only those roles), and
+   * the latest expiry allowed (max_session_ttl of the roles, the requests' access expiry).
    */
   certificateGrant(
     user: string,
     assumed: AccessRequestV3[],
     now: Date,
+    roleRequests?: readonly string[],
   ): { roles: string[]; allowedResourceIds: string[]; traits: Record<string, string[]>; maxExpires: Date };
+  /**
+   * Role impersonation (UserCertsRequest.RoleRequests): whether the caller's roles allow
+   * impersonating exactly these roles (lib/services/role.go, CheckImpersonateRoles).
+   */
+  canImpersonateRoles(caller: Caller, roles: readonly string[]): boolean;
   /** Whether `caller` may obtain certificates for `user` (impersonate users/roles). */
   canImpersonate(caller: Caller, user: string): boolean;
   /** The labels of each requested resource that exists (Access Monitoring Rule conditions). */

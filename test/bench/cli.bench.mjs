@@ -92,7 +92,10 @@ try {
     const created = await call(
       alice,
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { roles: ['auditor'], requestReason: `bench ${i}` } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['auditor'], requestReason: `bench ${i}` },
+      }),
     );
     firstId ??= created.metadata.name;
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // Listing benchmark (run after `npm run build`; `npm run bench` does both): `access request ls`
 // over many requests, in JSON and in piped text, at two store sizes. ls pages through
 // ListAccessRequests and writes each page as it arrives, so its live memory is bounded by a
@@ -37,7 +38,10 @@ try {
           await call(
             c,
             'createAccessRequestV2',
-            AccessRequestV3.fromPartial({ spec: { roles: ['auditor'], requestReason: `list bench ${i}` } }),
+            AccessRequestV3.fromPartial({
+              metadata: { name: randomUUID() },
+              spec: { user: 'alice', roles: ['auditor'], requestReason: `list bench ${i}` },
+            }),
           );
         }
       }),

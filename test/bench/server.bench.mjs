@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // Embedded server benchmark (run after `npm run build`; `npm run bench` does both).
 //  1. durable mutations/s: 16 concurrent clients creating, then reviewing, requests
 //     (each reply comes after the change is fsynced);
@@ -52,7 +53,10 @@ try {
     const req = await call(
       c,
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { roles: ['auditor'], requestReason: `bench ${i}` } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['auditor'], requestReason: `bench ${i}` },
+      }),
     );
     ids.push(req.metadata.name);
   });
@@ -77,7 +81,10 @@ try {
     const req = await call(
       alices[i % CLIENTS],
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { roles: ['auditor'] } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['auditor'] },
+      }),
     );
     targets.push(req.metadata.name);
   }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // Webhook bridge benchmark (run after `npm run build`; `npm run bench` does both):
 //  1. latency: SetAccessRequestState committed → signed POST received by a local HTTPS
 //     receiver, one change at a time (p50/p99);
@@ -88,7 +89,10 @@ const create = async () =>
     await call(
       alice,
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { user: 'alice', roles: ['auditor'], requestReason: 'bench' } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['auditor'], requestReason: 'bench' },
+      }),
     )
   ).metadata.name;
 const approve = (id) =>

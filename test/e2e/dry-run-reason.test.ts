@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import * as create from '../../src/cli/commands/request-create.js';
 import type { Context } from '../../src/cli/context.js';
@@ -116,7 +117,7 @@ describe('create --dry-run shows the reason policy with the request it would cre
       const spec = { user: 'alice', roles: ['auditor'], requestReason: 'x' };
       const dry = await c.call(
         'createAccessRequestV2',
-        AccessRequestV3.fromPartial({ spec: { ...spec, dryRun: true } }),
+        AccessRequestV3.fromPartial({ metadata: { name: randomUUID() }, spec: { ...spec, dryRun: true } }),
       );
       expect(dry.spec?.dryRunEnrichment).toEqual({
         reasonMode: 'optional',
@@ -125,6 +126,7 @@ describe('create --dry-run shows the reason policy with the request it would cre
       const real = await c.call(
         'createAccessRequestV2',
         AccessRequestV3.fromPartial({
+          metadata: { name: randomUUID() },
           spec: { ...spec, dryRunEnrichment: { reasonMode: 'required', reasonPrompts: ['forged'] } },
         }),
       );

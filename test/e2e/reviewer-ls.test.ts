@@ -55,9 +55,18 @@ describe('request ls for reviewers', () => {
     expect(lines).toHaveLength(3);
   });
 
-  test('--search passes keywords to the server; --reviewed is the REVIEWED scope', async () => {
-    const found = await cli('admin', ['request', 'ls', '--search', '9931', '--format', 'json']);
+  test('--search passes keywords to the server, which searches IDs, not reasons; --reviewed is the REVIEWED scope', async () => {
+    const found = await cli('admin', [
+      'request',
+      'ls',
+      '--search',
+      searchedId.slice(-12),
+      '--format',
+      'json',
+    ]);
     expect((JSON.parse(found.stdout) as { id: string }[]).map((x) => x.id)).toEqual([searchedId]);
+    const byReason = await cli('admin', ['request', 'ls', '--search', '9931', '--format', 'json']);
+    expect(JSON.parse(byReason.stdout)).toEqual([]);
     const reviewed = await cli('bob', ['request', 'ls', '--reviewed', '--format', 'json']);
     expect((JSON.parse(reviewed.stdout) as { id: string }[]).map((x) => x.id)).toEqual([pendingId]);
     const bad = await cli('bob', ['request', 'ls', '--reviewed', '--mine']);

@@ -79,6 +79,7 @@ async function tshHome(layout: 'v16' | 'v17', selected: string): Promise<Home> {
       tlsPublicKey: Buffer.from(tls.publicKeyPem),
       sshPublicKey: Buffer.from(`${sshLine}\n`),
       routeToCluster: selected,
+      expires: new Date(Date.now() + 3600_000),
     }),
   );
   const tlsCert = join(keys, layout === 'v16' ? 'alice-x509.pem' : 'alice.crt');

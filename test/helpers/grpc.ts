@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { Event } from '../../src/gen/teleport/legacy/client/proto/authservice.js';
+import type { WatchKind } from '../../src/gen/teleport/legacy/types/types.js';
 import {
   AccessMonitoringRulesServiceClient,
   AuthServiceClient,
@@ -187,12 +188,18 @@ export class StreamQueue<T> {
   }
 }
 
-/** Opens a watch on access requests; the caller should await the INIT event first. */
-export function watchRequests(client: TestClient, filter: Record<string, string> = {}): StreamQueue<Event> {
-  const stream = client.auth.watchEvents({
-    kinds: [{ kind: 'access_request', loadSecrets: false, name: '', filter, subKind: '', version: '' }],
-    allowPartialSuccess: false,
-  });
+/**
+ * Opens a watch on access requests (or on the watch kinds given); the caller should await the
+ * INIT event first.
+ */
+export function watchRequests(
+  client: TestClient,
+  filter: Record<string, string> = {},
+  kinds: WatchKind[] = [
+    { kind: 'access_request', loadSecrets: false, name: '', filter, subKind: '', version: '' },
+  ],
+): StreamQueue<Event> {
+  const stream = client.auth.watchEvents({ kinds, allowPartialSuccess: false });
   return new StreamQueue(stream);
 }
 

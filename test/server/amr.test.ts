@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Access Monitoring Rules in the embedded server (issue 14): the service with Teleport's
  * verbs, durable storage, condition errors with positions, and the builtin automatic review
@@ -197,7 +198,10 @@ describe('automatic review (RFD 0201)', () => {
   const request = (roles: string[]) =>
     alice.call(
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { user: 'alice', roles, requestReason: 'ticket 1' } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles, requestReason: 'ticket 1' },
+      }),
     );
   const read = async (id: string) =>
     (await admin.collect('getAccessRequestsV2', AccessRequestFilter.fromPartial({ id })))[0];

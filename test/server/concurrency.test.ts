@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +79,10 @@ describe('concurrent reviews', () => {
     const alice = await client('alice');
     const req = await alice.call(
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { roles: ['dba'] } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['dba'] },
+      }),
     );
     const id = req.metadata!.name;
     const reviewers = await Promise.all(Array.from({ length: REVIEWERS }, (_, i) => client(`reviewer${i}`)));

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,7 +79,10 @@ describe('crash safety', () => {
           try {
             const req = await c.call(
               'createAccessRequestV2',
-              AccessRequestV3.fromPartial({ spec: { roles: ['auditor'], requestReason: `burst ${next}` } }),
+              AccessRequestV3.fromPartial({
+                metadata: { name: randomUUID() },
+                spec: { user: 'alice', roles: ['auditor'], requestReason: `burst ${next}` },
+              }),
               5000,
             );
             acked.push(req.metadata!.name);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +35,10 @@ describe('a request past its expiry but not yet swept', () => {
   it('can be neither reviewed nor resolved, so it is never brought back to life', async () => {
     const req = await c.alice.call(
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { roles: ['dba'], requestReason: 'ticket 1' } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['dba'], requestReason: 'ticket 1' },
+      }),
     );
     const id = req.metadata!.name;
     // Server clock just past the pending TTL; the client certificates (30 days) stay valid.
@@ -44,7 +48,10 @@ describe('a request past its expiry but not yet swept', () => {
         requestId: id,
         review: AccessReview.fromPartial({ proposedState: RequestState.APPROVED, reason: 'ok' }),
       });
-      expect(await failure(review)).toEqual({ code: 5, details: `access_request "${id}" not found` });
+      expect(await failure(review)).toEqual({
+        code: 5,
+        details: `cannot apply review to access request "${id}" (not found)`,
+      });
       const resolve = c.admin.call('setAccessRequestState', {
         id,
         state: RequestState.APPROVED,

@@ -98,6 +98,7 @@ describe('CreateAccessRequestV2 refuses oversized requests (InvalidArgument) and
     const req = AccessRequestV3.fromPartial({
       ...partial,
       metadata: { name: randomUUID(), ...partial.metadata },
+      spec: { user: 'alice', ...partial.spec },
     });
     expect(await failure(alice.call('createAccessRequestV2', req))).toEqual({ code: 3, details: message });
     expect(await count()).toBe(before);
@@ -108,7 +109,7 @@ describe('CreateAccessRequestV2 refuses oversized requests (InvalidArgument) and
       'createAccessRequestV2',
       AccessRequestV3.fromPartial({
         metadata: { name: randomUUID() },
-        spec: { roles: ['dba'], requestReason: 'x' },
+        spec: { user: 'alice', roles: ['dba'], requestReason: 'x' },
       }),
     );
     const id = created.metadata!.name;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +67,10 @@ describe('server start and restart', () => {
     const alice = await client('alice');
     const created = await alice.call(
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { roles: ['auditor'], requestReason: 'restart test' } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['auditor'], requestReason: 'restart test' },
+      }),
     );
     const id = created.metadata!.name;
     const hostCa = await readFile(join(dir, 'ca', 'host.crt'), 'utf8');

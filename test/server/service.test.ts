@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +53,11 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const create = (user: string, spec: DeepPartial<AccessRequestV3>['spec'], name = '') =>
-  c[user].call('createAccessRequestV2', AccessRequestV3.fromPartial({ metadata: { name }, spec }));
+const create = (user: string, spec: DeepPartial<AccessRequestV3>['spec'], name = randomUUID()) =>
+  c[user].call(
+    'createAccessRequestV2',
+    AccessRequestV3.fromPartial({ metadata: { name }, spec: { user, ...spec } }),
+  );
 
 const approve = (user: string, id: string) =>
   c[user].call('submitAccessReview', {
@@ -121,20 +125,22 @@ describe('creating requests', () => {
     expect(req.spec?.created).toBeInstanceOf(Date);
   });
 
-  it('keeps a client-chosen UUID and refuses to reuse it', async () => {
+  it('sets the ID itself, whatever ID the client chose (auth_with_roles.go: CreateAccessRequestV2)', async () => {
     const id = '0193c1e2-aaaa-7bbb-8ccc-0123456789ab';
-    expect((await create('alice', { roles: ['auditor'] }, id)).metadata?.name).toBe(id);
-    expect(await failure(create('alice', { roles: ['auditor'] }, id))).toEqual({
-      code: 6,
-      details: `access request "${id}" already exists`,
-    });
+    const first = await create('alice', { roles: ['auditor'] }, id);
+    const second = await create('alice', { roles: ['auditor'] }, id);
+    expect(first.metadata?.name).not.toBe(id);
+    expect(second.metadata?.name).not.toBe(first.metadata?.name);
   });
 
   it('takes the request TTL from metadata.expires', async () => {
     const ttl = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600_000);
     const req = await c.alice.call(
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ metadata: { expires: ttl }, spec: { roles: ['auditor'] } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID(), expires: ttl },
+        spec: { user: 'alice', roles: ['auditor'] },
+      }),
     );
     expect(req.metadata?.expires?.getTime()).toBe(ttl.getTime());
   });
@@ -167,13 +173,23 @@ describe('listing', () => {
   it('filters by scope and pages in order with NextKey', async () => {
     const mine = [];
     for (let i = 0; i < 5; i++)
-      mine.push((await create('alice', { roles: ['auditor'], requestReason: `page ${i}` })).metadata!.name);
+      mine.push(
+        (
+          await c.alice.call(
+            'createAccessRequestV2',
+            AccessRequestV3.fromPartial({
+              metadata: { name: randomUUID(), labels: { batch: 'paging' } },
+              spec: { user: 'alice', roles: ['auditor'], requestReason: `page ${i}` },
+            }),
+          )
+        ).metadata!.name,
+      );
     const ids: string[] = [];
     let startKey = '';
     let pages = 0;
     do {
       const page = await list('alice', {
-        filter: { scope: AccessRequestScope.MY_REQUESTS, searchKeywords: ['page'] },
+        filter: { scope: AccessRequestScope.MY_REQUESTS, searchKeywords: ['paging'] },
         sort: AccessRequestSort.CREATED,
         descending: true,
         limit: 2,
@@ -252,7 +268,7 @@ describe('changing requests', () => {
     await c.admin.call('deleteAccessRequest', { id });
     expect(await failure(c.admin.call('deleteAccessRequest', { id }))).toEqual({
       code: 5,
-      details: `access_request "${id}" not found`,
+      details: `cannot delete access request "${id}" (not found)`,
     });
   });
 
@@ -290,6 +306,7 @@ describe('GenerateUserCerts', () => {
       'generateUserCerts',
       UserCertsRequest.fromPartial({
         username: user,
+        expires: new Date(Date.now() + 3600_000),
         ...req,
         tlsPublicKey: Buffer.from(key.publicKeyPem),
         sshPublicKey: Buffer.from(sshPublicKeyFromPem(key.publicKeyPem)),
@@ -339,6 +356,7 @@ describe('GenerateUserCerts', () => {
       'generateUserCerts',
       UserCertsRequest.fromPartial({
         username: 'alice',
+        expires: new Date(Date.now() + 3600_000),
         dropAccessRequests: ['*'],
         tlsPublicKey: Buffer.from(dropKey.publicKeyPem),
       }),
@@ -360,7 +378,7 @@ describe('GenerateUserCerts', () => {
   it('refuses requests that are not approved', async () => {
     const req = await create('alice', { roles: ['auditor'] });
     const err = await failure(certsFor('alice', { accessRequests: [req.metadata!.name] }));
-    expect(err).toEqual({ code: 7, details: `access request "${req.metadata!.name}" is not approved` });
+    expect(err).toEqual({ code: 7, details: `access request "${req.metadata!.name}" is awaiting approval` });
   });
 
   it('impersonation needs the impersonate rule', async () => {
@@ -378,7 +396,12 @@ describe('GenerateUserCerts', () => {
 
   it('needs a public key', async () => {
     expect(
-      await failure(c.alice.call('generateUserCerts', UserCertsRequest.fromPartial({ username: 'alice' }))),
+      await failure(
+        c.alice.call(
+          'generateUserCerts',
+          UserCertsRequest.fromPartial({ username: 'alice', expires: new Date(Date.now() + 3600_000) }),
+        ),
+      ),
     ).toMatchObject({
       code: 3,
     });

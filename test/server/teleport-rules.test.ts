@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Rules the embedded server enforces because Teleport does (issue 9), each asserted with
  * Teleport's gRPC code and message: admin actions under admin MFA, impersonated
@@ -55,7 +56,10 @@ async function cluster(extraYaml: string, users: string[]): Promise<Cluster> {
 const createFor = (client: TestClient, user: string, roles: string[]) =>
   client.call(
     'createAccessRequestV2',
-    AccessRequestV3.fromPartial({ spec: { user, roles, requestReason: 'rules test' } }),
+    AccessRequestV3.fromPartial({
+      metadata: { name: randomUUID() },
+      spec: { user, roles, requestReason: 'rules test' },
+    }),
   );
 
 const review = (client: TestClient, id: string, state = RequestState.APPROVED) =>
@@ -80,7 +84,12 @@ async function certsRequest(
   extra: Partial<UserCertsRequest> = {},
 ): Promise<UserCertsRequest> {
   const key = await generateKey('ecdsa-p256');
-  return UserCertsRequest.fromPartial({ username, tlsPublicKey: Buffer.from(key.publicKeyPem), ...extra });
+  return UserCertsRequest.fromPartial({
+    username,
+    tlsPublicKey: Buffer.from(key.publicKeyPem),
+    expires: new Date(Date.now() + 3600_000),
+    ...extra,
+  });
 }
 
 describe('admin actions when the cluster enforces admin MFA (lib/authz/permissions.go)', () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,10 @@ spec:
     rules:
       - resources: [access_request]
         verbs: [list, read, update, delete, create]
+      - resources: [node]
+        verbs: [read]
+      - resources: [access_monitoring_rule]
+        verbs: [read, create]
 ---
 kind: user
 version: v2
@@ -130,7 +135,10 @@ function refusal(w: StreamQueue<Event>): Promise<{ code: number; details: string
 function create(roles: string[]): Promise<AccessRequestV3> {
   return clients.alice.call(
     'createAccessRequestV2',
-    AccessRequestV3.fromPartial({ spec: { roles, requestReason: 'watch' } }),
+    AccessRequestV3.fromPartial({
+      metadata: { name: randomUUID() },
+      spec: { user: 'alice', roles, requestReason: 'watch' },
+    }),
   );
 }
 
@@ -206,6 +214,64 @@ describe('WatchEvents', () => {
     expect(describeEvent(await bob.next())).toBe(`DELETE ${dba.metadata!.name} access_request/v3`);
   });
 
+  it('delivers an event only to kinds that match it, by kind then name (api/types/events.go: WatchKind.Matches)', async () => {
+    const kind = (k: string, name = '', filter: Record<string, string> = {}) => ({
+      kind: k,
+      loadSecrets: false,
+      name,
+      filter,
+      subKind: '',
+      version: '',
+    });
+    const first = await create(['dba']);
+    const second = await create(['dba']);
+    const start = (k: ReturnType<typeof kind>) => {
+      const w = watchRequests(clients.admin, {}, [k]);
+      watches.push(w);
+      return w;
+    };
+    const rules = start(kind('access_monitoring_rule'));
+    const named = start(kind('access_request', second.metadata!.name));
+    const aliceOnly = start(kind('access_request', '', { user: 'alice' }));
+    for (const w of [rules, named, aliceOnly]) expect((await w.next()).type).toBe(Operation.INIT);
+    await clients.admin.call('deleteAccessRequest', { id: first.metadata!.name });
+    await clients.admin.call('deleteAccessRequest', { id: second.metadata!.name });
+    expect(describeEvent(await named.next())).toBe(`DELETE ${second.metadata!.name} access_request/v3`);
+    expect(describeEvent(await aliceOnly.next())).toBe(`DELETE ${first.metadata!.name} access_request/v3`);
+    expect(describeEvent(await aliceOnly.next())).toBe(`DELETE ${second.metadata!.name} access_request/v3`);
+    // A rule change is the first thing the rule watcher sees: no access_request DELETE came before it.
+    await new Promise((resolve, reject) =>
+      clients.admin.amr.createAccessMonitoringRule(
+        {
+          rule: {
+            kind: 'access_monitoring_rule',
+            subKind: '',
+            version: 'v1',
+            metadata: {
+              name: 'watched',
+              namespace: '',
+              description: '',
+              labels: {},
+              expires: undefined,
+              revision: '',
+            },
+            spec: {
+              subjects: ['access_request'],
+              states: [],
+              condition: 'true',
+              notification: { name: 'webhook', recipients: ['https://example.com/hook'] },
+              automaticReview: undefined,
+              desiredState: '',
+              schedules: {},
+            },
+          },
+        },
+        (err, res) => (err ? reject(err) : resolve(res)),
+      ),
+    );
+    expect(describeEvent(await rules.next())).toBe('PUT accessMonitoringRule');
+  });
+
   it('emits DELETE when the sweeper removes an expired request', async () => {
     const w = await watch('alice', { user: 'alice' });
     const req = await create(['auditor']);
@@ -234,17 +300,25 @@ describe('WatchEvents', () => {
     }
   });
 
-  it('rejects unsupported kinds and unknown filter keys with InvalidArgument', async () => {
-    const node = clients.alice.auth.watchEvents({
-      kinds: [{ kind: 'node', loadSecrets: false, name: '', filter: {}, subKind: '', version: '' }],
-      allowPartialSuccess: false,
-    });
-    await expect(
-      new Promise((_, reject) => {
-        node.on('error', reject);
-        node.on('data', () => reject(new Error('unexpected event')));
-      }),
-    ).rejects.toMatchObject({ code: 3, details: 'watcher: unsupported kind "node"' });
+  it('checks read on another kind first (hasWatchPermissionForKind), then refuses it as unsupported', async () => {
+    for (const [user, code, details] of [
+      ['alice', 7, 'access denied to perform action "read" on "node"'],
+      ['admin', 3, 'watcher: unsupported kind "node"'],
+    ] as const) {
+      const node = clients[user].auth.watchEvents({
+        kinds: [{ kind: 'node', loadSecrets: false, name: '', filter: {}, subKind: '', version: '' }],
+        allowPartialSuccess: false,
+      });
+      await expect(
+        new Promise((_, reject) => {
+          node.on('error', reject);
+          node.on('data', () => reject(new Error('unexpected event')));
+        }),
+      ).rejects.toMatchObject({ code, details });
+    }
+  });
+
+  it('rejects unknown filter keys with InvalidArgument', async () => {
     const badKey = clients.alice.auth.watchEvents({
       kinds: [
         {

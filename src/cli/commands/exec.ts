@@ -5,6 +5,7 @@ import { delimiter, join } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import type { Connection } from '../../client/index.js';
 import { describeFsError } from '../../identity/files.js';
+import { cannotAssumeReason } from '../../identity/types.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { requestSizeProblem } from '../../model/limits.js';
@@ -293,11 +294,11 @@ export async function run(
   const spawnChild = ctx.io.spawnChild;
   if (!spawnChild) throw new AccessError('failure', 'this environment cannot start processes');
   const conn = await ctx.connect();
-  const impersonator = conn.identity.impersonator;
-  if (impersonator) {
+  const refused = cannotAssumeReason(conn.identity);
+  if (refused) {
     throw new AccessError(
       'not-assumed',
-      `this identity cannot assume access requests: it was issued for ${conn.identity.username} by ${impersonator} (as \`tctl auth sign\` does), and Teleport refuses access requests from impersonated identities`,
+      `this identity cannot assume access requests: ${refused}`,
       'use credentials from `tsh login` (or an identity file from `tsh login --out FILE`)',
     );
   }

@@ -60,7 +60,10 @@ export function define() {
     .option('--reviewable', 'only requests I can review')
     .option('--suggested', 'only reviewable requests that name me as a suggested reviewer')
     .option('--reviewed', 'only requests I have reviewed')
-    .option('--search <keywords>', 'only requests matching all these keywords (space-separated)')
+    .option(
+      '--search <keywords>',
+      'only requests matching all these keywords (space-separated; each is found, ignoring case, in a label key or value, the ID, the user, a role or a requested resource name, not in reasons or states)',
+    )
     .option('--all', 'also requests whose access has already expired')
     .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
     .option('--asc', 'oldest (or lowest) first')

@@ -1,5 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
 import type { Connection, WaitOutcome } from '../../client/index.js';
+import { cannotAssumeReason } from '../../identity/types.js';
 import { parseDuration } from '../../model/duration.js';
 import { AccessError, UsageError } from '../../model/errors.js';
 import { type AccessRequest, approvalProgressText } from '../../model/request.js';
@@ -185,11 +186,11 @@ export async function waitAndReport(
   if (!req) throw new AccessError('failure', `request ${id} was approved but could not be read`);
   if (req.resolve_reason !== '')
     note(ctx, `Approved, reason=${escapeControls(JSON.stringify(req.resolve_reason))}`);
-  const impersonator = conn.identity.impersonator;
-  if (opts.assume && req.user === conn.identity.username && impersonator) {
+  const refused = cannotAssumeReason(conn.identity);
+  if (opts.assume && req.user === conn.identity.username && refused) {
     await printRequest(ctx, req);
     const { impersonatedError } = await import('../../client/reissue.js');
-    throw impersonatedError(id, req.user, impersonator, resumeCommand(id));
+    throw impersonatedError(id, refused, resumeCommand(id));
   }
   if (opts.assume && req.user === conn.identity.username) await assume(ctx, conn, id);
   else if (opts.assume)

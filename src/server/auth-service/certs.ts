@@ -4,8 +4,13 @@
  */
 
 import { createPublicKey } from 'node:crypto';
-import type { Certs, UserCertsRequest } from '../../gen/teleport/legacy/client/proto/authservice.js';
+import {
+  type Certs,
+  type UserCertsRequest,
+  UserCertsRequest_CertUsage,
+} from '../../gen/teleport/legacy/client/proto/authservice.js';
 import type { AccessRequestV3 } from '../../gen/teleport/legacy/types/types.js';
+import { CLIENT_CREDENTIALS_EXPIRED } from '../../model/server-messages.js';
 import { authorizeAdminAction } from '../authz.js';
 import {
   issueUserSshCert,
@@ -18,10 +23,10 @@ import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js'
 import { metadata, setTime } from '../grpc/shape.js';
 import type { AuthServiceServer } from '../grpc-definitions.js';
 import { lockInForceError, lockTargetsOf } from '../locks.js';
-import { checkAssumable } from '../requests/assume.js';
+import { validatedRequest } from '../requests/assume.js';
 import type { ServiceDeps } from '../service.js';
 import { expandOrSkip } from '../traits.js';
-import { accessDenied, badParameter, notFound, type Policy, ServerError } from '../types.js';
+import { accessDenied, badParameter, type Caller, notFound, type Policy } from '../types.js';
 import { userToProto } from '../users-service.js';
 
 /** The SSH logins of a set of roles, with trait templates expanded and denied logins removed. */
@@ -50,6 +55,44 @@ function publicKeyPem(bytes: Buffer): string {
   }
 }
 
+/** lib/defaults: MaxRenewableCertTTL, the longest a renewable or role-impersonated certificate lives. */
+const MAX_RENEWABLE_CERT_TTL_MS = 24 * 3600 * 1000;
+
+/** lib/teleport constants: the TLS usage a CertUsage restricts a certificate to (OU). */
+const USAGE: Partial<Record<UserCertsRequest_CertUsage, string>> = {
+  [UserCertsRequest_CertUsage.Database]: 'usage:db',
+  [UserCertsRequest_CertUsage.App]: 'usage:apps',
+  [UserCertsRequest_CertUsage.Kubernetes]: 'usage:kube',
+  [UserCertsRequest_CertUsage.WindowsDesktop]: 'usage:windows_desktop',
+};
+
+/** generateUserCerts' usage switch: All and SSH leave TLS unrestricted; anything unknown is refused. */
+function certUsage(usage: UserCertsRequest_CertUsage): string[] {
+  if (usage === UserCertsRequest_CertUsage.All || usage === UserCertsRequest_CertUsage.SSH) return [];
+  const restricted = USAGE[usage];
+  if (!restricted)
+    throw badParameter(
+      `unsupported cert usage ${JSON.stringify(UserCertsRequest_CertUsage[usage] ?? String(usage))}`,
+    );
+  return [restricted];
+}
+
+/** Go's %q of a []string: `["a" "b"]`. */
+function goQuoteList(items: readonly string[]): string {
+  return `[${items.map((i) => JSON.stringify(i)).join(' ')}]`;
+}
+
+/**
+ * lib/auth/auth_with_roles.go, desiredAccessInfoForUser: the requests of a renewal, those of
+ * the certificate first, then those asked for, without repeats and without those dropped;
+ * a drop of exactly `*` leaves none.
+ */
+function desiredRequests(caller: Caller, req: UserCertsRequest, included: readonly string[]): string[] {
+  const drop = req.dropAccessRequests;
+  if (drop.length === 1 && drop[0] === '*') return [];
+  return [...new Set([...caller.activeRequests, ...included])].filter((id) => !drop.includes(id));
+}
+
 /** GenerateUserCerts, GetCurrentUser(Roles), GetDomainName, GetClusterCACert. */
 export function certHandlers(deps: ServiceDeps) {
   const { policy, store, locks, certs } = deps;
@@ -61,8 +104,13 @@ export function certHandlers(deps: ServiceDeps) {
     // always names the user; an empty name is another user there, and so it is here.
     const target = req.username;
     const self = target === caller.user;
+    // isRoleImpersonation: RoleRequests ask for a certificate with only those roles.
+    const roleImpersonation = req.useRoleRequests || req.roleRequests.length > 0;
     if (!self && !policy.canImpersonateSomeone(caller)) {
       throw accessDenied('access denied: impersonation is not allowed');
+    }
+    if (caller.disallowReissue) {
+      throw accessDenied('access denied: identity is not allowed to reissue certificates');
     }
     // Recursive impersonation: an impersonated identity may renew itself (drop requests),
     // nothing more.
@@ -70,54 +118,62 @@ export function certHandlers(deps: ServiceDeps) {
       if (req.accessRequests.length > 0) {
         throw accessDenied('access denied: impersonated user can not request new roles');
       }
+      if (roleImpersonation)
+        throw accessDenied('access denied: impersonated roles can not request other roles');
       if (!self) throw accessDenied('access denied: impersonated user can not impersonate anyone else');
     }
     const targetUser = policy.user(target);
     if (!targetUser) throw accessDenied('access denied');
+    const wanted = setTime(req.expires);
+    // A renewal must say when it ends, and not in the past (ErrClientCredentialsHaveExpired).
+    if (self && (!wanted || wanted.getTime() < now.getTime())) throw accessDenied(CLIENT_CREDENTIALS_EXPIRED);
+    if (!self) authorizeAdminAction(policy, caller);
+    // The caller's assumed requests go into the new certificate too, checked again.
+    const included = [...req.accessRequests, ...caller.activeRequests];
+    if (!self && included.length > 0) {
+      throw accessDenied(
+        `user "${caller.user}" requested cert for "${target}" and included access requests, this is not supported.`,
+      );
+    }
+
+    // desiredAccessInfo: another user's roles, the requested roles, or the caller's with its
+    // requests (those kept, those added), each validated.
+    let assumed: AccessRequestV3[] = [];
+    let roleRequests: string[] | undefined;
     if (!self) {
-      authorizeAdminAction(policy, caller);
-      if (req.accessRequests.length > 0) {
+      if (roleImpersonation) {
         throw accessDenied(
-          `user "${caller.user}" requested cert for "${target}" and included access requests, this is not supported.`,
+          `User ${caller.user} tried to issue a cert for ${target} and added role requests. This is not supported.`,
         );
       }
-      if (!policy.canImpersonate(caller, target)) {
+    } else if (roleImpersonation) {
+      // desiredAccessInfoForRoleRequest
+      if (included.length > 0) {
         throw accessDenied(
-          `user "${caller.user}" has requested to generate certs for [${targetUser.roles.map((r) => `"${r}"`).join(' ')}].`,
+          `User ${caller.user} tried to issue a cert with both role and access requests. This is not supported.`,
         );
       }
+      if (req.roleRequests.length === 0) throw badParameter('at least one role request is required');
+      roleRequests = req.roleRequests;
+    } else {
+      assumed = desiredRequests(caller, req, included).map((id) =>
+        validatedRequest(store.get(id), id, target, now),
+      );
     }
 
-    const dropAll = req.dropAccessRequests.includes('*');
-    const drop = new Set(req.dropAccessRequests);
-    const assumed: AccessRequestV3[] = [];
-    const seen = new Set<string>();
-    const usable = (id: string): AccessRequestV3 => {
-      const r = store.get(id);
-      if (!r) throw notFound(`access request "${id}" not found`);
-      checkAssumable(r, target, now);
-      return r;
-    };
-    // Requests already in the certificate stay unless dropped; ones no longer usable
-    // (expired, deleted, denied after approval) fall away silently.
-    if (self) {
-      for (const id of caller.activeRequests) {
-        if (dropAll || drop.has(id) || seen.has(id)) continue;
-        try {
-          assumed.push(usable(id));
-          seen.add(id);
-        } catch (err) {
-          if (!(err instanceof ServerError)) throw err;
-        }
-      }
+    const grant = policy.certificateGrant(target, assumed, now, roleRequests);
+    if (!self && !policy.canImpersonate(caller, target)) {
+      throw accessDenied(
+        `user "${caller.user}" has requested to generate certs for ${goQuoteList(grant.roles)}.`,
+      );
     }
-    for (const id of req.accessRequests) {
-      if (seen.has(id)) continue;
-      assumed.push(usable(id));
-      seen.add(id);
+    // CheckImpersonateRoles checks the caller's own roles against the requested ones.
+    if (roleRequests && !policy.canImpersonateRoles(caller, roleRequests)) {
+      throw accessDenied(
+        `user "${caller.user}" has requested role impersonation for ${goQuoteList(grant.roles)}`,
+      );
     }
-
-    const grant = policy.certificateGrant(target, assumed, now);
+    const usage = certUsage(req.usage);
     // lib/auth/auth.go, generateUserCert: no certificate is issued whose user, roles or
     // active requests a lock in force targets.
     const locked = locks.inForce(
@@ -129,8 +185,9 @@ export function certHandlers(deps: ServiceDeps) {
       }),
     );
     if (locked) throw lockInForceError(locked);
-    let notAfter = Math.min(grant.maxExpires.getTime(), caller.expires.getTime());
-    const wanted = setTime(req.expires);
+    // A role-impersonated certificate may outlive the session, up to MaxRenewableCertTTL.
+    const ceiling = roleRequests ? now.getTime() + MAX_RENEWABLE_CERT_TTL_MS : caller.expires.getTime();
+    let notAfter = Math.min(grant.maxExpires.getTime(), ceiling);
     if (wanted && wanted.getTime() > now.getTime()) notAfter = Math.min(notAfter, wanted.getTime());
     if (notAfter <= now.getTime()) throw badParameter('the requested certificate would already be expired');
 
@@ -146,8 +203,12 @@ export function certHandlers(deps: ServiceDeps) {
         activeRequests: assumed.map((r) => r.metadata!.name),
         allowedResourceIds: grant.allowedResourceIds,
         routeToCluster: req.routeToCluster || clusterName,
-        // A renewal keeps the impersonator, so dropping a request cannot launder it away.
-        impersonator: self ? caller.impersonator : caller.user,
+        // Another user's certificate names the caller; role impersonation names the caller too
+        // and may not be reissued; a renewal keeps the impersonator, so dropping a request
+        // cannot launder it away.
+        impersonator: !self || roleRequests ? caller.user : caller.impersonator,
+        ...(roleRequests ? { disallowReissue: true } : {}),
+        ...(usage.length > 0 ? { usage } : {}),
       },
       principals: loginsFor(policy, grant.roles, grant.traits),
       notAfter: new Date(notAfter),

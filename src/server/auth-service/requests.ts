@@ -3,7 +3,6 @@
  * deletion, SetAccessRequestState, reviews and GetAccessCapabilities, each checking rules in
  * Teleport's order (lib/auth/auth_with_roles.go) before the store changes anything.
  */
-import { status } from '@grpc/grpc-js';
 import type { Empty } from '../../gen/google/protobuf/empty.js';
 import {
   AccessRequestSort,
@@ -15,36 +14,44 @@ import {
   type AccessRequestV3,
   RequestState,
 } from '../../gen/teleport/legacy/types/types.js';
-import { isRequestId } from '../../model/request-id.js';
 import { fieldsMatchKeywords } from '../../model/search.js';
+import {
+  CREATE_NON_PENDING_WHILE_ASSUMED,
+  CREATE_SELF_NON_PENDING,
+  deleteNotFound,
+  reviewNotFound,
+  setStateNotFound,
+} from '../../model/server-messages.js';
 import { automaticReview } from '../amr-service.js';
-import { authorizeAdminAction, requireRule } from '../authz.js';
+import { authorizeAdminAction, isCurrentUserAction, requireRule } from '../authz.js';
 import { matchesFilter } from '../events.js';
 import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js';
 import { accessRequestPageLimit } from '../grpc/paging.js';
 import { metadata, setTime } from '../grpc/shape.js';
 import type { AuthServiceServer } from '../grpc-definitions.js';
 import { requestableRolesPage } from '../requestable-roles.js';
+import { checkNewRequest } from '../requests/create.js';
 import { expiryOf } from '../requests/expiry.js';
-import { fromLabelValues, stateName, uuidv7 } from '../requests/wire.js';
+import { fromLabelValues, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';
 import type { ServiceDeps } from '../service.js';
 import type { SortField } from '../store.js';
-import { accessDenied, badParameter, type Caller, notFound, type Policy, ServerError } from '../types.js';
+import { accessDenied, badParameter, type Caller, notFound, type Policy } from '../types.js';
 
-/** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */
+/**
+ * api/types/access_request.go, AccessRequestV3.MatchSearch: every keyword must appear,
+ * case-insensitively, in a label key or value, the ID, the user, a role or the name of a
+ * requested resource; reasons, reviewers and the state are not searched.
+ */
 function matchesKeywords(req: AccessRequestV3, keywords: string[]): boolean {
   const spec = req.spec;
   return fieldsMatchKeywords(
     [
+      ...Object.entries(req.metadata?.labels ?? {}).flat(),
       req.metadata?.name,
       spec?.user,
       ...(spec?.roles ?? []),
-      spec?.requestReason,
-      spec?.resolveReason,
-      ...(spec?.suggestedReviewers ?? []),
-      ...(spec?.requestedResourceIds ?? []).map(resourceIdString),
-      stateName(spec?.state ?? RequestState.NONE),
+      ...(spec?.requestedResourceIds ?? []).map((r) => r.name),
     ],
     keywords,
   );
@@ -66,6 +73,13 @@ export function requestMatcher(
     user: filter?.user || undefined,
     state: filter?.state ? filter.state : undefined,
   };
+  // lib/auth/auth_with_roles.go, ListAccessRequests: without `list` and `read` a caller still
+  // sees its own requests and those it may review, unless a deny rule names either verb.
+  if (!policy.allows(caller, 'list') || !policy.allows(caller, 'read')) {
+    for (const verb of ['list', 'read'] as const) {
+      if (policy.denies(caller, verb)) requireRule(policy, caller, verb);
+    }
+  }
   const keywords = (filter?.searchKeywords ?? []).filter((k) => k !== '');
   const scope = filter?.scope ?? AccessRequestScope.DEFAULT;
   return (req) => {
@@ -97,13 +111,12 @@ function sortField(sort: AccessRequestSort): SortField {
       return 'state';
     case AccessRequestSort.USER:
       return 'user';
-    default:
+    case AccessRequestSort.CREATED:
       return 'created';
+    default:
+      // lib/services/access_request_cache.go: DEFAULT is the ID index.
+      return 'id';
   }
-}
-
-function requestNotFound(id: string): ServerError {
-  return notFound(`access_request "${id}" not found`);
 }
 
 /**
@@ -112,7 +125,7 @@ function requestNotFound(id: string): ServerError {
  * bring it back to life.
  */
 function liveOrNotFound(current: AccessRequestV3 | undefined, id: string, now: Date): AccessRequestV3 {
-  if (!current || expiryOf(current) <= now.getTime()) throw requestNotFound(id);
+  if (!current || expiryOf(current) <= now.getTime()) throw notFound(reviewNotFound(id));
   return current;
 }
 
@@ -126,7 +139,8 @@ export function requestHandlers(deps: ServiceDeps) {
       const match = requestMatcher(policy, caller, filter);
       let startKey = '';
       do {
-        const page = store.page({ sort: 'created', descending: false, startKey, limit: 500, match });
+        // The backend's range scan: requests in ID order.
+        const page = store.page({ sort: 'id', descending: false, startKey, limit: 500, match });
         for (const req of page.items) {
           if (call.cancelled || call.destroyed) return;
           await writeWithBackpressure(call, req);
@@ -149,30 +163,39 @@ export function requestHandlers(deps: ServiceDeps) {
 
   const createAccessRequestV2 = unary(deps, async (req: AccessRequestV3, caller) => {
     const now = deps.now();
-    if (!req.spec) throw badParameter('access request is missing its spec');
-    const user = req.spec.user || caller.user;
-    // lib/auth/auth_with_roles.go, CreateAccessRequestV2: a pending request for oneself needs
-    // no rule; for anyone else `create` is required, and it is an admin action (MFA).
-    if (user !== caller.user) {
-      requireRule(policy, caller, 'create');
-      authorizeAdminAction(policy, caller);
+    const state = checkNewRequest(req);
+    const user = req.spec!.user;
+    const self = user === caller.user;
+    // lib/auth/auth_with_roles.go, CreateAccessRequestV2, in Teleport's order: without the
+    // `create` rule only a pending request for oneself (currentUserAction) passes, and not when
+    // a deny rule names `create`.
+    if (!policy.allows(caller, 'create')) {
+      const pending = state === RequestState.PENDING;
+      if (policy.denies(caller, 'create') || !pending || !isCurrentUserAction(policy, caller, user)) {
+        requireRule(policy, caller, 'create');
+      }
     }
-    const wanted = req.metadata?.name ?? '';
-    const id = isRequestId(wanted) ? wanted.toLowerCase() : uuidv7(now);
-    if (store.get(id)) throw new ServerError(status.ALREADY_EXISTS, `access request "${id}" already exists`);
+    if (state !== RequestState.PENDING) {
+      if (self) throw accessDenied(CREATE_SELF_NON_PENDING);
+      if (caller.activeRequests.length > 0) throw accessDenied(CREATE_NON_PENDING_WHILE_ASSUMED);
+    }
+    // Acting for someone else by a rule, not ownership, is an admin action (MFA).
+    if (!self) authorizeAdminAction(policy, caller);
+    // "ensure request ID is set server-side": the client's name is checked, never kept.
+    const id = uuidv7(now);
     const input: AccessRequestV3 = {
       ...req,
       kind: 'access_request',
       version: 'v3',
       // metadata.expires is how clients ask for a request TTL (how long it may stay pending).
       metadata: metadata(id, { labels: req.metadata?.labels ?? {}, expires: setTime(req.metadata?.expires) }),
-      spec: { ...req.spec, user },
+      spec: { ...req.spec!, user, state },
     };
     const prepared = policy.prepareCreate(caller, input, now);
     prepared.kind = 'access_request';
     prepared.version = 'v3';
     prepared.metadata = { ...metadata(id), ...prepared.metadata, name: id, namespace: 'default' };
-    if (req.spec.dryRun) {
+    if (req.spec!.dryRun) {
       prepared.spec = { ...prepared.spec!, dryRun: true };
       return prepared;
     }
@@ -188,7 +211,7 @@ export function requestHandlers(deps: ServiceDeps) {
     requireRule(policy, caller, 'delete');
     authorizeAdminAction(policy, caller);
     await store.mutate(req.id, (current) => {
-      if (!current) throw requestNotFound(req.id);
+      if (!current) throw notFound(deleteNotFound(req.id));
       return { op: 'delete' };
     });
     return {};
@@ -212,7 +235,7 @@ export function requestHandlers(deps: ServiceDeps) {
       const now = deps.now();
       await store.mutate(req.id, (current) => {
         if (!current || expiryOf(current) <= now.getTime()) {
-          throw notFound(`cannot set state of access request "${req.id}" (not found)`);
+          throw notFound(setStateNotFound(req.id));
         }
         if (current.spec?.user === caller.user) {
           throw accessDenied('directly updating the state of your own access requests is not permitted');

@@ -2,9 +2,17 @@
  * Assuming an approved request in a certificate.
  */
 import { type AccessRequestV3, RequestState } from '../../gen/teleport/legacy/types/types.js';
+import {
+  requestAwaitingApproval,
+  requestCannotBeAssumedUntil,
+  requestDenied,
+  requestExpired,
+  requestNotFound,
+  requestPromoted,
+} from '../../model/server-messages.js';
 import { isSetTime } from '../../model/time.js';
 import { resourceIdString } from '../resources.js';
-import { accessDenied } from '../types.js';
+import { accessDenied, badParameter, notFound } from '../types.js';
 import { expiryOf } from './expiry.js';
 
 /** The JSON resource-ID strings a certificate carries for an approved resource request. */
@@ -13,23 +21,37 @@ export function allowedResourceIdsOf(req: AccessRequestV3): string[] {
 }
 
 /**
- * Checks that `req` may be assumed by `user` at `now`: owned by the user, approved, neither
- * its access nor the request itself expired, and past its assume start time. One rule for
- * GenerateUserCerts (which checks each requested ID before anything else) and the policy's
- * certificate grant.
+ * lib/auth/auth.go, getValidatedAccessRequest: the request `id` as `user` may assume it at
+ * `now`, in Teleport's order. It is looked up with a user filter, so another user's request,
+ * like a missing one or one past its expiry (the backend returns no expired item), is
+ * NotFound; then a denied, promoted or pending one is AccessDenied; then an access expiry
+ * already past or an assume start time still ahead is BadParameter. One rule for every
+ * request GenerateUserCerts puts in a certificate, those already in it included.
  */
-export function checkAssumable(req: AccessRequestV3, user: string, now: Date): void {
-  const id = req.metadata?.name ?? '';
-  const spec = req.spec;
-  if (spec?.user !== user) throw accessDenied(`access request "${id}" is not owned by user "${user}"`);
-  if (spec.state !== RequestState.APPROVED) throw accessDenied(`access request "${id}" is not approved`);
-  const accessEnd = isSetTime(spec.expires) ? spec.expires.getTime() : Number.POSITIVE_INFINITY;
-  if (accessEnd <= now.getTime() || expiryOf(req) <= now.getTime()) {
-    throw accessDenied(`access request "${id}" has expired`);
+export function validatedRequest(
+  found: AccessRequestV3 | undefined,
+  id: string,
+  user: string,
+  now: Date,
+): AccessRequestV3 {
+  if (!found || found.spec?.user !== user || expiryOf(found) <= now.getTime()) {
+    throw notFound(requestNotFound(id));
   }
+  const spec = found.spec;
+  switch (spec.state) {
+    case RequestState.APPROVED:
+      break;
+    case RequestState.DENIED:
+      throw accessDenied(requestDenied(id));
+    case RequestState.PROMOTED:
+      throw accessDenied(requestPromoted(id));
+    default:
+      throw accessDenied(requestAwaitingApproval(id));
+  }
+  if (isSetTime(spec.expires) && spec.expires.getTime() < now.getTime())
+    throw badParameter(requestExpired(id));
   if (isSetTime(spec.assumeStartTime) && spec.assumeStartTime.getTime() > now.getTime()) {
-    throw accessDenied(
-      `access request "${id}" can not be assumed until ${spec.assumeStartTime.toISOString()}`,
-    );
+    throw badParameter(requestCannotBeAssumedUntil(id, spec.assumeStartTime));
   }
+  return found;
 }

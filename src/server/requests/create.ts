@@ -5,6 +5,7 @@
 import { AccessRequestV3, RequestState } from '../../gen/teleport/legacy/types/types.js';
 import { requestSizeProblem } from '../../model/limits.js';
 import { isRequestId } from '../../model/request-id.js';
+import { REQUEST_USER_NOT_SET } from '../../model/server-messages.js';
 import { type Catalog, rolesNamed, ruleDeniedMessage, rulesAllow } from '../rbac.js';
 import { resourceIdString } from '../resources.js';
 import type { Caller } from '../types.js';
@@ -20,6 +21,32 @@ import {
 } from './resources.js';
 import { RequestValidator, userOrFail } from './validator.js';
 import { dedupe, toLabelValues, uuidv7 } from './wire.js';
+
+/**
+ * What Teleport checks of a new request before any rule (lib/services/access_request.go,
+ * ValidateAccessRequest, called by the gRPC server's CreateAccessRequestV2 first, with
+ * api/types/access_request.go, AccessRequestV3.CheckAndSetDefaults): a name that is a UUID,
+ * state NONE taken as PENDING, no resolution on a pending request, a user, and roles or
+ * resources. Returns the state the request is created in.
+ */
+export function checkNewRequest(req: AccessRequestV3): RequestState {
+  const name = req.metadata?.name ?? '';
+  if (name === '') throw badParameter('missing parameter Name');
+  const spec = req.spec;
+  const state = spec?.state || RequestState.PENDING;
+  if (state === RequestState.PENDING) {
+    if (spec?.resolveReason) throw badParameter('pending requests cannot include resolve reason');
+    if (Object.keys(spec?.resolveAnnotations?.values ?? {}).length > 0) {
+      throw badParameter('pending requests cannot include resolve annotations');
+    }
+  }
+  if (!spec?.user) throw badParameter(REQUEST_USER_NOT_SET);
+  if (spec.roles.length === 0 && spec.requestedResourceIds.length === 0) {
+    throw badParameter('access request does not specify any roles or resources');
+  }
+  if (!isRequestId(name)) throw badParameter(`invalid access request ID ${JSON.stringify(name)}`);
+  return state;
+}
 
 /**
  * Validates a new request and completes it (see Policy.prepareCreate). `actor` is the caller;
@@ -112,11 +139,17 @@ export function prepareCreate(
   // Only a dry run carries the enrichment; a client cannot store one.
   spec.dryRunEnrichment = spec.dryRun ? v.dryRunEnrichment(spec.roles) : undefined;
 
-  spec.state = RequestState.PENDING;
+  // A request another user's `create` rule made in a resolved state keeps that state and its
+  // resolution (auth_with_roles.go, CreateAccessRequestV2 lets it through; only pending is
+  // forced on oneself).
+  const pending = !spec.state || spec.state === RequestState.PENDING;
+  spec.state = pending ? RequestState.PENDING : spec.state;
   spec.created = now;
   spec.reviews = [];
-  spec.resolveReason = '';
-  spec.resolveAnnotations = undefined;
+  if (pending) {
+    spec.resolveReason = '';
+    spec.resolveAnnotations = undefined;
+  }
   req.kind = 'access_request';
   req.version = 'v3';
   if (metadata.namespace === '') metadata.namespace = 'default';

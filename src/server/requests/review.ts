@@ -5,6 +5,7 @@
 import { status } from '@grpc/grpc-js';
 import { AccessRequestV3, type AccessReview, RequestState } from '../../gen/teleport/legacy/types/types.js';
 import { MAX_REASON_BYTES } from '../../model/limits.js';
+import { cannotReviewRequest } from '../../model/server-messages.js';
 import { isSetTime } from '../../model/time.js';
 import { type Catalog, canReviewRequest, type ReviewTarget, rolesNamed, rulesAllow } from '../rbac.js';
 import { type ReviewContext, reviewExprMatches } from '../review-env.js';
@@ -109,23 +110,17 @@ export function applyReview(
   if (Buffer.byteLength(review.reason, 'utf8') > MAX_REASON_BYTES) {
     throw badParameter(`access review reason is too long, max ${MAX_REASON_BYTES} bytes`);
   }
-  if (!canReview(catalog, author, req)) {
-    const own = author.user === spec.user ? ': requester and reviewer must be different users' : '';
-    throw accessDenied(
-      `user ${JSON.stringify(author.user)} cannot review request ${JSON.stringify(id)}${own}`,
-    );
-  }
+  // lib/services/local/dynamic_access.go, ApplyAccessReview: one text for one's own request
+  // and for a request one's roles may not review.
+  if (!canReview(catalog, author, req)) throw accessDenied(cannotReviewRequest(author.user, id));
   if (spec.thresholds.length === 0)
     throw badParameter('request is uninitialized or does not support reviews');
   if (spec.reviews.some((r) => r.author === author.user)) {
     throw accessDenied(`user ${JSON.stringify(author.user)} has already reviewed this request`);
   }
+  // checkReviewCompat's order: role subselection (NotImplemented) before membership.
   const rtm = spec.roleThresholdMapping;
   const reviewRoles = dedupe(review.roles).sort();
-  for (const role of reviewRoles) {
-    if (!Object.hasOwn(rtm, role))
-      throw badParameter(`role ${JSON.stringify(role)} is not a member of this request`);
-  }
   if (reviewRoles.length !== 0 && reviewRoles.length !== Object.keys(rtm).length) {
     throw new ServerError(
       status.UNIMPLEMENTED,
@@ -138,6 +133,10 @@ export function applyReview(
       status.UNIMPLEMENTED,
       'annotations are not yet supported in reviews, try omitting annotations field',
     );
+  }
+  for (const role of reviewRoles) {
+    if (!Object.hasOwn(rtm, role))
+      throw badParameter(`role ${JSON.stringify(role)} is not a member of this request`);
   }
   if (spec.state !== RequestState.PENDING) {
     throw accessDenied(`the access request has been already ${stateName(spec.state).toLowerCase()}`);

@@ -115,6 +115,13 @@ describe('request ls against a server without ListAccessRequests (before v14)', 
     expect(ids(all.rows)).toEqual(['a2', 'a1']);
   });
 
+  test('--search matches locally as AccessRequestV3.MatchSearch: IDs, users, roles; not reasons', async () => {
+    const c = await serve(oldServer);
+    expect(ids((await runLs(c, { search: 'BOB' })).rows)).toEqual(['b3', 'b2', 'b1']);
+    expect(ids((await runLs(c, { search: 'a2 dba' })).rows)).toEqual(['a2']);
+    expect(ids((await runLs(c, { search: 'PENDING' })).rows)).toEqual([]);
+  });
+
   test('--reviewable: pending requests of others that I have not reviewed; --state and --user go to the server', async () => {
     const c = await serve(oldServer);
     expect(ids((await runLs(c, { reviewable: true, sort: 'user', asc: true })).rows)).toEqual(['b1', 'b3']);

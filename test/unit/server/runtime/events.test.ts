@@ -68,13 +68,17 @@ describe('planWatch', () => {
       kinds: [watchKind({ id: 'x', user: 'alice', state: 'APPROVED' })],
       allowPartialSuccess: false,
     });
-    expect(plan.filters).toEqual([{ id: 'x', user: 'alice', state: RequestState.APPROVED }]);
+    expect(plan.targets.map((t) => t.filter)).toEqual([
+      { id: 'x', user: 'alice', state: RequestState.APPROVED },
+    ]);
     expect(plan.confirmed.map((k) => k.kind)).toEqual(['access_request']);
   });
 
   it('treats state NONE and empty values as no filter', () => {
     expect(
-      planWatch({ kinds: [watchKind({ state: 'NONE', user: '' })], allowPartialSuccess: false }).filters,
+      planWatch({ kinds: [watchKind({ state: 'NONE', user: '' })], allowPartialSuccess: false }).targets.map(
+        (t) => t.filter,
+      ),
     ).toEqual([{}]);
   });
 
@@ -84,6 +88,17 @@ describe('planWatch', () => {
     );
     expect(() => planWatch({ kinds: [watchKind({ state: 'DONE' })], allowPartialSuccess: false })).toThrow(
       expect.objectContaining({ code: 3 }),
+    );
+  });
+
+  it('checks the permission on another kind before saying it is unsupported', () => {
+    const denyAll = (kind: string) => {
+      throw new ServerError(7, `access denied to perform action "read" on "${kind}"`);
+    };
+    expect(() =>
+      planWatch({ kinds: [watchKind({}, 'node')], allowPartialSuccess: false }, () => {}, denyAll),
+    ).toThrow(
+      expect.objectContaining({ code: 7, message: 'access denied to perform action "read" on "node"' }),
     );
   });
 
@@ -119,7 +134,9 @@ describe('planWatch authorization (auth_with_roles.go: authorizeWatchRequest)', 
       }),
     );
     expect(
-      planWatch({ kinds: [watchKind({ user: 'alice' })], allowPartialSuccess: false }, ownOnly).filters,
+      planWatch({ kinds: [watchKind({ user: 'alice' })], allowPartialSuccess: false }, ownOnly).targets.map(
+        (t) => t.filter,
+      ),
     ).toEqual([{ user: 'alice' }]);
   });
 
@@ -128,7 +145,7 @@ describe('planWatch authorization (auth_with_roles.go: authorizeWatchRequest)', 
       { kinds: [watchKind({}), watchKind({ user: 'alice' })], allowPartialSuccess: true },
       ownOnly,
     );
-    expect(plan.filters).toEqual([{ user: 'alice' }]);
+    expect(plan.targets.map((t) => t.filter)).toEqual([{ user: 'alice' }]);
     expect(() => planWatch({ kinds: [watchKind({})], allowPartialSuccess: true }, ownOnly)).toThrow(
       expect.objectContaining({ code: 3, message: 'none of the requested kinds can be watched' }),
     );
@@ -168,6 +185,26 @@ describe('WatchHub', () => {
       version: 'v3',
       metadata: { name: 'a', namespace: 'default' },
     });
+  });
+
+  it('matches the kind, then the name, before the filter (api/types/events.go: WatchKind.Matches)', () => {
+    const hub = new WatchHub();
+    const rules = new FakeSink();
+    const named = new FakeSink();
+    hub.subscribe(
+      planWatch({ kinds: [watchKind({}, 'access_monitoring_rule')], allowPartialSuccess: false }),
+      rules,
+    );
+    hub.subscribe(
+      planWatch({ kinds: [{ ...watchKind({ user: 'bob' }), name: 'b' }], allowPartialSuccess: false }),
+      named,
+    );
+    hub.publish(put(req('a', 'alice')));
+    hub.publish(del(req('a', 'alice')));
+    hub.publish(put(req('b', 'bob')));
+    hub.publish(del(req('b', 'bob')));
+    expect(rules.kinds()).toEqual(['INIT:watchStatus']);
+    expect(named.kinds()).toEqual(['INIT:watchStatus', 'PUT:accessRequest', 'DELETE:resourceHeader']);
   });
 
   it('sends a user-filtered watcher only PUTs of that user', () => {

@@ -308,6 +308,16 @@ describe('RequestStore listing', () => {
     expect(desc.ids).toEqual([...asc.ids].reverse());
   });
 
+  it('pages by ID, the DEFAULT index of lib/services/access_request_cache.go, whatever the creation order', async () => {
+    const s = await reopen();
+    await s.create(request('z-first', 'alice', 1000));
+    await s.create(request('a-second', 'alice', 2000));
+    await s.create(request('m-third', 'alice', 3000));
+    const all = { descending: false, limit: 2, match: () => true };
+    expect(allPages(s, { ...all, sort: 'id' }).ids).toEqual(['a-second', 'm-third', 'z-first']);
+    expect(allPages(s, { ...all, sort: 'created' }).ids).toEqual(['z-first', 'a-second', 'm-third']);
+  });
+
   it('sorts by user and by state, filtering with match, visiting each request once per page', async () => {
     const s = await seeded();
     const byUser = allPages(s, { sort: 'user', descending: false, limit: 4, match: () => true }).ids;

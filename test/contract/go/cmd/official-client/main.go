@@ -36,6 +36,7 @@ var oidActiveRequests = asn1.ObjectIdentifier{1, 3, 9999, 2, 8}
 type options struct {
 	addr, cluster, role                   string
 	alice, bob, carol, admin              string
+	denied, ci                            string
 	trioCert, trioKey, trioCAs, identOnly string
 	list                                  bool
 }
@@ -49,6 +50,8 @@ func main() {
 	flag.StringVar(&o.bob, "bob", "", "identity file of the first reviewer")
 	flag.StringVar(&o.carol, "carol", "", "identity file of the second reviewer")
 	flag.StringVar(&o.admin, "admin", "", "identity file of the administrator")
+	flag.StringVar(&o.denied, "denied", "", "identity file of a requester whose roles deny create and list on access_request")
+	flag.StringVar(&o.ci, "ci", "", "identity file of a user who may impersonate the role auditor")
 	flag.StringVar(&o.trioCert, "tls-cert", "", "credentials mode: TLS certificate of a trio")
 	flag.StringVar(&o.trioKey, "tls-key", "", "credentials mode: TLS key of a trio")
 	flag.StringVar(&o.trioCAs, "tls-cas", "", "credentials mode: CA bundle of a trio")
@@ -658,6 +661,7 @@ func runScenario(ctx context.Context, o options) {
 
 	runIdentityCenter(ctx, alice)
 	runRules(ctx, alice, admin)
+	runSecondPass(ctx, o, alice, bob, admin)
 }
 
 // expectAccessDenied checks that err is Teleport's AccessDenied carrying want.

@@ -237,6 +237,8 @@ export interface UserCertsRequest {
   routeToCluster: string;
   accessRequests: string[];
   usage: UserCertsRequest_CertUsage;
+  roleRequests: string[];
+  useRoleRequests: boolean;
   dropAccessRequests: string[];
   sshPublicKey: Buffer;
   tlsPublicKey: Buffer;
@@ -2475,6 +2477,8 @@ function createBaseUserCertsRequest(): UserCertsRequest {
     routeToCluster: "",
     accessRequests: [],
     usage: 0,
+    roleRequests: [],
+    useRoleRequests: false,
     dropAccessRequests: [],
     sshPublicKey: Buffer.alloc(0),
     tlsPublicKey: Buffer.alloc(0),
@@ -2503,6 +2507,12 @@ export const UserCertsRequest: MessageFns<UserCertsRequest> = {
     }
     if (message.usage !== 0) {
       writer.uint32(80).int32(message.usage);
+    }
+    for (const v of message.roleRequests) {
+      writer.uint32(98).string(v!);
+    }
+    if (message.useRoleRequests !== false) {
+      writer.uint32(112).bool(message.useRoleRequests);
     }
     for (const v of message.dropAccessRequests) {
       writer.uint32(122).string(v!);
@@ -2585,6 +2595,22 @@ export const UserCertsRequest: MessageFns<UserCertsRequest> = {
             message.usage = reader.int32() as any;
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.roleRequests.push(reader.string());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.useRoleRequests = reader.bool();
+            continue;
+          }
           case 15: {
             if (tag !== 122) {
               break;
@@ -2633,6 +2659,8 @@ export const UserCertsRequest: MessageFns<UserCertsRequest> = {
     message.routeToCluster = object.routeToCluster ?? "";
     message.accessRequests = object.accessRequests?.map((e) => e) || [];
     message.usage = object.usage ?? 0;
+    message.roleRequests = object.roleRequests?.map((e) => e) || [];
+    message.useRoleRequests = object.useRoleRequests ?? false;
     message.dropAccessRequests = object.dropAccessRequests?.map((e) => e) || [];
     message.sshPublicKey = object.sshPublicKey ?? Buffer.alloc(0);
     message.tlsPublicKey = object.tlsPublicKey ?? Buffer.alloc(0);
