@@ -336,7 +336,7 @@ describe('access mcp through the SDK client over stdio', () => {
       expect(own.isError).toBe(true);
       expect(text(own)).toMatch(
         new RegExp(
-          `^error: user "erin" cannot review request "${req.id}": requester and reviewer must be different users \\(permission, exit code 7\\)`,
+          `^error: user "erin" cannot review request "${req.id}" \\(permission, exit code 7\\)\nhint: nobody reviews their own request`,
         ),
       );
       const [after] = await accessJson<AccessRequest[]>(['request', 'show', req.id], erin);
