@@ -210,20 +210,12 @@ export class WebhookBridge {
     const { config, log } = this.opts;
     const urls = new Set<string>();
     if (this.rules.length > 0) {
-      const { compileCondition } = await import('../model/rule-condition.js');
+      const { compileCondition, requestContext } = await import('../model/rule-condition.js');
+      const ctx = requestContext(req);
       for (const rule of this.rules) {
         let matched = false;
         try {
-          matched = compileCondition(rule.condition).test({
-            roles: req.roles,
-            suggestedReviewers: req.suggested_reviewers,
-            systemAnnotations: req.system_annotations,
-            user: req.user,
-            reason: req.reason,
-            labelsIntersection: {},
-            labelsUnion: {},
-            traits: {},
-          });
+          matched = compileCondition(rule.condition).test(ctx);
         } catch {
           matched = false;
         }

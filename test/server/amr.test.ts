@@ -133,13 +133,14 @@ describe('AccessMonitoringRulesService', () => {
     );
   });
 
-  it('refuses a bad condition with its position and stores nothing', async () => {
+  it("refuses a bad condition with the parser's text (ValidateAccessMonitoringRule) and stores nothing", async () => {
     expect(await failure(create(admin, rule('bad', 'access_request.spec.roles.contains("dba"')))).toEqual({
       code: 3,
-      details: 'accessMonitoringRule condition: expected ")" but found end of expression at position 40',
+      details:
+        "accessMonitoringRule condition is invalid: parsing expression\n\t1:41: missing ',' before newline in argument list",
     });
     expect((await failure(create(admin, rule('bad', 'user.trait["team"].contains("x")')))).details).toBe(
-      'accessMonitoringRule condition: unknown identifier "user.trait.team" at position 0',
+      'accessMonitoringRule condition is invalid: parsing expression\n\tunknown identifier: "user.trait"',
     );
     expect((await list(admin)).rules).toEqual([]);
   });

@@ -1,0 +1,570 @@
+/**
+ * The syntax of Teleport's typed predicate expressions: one Go expression, as
+ * github.com/gravitational/predicate (parse.go, `Parse`) reads it with Go's
+ * `go/parser.ParseExpr`. Scanning and precedence follow go/scanner and go/parser; a syntax
+ * error reads as Go's first error, `LINE:COLUMN: message` (column in bytes, 1-based).
+ *
+ * Constructs Go accepts but predicate refuses (`a[1:2]`, `x.(T)`, `*x`, composite and function
+ * literals) become `unsupported` nodes, refused when the tree is built, as predicate does with
+ * `%T is not supported`.
+ */
+
+/** A syntax error, with Go's text. */
+export class GoSyntaxError extends Error {
+  override readonly name = 'GoSyntaxError';
+}
+
+export type GoNode = { start: number; end: number } & (
+  | { k: 'ident'; name: string }
+  | { k: 'lit'; kind: 'INT' | 'FLOAT' | 'IMAG' | 'CHAR' | 'STRING'; raw: string; value: string }
+  | { k: 'binary'; op: string; x: GoNode; y: GoNode }
+  | { k: 'unary'; op: string; x: GoNode }
+  | { k: 'paren'; x: GoNode }
+  | { k: 'selector'; x: GoNode; sel: string }
+  | { k: 'index'; x: GoNode; index: GoNode }
+  | { k: 'call'; fun: GoNode; args: GoNode[] }
+  /** A Go construct predicate has no case for: `goType` is its go/ast type name. */
+  | { k: 'unsupported'; goType: string }
+);
+
+type Tok = { t: string; lit: string; pos: number; end: number };
+
+const KEYWORDS = new Set([
+  'break',
+  'case',
+  'chan',
+  'const',
+  'continue',
+  'default',
+  'defer',
+  'else',
+  'fallthrough',
+  'for',
+  'func',
+  'go',
+  'goto',
+  'if',
+  'import',
+  'interface',
+  'map',
+  'package',
+  'range',
+  'return',
+  'select',
+  'struct',
+  'switch',
+  'type',
+  'var',
+]);
+
+// Longest first, as go/scanner picks them.
+const OPERATORS = [
+  '<<=',
+  '>>=',
+  '&^=',
+  '...',
+  '&&',
+  '||',
+  '<-',
+  '++',
+  '--',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  ':=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '<<',
+  '>>',
+  '&^',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '&',
+  '|',
+  '^',
+  '<',
+  '>',
+  '=',
+  '!',
+  '~',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ';',
+  '.',
+  ':',
+];
+
+/** go/token: Token.Precedence. */
+const PRECEDENCE: Record<string, number> = {
+  '||': 1,
+  '&&': 2,
+  '==': 3,
+  '!=': 3,
+  '<': 3,
+  '<=': 3,
+  '>': 3,
+  '>=': 3,
+  '+': 4,
+  '-': 4,
+  '|': 4,
+  '^': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+  '<<': 5,
+  '>>': 5,
+  '&': 5,
+  '&^': 5,
+};
+
+const IDENT_START = /[\p{L}_]/u;
+const IDENT = /[\p{L}_][\p{L}\p{Nd}_]*/uy;
+const NUMBER =
+  /(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?[0-9_]+)?|0[bB][01_]*|0[oO][0-7_]*|(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][+-]?[0-9_]+)?)i?/y;
+
+/**
+ * The deepest nesting the parser follows (parentheses, unary operators, call arguments,
+ * operands on the right of a binary operator). go/parser stops at 100,000 levels
+ * ("exceeded max nesting depth"); our stack is smaller, so we stop sooner.
+ */
+export const MAX_NESTING = 200;
+
+class Scanner {
+  private i = 0;
+  /** Whether a newline here ends the expression (go/scanner's `insertSemi`). */
+  private semi = false;
+  constructor(private readonly src: string) {}
+
+  where(pos: number): string {
+    let line = 1;
+    let lineStart = 0;
+    for (let j = 0; j < pos && j < this.src.length; j += 1) {
+      if (this.src[j] === '\n') {
+        line += 1;
+        lineStart = j + 1;
+      }
+    }
+    return `${line}:${Buffer.byteLength(this.src.slice(lineStart, pos)) + 1}`;
+  }
+
+  fail(pos: number, msg: string): never {
+    throw new GoSyntaxError(`${this.where(pos)}: ${msg}`);
+  }
+
+  next(): Tok {
+    const src = this.src;
+    for (;;) {
+      const c = src[this.i];
+      if (c === ' ' || c === '\t' || c === '\r' || (c === '\n' && !this.semi)) {
+        this.i += 1;
+        continue;
+      }
+      if (c === '/' && src[this.i + 1] === '/') {
+        const nl = src.indexOf('\n', this.i);
+        if (this.semi) {
+          const pos = this.i;
+          this.i = nl < 0 ? src.length : nl + 1;
+          this.semi = false;
+          return { t: ';', lit: '\n', pos, end: pos };
+        }
+        this.i = nl < 0 ? src.length : nl + 1;
+        continue;
+      }
+      if (c === '/' && src[this.i + 1] === '*') {
+        const close = src.indexOf('*/', this.i + 2);
+        if (close < 0) this.fail(this.i, 'comment not terminated');
+        const hasNewline = src.slice(this.i, close).includes('\n');
+        const pos = this.i;
+        this.i = close + 2;
+        if (hasNewline && this.semi) {
+          this.semi = false;
+          return { t: ';', lit: '\n', pos, end: pos };
+        }
+        continue;
+      }
+      break;
+    }
+    const pos = this.i;
+    if (pos >= src.length) {
+      if (this.semi) {
+        this.semi = false;
+        return { t: ';', lit: '\n', pos, end: pos };
+      }
+      return { t: 'EOF', lit: '', pos, end: pos };
+    }
+    const c = src[pos];
+    if (c === '\n') {
+      this.i += 1;
+      this.semi = false;
+      return { t: ';', lit: '\n', pos, end: pos };
+    }
+    const tok = this.scan(pos, c);
+    this.semi =
+      tok.t === 'IDENT' ||
+      tok.t === 'INT' ||
+      tok.t === 'FLOAT' ||
+      tok.t === 'IMAG' ||
+      tok.t === 'CHAR' ||
+      tok.t === 'STRING' ||
+      tok.t === ')' ||
+      tok.t === ']' ||
+      tok.t === '}' ||
+      tok.t === '++' ||
+      tok.t === '--' ||
+      ['break', 'continue', 'fallthrough', 'return'].includes(tok.t);
+    return tok;
+  }
+
+  private scan(pos: number, c: string): Tok {
+    const src = this.src;
+    if (IDENT_START.test(c)) {
+      IDENT.lastIndex = pos;
+      const name = IDENT.exec(src)![0];
+      this.i = pos + name.length;
+      return { t: KEYWORDS.has(name) ? name : 'IDENT', lit: name, pos, end: this.i };
+    }
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[pos + 1] ?? ''))) {
+      NUMBER.lastIndex = pos;
+      const raw = NUMBER.exec(src)![0];
+      this.i = pos + raw.length;
+      const t = raw.endsWith('i')
+        ? 'IMAG'
+        : /^0[xX]/.test(raw)
+          ? /[.pP]/.test(raw)
+            ? 'FLOAT'
+            : 'INT'
+          : /[.eE]/.test(raw)
+            ? 'FLOAT'
+            : 'INT';
+      return { t, lit: raw, pos, end: this.i };
+    }
+    if (c === '"') return this.string(pos);
+    if (c === '`') {
+      const close = src.indexOf('`', pos + 1);
+      if (close < 0) this.fail(pos, 'raw string literal not terminated');
+      this.i = close + 1;
+      return { t: 'STRING', lit: src.slice(pos, this.i), pos, end: this.i };
+    }
+    if (c === "'") {
+      let j = pos + 1;
+      while (j < src.length && src[j] !== "'" && src[j] !== '\n') j += src[j] === '\\' ? 2 : 1;
+      if (src[j] !== "'") this.fail(pos, 'rune literal not terminated');
+      this.i = j + 1;
+      const body = src.slice(pos + 1, j);
+      if (body === '') this.fail(pos, "empty rune literal or unescaped ' in rune literal");
+      const escapeRe = /^\\(?:[abfnrtv\\']|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3})$/;
+      if (body.startsWith('\\') ? !escapeRe.test(body) : [...body].length !== 1)
+        this.fail(pos, 'illegal rune literal');
+      return { t: 'CHAR', lit: src.slice(pos, this.i), pos, end: this.i };
+    }
+    const op = OPERATORS.find((o) => src.startsWith(o, pos));
+    if (op) {
+      this.i = pos + op.length;
+      return { t: op, lit: op, pos, end: this.i };
+    }
+    const cp = src.codePointAt(pos)!;
+    const hex = cp.toString(16).toUpperCase().padStart(4, '0');
+    this.fail(pos, `illegal character U+${hex} '${String.fromCodePoint(cp)}'`);
+  }
+
+  /** A double-quoted literal; escapes are checked as go/scanner does. */
+  private string(pos: number): Tok {
+    const src = this.src;
+    let j = pos + 1;
+    for (;;) {
+      const c = src[j];
+      if (c === undefined || c === '\n') this.fail(pos, 'string literal not terminated');
+      if (c === '"') break;
+      if (c === '\\') {
+        const e = src[j + 1];
+        const need: Record<string, [number, RegExp]> = {
+          x: [2, /^[0-9a-fA-F]+$/],
+          u: [4, /^[0-9a-fA-F]+$/],
+          U: [8, /^[0-9a-fA-F]+$/],
+        };
+        if (e !== undefined && 'abfnrtv\\"'.includes(e)) {
+          j += 2;
+        } else if (e !== undefined && Object.hasOwn(need, e)) {
+          const [n, re] = need[e];
+          const digits = src.slice(j + 2, j + 2 + n);
+          if (digits.length < n || !re.test(digits)) {
+            const bad = [...digits].findIndex((d) => !re.test(d));
+            this.fail(j + 2 + (bad < 0 ? digits.length : bad), 'illegal character in escape sequence');
+          }
+          j += 2 + n;
+        } else if (e !== undefined && /[0-7]/.test(e)) {
+          const digits = src.slice(j + 1, j + 4);
+          if (!/^[0-7]{3}$/.test(digits) || Number.parseInt(digits, 8) > 255) {
+            this.fail(j + 1, 'illegal character in escape sequence');
+          }
+          j += 4;
+        } else {
+          if (e === undefined || e === '\n') this.fail(pos, 'string literal not terminated');
+          this.fail(j + 1, 'unknown escape sequence');
+        }
+        continue;
+      }
+      j += 1;
+    }
+    this.i = j + 1;
+    return { t: 'STRING', lit: src.slice(pos, this.i), pos, end: this.i };
+  }
+}
+
+/** strconv.Unquote of a scanned STRING literal (already checked by the scanner). */
+function unquote(raw: string): string {
+  if (raw.startsWith('`')) return raw.slice(1, -1).replaceAll('\r', '');
+  const bytes: number[] = [];
+  const push = (s: string) => bytes.push(...Buffer.from(s, 'utf8'));
+  const body = raw.slice(1, -1);
+  const simple: Record<string, number> = { a: 7, b: 8, f: 12, n: 10, r: 13, t: 9, v: 11, '\\': 92, '"': 34 };
+  for (let i = 0; i < body.length; ) {
+    const c = body[i];
+    if (c !== '\\') {
+      const cp = body.codePointAt(i)!;
+      push(String.fromCodePoint(cp));
+      i += cp > 0xffff ? 2 : 1;
+      continue;
+    }
+    const e = body[i + 1];
+    if (Object.hasOwn(simple, e)) {
+      bytes.push(simple[e]);
+      i += 2;
+    } else if (e === 'x') {
+      bytes.push(Number.parseInt(body.slice(i + 2, i + 4), 16));
+      i += 4;
+    } else if (e === 'u' || e === 'U') {
+      const n = e === 'u' ? 4 : 8;
+      const cp = Number.parseInt(body.slice(i + 2, i + 2 + n), 16);
+      push(cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : '\ufffd');
+      i += 2 + n;
+    } else {
+      bytes.push(Number.parseInt(body.slice(i + 1, i + 4), 8));
+      i += 4;
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+class Parser {
+  private tok: Tok;
+  private depth = 0;
+  constructor(private readonly s: Scanner) {
+    this.tok = s.next();
+  }
+
+  private next(): void {
+    this.tok = this.s.next();
+  }
+
+  /** The current token's type (a call, so the compiler does not narrow it across `next`). */
+  private cur(): string {
+    return this.tok.t;
+  }
+
+  /** go/parser: errorExpected, with what was found at the current position. */
+  private expected(what: string): never {
+    const t = this.tok;
+    let found: string;
+    if (t.t === ';' && t.lit === '\n') found = 'newline';
+    else if (['IDENT', 'INT', 'FLOAT', 'IMAG', 'CHAR', 'STRING'].includes(t.t)) found = t.lit;
+    else found = `'${t.t === 'EOF' ? 'EOF' : t.t}'`;
+    this.s.fail(t.pos, `expected ${what}, found ${found}`);
+  }
+
+  private nest<T>(f: () => T): T {
+    if (this.depth >= MAX_NESTING) {
+      throw new GoSyntaxError(`expression is nested too deeply (more than ${MAX_NESTING} levels)`);
+    }
+    this.depth += 1;
+    try {
+      return f();
+    } finally {
+      this.depth -= 1;
+    }
+  }
+
+  parseExpression(): GoNode {
+    const x = this.binary(1);
+    if (this.cur() === ';' && this.tok.lit === '\n') this.next();
+    if (this.cur() !== 'EOF') this.expected("'EOF'");
+    return x;
+  }
+
+  private expr(): GoNode {
+    return this.nest(() => this.binary(1));
+  }
+
+  /** go/parser parseBinaryExpr: a chain of one precedence is a loop, so it builds left-deep. */
+  private binary(prec1: number): GoNode {
+    let x = this.unary();
+    for (;;) {
+      const op = this.cur();
+      // go/parser tokPrec: in an expression, `=` is taken for a mistyped `==`.
+      if (op === '=') this.expected("'=='");
+      const prec = PRECEDENCE[op] ?? 0;
+      if (prec < prec1) return x;
+      this.next();
+      const y = this.nest(() => this.binary(prec + 1));
+      x = { k: 'binary', op, x, y, start: x.start, end: y.end };
+    }
+  }
+
+  private unary(): GoNode {
+    const t = this.tok;
+    if (['+', '-', '!', '^', '&', '~', '<-'].includes(t.t)) {
+      this.next();
+      const x = this.nest(() => this.unary());
+      return { k: 'unary', op: t.t, x, start: t.pos, end: x.end };
+    }
+    if (t.t === '*') {
+      this.next();
+      const x = this.nest(() => this.unary());
+      return { k: 'unsupported', goType: '*ast.StarExpr', start: t.pos, end: x.end };
+    }
+    return this.primary();
+  }
+
+  private primary(): GoNode {
+    let x = this.operand();
+    for (;;) {
+      const t = this.tok;
+      if (t.t === '.') {
+        this.next();
+        if (this.cur() === 'IDENT') {
+          const sel = this.tok;
+          this.next();
+          x = { k: 'selector', x, sel: sel.lit, start: x.start, end: sel.end };
+        } else if (this.cur() === '(') {
+          this.next();
+          if (this.cur() === 'type') this.next();
+          else this.nest(() => this.expr());
+          const close = this.expect(')');
+          x = { k: 'unsupported', goType: '*ast.TypeAssertExpr', start: x.start, end: close.end };
+        } else {
+          this.expected('selector or type assertion');
+        }
+      } else if (t.t === '[') {
+        this.next();
+        let index: GoNode | undefined;
+        if (this.cur() !== ':') index = this.nest(() => this.expr());
+        if (this.cur() === ':' || this.cur() === ',') {
+          const goType = this.cur() === ':' ? '*ast.SliceExpr' : '*ast.IndexListExpr';
+          while (this.cur() !== ']' && this.cur() !== 'EOF') {
+            this.next();
+            if (this.cur() !== ']' && this.cur() !== ':' && this.cur() !== ',') this.nest(() => this.expr());
+          }
+          const close = this.expect(']');
+          x = { k: 'unsupported', goType, start: x.start, end: close.end };
+        } else {
+          const close = this.expect(']');
+          x = { k: 'index', x, index: index!, start: x.start, end: close.end };
+        }
+      } else if (t.t === '(') {
+        this.next();
+        const args: GoNode[] = [];
+        this.nest(() => {
+          while (this.cur() !== ')' && this.cur() !== 'EOF') {
+            args.push(this.expr());
+            if (this.cur() === '...') this.next();
+            if (!this.atComma('argument list', ')')) break;
+            this.next();
+          }
+        });
+        const close = this.expect(')');
+        x = { k: 'call', fun: x, args, start: x.start, end: close.end };
+      } else if (t.t === '{' && (x.k === 'ident' || (x.k === 'selector' && x.x.k === 'ident'))) {
+        this.skipBraces();
+        x = { k: 'unsupported', goType: '*ast.CompositeLit', start: x.start, end: this.tok.pos };
+      } else {
+        return x;
+      }
+    }
+  }
+
+  private operand(): GoNode {
+    const t = this.tok;
+    switch (t.t) {
+      case 'IDENT':
+        this.next();
+        return { k: 'ident', name: t.lit, start: t.pos, end: t.end };
+      case 'INT':
+      case 'FLOAT':
+      case 'IMAG':
+      case 'CHAR':
+        this.next();
+        return { k: 'lit', kind: t.t, raw: t.lit, value: t.lit, start: t.pos, end: t.end };
+      case 'STRING':
+        this.next();
+        return { k: 'lit', kind: 'STRING', raw: t.lit, value: unquote(t.lit), start: t.pos, end: t.end };
+      case '(': {
+        this.next();
+        const x = this.nest(() => this.expr());
+        const close = this.expect(')');
+        return { k: 'paren', x, start: t.pos, end: close.end };
+      }
+      case 'func':
+      case 'map':
+      case 'chan':
+      case 'struct':
+      case 'interface':
+      case '[': {
+        // A type or a literal of one: Go parses it, predicate refuses it.
+        const goType =
+          t.t === 'func' ? '*ast.FuncLit' : t.t === 'chan' ? '*ast.ChanType' : '*ast.CompositeLit';
+        while (!['EOF', ')', ',', ';'].includes(this.cur())) {
+          if (this.cur() === '{') this.skipBraces();
+          else this.next();
+        }
+        return { k: 'unsupported', goType, start: t.pos, end: this.tok.pos };
+      }
+      default:
+        this.expected('operand');
+    }
+  }
+
+  private skipBraces(): void {
+    let level = 0;
+    do {
+      if (this.cur() === '{') level += 1;
+      if (this.cur() === '}') level -= 1;
+      if (this.cur() === 'EOF') this.expected("'}'");
+      this.next();
+    } while (level > 0);
+  }
+
+  private expect(t: string): Tok {
+    const tok = this.tok;
+    if (tok.t !== t) this.expected(`'${t}'`);
+    this.next();
+    return tok;
+  }
+
+  /** go/parser atComma: a comma, the closer, or a missing comma (named, with a newline if one is there). */
+  private atComma(context: string, follow: string): boolean {
+    if (this.cur() === ',') return true;
+    if (this.cur() === follow) return false;
+    const newline = this.cur() === ';' && this.tok.lit === '\n' ? ' before newline' : '';
+    this.s.fail(this.tok.pos, `missing ','${newline} in ${context}`);
+  }
+}
+
+/** go/parser.ParseExpr of `source`; throws a GoSyntaxError with Go's message. */
+export function parseGoExpression(source: string): GoNode {
+  return new Parser(new Scanner(source)).parseExpression();
+}
