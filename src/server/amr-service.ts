@@ -247,8 +247,11 @@ export function matchingReviewRule(
     if (!scheduleAllows(spec.schedules, created, skip)) continue;
     let matched: boolean;
     try {
-      matched = compileCondition(spec.condition).test(ctx);
-    } catch {
+      matched = compileCondition(spec.condition).evaluate(ctx);
+    } catch (err) {
+      // review.go getMatchingRule: a rule that fails to evaluate is logged and skipped.
+      if (!(err instanceof ConditionError)) throw err;
+      warn(`Failed to evaluate access monitoring rule "${name}": ${err.message}`);
       matched = false;
     }
     if (!matched) continue;
@@ -260,8 +263,9 @@ export function matchingReviewRule(
 
 /**
  * Submits the builtin automatic review of a pending request, if a rule asks for one, under
- * Teleport's bot author and with its reason text (review.go, newAccessReview). Thresholds apply
- * as for any review. A failure is logged: the request itself was already created.
+ * Teleport's bot author and with its reason text (review.go, onPendingRequest and
+ * newAccessReview). Thresholds apply as for any review. A failure is logged: the request itself
+ * was already created. The access monitor (access-monitor.ts) calls it for each PUT event.
  */
 export async function automaticReview(
   deps: Pick<ServiceDeps, 'policy' | 'store' | 'now' | 'log'> & { rules: RuleStore },
@@ -290,6 +294,9 @@ export async function automaticReview(
   try {
     await deps.store.mutate(id, (current) => {
       if (!current || current.spec?.state !== RequestState.PENDING) return undefined;
+      // review.go isAlreadyReviewedError: every PUT of a pending request passes the handler
+      // again (the bot's own review among them); a second review by the bot is not submitted.
+      if (current.spec.reviews.some((r) => r.author === AUTOMATIC_REVIEWER)) return undefined;
       const value = deps.policy.applyReview(
         bot,
         current,

@@ -13,6 +13,7 @@ import { Watch } from '../../src/gen/teleport/legacy/client/proto/authservice.js
 import {
   AccessRequestFilter,
   AccessRequestV3,
+  AccessReview,
   RequestState,
 } from '../../src/gen/teleport/legacy/types/types.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
@@ -200,8 +201,11 @@ describe('automatic review (RFD 0201)', () => {
       'createAccessRequestV2',
       AccessRequestV3.fromPartial({ spec: { user: 'alice', roles, requestReason: 'ticket 1' } }),
     );
-  const read = async (id: string) =>
-    (await admin.collect('getAccessRequestsV2', AccessRequestFilter.fromPartial({ id })))[0];
+  /** The request once the access monitor has handled its PUT events (reviews follow them). */
+  const read = async (id: string) => {
+    await server.reviewsSettled();
+    return (await admin.collect('getAccessRequestsV2', AccessRequestFilter.fromPartial({ id })))[0];
+  };
 
   it('approves a matching request under the bot author; thresholds still apply', async () => {
     await create(
@@ -225,6 +229,29 @@ describe('automatic review (RFD 0201)', () => {
       expect(pending.spec?.reviews.map((r) => r.author)).toEqual(['@teleport-access-approval-bot']);
     } finally {
       await del(admin, 'auto-approve');
+    }
+  });
+
+  it("reviews on the request's PUT event, as review.go HandleAccessRequest: not inside the create", async () => {
+    const bob = await connectIdentity(server.addr, server.identityPath('bob'));
+    try {
+      // No rule yet: the request is created and stays pending.
+      const dba = await request(['dba']);
+      expect(dba.spec?.state).toBe(RequestState.PENDING);
+      expect(((await read(dba.metadata!.name)) as AccessRequestV3).spec?.reviews).toEqual([]);
+      await create(admin, rule('late-approve', 'true', review('APPROVED')));
+      // bob's approval (one of the two dba needs) is a PUT of a pending request: the handler
+      // sees it and submits the bot's review, which completes the threshold.
+      await bob.call('submitAccessReview', {
+        requestId: dba.metadata!.name,
+        review: AccessReview.fromPartial({ proposedState: RequestState.APPROVED, reason: 'ok' }),
+      });
+      const after = (await read(dba.metadata!.name)) as AccessRequestV3;
+      expect(after.spec?.reviews.map((r) => r.author)).toEqual(['bob', '@teleport-access-approval-bot']);
+      expect(after.spec?.state).toBe(RequestState.APPROVED);
+    } finally {
+      bob.close();
+      await del(admin, 'late-approve');
     }
   });
 

@@ -17,7 +17,6 @@ import {
 } from '../../gen/teleport/legacy/types/types.js';
 import { isRequestId } from '../../model/request-id.js';
 import { fieldsMatchKeywords } from '../../model/search.js';
-import { automaticReview } from '../amr-service.js';
 import { authorizeAdminAction, requireRule } from '../authz.js';
 import { matchesFilter } from '../events.js';
 import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js';
@@ -179,7 +178,6 @@ export function requestHandlers(deps: ServiceDeps) {
     prepared.spec = { ...prepared.spec!, dryRun: false };
     const stored = await store.create(prepared);
     deps.log(`access request ${id} created by ${caller.user} for ${user} (${prepared.spec.roles.join(',')})`);
-    if (deps.rules) await automaticReview({ ...deps, rules: deps.rules }, stored);
     return stored;
   });
 
