@@ -16,6 +16,7 @@ import {
   AccessReview,
   RequestState,
 } from '../../src/gen/teleport/legacy/types/types.js';
+import { MAX_CONDITION_LENGTH } from '../../src/model/limits.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { connectIdentity, failure, StreamQueue, type TestClient } from '../helpers/grpc.js';
 
@@ -176,6 +177,96 @@ describe('AccessMonitoringRulesService', () => {
       7,
       'access denied to perform action "read" on "access_monitoring_rule"',
     ]);
+  });
+
+  describe('ValidateAccessMonitoringRule (lib/services/access_monitoring_rules.go): texts and scope', () => {
+    const withSpec = (extra: Partial<NonNullable<AccessMonitoringRule['spec']>>) => rule('v', 'true', extra);
+    const cases: [string, AccessMonitoringRule, string][] = [
+      [
+        'version',
+        { ...rule('v', 'true'), version: 'v2' },
+        'accessMonitoringRule version "v2" is not supported',
+      ],
+      [
+        'decision missing',
+        withSpec({ automaticReview: { integration: 'builtin', decision: '' } }),
+        'accessMonitoringRule automatic_review decision is missing',
+      ],
+      [
+        'decision unknown',
+        withSpec({ automaticReview: { integration: 'builtin', decision: 'approved' } }),
+        'accessMonitoringRule automatic_review decision "approved" is not supported',
+      ],
+      [
+        'neither notification nor review',
+        withSpec({ notification: undefined }),
+        'one of notification or automatic_review must be configured if subjects contain "access_request"',
+      ],
+      [
+        'desired state',
+        withSpec({ desiredState: 'approved' }),
+        'accessMonitoringRule desired_state "approved" is not supported',
+      ],
+      [
+        'a type error',
+        rule('v', 'contains_any(access_request.spec.roles, "dba")'),
+        'accessMonitoringRule condition is invalid: parsing expression\n\tparsing second argument to (contains_any)\n\t\texpected type expression.Set, got value (dba) with type (string)',
+      ],
+    ];
+    for (const [what, r, details] of cases) {
+      it(`${what}: ${details.split('\n')[0]}`, async () => {
+        expect(await failure(create(admin, r))).toEqual({ code: 3, details });
+      });
+    }
+
+    it('parses the condition and checks desired_state only when the subjects include access_request', async () => {
+      const other = rule('other-subject', 'this is not an expression', {
+        subjects: ['access_list'],
+        desiredState: 'whatever',
+        notification: undefined,
+      });
+      expect((await create(admin, other)).spec?.condition).toBe('this is not an expression');
+      await del(admin, 'other-subject');
+    });
+
+    it('refuses a condition over the length cap for any subject, as InvalidArgument', async () => {
+      const long = Array.from({ length: 15_000 }, (_, i) => `access_request.spec.user == "u${i}"`).join(
+        ' || ',
+      );
+      for (const subjects of [['access_request'], ['access_list']]) {
+        expect(await failure(create(admin, rule('long', long, { subjects })))).toEqual({
+          code: 3,
+          details: `accessMonitoringRule condition is invalid: condition is ${long.length} characters long, more than the ${MAX_CONDITION_LENGTH} allowed`,
+        });
+      }
+      expect((await list(admin)).rules).toEqual([]);
+    });
+
+    it('a filtered list returns the rules holding every requested subject (MatchAccessMonitoringRule)', async () => {
+      await create(admin, rule('both', 'true', { subjects: ['access_request', 'access_list'] }));
+      await create(admin, rule('one', 'true'));
+      try {
+        const filter = (subjects: string[]) =>
+          unary<unknown, { rules: AccessMonitoringRule[] }>(
+            admin.amr,
+            'listAccessMonitoringRulesWithFilter',
+            {
+              pageSize: 0,
+              pageToken: '',
+              subjects,
+              notificationName: '',
+              automaticReviewName: '',
+            },
+          );
+        const names = async (subjects: string[]) =>
+          (await filter(subjects)).rules.map((r) => r.metadata?.name);
+        expect(await names(['access_request', 'access_list'])).toEqual(['both']);
+        expect(await names(['access_request'])).toEqual(['both', 'one']);
+      } finally {
+        await del(admin, 'both');
+        await del(admin, 'one');
+      }
+    });
   });
 
   it('keeps rules across a restart', async () => {
