@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { MAX_CONDITION_LENGTH } from '../../src/model/limits.js';
 import { runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
 import { fakeIO } from '../helpers/run-cli.js';
 
@@ -259,6 +260,15 @@ describe('request ls --condition', () => {
     const bad = await ls('access_request.spec.roles.contains(');
     expect(bad.code).toBe(2);
     expect(bad.err).toBe("error: invalid --condition: parsing expression: 1:36: expected ')', found 'EOF'\n");
+    // Issue 22: 15,000 terms once overflowed the stack (exit 1); now it is a one-line usage error.
+    const long = Array.from({ length: 15_000 }, (_, i) => `access_request.spec.user == "u${i}"`).join(' || ');
+    const huge = await ls(long);
+    expect(huge.code).toBe(2);
+    expect(huge.err).toBe(
+      `error: invalid --condition: condition is ${long.length} characters long, more than the ${MAX_CONDITION_LENGTH} allowed\n`,
+    );
+    const created = await ls(`access_request.spec.creation_time.after(time.RFC3339("2000-01-01T00:00:00Z"))`);
+    expect(JSON.parse(created.out).map((r: { id: string }) => r.id)).toContain(id);
     expect((await access('admin', ['request', 'rm', id, '--force'])).code).toBe(0);
   });
 });
