@@ -33,6 +33,8 @@ const STEPS = [
   'rule-create',
   'rule-list',
   'rule-get',
+  'rule-condition-language',
+  'rule-condition-refused',
   'rule-refused-for-requester',
   'rule-delete',
 ];
