@@ -388,10 +388,7 @@ class Parser {
   }
 
   private nest<T>(f: () => T): T {
-    if (this.depth >= MAX_NESTING) {
-      throw new GoSyntaxError(`expression is nested too deeply (more than ${MAX_NESTING} levels)`);
-    }
-    this.depth += 1;
+    this.deeper();
     try {
       return f();
     } finally {
@@ -440,9 +437,30 @@ class Parser {
     return this.primary();
   }
 
+  /**
+   * Each index or call suffix wraps what precedes it (`set("a").add("b").add("c")` is a call of
+   * a call): it counts as one more level of nesting, as it is one more level of recursion later.
+   */
   private primary(): GoNode {
+    const depth = this.depth;
+    try {
+      return this.primarySuffixes();
+    } finally {
+      this.depth = depth;
+    }
+  }
+
+  private deeper(): void {
+    if (this.depth >= MAX_NESTING) {
+      throw new GoSyntaxError(`expression is nested too deeply (more than ${MAX_NESTING} levels)`);
+    }
+    this.depth += 1;
+  }
+
+  private primarySuffixes(): GoNode {
     let x = this.operand();
     for (;;) {
+      if (this.cur() === '[' || this.cur() === '(') this.deeper();
       const t = this.tok;
       if (t.t === '.') {
         this.next();

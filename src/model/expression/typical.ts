@@ -223,7 +223,10 @@ function astType(n: GoNode): string {
 
 /** The typed parser of one expression language. */
 export class TypedParser<E> {
-  constructor(private readonly spec: ParserSpec<E>) {}
+  private readonly longest: number;
+  constructor(private readonly spec: ParserSpec<E>) {
+    this.longest = Math.max(0, ...Object.keys(spec.variables).map((k) => k.length));
+  }
 
   /**
    * typical Parse: the built expression, or a TraceError with Teleport's messages
@@ -346,7 +349,8 @@ export class TypedParser<E> {
     let joined = '';
     for (let i = 0; i < selector.length; i += 1) {
       joined = joined ? `${joined}.${selector[i]}` : selector[i];
-      if (!Object.hasOwn(this.spec.variables, joined)) continue;
+      // No variable is longer: skip the lookup (a long path would make it quadratic).
+      if (joined.length > this.longest || !Object.hasOwn(this.spec.variables, joined)) continue;
       const v = this.spec.variables[joined];
       const remaining = selector.length - i - 1;
       if (remaining === 0) return v;

@@ -302,6 +302,13 @@ describe('size and depth', () => {
     expect(parseError(deep).message).toBe(
       `parsing expression: expression is nested too deeply (more than ${MAX_NESTING} levels)`,
     );
+    const chained = `set("a")${'.add("b")'.repeat(MAX_NESTING + 1)}.contains("b")`;
+    expect(parseError(chained).message).toBe(
+      `parsing expression: expression is nested too deeply (more than ${MAX_NESTING} levels)`,
+    );
+    expect(compileCondition(`set("a")${'.add("b")'.repeat(MAX_NESTING / 2)}.contains("b")`).evaluate(R)).toBe(
+      true,
+    );
     const bang = `${'!'.repeat(MAX_NESTING - 2)}true`;
     expect(compileCondition(bang).evaluate(R)).toBe(true);
   });
