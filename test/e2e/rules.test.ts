@@ -97,8 +97,9 @@ describe('access rule', () => {
     await writeFile(cond, ROUTES.replace('contains("dba")', 'contains("dba"'));
     const c = await access('admin', ['rule', 'create', '-f', cond]);
     expect(c.code).toBe(2);
-    expect(c.err).toContain('accessMonitoringRule condition is invalid: parsing expression');
-    expect(c.err).toContain("missing ',' before newline in argument list");
+    expect(c.err).toContain(
+      "error: accessMonitoringRule condition is invalid: parsing expression: 1:80: missing ',' before newline in argument list",
+    );
 
     const denied = await access('alice', ['rule', 'ls']);
     expect(denied.code).toBe(7);
