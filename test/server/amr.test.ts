@@ -346,6 +346,36 @@ describe('automatic review (RFD 0201)', () => {
     }
   });
 
+  it('matches regular expressions in linear time (RE2): ^(a+)+$ does not block the server', async () => {
+    await create(
+      admin,
+      rule(
+        'catastrophic',
+        'regexp.match(access_request.spec.suggested_reviewers, "^(a+)+$")',
+        review('DENIED'),
+      ),
+    );
+    try {
+      // JavaScript's backtracking RegExp would take hours on 40 a's and a b, the server with it.
+      const req = await alice.call(
+        'createAccessRequestV2',
+        AccessRequestV3.fromPartial({
+          spec: {
+            user: 'alice',
+            roles: ['auditor'],
+            requestReason: 'x',
+            suggestedReviewers: [`${'a'.repeat(40)}b`],
+          },
+        }),
+      );
+      expect(((await read(req.metadata!.name)) as AccessRequestV3).spec?.state).toBe(RequestState.PENDING);
+      const all = await request(['auditor']);
+      expect(((await read(all.metadata!.name)) as AccessRequestV3).spec?.state).toBe(RequestState.PENDING);
+    } finally {
+      await del(admin, 'catastrophic');
+    }
+  });
+
   it('lets DENIED win over APPROVED', async () => {
     await create(admin, rule('a-approve', 'true', review('APPROVED')));
     await create(admin, rule('b-deny', 'access_request.spec.roles.contains("auditor")', review('DENIED')));
