@@ -376,6 +376,24 @@ describe('automatic review (RFD 0201)', () => {
     }
   });
 
+  it('a stop right after a create lets the review under way finish: after the restart it is there', async () => {
+    await create(admin, rule('approve-before-stop', 'true', review('APPROVED')));
+    const req = await request(['auditor']);
+    expect(req.spec?.state).toBe(RequestState.PENDING);
+    admin.close();
+    alice.close();
+    await server.stop({ graceMs: 500 });
+    server = await start();
+    await connect();
+    try {
+      const after = (await read(req.metadata!.name)) as AccessRequestV3;
+      expect(after.spec?.state).toBe(RequestState.APPROVED);
+      expect(after.spec?.reviews.map((r) => r.author)).toEqual(['@teleport-access-approval-bot']);
+    } finally {
+      await del(admin, 'approve-before-stop');
+    }
+  });
+
   it('lets DENIED win over APPROVED', async () => {
     await create(admin, rule('a-approve', 'true', review('APPROVED')));
     await create(admin, rule('b-deny', 'access_request.spec.roles.contains("auditor")', review('DENIED')));
