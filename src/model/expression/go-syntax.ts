@@ -153,7 +153,8 @@ class Scanner {
   where(pos: number): string {
     let line = 1;
     let lineStart = 0;
-    for (let j = 0; j < pos && j < this.src.length; j += 1) {
+    // go/token File.AddLine: a newline that ends the source starts no line.
+    for (let j = 0; j < pos && j < this.src.length - 1; j += 1) {
       if (this.src[j] === '\n') {
         line += 1;
         lineStart = j + 1;
@@ -174,10 +175,11 @@ class Scanner {
         this.i += 1;
         continue;
       }
+      // go/scanner: the semicolon a comment ends with stands where its newline is.
       if (c === '/' && src[this.i + 1] === '/') {
         const nl = src.indexOf('\n', this.i);
         if (this.semi) {
-          const pos = this.i;
+          const pos = nl < 0 ? src.length : nl;
           this.i = nl < 0 ? src.length : nl + 1;
           this.semi = false;
           return { t: ';', lit: '\n', pos, end: pos };
@@ -188,8 +190,9 @@ class Scanner {
       if (c === '/' && src[this.i + 1] === '*') {
         const close = src.indexOf('*/', this.i + 2);
         if (close < 0) this.fail(this.i, 'comment not terminated');
-        const hasNewline = src.slice(this.i, close).includes('\n');
-        const pos = this.i;
+        const nl = src.indexOf('\n', this.i);
+        const hasNewline = nl >= 0 && nl < close;
+        const pos = nl;
         this.i = close + 2;
         if (hasNewline && this.semi) {
           this.semi = false;

@@ -186,6 +186,8 @@ describe('the rest of DefaultParserSpec', () => {
   const goErrors: [string, string][] = [
     ['f(a, set("a")', "1:14: missing ',' before newline in argument list"],
     ['a &&', "1:5: expected operand, found 'EOF'"],
+    ['a &&\n', "1:6: expected operand, found 'EOF'"],
+    ['access_request.spec.roles.contains(', "1:36: expected ')', found 'EOF'"],
     ['"abc', '1:1: string literal not terminated'],
     ['a @ b', "1:3: illegal character U+0040 '@'"],
     ['a\n&& b', "2:1: expected 'EOF', found '&&'"],
