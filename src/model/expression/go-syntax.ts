@@ -285,6 +285,47 @@ class Scanner {
     this.fail(pos, `illegal character U+${hex} '${String.fromCodePoint(cp)}'`);
   }
 
+  /**
+   * go/scanner scanEscape, `at` the character after the backslash; returns the offset after the
+   * escape. A string that ends inside one is reported as not terminated (that error comes first).
+   */
+  private escape(stringStart: number, at: number): number {
+    const src = this.src;
+    const e = src[at];
+    const unterminated = (ch: string | undefined) => ch === undefined || ch === '\n';
+    if (unterminated(e)) this.fail(stringStart, 'string literal not terminated');
+    if ('abfnrtv\\"'.includes(e)) return at + 1;
+    let n: number;
+    let base: number;
+    let max: number;
+    let from = at + 1;
+    if (/[0-7]/.test(e)) {
+      [n, base, max, from] = [3, 8, 255, at];
+    } else if (e === 'x') [n, base, max] = [2, 16, 255];
+    else if (e === 'u') [n, base, max] = [4, 16, 0x10ffff];
+    else if (e === 'U') [n, base, max] = [8, 16, 0x10ffff];
+    else this.fail(at, 'unknown escape sequence');
+    let x = 0;
+    for (let k = from; k < from + n; k += 1) {
+      const ch = src[k];
+      const d = ch === undefined ? Number.NaN : Number.parseInt(ch, 16);
+      if (!(d < base)) {
+        if (unterminated(ch)) this.fail(stringStart, 'string literal not terminated');
+        const cp = src.codePointAt(k)!;
+        const hex = cp.toString(16).toUpperCase().padStart(4, '0');
+        const printable = /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u.test(String.fromCodePoint(cp));
+        this.fail(
+          k,
+          `illegal character U+${hex}${printable ? ` '${String.fromCodePoint(cp)}'` : ''} in escape sequence`,
+        );
+      }
+      x = x * base + d;
+    }
+    if (x > max || (x >= 0xd800 && x < 0xe000))
+      this.fail(at, 'escape sequence is invalid Unicode code point');
+    return from + n;
+  }
+
   /** A double-quoted literal; escapes are checked as go/scanner does. */
   private string(pos: number): Tok {
     const src = this.src;
@@ -294,32 +335,7 @@ class Scanner {
       if (c === undefined || c === '\n') this.fail(pos, 'string literal not terminated');
       if (c === '"') break;
       if (c === '\\') {
-        const e = src[j + 1];
-        const need: Record<string, [number, RegExp]> = {
-          x: [2, /^[0-9a-fA-F]+$/],
-          u: [4, /^[0-9a-fA-F]+$/],
-          U: [8, /^[0-9a-fA-F]+$/],
-        };
-        if (e !== undefined && 'abfnrtv\\"'.includes(e)) {
-          j += 2;
-        } else if (e !== undefined && Object.hasOwn(need, e)) {
-          const [n, re] = need[e];
-          const digits = src.slice(j + 2, j + 2 + n);
-          if (digits.length < n || !re.test(digits)) {
-            const bad = [...digits].findIndex((d) => !re.test(d));
-            this.fail(j + 2 + (bad < 0 ? digits.length : bad), 'illegal character in escape sequence');
-          }
-          j += 2 + n;
-        } else if (e !== undefined && /[0-7]/.test(e)) {
-          const digits = src.slice(j + 1, j + 4);
-          if (!/^[0-7]{3}$/.test(digits) || Number.parseInt(digits, 8) > 255) {
-            this.fail(j + 1, 'illegal character in escape sequence');
-          }
-          j += 4;
-        } else {
-          if (e === undefined || e === '\n') this.fail(pos, 'string literal not terminated');
-          this.fail(j + 1, 'unknown escape sequence');
-        }
+        j = this.escape(pos, j + 1);
         continue;
       }
       j += 1;
@@ -509,7 +525,12 @@ class Parser {
         });
         const close = this.expect(')');
         x = { k: 'call', fun: x, args, start: x.start, end: close.end };
-      } else if (t.t === '{' && (x.k === 'ident' || (x.k === 'selector' && x.x.k === 'ident'))) {
+      } else if (
+        t.t === '{' &&
+        (x.k === 'ident' ||
+          (x.k === 'selector' && x.x.k === 'ident') ||
+          (x.k === 'unsupported' && ['*ast.ArrayType', '*ast.MapType', '*ast.StructType'].includes(x.goType)))
+      ) {
         this.skipBraces();
         x = { k: 'unsupported', goType: '*ast.CompositeLit', start: x.start, end: this.tok.pos };
       } else {
@@ -539,24 +560,108 @@ class Parser {
         const close = this.expect(')');
         return { k: 'paren', x, start: t.pos, end: close.end };
       }
-      case 'func':
+      case 'func': {
+        // go/parser parseFuncTypeOrLit.
+        this.next();
+        this.signature();
+        if (this.cur() !== '{')
+          return { k: 'unsupported', goType: '*ast.FuncType', start: t.pos, end: this.tok.pos };
+        this.skipBraces();
+        return { k: 'unsupported', goType: '*ast.FuncLit', start: t.pos, end: this.tok.pos };
+      }
       case 'map':
       case 'chan':
       case 'struct':
       case 'interface':
-      case '[': {
-        // A type or a literal of one: Go parses it, predicate refuses it.
-        const goType =
-          t.t === 'func' ? '*ast.FuncLit' : t.t === 'chan' ? '*ast.ChanType' : '*ast.CompositeLit';
-        while (!['EOF', ')', ',', ';'].includes(this.cur())) {
-          if (this.cur() === '{') this.skipBraces();
-          else this.next();
-        }
-        return { k: 'unsupported', goType, start: t.pos, end: this.tok.pos };
-      }
+      case '[':
+        // A type (for a composite literal or a conversion): Go parses it, predicate refuses it.
+        return this.nest(() => this.type());
       default:
         this.expected('operand');
     }
+  }
+
+  /** go/parser parseType (tryIdentOrType, or `expected type`). */
+  private type(): GoNode {
+    const t = this.tok;
+    const node = (goType: string): GoNode => ({ k: 'unsupported', goType, start: t.pos, end: this.tok.pos });
+    switch (t.t) {
+      case 'IDENT': {
+        this.next();
+        let x: GoNode = { k: 'ident', name: t.lit, start: t.pos, end: t.end };
+        if (this.cur() === '.') {
+          this.next();
+          const sel = this.expect('IDENT');
+          x = { k: 'selector', x, sel: sel.lit, start: t.pos, end: sel.end };
+        }
+        return x;
+      }
+      case '[':
+        this.next();
+        if (this.cur() === ']') {
+          this.next();
+        } else {
+          if (this.cur() === '...') this.next();
+          else this.nest(() => this.expr());
+          this.expect(']');
+        }
+        this.nest(() => this.type());
+        return node('*ast.ArrayType');
+      case 'map':
+        this.next();
+        this.expect('[');
+        this.nest(() => this.type());
+        this.expect(']');
+        this.nest(() => this.type());
+        return node('*ast.MapType');
+      case 'chan':
+        this.next();
+        if (this.cur() === '<-') this.next();
+        this.nest(() => this.type());
+        return node('*ast.ChanType');
+      case 'struct':
+      case 'interface':
+        this.next();
+        if (this.cur() !== '{') this.expected("'{'");
+        this.skipBraces();
+        return node(t.t === 'struct' ? '*ast.StructType' : '*ast.InterfaceType');
+      case 'func':
+        this.next();
+        this.signature();
+        return node('*ast.FuncType');
+      case '*':
+        this.next();
+        this.nest(() => this.type());
+        return node('*ast.StarExpr');
+      case '(': {
+        this.next();
+        const x = this.nest(() => this.type());
+        this.expect(')');
+        return x;
+      }
+      default:
+        this.expected('type');
+    }
+  }
+
+  /** A function signature: parameters (skipped as a balanced list) and an optional result. */
+  private signature(): void {
+    if (this.cur() !== '(') this.expected("'('");
+    this.skipBalanced('(', ')');
+    if (this.cur() === '(') this.skipBalanced('(', ')');
+    else if (['IDENT', '[', 'map', 'chan', 'struct', 'interface', 'func', '*'].includes(this.cur())) {
+      this.nest(() => this.type());
+    }
+  }
+
+  private skipBalanced(open: string, close: string): void {
+    let level = 0;
+    do {
+      if (this.cur() === open) level += 1;
+      if (this.cur() === close) level -= 1;
+      if (this.cur() === 'EOF') this.expected(`'${close}'`);
+      this.next();
+    } while (level > 0);
   }
 
   private skipBraces(): void {
