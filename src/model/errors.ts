@@ -52,5 +52,7 @@ export class UsageError extends AccessError {
 
 /** Collapses whitespace runs (newlines included), so a message always fits on one line. */
 export function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  // Teleport's errors (gravitational/trace UserMessage) put each wrapped cause on its own line,
+  // one tab deeper: on one line they read as "context: cause".
+  return text.replace(/\n\t+/g, ': ').replace(/\s+/g, ' ').trim();
 }

@@ -24,6 +24,14 @@ export const MAX_LABELS = 8;
 /** Ours (Teleport has none): bytes of one label or annotation key or value (as Kubernetes' 63, rounded). */
 export const MAX_LABEL_BYTES = 64;
 
+/**
+ * Ours (Teleport has none but gRPC's 4 MiB message): characters of an Access Monitoring Rule
+ * condition. Every condition is parsed and evaluated for each new request, by the server and by
+ * every webhook bridge; a hand-written or UI-built one is a few hundred characters, one naming a
+ * hundred roles about 3,000, so 16 KiB refuses only generated or hostile text.
+ */
+export const MAX_CONDITION_LENGTH = 16_384;
+
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** The first string of `items` longer than `max` bytes, if any. */

@@ -13,8 +13,13 @@ import type {
 } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
 import { RequestState } from '../gen/teleport/legacy/types/types.js';
-import { PredicateError } from '../model/predicate/parse.js';
-import { compileCondition, resourceLabelMaps } from '../model/rule-condition.js';
+import { MAX_CONDITION_LENGTH } from '../model/limits.js';
+import {
+  type AmrContext,
+  ConditionError,
+  compileCondition,
+  resourceLabelMaps,
+} from '../model/rule-condition.js';
 import { scheduleAllows, scheduleProblem } from '../model/schedule.js';
 import type { RuleStore } from './amr-store.js';
 import { requireRule } from './authz.js';
@@ -42,9 +47,11 @@ function checkAccessToKind(policy: Policy, caller: Caller, ...verbs: Verb[]): vo
 }
 
 /**
- * lib/services/access_monitoring_rules.go, ValidateAccessMonitoringRule (v18: a rule for
- * access requests needs a notification or an automatic review), plus the condition compiled
- * here so a bad one is refused with its position instead of never matching.
+ * lib/services/access_monitoring_rules.go, ValidateAccessMonitoringRule, in its order: the
+ * condition is parsed, and `desired_state` checked, only when the subjects include
+ * `access_request`; such a rule needs a notification or an automatic review. Parse errors are the
+ * parser's text (trace's tree, one message a line). Ours: a condition longer than
+ * MAX_CONDITION_LENGTH is refused for any subject (Teleport has no cap; see limits.ts).
  */
 export function validateRule(rule: AccessMonitoringRule | undefined): AccessMonitoringRule {
   const bad = (msg: string) => badParameter(msg);
@@ -53,39 +60,49 @@ export function validateRule(rule: AccessMonitoringRule | undefined): AccessMoni
     throw bad(`invalid kind for access monitoring rule: ${JSON.stringify(rule.kind)}`);
   if (!rule.metadata) throw bad('accessMonitoringRule metadata is missing');
   if (!rule.metadata.name) throw bad('missing parameter Name');
-  if (rule.version !== 'v1')
-    throw bad(`accessMonitoringRule ${JSON.stringify(rule.version)} is not supported`);
+  if (rule.version !== 'v1') {
+    throw bad(`accessMonitoringRule version ${JSON.stringify(rule.version)} is not supported`);
+  }
   const spec = rule.spec;
   if (!spec) throw bad('accessMonitoringRule spec is missing');
   if (spec.subjects.length === 0) throw bad('accessMonitoringRule subject is missing');
   if (spec.condition === '') throw bad('accessMonitoringRule condition is missing');
+  if (spec.condition.length > MAX_CONDITION_LENGTH) {
+    throw bad(
+      `accessMonitoringRule condition is invalid: condition is ${spec.condition.length} characters long, more than the ${MAX_CONDITION_LENGTH} allowed`,
+    );
+  }
   const scheduleError = scheduleProblem(spec.schedules);
   if (scheduleError) throw bad(`validating spec.schedules: ${scheduleError}`);
   if (spec.notification && spec.notification.name === '') {
     throw bad('accessMonitoringRule notification plugin name is missing');
   }
-  if (spec.desiredState !== '' && spec.desiredState !== DESIRED_STATE_REVIEWED) {
-    throw bad(`accessMonitoringRule desired_state ${JSON.stringify(spec.desiredState)} is not supported`);
-  }
   const review = spec.automaticReview;
   if (review) {
     if (review.integration === '') throw bad('accessMonitoringRule automatic_review integration is missing');
+    if (review.decision === '') throw bad('accessMonitoringRule automatic_review decision is missing');
     if (review.decision !== 'APPROVED' && review.decision !== 'DENIED') {
       throw bad(
-        `accessMonitoringRule automatic_review decision ${JSON.stringify(review.decision)} is not supported (APPROVED or DENIED)`,
+        `accessMonitoringRule automatic_review decision ${JSON.stringify(review.decision)} is not supported`,
       );
     }
   }
-  if (spec.subjects.includes(ACCESS_REQUEST_SUBJECT) && !spec.notification && !review) {
-    throw bad(
-      `accessMonitoringRule notification configuration or automatic_review must be set if subjects contain "${ACCESS_REQUEST_SUBJECT}"`,
-    );
-  }
-  try {
-    compileCondition(spec.condition);
-  } catch (err) {
-    if (err instanceof PredicateError) throw bad(`accessMonitoringRule condition: ${err.message}`);
-    throw err;
+  if (spec.subjects.includes(ACCESS_REQUEST_SUBJECT)) {
+    try {
+      compileCondition(spec.condition);
+    } catch (err) {
+      if (err instanceof ConditionError)
+        throw bad(`accessMonitoringRule condition is invalid: ${err.teleportText}`);
+      throw err;
+    }
+    if (spec.desiredState !== '' && spec.desiredState !== DESIRED_STATE_REVIEWED) {
+      throw bad(`accessMonitoringRule desired_state ${JSON.stringify(spec.desiredState)} is not supported`);
+    }
+    if (!spec.notification && !review) {
+      throw bad(
+        `one of notification or automatic_review must be configured if subjects contain "${ACCESS_REQUEST_SUBJECT}"`,
+      );
+    }
   }
   return rule;
 }
@@ -110,11 +127,14 @@ function page(
   return { rules: items, nextPageToken: next ? next.metadata!.name : '' };
 }
 
-/** ListAccessMonitoringRulesWithFilter's filter (lib/services/local, matchAccessMonitoringRule). */
+/**
+ * ListAccessMonitoringRulesWithFilter's filter (lib/services/access_monitoring_rules.go,
+ * MatchAccessMonitoringRule): the rule must hold every requested subject.
+ */
 function matchesFilter(rule: AccessMonitoringRule, req: ListAccessMonitoringRulesWithFilterRequest): boolean {
   const spec = rule.spec;
   if (!spec) return false;
-  if (req.subjects.length > 0 && !req.subjects.some((s) => spec.subjects.includes(s))) return false;
+  if (!req.subjects.every((s) => spec.subjects.includes(s))) return false;
   if (req.notificationName && spec.notification?.name !== req.notificationName) return false;
   if (req.automaticReviewName && spec.automaticReview?.integration !== req.automaticReviewName) return false;
   return true;
@@ -184,7 +204,7 @@ export function createAmrService(
 }
 
 /** The condition context of a request, with its user's traits and its resources' labels. */
-export function conditionContext(policy: Policy, req: AccessRequestV3) {
+export function conditionContext(policy: Policy, req: AccessRequestV3): AmrContext {
   const spec = req.spec!;
   const labels = resourceLabelMaps(policy.resourceLabels(spec.requestedResourceIds));
   return {
@@ -193,6 +213,9 @@ export function conditionContext(policy: Policy, req: AccessRequestV3) {
     systemAnnotations: fromLabelValues(spec.systemAnnotations),
     user: spec.user,
     reason: spec.requestReason,
+    // review.go getAccessRequestExpressionEnv: GetCreationTime() and Expiry() (the resource's expiry).
+    created: spec.created,
+    expires: req.metadata?.expires,
     labelsIntersection: labels.intersection,
     labelsUnion: labels.union,
     traits: policy.user(spec.user)?.traits ?? {},
@@ -209,7 +232,7 @@ export function conditionContext(policy: Policy, req: AccessRequestV3) {
  */
 export function matchingReviewRule(
   all: readonly AccessMonitoringRule[],
-  ctx: ReturnType<typeof conditionContext>,
+  ctx: AmrContext,
   created: Date,
   warn: (message: string) => void = () => {},
 ): AccessMonitoringRule | undefined {
@@ -224,8 +247,11 @@ export function matchingReviewRule(
     if (!scheduleAllows(spec.schedules, created, skip)) continue;
     let matched: boolean;
     try {
-      matched = compileCondition(spec.condition).test(ctx);
-    } catch {
+      matched = compileCondition(spec.condition).evaluate(ctx);
+    } catch (err) {
+      // review.go getMatchingRule: a rule that fails to evaluate is logged and skipped.
+      if (!(err instanceof ConditionError)) throw err;
+      warn(`Failed to evaluate access monitoring rule "${name}": ${err.message}`);
       matched = false;
     }
     if (!matched) continue;
@@ -237,8 +263,9 @@ export function matchingReviewRule(
 
 /**
  * Submits the builtin automatic review of a pending request, if a rule asks for one, under
- * Teleport's bot author and with its reason text (review.go, newAccessReview). Thresholds apply
- * as for any review. A failure is logged: the request itself was already created.
+ * Teleport's bot author and with its reason text (review.go, onPendingRequest and
+ * newAccessReview). Thresholds apply as for any review. A failure is logged: the request itself
+ * was already created. The access monitor (access-monitor.ts) calls it for each PUT event.
  */
 export async function automaticReview(
   deps: Pick<ServiceDeps, 'policy' | 'store' | 'now' | 'log'> & { rules: RuleStore },
@@ -267,6 +294,9 @@ export async function automaticReview(
   try {
     await deps.store.mutate(id, (current) => {
       if (!current || current.spec?.state !== RequestState.PENDING) return undefined;
+      // review.go isAlreadyReviewedError: every PUT of a pending request passes the handler
+      // again (the bot's own review among them); a second review by the bot is not submitted.
+      if (current.spec.reviews.some((r) => r.author === AUTOMATIC_REVIEWER)) return undefined;
       const value = deps.policy.applyReview(
         bot,
         current,

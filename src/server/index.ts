@@ -7,6 +7,7 @@
 import { join, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import { AccessMonitor } from './access-monitor.js';
 import { createAmrService } from './amr-service.js';
 import { RULES_FILE, RuleStore } from './amr-store.js';
 import { writeIdentityFile } from './certs.js';
@@ -67,6 +68,11 @@ export interface RunningServer {
    * list and review but never assume a request.
    */
   signIdentity(user: string, path: string): Promise<void>;
+  /**
+   * Resolves once the access monitor has no automatic review under way: reviews follow a
+   * request's PUT event, after its writer was answered (access-monitor.ts).
+   */
+  reviewsSettled(): Promise<void>;
   /**
    * Stops accepting calls, ends watch streams, lets in-flight calls finish for up to
    * `graceMs` (default 5000) before cutting them off, then flushes and closes the store.
@@ -149,6 +155,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const rules = await RuleStore.open(join(dir.root, RULES_FILE));
     rules.onCommit((c) => hub.publishRule(c));
     const deps: ServiceDeps = { policy, store: openedStore, locks, rules, hub, certs, now, log };
+    const monitor = new AccessMonitor({ ...deps, rules });
+    openedStore.onCommit((c) => monitor.onCommit(c));
 
     const grpcServer = new grpc.Server({
       // Clients keep watch streams open for hours and ping every 30s or more.
@@ -211,6 +219,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         hub.closeAll(new ServerError(status.UNAVAILABLE, 'server is shutting down'));
         await drained;
         await sweeping;
+        await monitor.idle();
         await openedStore.close();
         await release();
         log('server stopped');
@@ -228,6 +237,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         if (!found) throw notFound(`user "${user}" not found`);
         await writeIdentityFile(path, certs, identitySpec(found, policy, now(), hostIdentityName(certs)));
       },
+      reviewsSettled: () => monitor.idle(),
       stop,
     };
   } catch (err) {

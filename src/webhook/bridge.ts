@@ -26,7 +26,7 @@ import { backoffDelay, sleep } from '../client/wait.js';
 import { type RequestFeedEvent, watchRequestFeed } from '../client/watch.js';
 import { writeFileAtomic } from '../identity/files.js';
 import type { AccessRequest } from '../model/request.js';
-import { compileCondition, conditionUsesTraits } from '../model/rule-condition.js';
+import { compileCondition, conditionUsesTraits, requestContext } from '../model/rule-condition.js';
 import { checkReceiverUrl, type StateKey, type WebhookConfig } from './config.js';
 import { receiverForLog, type WebhookLog } from './log.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signature } from './sign.js';
@@ -246,19 +246,11 @@ export class WebhookBridge {
     const urls = new Set<string>();
     if (this.rules.length > 0) {
       const traits = await this.traitsOf(req.user);
+      const ctx = requestContext(req, { traits });
       for (const rule of this.rules) {
         let matched = false;
         try {
-          matched = compileCondition(rule.condition).test({
-            roles: req.roles,
-            suggestedReviewers: req.suggested_reviewers,
-            systemAnnotations: req.system_annotations,
-            user: req.user,
-            reason: req.reason,
-            labelsIntersection: {},
-            labelsUnion: {},
-            traits,
-          });
+          matched = compileCondition(rule.condition).test(ctx);
         } catch {
           matched = false;
         }

@@ -35,6 +35,8 @@ const STEPS = [
   'rule-create',
   'rule-list',
   'rule-get',
+  'rule-condition-language',
+  'rule-condition-refused',
   'rule-refused-for-requester',
   'rule-delete',
   'second-pass-connect',

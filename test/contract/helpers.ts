@@ -14,7 +14,7 @@ export const GO_DIR = join(ROOT, 'test', 'contract', 'go');
 export const GO_BIN = join(GO_DIR, 'bin');
 
 /** The Go programs under test/contract/go/cmd. */
-export type GoProgram = 'fixtures-server' | 'official-client' | 'schema-dump';
+export type GoProgram = 'fixtures-server' | 'official-client' | 'schema-dump' | 'go-parse';
 
 /**
  * A cold build with the module cache empty took 5m43s here (mostly downloading); keep it

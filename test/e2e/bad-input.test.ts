@@ -519,6 +519,37 @@ const CASES: Case[] = [
     /^error: unsupported function "rm" at position 0 in predicate$/,
   ],
 
+  // Rule conditions (Teleport's expression language, checked before anything is sent: exit 2).
+  [
+    'ls --condition with 15,000 terms (issue 22: once a stack overflow, exit 1)',
+    () => [
+      'request',
+      'ls',
+      '--condition',
+      Array.from({ length: 15_000 }, (_, i) => `access_request.spec.user == "u${i}"`).join(' || '),
+    ],
+    2,
+    /^error: invalid --condition: condition is \d+ characters long, more than the 16384 allowed$/,
+  ],
+  [
+    'ls --condition 5,000 parentheses',
+    () => ['request', 'ls', '--condition', `${'('.repeat(5_000)}true${')'.repeat(5_000)}`],
+    2,
+    /^error: invalid --condition: parsing expression: expression is nested too deeply \(more than 200 levels\)$/,
+  ],
+  [
+    'ls --condition with contains() as a function',
+    () => ['request', 'ls', '--condition', 'contains(access_request.spec.roles, "dba")'],
+    2,
+    /^error: invalid --condition: parsing expression: unsupported function: contains$/,
+  ],
+  [
+    'ls --condition with a type error',
+    () => ['request', 'ls', '--condition', 'contains_any(access_request.spec.roles, "dba")'],
+    2,
+    /^error: invalid --condition: parsing expression: parsing second argument to \(contains_any\): expected type expression.Set, got value \(dba\) with type \(string\)$/,
+  ],
+
   // Flags and usage.
   [
     'create without roles or resources',

@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { MAX_CONDITION_LENGTH } from '../../src/model/limits.js';
 import { runAccess, startTestServer, type TestServer } from '../helpers/e2e.js';
 import { fakeIO } from '../helpers/run-cli.js';
 
@@ -96,7 +97,9 @@ describe('access rule', () => {
     await writeFile(cond, ROUTES.replace('contains("dba")', 'contains("dba"'));
     const c = await access('admin', ['rule', 'create', '-f', cond]);
     expect(c.code).toBe(2);
-    expect(c.err).toContain('at position');
+    expect(c.err).toContain(
+      "error: accessMonitoringRule condition is invalid: parsing expression: 1:80: missing ',' before newline in argument list",
+    );
 
     const denied = await access('alice', ['rule', 'ls']);
     expect(denied.code).toBe(7);
@@ -257,7 +260,16 @@ describe('request ls --condition', () => {
     expect(JSON.parse((await ls('access_request.spec.roles.contains("nope")')).out)).toEqual([]);
     const bad = await ls('access_request.spec.roles.contains(');
     expect(bad.code).toBe(2);
-    expect(bad.err).toBe('error: invalid --condition: unexpected end of expression at position 35\n');
+    expect(bad.err).toBe("error: invalid --condition: parsing expression: 1:36: expected ')', found 'EOF'\n");
+    // Issue 22: 15,000 terms once overflowed the stack (exit 1); now it is a one-line usage error.
+    const long = Array.from({ length: 15_000 }, (_, i) => `access_request.spec.user == "u${i}"`).join(' || ');
+    const huge = await ls(long);
+    expect(huge.code).toBe(2);
+    expect(huge.err).toBe(
+      `error: invalid --condition: condition is ${long.length} characters long, more than the ${MAX_CONDITION_LENGTH} allowed\n`,
+    );
+    const created = await ls(`access_request.spec.creation_time.after(time.RFC3339("2000-01-01T00:00:00Z"))`);
+    expect(JSON.parse(created.out).map((r: { id: string }) => r.id)).toContain(id);
     expect((await access('admin', ['request', 'rm', id, '--force'])).code).toBe(0);
   });
 });

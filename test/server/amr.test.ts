@@ -14,8 +14,10 @@ import { Watch } from '../../src/gen/teleport/legacy/client/proto/authservice.js
 import {
   AccessRequestFilter,
   AccessRequestV3,
+  AccessReview,
   RequestState,
 } from '../../src/gen/teleport/legacy/types/types.js';
+import { MAX_CONDITION_LENGTH } from '../../src/model/limits.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
 import { connectIdentity, failure, StreamQueue, type TestClient } from '../helpers/grpc.js';
 
@@ -134,13 +136,14 @@ describe('AccessMonitoringRulesService', () => {
     );
   });
 
-  it('refuses a bad condition with its position and stores nothing', async () => {
+  it("refuses a bad condition with the parser's text (ValidateAccessMonitoringRule) and stores nothing", async () => {
     expect(await failure(create(admin, rule('bad', 'access_request.spec.roles.contains("dba"')))).toEqual({
       code: 3,
-      details: 'accessMonitoringRule condition: expected ")" but found end of expression at position 40',
+      details:
+        "accessMonitoringRule condition is invalid: parsing expression\n\t1:41: missing ',' before newline in argument list",
     });
     expect((await failure(create(admin, rule('bad', 'user.trait["team"].contains("x")')))).details).toBe(
-      'accessMonitoringRule condition: unknown identifier "user.trait.team" at position 0',
+      'accessMonitoringRule condition is invalid: parsing expression\n\tunknown identifier: "user.trait"',
     );
     expect((await list(admin)).rules).toEqual([]);
   });
@@ -177,6 +180,96 @@ describe('AccessMonitoringRulesService', () => {
     ]);
   });
 
+  describe('ValidateAccessMonitoringRule (lib/services/access_monitoring_rules.go): texts and scope', () => {
+    const withSpec = (extra: Partial<NonNullable<AccessMonitoringRule['spec']>>) => rule('v', 'true', extra);
+    const cases: [string, AccessMonitoringRule, string][] = [
+      [
+        'version',
+        { ...rule('v', 'true'), version: 'v2' },
+        'accessMonitoringRule version "v2" is not supported',
+      ],
+      [
+        'decision missing',
+        withSpec({ automaticReview: { integration: 'builtin', decision: '' } }),
+        'accessMonitoringRule automatic_review decision is missing',
+      ],
+      [
+        'decision unknown',
+        withSpec({ automaticReview: { integration: 'builtin', decision: 'approved' } }),
+        'accessMonitoringRule automatic_review decision "approved" is not supported',
+      ],
+      [
+        'neither notification nor review',
+        withSpec({ notification: undefined }),
+        'one of notification or automatic_review must be configured if subjects contain "access_request"',
+      ],
+      [
+        'desired state',
+        withSpec({ desiredState: 'approved' }),
+        'accessMonitoringRule desired_state "approved" is not supported',
+      ],
+      [
+        'a type error',
+        rule('v', 'contains_any(access_request.spec.roles, "dba")'),
+        'accessMonitoringRule condition is invalid: parsing expression\n\tparsing second argument to (contains_any)\n\t\texpected type expression.Set, got value (dba) with type (string)',
+      ],
+    ];
+    for (const [what, r, details] of cases) {
+      it(`${what}: ${details.split('\n')[0]}`, async () => {
+        expect(await failure(create(admin, r))).toEqual({ code: 3, details });
+      });
+    }
+
+    it('parses the condition and checks desired_state only when the subjects include access_request', async () => {
+      const other = rule('other-subject', 'this is not an expression', {
+        subjects: ['access_list'],
+        desiredState: 'whatever',
+        notification: undefined,
+      });
+      expect((await create(admin, other)).spec?.condition).toBe('this is not an expression');
+      await del(admin, 'other-subject');
+    });
+
+    it('refuses a condition over the length cap for any subject, as InvalidArgument', async () => {
+      const long = Array.from({ length: 15_000 }, (_, i) => `access_request.spec.user == "u${i}"`).join(
+        ' || ',
+      );
+      for (const subjects of [['access_request'], ['access_list']]) {
+        expect(await failure(create(admin, rule('long', long, { subjects })))).toEqual({
+          code: 3,
+          details: `accessMonitoringRule condition is invalid: condition is ${long.length} characters long, more than the ${MAX_CONDITION_LENGTH} allowed`,
+        });
+      }
+      expect((await list(admin)).rules).toEqual([]);
+    });
+
+    it('a filtered list returns the rules holding every requested subject (MatchAccessMonitoringRule)', async () => {
+      await create(admin, rule('both', 'true', { subjects: ['access_request', 'access_list'] }));
+      await create(admin, rule('one', 'true'));
+      try {
+        const filter = (subjects: string[]) =>
+          unary<unknown, { rules: AccessMonitoringRule[] }>(
+            admin.amr,
+            'listAccessMonitoringRulesWithFilter',
+            {
+              pageSize: 0,
+              pageToken: '',
+              subjects,
+              notificationName: '',
+              automaticReviewName: '',
+            },
+          );
+        const names = async (subjects: string[]) =>
+          (await filter(subjects)).rules.map((r) => r.metadata?.name);
+        expect(await names(['access_request', 'access_list'])).toEqual(['both']);
+        expect(await names(['access_request'])).toEqual(['both', 'one']);
+      } finally {
+        await del(admin, 'both');
+        await del(admin, 'one');
+      }
+    });
+  });
+
   it('keeps rules across a restart', async () => {
     await create(admin, rule('durable', 'true'));
     admin.close();
@@ -203,8 +296,11 @@ describe('automatic review (RFD 0201)', () => {
         spec: { user: 'alice', roles, requestReason: 'ticket 1' },
       }),
     );
-  const read = async (id: string) =>
-    (await admin.collect('getAccessRequestsV2', AccessRequestFilter.fromPartial({ id })))[0];
+  /** The request once the access monitor has handled its PUT events (reviews follow them). */
+  const read = async (id: string) => {
+    await server.reviewsSettled();
+    return (await admin.collect('getAccessRequestsV2', AccessRequestFilter.fromPartial({ id })))[0];
+  };
 
   it('approves a matching request under the bot author; thresholds still apply', async () => {
     await create(
@@ -228,6 +324,77 @@ describe('automatic review (RFD 0201)', () => {
       expect(pending.spec?.reviews.map((r) => r.author)).toEqual(['@teleport-access-approval-bot']);
     } finally {
       await del(admin, 'auto-approve');
+    }
+  });
+
+  it("reviews on the request's PUT event, as review.go HandleAccessRequest: not inside the create", async () => {
+    const bob = await connectIdentity(server.addr, server.identityPath('bob'));
+    try {
+      // No rule yet: the request is created and stays pending.
+      const dba = await request(['dba']);
+      expect(dba.spec?.state).toBe(RequestState.PENDING);
+      expect(((await read(dba.metadata!.name)) as AccessRequestV3).spec?.reviews).toEqual([]);
+      await create(admin, rule('late-approve', 'true', review('APPROVED')));
+      // bob's approval (one of the two dba needs) is a PUT of a pending request: the handler
+      // sees it and submits the bot's review, which completes the threshold.
+      await bob.call('submitAccessReview', {
+        requestId: dba.metadata!.name,
+        review: AccessReview.fromPartial({ proposedState: RequestState.APPROVED, reason: 'ok' }),
+      });
+      const after = (await read(dba.metadata!.name)) as AccessRequestV3;
+      expect(after.spec?.reviews.map((r) => r.author)).toEqual(['bob', '@teleport-access-approval-bot']);
+      expect(after.spec?.state).toBe(RequestState.APPROVED);
+    } finally {
+      bob.close();
+      await del(admin, 'late-approve');
+    }
+  });
+
+  it('matches regular expressions in linear time (RE2): ^(a+)+$ does not block the server', async () => {
+    await create(
+      admin,
+      rule(
+        'catastrophic',
+        'regexp.match(access_request.spec.suggested_reviewers, "^(a+)+$")',
+        review('DENIED'),
+      ),
+    );
+    try {
+      // JavaScript's backtracking RegExp would take hours on 40 a's and a b, the server with it.
+      const req = await alice.call(
+        'createAccessRequestV2',
+        AccessRequestV3.fromPartial({
+          spec: {
+            user: 'alice',
+            roles: ['auditor'],
+            requestReason: 'x',
+            suggestedReviewers: [`${'a'.repeat(40)}b`],
+          },
+        }),
+      );
+      expect(((await read(req.metadata!.name)) as AccessRequestV3).spec?.state).toBe(RequestState.PENDING);
+      const all = await request(['auditor']);
+      expect(((await read(all.metadata!.name)) as AccessRequestV3).spec?.state).toBe(RequestState.PENDING);
+    } finally {
+      await del(admin, 'catastrophic');
+    }
+  });
+
+  it('a stop right after a create lets the review under way finish: after the restart it is there', async () => {
+    await create(admin, rule('approve-before-stop', 'true', review('APPROVED')));
+    const req = await request(['auditor']);
+    expect(req.spec?.state).toBe(RequestState.PENDING);
+    admin.close();
+    alice.close();
+    await server.stop({ graceMs: 500 });
+    server = await start();
+    await connect();
+    try {
+      const after = (await read(req.metadata!.name)) as AccessRequestV3;
+      expect(after.spec?.state).toBe(RequestState.APPROVED);
+      expect(after.spec?.reviews.map((r) => r.author)).toEqual(['@teleport-access-approval-bot']);
+    } finally {
+      await del(admin, 'approve-before-stop');
     }
   });
 

@@ -10,24 +10,13 @@ export const CONDITION_HELP =
 /** Compiles the condition before anything is sent; a bad one is a usage error with its position. */
 export async function requestCondition(expr: string | undefined): Promise<(r: AccessRequest) => boolean> {
   if (expr === undefined) return () => true;
-  const { compileCondition } = await import('../../model/rule-condition.js');
-  const { PredicateError } = await import('../../model/predicate/parse.js');
+  const { ConditionError, compileCondition, requestContext } = await import('../../model/rule-condition.js');
   let cond: ReturnType<typeof compileCondition>;
   try {
     cond = compileCondition(expr);
   } catch (err) {
-    if (err instanceof PredicateError) throw new UsageError(`invalid --condition: ${err.message}`);
+    if (err instanceof ConditionError) throw new UsageError(`invalid --condition: ${err.message}`);
     throw err;
   }
-  return (r) =>
-    cond.test({
-      roles: r.roles,
-      suggestedReviewers: r.suggested_reviewers,
-      systemAnnotations: r.system_annotations,
-      user: r.user,
-      reason: r.reason,
-      labelsIntersection: {},
-      labelsUnion: {},
-      traits: {},
-    });
+  return (r) => cond.test(requestContext(r));
 }

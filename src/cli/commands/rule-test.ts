@@ -21,6 +21,8 @@ export interface RuleVerdict {
   rule: string;
   request: string;
   matched: boolean;
+  /** Why the condition could not be evaluated (the rule then does not apply, as in Teleport). */
+  error?: string;
   /** The top-level `&&` parts of the condition that were false. */
   failed: string[];
   notification: { name: string; recipients: string[] } | null;
@@ -109,8 +111,16 @@ async function requestFromFile(path: string): Promise<{ req: AccessRequest; extr
   if (!Array.isArray(labels) || !labels.every(isStringMap)) {
     throw new UsageError(`${path}: "resource_labels" must be a list of label maps`);
   }
+  const time = (k: string): string | null => {
+    const v = text(k);
+    if (v !== '' && Number.isNaN(Date.parse(v)))
+      throw new UsageError(`${path}: "${k}" must be an RFC 3339 time`);
+    return v || null;
+  };
   const req = {
     id: text('id') || path,
+    created: time('created'),
+    expires: time('expires'),
     user: text('user'),
     roles: list('roles'),
     suggested_reviewers: list('suggested_reviewers'),
@@ -134,32 +144,29 @@ export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> 
       'note: user.traits and resource labels are not readable by the client; they are empty here (use --request-file to supply them)\n',
     );
   }
-  const { compileCondition, resourceLabelMaps } = await import('../../model/rule-condition.js');
-  const { PredicateError } = await import('../../model/predicate/parse.js');
+  const { ConditionError, compileCondition, requestContext } = await import('../../model/rule-condition.js');
   const { scheduleAllows } = await import('../../model/schedule.js');
   const now = ctx.now();
-  const labels = resourceLabelMaps(extras.labels);
-  const condCtx = {
-    roles: req.roles,
-    suggestedReviewers: req.suggested_reviewers ?? [],
-    systemAnnotations: req.system_annotations ?? {},
-    user: req.user,
-    reason: req.reason,
-    labelsIntersection: labels.intersection,
-    labelsUnion: labels.union,
-    traits: extras.traits,
-  };
+  const condCtx = requestContext(req, extras);
   const verdicts: RuleVerdict[] = rules.map((rule) => {
     let cond: ReturnType<typeof compileCondition>;
     try {
       cond = compileCondition(rule.spec.condition);
     } catch (err) {
-      if (err instanceof PredicateError) {
+      if (err instanceof ConditionError) {
         throw new UsageError(`rule "${rule.metadata.name}": condition: ${err.message}`);
       }
       throw err;
     }
-    const matched = cond.test(condCtx);
+    let evalError: string | undefined;
+    let matched = false;
+    try {
+      matched = cond.evaluate(condCtx);
+    } catch (err) {
+      if (!(err instanceof ConditionError)) throw err;
+      // Teleport's handlers skip a rule whose condition fails to evaluate.
+      evalError = err.message;
+    }
     let schedule: RuleVerdict['schedule'] = null;
     if (Object.keys(rule.spec.schedules ?? {}).length > 0) {
       let error: string | undefined;
@@ -172,6 +179,7 @@ export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> 
       rule: rule.metadata.name,
       request: req.id,
       matched,
+      ...(evalError ? { error: evalError } : {}),
       failed: matched ? [] : cond.failedParts(condCtx),
       notification: rule.spec.notification ?? null,
       automatic_review:
@@ -195,6 +203,7 @@ export async function run(ctx: Context, opts: RuleTestOptions): Promise<number> 
           `  review ${printable(v.automatic_review.decision)} (${printable(v.automatic_review.integration)})`,
         );
       }
+      if (v.error) lines.push(`  error: ${printable(v.error)}`);
       for (const part of v.failed) lines.push(`  failed: ${printable(part)}`);
       if (v.schedule) {
         const why = v.schedule.error ? ` (${printable(v.schedule.error)}: the rule is skipped)` : '';

@@ -22,7 +22,6 @@ import {
   reviewNotFound,
   setStateNotFound,
 } from '../../model/server-messages.js';
-import { automaticReview } from '../amr-service.js';
 import { authorizeAdminAction, isCurrentUserAction, requireRule } from '../authz.js';
 import { matchesFilter } from '../events.js';
 import { serverStream, unary, writeWithBackpressure } from '../grpc/handlers.js';
@@ -202,7 +201,6 @@ export function requestHandlers(deps: ServiceDeps) {
     prepared.spec = { ...prepared.spec!, dryRun: false };
     const stored = await store.create(prepared);
     deps.log(`access request ${id} created by ${caller.user} for ${user} (${prepared.spec.roles.join(',')})`);
-    if (deps.rules) await automaticReview({ ...deps, rules: deps.rules }, stored);
     return stored;
   });
 
