@@ -364,6 +364,7 @@ describe('automatic review (RFD 0201)', () => {
       const req = await alice.call(
         'createAccessRequestV2',
         AccessRequestV3.fromPartial({
+          metadata: { name: randomUUID() },
           spec: {
             user: 'alice',
             roles: ['auditor'],
