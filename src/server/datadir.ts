@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../identity/files.js';
-import { readOptional, writeSynced } from './durable-file.js';
+import { readOptional, writeSynced } from './storage/durable-file.js';
 import type { Seed } from './types.js';
 
 export interface DataDir {

@@ -10,8 +10,8 @@ import { status } from '@grpc/grpc-js';
 import type { AccessMonitoringRule } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
-import type { RuleCommit } from './amr-store.js';
-import type { Commit } from './store.js';
+import type { RuleCommit } from './storage/amr-store.js';
+import type { Commit } from './storage/store.js';
 import { accessDenied, badParameter, ServerError } from './types.js';
 
 export const ACCESS_REQUEST_KIND = 'access_request';

@@ -8,7 +8,6 @@ import { join, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { createAmrService } from './amr-service.js';
-import { RULES_FILE, RuleStore } from './amr-store.js';
 import { writeIdentityFile } from './certs.js';
 import { identityPath, writeServerInfo } from './datadir.js';
 import { WatchHub } from './events.js';
@@ -26,10 +25,11 @@ import {
   prepareDataDir,
 } from './init.js';
 import { createKubeService } from './kube-service.js';
-import { LockStore } from './locks.js';
 import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
-import { RequestStore } from './store.js';
-import type { Damage } from './store-log.js';
+import { RULES_FILE, RuleStore } from './storage/amr-store.js';
+import { LockStore } from './storage/lock-store.js';
+import { RequestStore } from './storage/store.js';
+import type { Damage } from './storage/store-log.js';
 import { notFound, ServerError } from './types.js';
 
 export interface StartServerOptions {

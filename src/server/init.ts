@@ -24,9 +24,9 @@ import {
   writeJson,
 } from './datadir.js';
 import { demoSeed } from './demo-seed.js';
-import { syncDir } from './durable-file.js';
 import { createPolicy } from './policy.js';
 import { loadSeedFile } from './seed.js';
+import { syncDir } from './storage/durable-file.js';
 import type { Policy, Seed, User } from './types.js';
 
 export const DEFAULT_CLUSTER = 'local';

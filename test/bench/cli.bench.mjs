@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AccessRequestV3 } from '../../dist/gen/teleport/legacy/types/types.js';
 import { startServer } from '../../dist/server/index.js';
-import { RequestStore } from '../../dist/server/store.js';
+import { RequestStore } from '../../dist/server/storage/store.js';
 import { call, connect, pct, runAccess, runProcess } from './lib.mjs';
 
 const ROUNDS = 15;

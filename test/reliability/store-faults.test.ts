@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessRequestV3, RequestState } from '../../src/gen/teleport/legacy/types/types.js';
-import { type AppendFile, openAppendFile } from '../../src/server/durable-file.js';
-import { MAGIC } from '../../src/server/log-frame.js';
-import { RequestStore } from '../../src/server/store.js';
-import type { Damage } from '../../src/server/store-log.js';
+import { type AppendFile, openAppendFile } from '../../src/server/storage/durable-file.js';
+import { MAGIC } from '../../src/server/storage/log-frame.js';
+import { RequestStore } from '../../src/server/storage/store.js';
+import type { Damage } from '../../src/server/storage/store-log.js';
 
 function request(id: string): AccessRequestV3 {
   return AccessRequestV3.fromPartial({

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../../src/server/index.js';
-import { RequestStore } from '../../src/server/store.js';
-import type { Damage } from '../../src/server/store-log.js';
+import { RequestStore } from '../../src/server/storage/store.js';
+import type { Damage } from '../../src/server/storage/store-log.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const isRoot = process.getuid?.() === 0;

@@ -29,7 +29,7 @@ import { expiryOf } from '../requests/expiry.js';
 import { fromLabelValues, stateName, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';
 import type { ServiceDeps } from '../service.js';
-import type { SortField } from '../store.js';
+import type { SortField } from '../storage/store.js';
 import { accessDenied, badParameter, type Caller, notFound, type Policy, ServerError } from '../types.js';
 
 /** Case-insensitive keyword match over the fields Teleport searches (every keyword must hit). */

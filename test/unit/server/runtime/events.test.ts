@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Event, Operation } from '../../../../src/gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState } from '../../../../src/gen/teleport/legacy/types/types.js';
 import { type EventSink, planWatch, WatchHub } from '../../../../src/server/events.js';
-import type { Commit } from '../../../../src/server/store.js';
+import type { Commit } from '../../../../src/server/storage/store.js';
 import { ServerError } from '../../../../src/server/types.js';
 
 function req(id: string, user: string, state = RequestState.PENDING): AccessRequestV3 {

@@ -12,14 +12,14 @@
 
 import { readFile } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
-import { AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
+import { AccessRequestV3, RequestState } from '../../gen/teleport/legacy/types/types.js';
+import { decodePageKey, encodePageKey } from '../grpc/paging.js';
+import { expiryOf } from '../requests/expiry.js';
+import { badParameter, ServerError } from '../types.js';
 import { type AppendFile, openAppendFile, STORE_FAILED } from './durable-file.js';
-import { decodePageKey, encodePageKey } from './grpc/paging.js';
 import { MAGIC, OP_DELETE, OP_PUT } from './log-frame.js';
-import { expiryOf } from './requests/expiry.js';
 import { idOf, type Key, millis, SortedIndex } from './store-index.js';
 import { compact, copyAside, type Damage, encodeRecord, replay } from './store-log.js';
-import { badParameter, ServerError } from './types.js';
 
 /** The orders ListAccessRequests offers (proto.AccessRequestSort minus DEFAULT). */
 export type SortField = 'created' | 'state' | 'user';

@@ -4,7 +4,8 @@
  */
 import { dirname } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
+import { AccessRequestV3 } from '../../gen/teleport/legacy/types/types.js';
+import { ServerError } from '../types.js';
 import { replaceFile, syncDir, writeSynced } from './durable-file.js';
 import {
   encodeFrame,
@@ -17,7 +18,6 @@ import {
   scanFrames,
 } from './log-frame.js';
 import { idOf } from './store-index.js';
-import { ServerError } from './types.js';
 
 export function encodeRecord(op: number, body: Uint8Array): Buffer {
   // Replay treats a longer record as corruption, so one must never be acknowledged.

@@ -9,9 +9,9 @@ import { status } from '@grpc/grpc-js';
 import {
   type AccessMonitoringRule,
   ListAccessMonitoringRulesResponse,
-} from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
+} from '../../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
+import { ServerError } from '../types.js';
 import { replaceFile } from './durable-file.js';
-import { ServerError } from './types.js';
 
 /** The rules file inside the data directory. */
 export const RULES_FILE = 'access_monitoring_rules.pb';
