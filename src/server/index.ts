@@ -4,12 +4,19 @@
  * over mTLS, and returns a handle to stop it.
  */
 
-import { join, resolve as resolvePath } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { createAmrService } from './amr-service.js';
 import { writeIdentityFile } from './certs.js';
-import { identityPath, writeServerInfo } from './datadir.js';
+import {
+  ClusterFile,
+  clusterInfoProblem,
+  dataDir,
+  identityPath,
+  readClusterInfo,
+  writeServerInfo,
+} from './datadir.js';
 import { WatchHub } from './events.js';
 import {
   AccessMonitoringRulesServiceService,
@@ -27,8 +34,9 @@ import {
 import { createKubeService } from './kube-service.js';
 import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
 import { RULES_FILE, RuleStore } from './storage/amr-store.js';
+import { removeStaleReplacements } from './storage/durable-file.js';
 import { LockStore } from './storage/lock-store.js';
-import { RequestStore } from './storage/store.js';
+import { RequestStore, type StoreOptions } from './storage/store.js';
 import type { Damage } from './storage/store-log.js';
 import { notFound, ServerError } from './types.js';
 
@@ -112,7 +120,11 @@ function damageWarning(d: Damage): string {
   const ranges = d.ranges.length === 1 ? '1 damaged range' : `${d.ranges.length} damaged ranges`;
   return (
     `warning: request log damaged: ${d.recovered} record${d.recovered === 1 ? '' : 's'} recovered, ` +
-    `${d.bytes} byte${d.bytes === 1 ? '' : 's'} in ${ranges} not replayable, copied to ${d.copiedTo}`
+    `${d.bytes} byte${d.bytes === 1 ? '' : 's'} in ${ranges} not replayable` +
+    (d.foreign > 0
+      ? ` (${d.foreign} record${d.foreign === 1 ? '' : 's'} of another data directory's log, never replayed here)`
+      : '') +
+    `, copied to ${d.copiedTo}`
   );
 }
 
@@ -132,11 +144,14 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     log,
     warn,
   });
-  const { dir, clusterName, policy, certs, release } = prepared;
+  const { dir, clusterName, policy, certs, cluster, release } = prepared;
   let store: RequestStore | undefined;
   let server: grpc.Server | undefined;
   try {
+    for (const name of await removeStaleReplacements(dir.root))
+      log(`removed ${name}, left by a server that stopped while replacing a file`);
     const openedStore = await RequestStore.open(dir.requestsLog, {
+      record: cluster.log(basename(dir.requestsLog)),
       log,
       onDamage: (d) => warn(damageWarning(d)),
     });
@@ -236,3 +251,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
 }
 
 export { readServerInfo, type ServerInfo } from './datadir.js';
+
+/**
+ * Opens the request store of a stopped server's data directory as the server does (its ID and
+ * recorded length from cluster.json), for tools and tests that read or fill it directly.
+ */
+export async function openRequestStore(root: string, opts: StoreOptions = {}): Promise<RequestStore> {
+  const dir = dataDir(resolvePath(root));
+  const info = await readClusterInfo(dir);
+  const problem = info ? clusterInfoProblem(info) : 'missing';
+  if (!info || problem) throw new Error(`${dir.clusterJson} is damaged (${problem})`);
+  const cluster = await ClusterFile.load(dir, info);
+  return RequestStore.open(dir.requestsLog, { ...opts, record: cluster.log(basename(dir.requestsLog)) });
+}

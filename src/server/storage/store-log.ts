@@ -1,33 +1,55 @@
 /**
- * The request log's records: encoding one, replaying a log (resynchronising past damage),
- * copying damage aside and compacting to the live records.
+ * The records of a store's log, for any kind of value: encoding one, replaying a log
+ * (resynchronising past damage, setting aside records of another data directory), copying
+ * what cannot be replayed aside, and compacting to the live records.
  */
 import { dirname } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { AccessRequestV3 } from '../../gen/teleport/legacy/types/types.js';
 import { ServerError } from '../types.js';
 import { replaceFile, syncDir, writeSynced } from './durable-file.js';
 import {
   encodeFrame,
   type Frame,
+  HEADER_V2_BYTES,
+  ID_BYTES,
   MAGIC,
+  MAGIC_V2,
   MAX_RECORD_BYTES,
   OP_DELETE,
   OP_PUT,
   type Range,
   scanFrames,
 } from './log-frame.js';
-import { idOf } from './store-index.js';
 
-export function encodeRecord(op: number, body: Uint8Array): Buffer {
+/** How a store's values become record bodies and back. */
+export interface Codec<T> {
+  /** What one value is, for messages ("access request"). */
+  noun: string;
+  /** What the log is, for messages ("access request log"). */
+  logName: string;
+  encode(value: T): Uint8Array;
+  /** Throws when `body` is not a value. */
+  decode(body: Buffer): T;
+  keyOf(value: T): string;
+  /** The value's revision, when it has one; replay returns the largest seen. */
+  revisionOf?(value: T): number;
+}
+
+/** The header of a log of the data directory `id`. */
+export function logHeader(id: Buffer): Buffer {
+  return Buffer.concat([MAGIC_V2, id]);
+}
+
+/** One record of the data directory `id`: header + op + ID + body. Throws when too large to replay. */
+export function encodeRecord(noun: string, id: Buffer, op: number, body: Uint8Array): Buffer {
   // Replay treats a longer record as corruption, so one must never be acknowledged.
-  if (1 + body.length > MAX_RECORD_BYTES) {
+  if (1 + ID_BYTES + body.length > MAX_RECORD_BYTES) {
     throw new ServerError(
       status.RESOURCE_EXHAUSTED,
-      `access request is too large to store (${body.length} bytes, max ${MAX_RECORD_BYTES - 1})`,
+      `${noun} is too large to store (${body.length} bytes, max ${MAX_RECORD_BYTES - 1 - ID_BYTES})`,
     );
   }
-  return encodeFrame(op, body);
+  return encodeFrame(op, Buffer.concat([id, body]));
 }
 
 /** What replay found that it could not use: where it was copied, and how much. */
@@ -38,49 +60,71 @@ export interface Damage {
   bytes: number;
   /** Records replayed. */
   recovered: number;
+  /** Intact records of another data directory's log among the copied bytes (never replayed). */
+  foreign: number;
 }
 
-export interface Replayed {
-  live: Map<string, { req: AccessRequestV3; bytes: number }>;
+export interface Replayed<T> {
+  live: Map<string, { value: T; bytes: number }>;
   revision: number;
-  /** Ranges that are not valid records, or valid frames whose body does not decode. */
+  /** Ranges that are not valid records, valid frames whose body does not decode, or foreign records. */
   damaged: Range[];
   recovered: number;
+  foreign: number;
 }
 
-/** Replays every intact record of `data` in order; whatever is not one is reported. */
-export function replay(data: Buffer): Replayed {
-  const { frames, damaged } = scanFrames(data, MAGIC.length);
-  const live = new Map<string, { req: AccessRequestV3; bytes: number }>();
+/**
+ * Replays every intact record of `data` from `from` in order; whatever is not one is
+ * reported. With `id`, a record must carry it (the current format): one carrying another ID
+ * was appended from another data directory's log and is set aside, never replayed as ours.
+ * Without `id` (the first format) records carry none.
+ */
+export function replay<T>(codec: Codec<T>, data: Buffer, from: number, id: Buffer | undefined): Replayed<T> {
+  const { frames, damaged } = scanFrames(data, from);
+  const live = new Map<string, { value: T; bytes: number }>();
   let revision = 0;
   let recovered = 0;
-  const undecodable: Range[] = [];
+  let foreign = 0;
+  const unusable: Range[] = [];
   for (const frame of frames) {
-    const req = frame.op === OP_PUT ? decodePut(frame) : undefined;
-    if (frame.op === OP_PUT && !req) {
-      undecodable.push({ start: frame.start, end: frame.end });
+    let body = frame.body;
+    if (id) {
+      if (body.length < ID_BYTES || !body.subarray(0, ID_BYTES).equals(id)) {
+        if (body.length >= ID_BYTES) foreign++;
+        unusable.push({ start: frame.start, end: frame.end });
+        continue;
+      }
+      body = body.subarray(ID_BYTES);
+    }
+    const value = frame.op === OP_PUT ? decode(codec, body) : undefined;
+    if (frame.op === OP_PUT && value === undefined) {
+      unusable.push({ start: frame.start, end: frame.end });
       continue;
     }
     recovered++;
-    if (req) {
-      live.set(idOf(req), { req, bytes: frame.end - frame.start });
-      const rev = Number(req.metadata?.revision);
+    if (value !== undefined) {
+      live.set(codec.keyOf(value), { value, bytes: frame.end - frame.start + (id ? 0 : ID_BYTES) });
+      const rev = codec.revisionOf?.(value) ?? 0;
       if (Number.isFinite(rev) && rev > revision) revision = rev;
     } else if (frame.op === OP_DELETE) {
-      live.delete(frame.body.toString('utf8'));
+      live.delete(body.toString('utf8'));
     }
   }
-  const all =
-    undecodable.length > 0 ? [...damaged, ...undecodable].sort((a, b) => a.start - b.start) : damaged;
-  return { live, revision, damaged: all, recovered };
+  const all = unusable.length > 0 ? [...damaged, ...unusable].sort((a, b) => a.start - b.start) : damaged;
+  return { live, revision, damaged: all, recovered, foreign };
 }
 
-function decodePut(frame: Frame): AccessRequestV3 | undefined {
+function decode<T>(codec: Codec<T>, frame: Frame['body']): T | undefined {
   try {
-    return AccessRequestV3.decode(frame.body);
+    return codec.decode(frame);
   } catch {
     return undefined;
   }
+}
+
+/** The bytes before the first record of a log in the given format. */
+export function headerBytes(format: 1 | 2): number {
+  return format === 2 ? HEADER_V2_BYTES : MAGIC.length;
 }
 
 /**
@@ -91,7 +135,7 @@ export async function copyAside(
   path: string,
   data: Buffer,
   ranges: Range[],
-  recovered: number,
+  counts: { recovered: number; foreign: number },
 ): Promise<Damage> {
   const parts = ranges.map((r) => data.subarray(r.start, r.end));
   const bytes = parts.reduce((n, p) => n + p.length, 0);
@@ -104,13 +148,18 @@ export async function copyAside(
       throw err;
     }
     await syncDir(dirname(path));
-    return { copiedTo, ranges, bytes, recovered };
+    return { copiedTo, ranges, bytes, ...counts };
   }
 }
 
+/** The log holding only `live`, in the current format: what {@link compact} writes. */
+export function compacted<T>(codec: Codec<T>, id: Buffer, live: Iterable<T>): Buffer {
+  const parts: Buffer[] = [logHeader(id)];
+  for (const value of live) parts.push(encodeRecord(codec.noun, id, OP_PUT, codec.encode(value)));
+  return Buffer.concat(parts);
+}
+
 /** Rewrites the log with only live records: temp file, fsync, rename, fsync the directory. */
-export async function compact(path: string, live: Map<string, { req: AccessRequestV3 }>): Promise<void> {
-  const parts: Buffer[] = [MAGIC];
-  for (const { req } of live.values()) parts.push(encodeRecord(OP_PUT, AccessRequestV3.encode(req).finish()));
-  await replaceFile(path, Buffer.concat(parts));
+export async function compact(path: string, data: Buffer): Promise<void> {
+  await replaceFile(path, data);
 }
