@@ -27,7 +27,8 @@ export class NotRegularFileError extends Error {
     readonly path: string,
     readonly kind: string,
   ) {
-    super(`is ${kind}, not a regular file`);
+    // A directory says so as EISDIR always did; anything else says what it is not.
+    super(kind === 'a directory' ? 'is a directory' : `is ${kind}, not a regular file`);
   }
 }
 

@@ -132,7 +132,7 @@ describe('a lost request log is refused at start, nothing changed', () => {
         await rm(log);
         execFileSync('mkdir', [log]);
       },
-      /requests\.log is a directory, not a regular file/,
+      /requests\.log is a directory; nothing was changed/,
     ],
     [
       'a FIFO (refused at once, never blocking)',
