@@ -5,7 +5,7 @@ import {
   type ChildExit,
   type ChildHandle,
   colorFromEnv,
-  exitQuietlyOnEpipe,
+  handleStdoutErrors,
   type IO,
   type TrappedSignal,
   terminalColumns,
@@ -128,7 +128,7 @@ export function systemIO(): IO {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const stdoutIsTTY = process.stdout.isTTY === true;
-  exitQuietlyOnEpipe(process.stdout);
+  handleStdoutErrors(process.stdout);
   // Asked of the descriptors: process.stdin and process.stderr build their streams on first use.
   const { isatty } = process.getBuiltinModule('node:tty');
   const stderrIsTTY = isatty(2);
