@@ -1,5 +1,6 @@
 import { CommanderError } from '@commander-js/extra-typings';
 import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
+import { clipText } from '../model/limits.js';
 import { escapeControls } from '../render/escape.js';
 import {
   type ChildExit,
@@ -78,7 +79,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
     const debug = ctx.debug || argv.includes('--debug');
     const report = reportFor(err, io);
     // Messages carry server text and user input: escaped, so they stay one harmless line.
-    if (report.message) io.stderr.write(`error: ${escapeControls(report.message)}\n`);
+    if (report.message) io.stderr.write(`error: ${escapeControls(clipText(report.message))}\n`);
     if (report.hint) io.stderr.write(`hint: ${escapeControls(report.hint)}\n`);
     if (debug && err instanceof Error && err.stack && !(err instanceof CommanderError)) {
       io.stderr.write(`${err.stack}\n`);

@@ -130,6 +130,15 @@ interface Subscriber {
   sink: EventSink;
 }
 
+/**
+ * Events a watcher may have queued (beyond what HTTP/2 flow control has taken) before it is
+ * cut off: Teleport's lib/services/fanout.go, defaultQueueSize (64), the queue of each watcher
+ * the auth server's fan-out feeds; its emit fails with "buffer overflow" once the queue is
+ * full and the watcher is closed. 400 watchers that never read then hold at most 64 events
+ * each instead of thousands.
+ */
+export const WATCH_QUEUE_SIZE = 64;
+
 export interface WatchHubOptions {
   /** Backlog (events) at which a subscriber is cut off with ResourceExhausted. */
   maxBacklog?: number;
@@ -205,7 +214,7 @@ export class WatchHub {
   private readonly maxBacklog: number;
 
   constructor(opts: WatchHubOptions = {}) {
-    this.maxBacklog = opts.maxBacklog ?? 4096;
+    this.maxBacklog = opts.maxBacklog ?? WATCH_QUEUE_SIZE;
   }
 
   /** Number of live subscribers. */
@@ -243,6 +252,9 @@ export class WatchHub {
       const event = eventFor(sub);
       if (!event) continue;
       if (sub.sink.backlog() >= this.maxBacklog) {
+        // Teleport's emit answers trace.BadParameter("buffer overflow") (InvalidArgument). Ours is
+        // ResourceExhausted: clients reconnect on it, as Teleport's own watchers do after any
+        // watcher error, whereas they give up on InvalidArgument (client/wait.ts).
         this.subscribers.delete(sub);
         sub.sink.close(
           new ServerError(
