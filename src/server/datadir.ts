@@ -7,8 +7,9 @@
  * DIR/seed.json             the roles, users and resources loaded on first start
  * DIR/ca/{user,host}.{crt,key}
  * DIR/server.{crt,key}      the server's TLS certificate (signed by the host CA)
- * DIR/requests.log          the durable request log (store.ts)
- * DIR/locks.json            the locks (locks.ts)
+ * DIR/requests.log          the durable request log (storage/store.ts)
+ * DIR/locks.log             the locks (storage/lock-store.ts; locks.json before issue 22)
+ * DIR/access_monitoring_rules.log  the rules (storage/amr-store.ts; .pb before issue 22)
  * DIR/identities/<user>.pem identity files of the seeded users
  * DIR/server.json           {addr, cluster}: rewritten on every start with the bound address
  * DIR/lock                  the PID of the server using DIR
@@ -34,7 +35,12 @@ export interface DataDir {
   serverCert: string;
   serverKey: string;
   requestsLog: string;
-  locksJson: string;
+  locksLog: string;
+  /** Where earlier versions kept the locks, converted on first start. */
+  legacyLocksJson: string;
+  rulesLog: string;
+  /** Where earlier versions kept the rules, converted on first start. */
+  legacyRulesFile: string;
   identitiesDir: string;
   serverJson: string;
   lock: string;
@@ -53,7 +59,10 @@ export function dataDir(root: string): DataDir {
     serverCert: join(root, 'server.crt'),
     serverKey: join(root, 'server.key'),
     requestsLog: join(root, 'requests.log'),
-    locksJson: join(root, 'locks.json'),
+    locksLog: join(root, 'locks.log'),
+    legacyLocksJson: join(root, 'locks.json'),
+    rulesLog: join(root, 'access_monitoring_rules.log'),
+    legacyRulesFile: join(root, 'access_monitoring_rules.pb'),
     identitiesDir: join(root, 'identities'),
     serverJson: join(root, 'server.json'),
     lock: join(root, 'lock'),

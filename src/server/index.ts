@@ -4,7 +4,7 @@
  * over mTLS, and returns a handle to stop it.
  */
 
-import { basename, join, resolve as resolvePath } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { createAmrService } from './amr-service.js';
@@ -33,7 +33,7 @@ import {
 } from './init.js';
 import { createKubeService } from './kube-service.js';
 import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
-import { RULES_FILE, RuleStore } from './storage/amr-store.js';
+import { RuleStore } from './storage/amr-store.js';
 import { removeStaleReplacements } from './storage/durable-file.js';
 import { LockStore } from './storage/lock-store.js';
 import { RequestStore, type StoreOptions } from './storage/store.js';
@@ -116,10 +116,10 @@ function bind(server: grpc.Server, address: string, creds: grpc.ServerCredential
   });
 }
 
-function damageWarning(d: Damage): string {
+function damageWarning(d: Damage, what = 'request log'): string {
   const ranges = d.ranges.length === 1 ? '1 damaged range' : `${d.ranges.length} damaged ranges`;
   return (
-    `warning: request log damaged: ${d.recovered} record${d.recovered === 1 ? '' : 's'} recovered, ` +
+    `warning: ${what} damaged: ${d.recovered} record${d.recovered === 1 ? '' : 's'} recovered, ` +
     `${d.bytes} byte${d.bytes === 1 ? '' : 's'} in ${ranges} not replayable` +
     (d.foreign > 0
       ? ` (${d.foreign} record${d.foreign === 1 ? '' : 's'} of another data directory's log, never replayed here)`
@@ -146,6 +146,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   });
   const { dir, clusterName, policy, certs, cluster, release } = prepared;
   let store: RequestStore | undefined;
+  let lockStore: LockStore | undefined;
+  let ruleStore: RuleStore | undefined;
   let server: grpc.Server | undefined;
   try {
     for (const name of await removeStaleReplacements(dir.root))
@@ -156,10 +158,22 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       onDamage: (d) => warn(damageWarning(d)),
     });
     store = openedStore;
-    const locks = await LockStore.open(dir.locksJson);
+    const locks = await LockStore.open(dir.locksLog, {
+      record: cluster.log(basename(dir.locksLog)),
+      legacyPath: dir.legacyLocksJson,
+      log,
+      onDamage: (d) => warn(damageWarning(d, 'lock log')),
+    });
+    lockStore = locks;
     const hub = new WatchHub();
     openedStore.onCommit((c) => hub.publish(c));
-    const rules = await RuleStore.open(join(dir.root, RULES_FILE));
+    const rules = await RuleStore.open(dir.rulesLog, {
+      record: cluster.log(basename(dir.rulesLog)),
+      legacyPath: dir.legacyRulesFile,
+      log,
+      onDamage: (d) => warn(damageWarning(d, 'access monitoring rule log')),
+    });
+    ruleStore = rules;
     rules.onCommit((c) => hub.publishRule(c));
     const deps: ServiceDeps = { policy, store: openedStore, locks, rules, hub, certs, now, log };
 
@@ -224,6 +238,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         await drained;
         await sweeping;
         await openedStore.close();
+        await lockStore?.close();
+        await ruleStore?.close();
         await release();
         log('server stopped');
       })();
@@ -245,6 +261,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   } catch (err) {
     server?.forceShutdown();
     await store?.close().catch(() => undefined);
+    await lockStore?.close().catch(() => undefined);
+    await ruleStore?.close().catch(() => undefined);
     await release();
     throw err;
   }

@@ -20,8 +20,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  AccessMonitoringRule,
+  ListAccessMonitoringRulesResponse,
+} from '../../src/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import { ListAccessRequestsRequest } from '../../src/gen/teleport/legacy/client/proto/authservice.js';
-import { AccessRequestV3 } from '../../src/gen/teleport/legacy/types/types.js';
+import { AccessRequestV3, LockV2 } from '../../src/gen/teleport/legacy/types/types.js';
 import { startServer } from '../../src/server/index.js';
 import * as frame from '../../src/server/storage/log-frame.js';
 import { connectIdentity, type TestClient } from '../helpers/grpc.js';
@@ -198,6 +202,9 @@ describe('a data directory from before logs were recorded', () => {
     const ids = await withRequests(data, 2);
     const info = JSON.parse(await readFile(clusterJson, 'utf8'));
     await writeFile(clusterJson, JSON.stringify({ cluster: info.cluster, created: info.created }));
+    // Rules and locks were whole-set files then (converted in their own test).
+    await rm(join(data, 'locks.log'));
+    await rm(join(data, 'access_monitoring_rules.log'));
     // The same requests as the first format wrote them: no header ID, none in the records.
     const v2 = await readFile(log);
     const frames = frame.scanFrames(v2, frame.HEADER_V2_BYTES).frames;
@@ -213,6 +220,73 @@ describe('a data directory from before logs were recorded', () => {
     expect((await readFile(log)).subarray(0, frame.HEADER_V2_BYTES)).toEqual(
       Buffer.concat([frame.MAGIC_V2, Buffer.from(after.id, 'hex')]),
     );
+  });
+});
+
+describe('rules and locks append to logs of their own', () => {
+  it("an earlier version's locks.json and rule file are converted to logs, then removed", async () => {
+    await withRequests(data, 0);
+    await rm(join(data, 'locks.log'));
+    await rm(join(data, 'access_monitoring_rules.log'));
+    const info = JSON.parse(await readFile(clusterJson, 'utf8'));
+    delete info.logs['locks.log'];
+    delete info.logs['access_monitoring_rules.log'];
+    await writeFile(clusterJson, JSON.stringify(info));
+    const lock = LockV2.fromPartial({
+      kind: 'lock',
+      version: 'v2',
+      metadata: { name: 'old-lock', namespace: 'default' },
+      spec: { target: { user: 'mallory' }, message: 'kept' },
+    });
+    await writeFile(
+      join(data, 'locks.json'),
+      JSON.stringify({ locks: [Buffer.from(LockV2.encode(lock).finish()).toString('base64')] }),
+    );
+    const rule = AccessMonitoringRule.fromPartial({
+      kind: 'access_monitoring_rule',
+      version: 'v1',
+      metadata: { name: 'old-rule', revision: '7' },
+      spec: {
+        subjects: ['access_request'],
+        condition: 'true',
+        notification: { name: 'n', recipients: ['x'] },
+      },
+    });
+    await writeFile(
+      join(data, 'access_monitoring_rules.pb'),
+      ListAccessMonitoringRulesResponse.encode({ rules: [rule], nextPageToken: '' }).finish(),
+    );
+    const s = await startServer({ dataDir: data, listen: '127.0.0.1:0' });
+    const admin = await connectIdentity(s.addr, s.identityPath('admin'));
+    try {
+      const locks = await admin.call('getLocks', { targets: [], inForceOnly: false });
+      expect(locks.locks.map((l) => l.spec?.message)).toEqual(['kept']);
+      const rules = await new Promise<ListAccessMonitoringRulesResponse>((resolve, reject) =>
+        (
+          admin.amr as unknown as Record<
+            string,
+            (q: unknown, cb: (e: Error | null, r: ListAccessMonitoringRulesResponse) => void) => void
+          >
+        ).listAccessMonitoringRules({ pageSize: 0, pageToken: '' }, (e, r) => (e ? reject(e) : resolve(r))),
+      );
+      expect(rules.rules.map((r) => r.metadata?.name)).toEqual(['old-rule']);
+    } finally {
+      admin.close();
+      await s.stop();
+    }
+    const files = await readdir(data);
+    expect(files).not.toContain('locks.json');
+    expect(files).not.toContain('access_monitoring_rules.pb');
+    const after = JSON.parse(await readFile(clusterJson, 'utf8'));
+    expect(after.logs['locks.log']).toBe((await stat(join(data, 'locks.log'))).size);
+  });
+
+  it('a lost lock log is refused like a lost request log', async () => {
+    await withRequests(data, 0);
+    await rm(join(data, 'locks.log'));
+    const r = await start();
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(/locks\.log is missing, but the data directory records a log/);
   });
 });
 

@@ -1,41 +1,61 @@
 /**
- * Durable storage of Teleport locks (`DIR/locks.json`: the protobuf encoding of each LockV2,
- * base64), rewritten whole on every change with temp+fsync+rename+fsync of the directory
- * before the change is acknowledged.
+ * Durable storage of Teleport locks: an append-only log (append-log.ts) of LockV2 records
+ * (PUT: the lock in protobuf, DELETE: its name), with the request log's guarantees. Earlier
+ * versions rewrote `locks.json` whole on every change; such a file is converted on first open.
  */
 
 import { type LockTarget, LockV2 } from '../../gen/teleport/legacy/types/types.js';
 import { isInForce, isLive, targetMatches } from '../locks.js';
-import { ServerError } from '../types.js';
-import { readOptional, replaceFile, STORE_FAILED } from './durable-file.js';
+import { AppendLog, type AppendLogOptions } from './append-log.js';
+import { type Codec, convertLegacy } from './store-log.js';
+
+/** Locks as log records. */
+export const LOCK_CODEC: Codec<LockV2> = {
+  noun: 'lock',
+  logName: 'lock log',
+  encode: (lock) => LockV2.encode(lock).finish(),
+  decode: (body) => LockV2.decode(body),
+  keyOf: (lock) => lock.metadata?.name ?? '',
+};
+
+/** `locks.json` of earlier versions: `{"locks": [<base64 LockV2>, ...]}`. */
+function decodeLegacy(data: Buffer): LockV2[] {
+  const locks = (JSON.parse(data.toString('utf8')) as { locks?: unknown } | undefined)?.locks;
+  if (!Array.isArray(locks) || !locks.every((l) => typeof l === 'string')) throw new Error('not a lock file');
+  return locks.map((b64) => LockV2.decode(Buffer.from(b64, 'base64')));
+}
+
+export interface LockStoreOptions extends AppendLogOptions {
+  /** `locks.json` of an earlier version, converted to the log when there is none. */
+  legacyPath?: string;
+}
 
 /** The durable set of locks; open it with {@link LockStore.open}. */
 export class LockStore {
-  private byName = new Map<string, LockV2>();
-  /** Changes are written one at a time, each as a whole new file. */
+  private readonly byName = new Map<string, LockV2>();
+  /** Changes are written one at a time. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly path: string) {}
+  private constructor(private readonly file: AppendLog<LockV2>) {}
 
-  /** Loads `path` (missing = no locks). A file that is not ours is refused, never overwritten. */
-  static async open(path: string): Promise<LockStore> {
-    const store = new LockStore(path);
-    const text = await readOptional(path);
-    if (text === undefined) return store;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** Opens (or creates) the lock log at `path` (append-log.ts: what is refused, what is copied aside). */
+  static async open(path: string, opts: LockStoreOptions = {}): Promise<LockStore> {
+    const id = opts.record?.id;
+    if (opts.legacyPath && id) {
+      await convertLegacy(path, opts.legacyPath, {
+        id,
+        recorded: opts.record?.minBytes !== undefined,
+        codec: LOCK_CODEC,
+        decode: decodeLegacy,
+      });
     }
-    const locks = (parsed as { locks?: unknown } | undefined)?.locks;
-    if (!Array.isArray(locks) || !locks.every((l) => typeof l === 'string')) {
-      throw new Error(`${path} is not a lock file of access server`);
-    }
-    for (const b64 of locks as string[]) {
-      const lock = LockV2.decode(Buffer.from(b64, 'base64'));
-      store.byName.set(lock.metadata?.name ?? '', lock);
-    }
+    const { log, live } = await AppendLog.open(path, LOCK_CODEC, opts);
+    const store = new LockStore(log);
+    for (const [k, v] of live) store.byName.set(k, v);
     return store;
   }
 
@@ -70,32 +90,34 @@ export class LockStore {
 
   /** Stores `lock` (replacing one of the same name), durably before it resolves. */
   upsert(lock: LockV2): Promise<void> {
-    return this.change((next) => next.set(lock.metadata!.name, lock));
+    return this.change(async () => {
+      await this.file.put(lock);
+      this.byName.set(lock.metadata!.name, lock);
+    });
   }
 
   /** Removes a lock; false when there was none of that name. */
   async delete(name: string, now: Date): Promise<boolean> {
     let found = false;
-    await this.change((next) => {
+    await this.change(async () => {
       found = this.get(name, now) !== undefined;
-      next.delete(name);
+      if (!this.byName.has(name)) return;
+      await this.file.delete(name);
+      this.byName.delete(name);
     });
     return found;
   }
 
-  private change(edit: (next: Map<string, LockV2>) => void): Promise<void> {
-    const run = this.tail.then(async () => {
-      const next = new Map(this.byName);
-      edit(next);
-      const data = {
-        locks: [...next.values()].map((l) => Buffer.from(LockV2.encode(l).finish()).toString('base64')),
-      };
-      try {
-        await replaceFile(this.path, Buffer.from(`${JSON.stringify(data)}\n`, 'utf8'));
-      } catch (err) {
-        throw new ServerError(STORE_FAILED, `the server could not store the lock: ${(err as Error).message}`);
-      }
-      this.byName = next;
+  /** Waits for queued writes, then closes the log. */
+  async close(): Promise<void> {
+    await this.tail;
+    await this.file.close();
+  }
+
+  private change(edit: () => Promise<void>): Promise<void> {
+    const run = this.tail.then(() => {
+      this.file.checkOpen();
+      return edit();
     });
     this.tail = run.catch(() => undefined);
     return run;

@@ -3,8 +3,10 @@
  * (resynchronising past damage, setting aside records of another data directory), copying
  * what cannot be replayed aside, and compacting to the live records.
  */
+import { rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { readRegularFile } from '../../identity/files.js';
 import { ServerError } from '../types.js';
 import { replaceFile, syncDir, writeSynced } from './durable-file.js';
 import {
@@ -162,4 +164,42 @@ export function compacted<T>(codec: Codec<T>, id: Buffer, live: Iterable<T>): Bu
 /** Rewrites the log with only live records: temp file, fsync, rename, fsync the directory. */
 export async function compact(path: string, data: Buffer): Promise<void> {
   await replaceFile(path, data);
+}
+
+/**
+ * Turns a whole-set file of an earlier version (rules, locks) into the log at `path`: the log
+ * is written first (atomically), then the old file removed, so a crash between leaves both and
+ * the log wins. When the data directory records a log that is missing, the old file is left
+ * alone (the log is refused at open, and nothing is lost).
+ */
+export async function convertLegacy<T>(
+  path: string,
+  legacyPath: string,
+  how: { id: Buffer; recorded: boolean; codec: Codec<T>; decode: (data: Buffer) => T[] },
+): Promise<void> {
+  let data: Buffer;
+  try {
+    data = await readRegularFile(legacyPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  const logExists = await stat(path).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false;
+      throw err;
+    },
+  );
+  if (!logExists) {
+    if (how.recorded) return;
+    let values: T[];
+    try {
+      values = how.decode(data);
+    } catch {
+      throw new Error(`${legacyPath} is damaged; restore it from a backup of the data directory`);
+    }
+    await replaceFile(path, compacted(how.codec, how.id, values));
+  }
+  await rm(legacyPath, { force: true });
 }
