@@ -150,6 +150,18 @@ export function systemIO(): IO {
       ? { ask: async (question: string) => (await import('../render/prompt.js')).askLine(question) }
       : {}),
     spawnChild,
+    processes: {
+      pid: process.pid,
+      uid: process.getuid?.(),
+      alive(pid) {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch (err) {
+          return (err as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      },
+    },
     trapSignals(handler) {
       if (trap) throw new Error('signals are already trapped');
       trap = handler;

@@ -86,6 +86,8 @@ export interface IO {
    * running a program in the foreground passes them on and cleans up after it.
    */
   trapSignals?(handler: (signal: TrappedSignal) => void): () => void;
+  /** Our PID and user, and whether a PID runs (exec's temporary identities); absent in tests that do not need it. */
+  processes?: { pid: number; uid: number | undefined; alive(pid: number): boolean };
 }
 
 /**

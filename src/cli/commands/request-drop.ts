@@ -40,6 +40,13 @@ export async function run(ctx: Context, opts: DropOptions): Promise<number> {
       'use an identity file (-i) or the tsh profile',
     );
   }
+  // Elevated identities a killed `access exec` left behind are dropped too.
+  const procs = ctx.io.processes;
+  if (procs) {
+    const { removeStaleExecIdentities } = await import('../../identity/temp-identity.js');
+    const { tmpdir } = await import('node:os');
+    await removeStaleExecIdentities(ctx.env.TMPDIR || tmpdir(), procs);
+  }
   const conn = await ctx.connect();
   // Refused before anything changes when the caller may not lock.
   if (opts.lock) await assertMayLock(ctx, conn);
