@@ -155,7 +155,8 @@ describe('exec', () => {
 
   test('after kill -9 of exec, the next exec and drop remove the elevated identity it left', async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'access-exec-tmp-'));
-    const env = { ...alice.env, TMPDIR: tmp };
+    // An identity of its own: drop re-issues it.
+    const env = { ...(await copyIdentity(server, 'alice')).env, TMPDIR: tmp };
     try {
       const exec = spawnCli(['exec', '--roles', 'dba', '--reason', 'r', ...child('hang')], env);
       const first = await exec.waitForStderr(

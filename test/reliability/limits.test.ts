@@ -5,8 +5,10 @@
  * lines are now clipped (model/limits.ts, MAX_ECHOED_MESSAGE_CHARS).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LockV2 } from '../../src/gen/teleport/legacy/types/types.js';
 import { MAX_ECHOED_MESSAGE_CHARS } from '../../src/model/limits.js';
 import { startTestServer, type TestServer } from '../helpers/e2e.js';
+import { connectIdentity } from '../helpers/grpc.js';
 import { runCli } from '../helpers/run-cli.js';
 
 let server: TestServer;
@@ -30,5 +32,32 @@ describe('long names are answered at once and echoed clipped', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^error: user "alice" can not request role "x+… \([\d,]+ more characters\)$/);
     expect(lines[0].length).toBeLessThan(MAX_ECHOED_MESSAGE_CHARS + 50);
+  });
+});
+
+describe('UpsertLock validates as Teleport does (api/types/lock.go, LockV2.CheckAndSetDefaults)', () => {
+  it('kind and version are set, not refused; a 1 MiB message is accepted, and echoed clipped', async () => {
+    const admin = await connectIdentity(server.addr, server.identity('admin'));
+    try {
+      await admin.call(
+        'upsertLock',
+        LockV2.fromPartial({
+          kind: 'bogus',
+          version: 'v9',
+          metadata: { name: 'big' },
+          spec: { target: { user: 'dave' }, message: 'm'.repeat(1024 * 1024) },
+        }),
+      );
+      const stored = await admin.call('getLock', { name: 'big' });
+      expect([stored.kind, stored.version]).toEqual(['lock', 'v2']);
+      const r = await runCli(['request', 'ls'], { env: server.env('dave') });
+      expect(r.code).toBe(7);
+      const line = r.stderr.split('\n')[0];
+      expect(line.length).toBeLessThan(MAX_ECHOED_MESSAGE_CHARS + 50);
+      expect(line).toMatch(/more characters\)$/);
+    } finally {
+      await admin.call('deleteLock', { name: 'big' });
+      admin.close();
+    }
   });
 });
