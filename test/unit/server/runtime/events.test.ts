@@ -183,6 +183,19 @@ describe('WatchHub', () => {
     ).toEqual(['c']);
   });
 
+  it("by default cuts a subscriber off at Teleport's fan-out queue size, 64 events (lib/services/fanout.go)", () => {
+    const hub = new WatchHub();
+    const slow = new FakeSink();
+    hub.subscribe(planWatch({ kinds: [watchKind()], allowPartialSuccess: false }), slow);
+    slow.pending = 63;
+    hub.publish(put(req('a', 'alice')));
+    expect(slow.closedWith).toBeUndefined();
+    slow.pending = 64;
+    hub.publish(put(req('b', 'alice')));
+    expect(slow.closedWith).toMatchObject({ code: 8 });
+    expect(hub.size).toBe(0);
+  });
+
   it('cuts off a subscriber whose backlog overflows without affecting others', () => {
     const hub = new WatchHub({ maxBacklog: 3 });
     const slow = new FakeSink();
