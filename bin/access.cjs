@@ -15,7 +15,7 @@ const argv = process.argv.slice(2);
 function printedFastHelp() {
   const last = argv[argv.length - 1];
   if (last !== '--help' && last !== '-h') return false;
-  const { exitQuietlyOnEpipe, fastHelp, helpFileName } = require(join(bundle, 'fast-help.cjs'));
+  const { handleStdoutErrors, fastHelp, helpFileName } = require(join(bundle, 'fast-help.cjs'));
   const help = fastHelp(argv, process.stdout, (path) => {
     try {
       return JSON.parse(readFileSync(join(bundle, 'help', helpFileName(path)), 'utf8'));
@@ -24,7 +24,7 @@ function printedFastHelp() {
     }
   });
   if (help === undefined) return false;
-  exitQuietlyOnEpipe(process.stdout);
+  handleStdoutErrors(process.stdout);
   process.stdout.write(help);
   return true;
 }

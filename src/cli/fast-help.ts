@@ -12,7 +12,7 @@ import { Help } from '@commander-js/extra-typings';
 import { type TerminalOutput, terminalColumns } from '../render/io.js';
 
 // bin/access.cjs loads only this module on the help path.
-export { exitQuietlyOnEpipe } from '../render/io.js';
+export { handleStdoutErrors } from '../render/io.js';
 
 /** A wrapped piece of help: a paragraph, or a term with its description (an option, a command). */
 export type HelpPiece = { paragraph: string } | { term: string; termWidth: number; description: string };

@@ -1,11 +1,12 @@
 import { CommanderError } from '@commander-js/extra-typings';
 import { AccessError, EXIT_CODES, oneLine } from '../model/errors.js';
+import { clipText } from '../model/limits.js';
 import { escapeControls } from '../render/escape.js';
 import {
   type ChildExit,
   type ChildHandle,
   colorFromEnv,
-  exitQuietlyOnEpipe,
+  handleStdoutErrors,
   type IO,
   type TrappedSignal,
   terminalColumns,
@@ -78,7 +79,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
     const debug = ctx.debug || argv.includes('--debug');
     const report = reportFor(err, io);
     // Messages carry server text and user input: escaped, so they stay one harmless line.
-    if (report.message) io.stderr.write(`error: ${escapeControls(report.message)}\n`);
+    if (report.message) io.stderr.write(`error: ${escapeControls(clipText(report.message))}\n`);
     if (report.hint) io.stderr.write(`hint: ${escapeControls(report.hint)}\n`);
     if (debug && err instanceof Error && err.stack && !(err instanceof CommanderError)) {
       io.stderr.write(`${err.stack}\n`);
@@ -128,7 +129,7 @@ export function systemIO(): IO {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   const stdoutIsTTY = process.stdout.isTTY === true;
-  exitQuietlyOnEpipe(process.stdout);
+  handleStdoutErrors(process.stdout);
   // Asked of the descriptors: process.stdin and process.stderr build their streams on first use.
   const { isatty } = process.getBuiltinModule('node:tty');
   const stderrIsTTY = isatty(2);
@@ -154,6 +155,18 @@ export function systemIO(): IO {
       ? { ask: async (question: string) => (await import('../render/prompt.js')).askLine(question) }
       : {}),
     spawnChild,
+    processes: {
+      pid: process.pid,
+      uid: process.getuid?.(),
+      alive(pid) {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch (err) {
+          return (err as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      },
+    },
     trapSignals(handler) {
       if (trap) throw new Error('signals are already trapped');
       trap = handler;

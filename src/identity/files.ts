@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, open, rename, rm } from 'node:fs/promises';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { type FileHandle, link, lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AccessError, UsageError } from '../model/errors.js';
 
@@ -18,27 +19,82 @@ export class FileTooLargeError extends Error {
   }
 }
 
+/** A path the user named that is not a regular file (a FIFO, a device, a directory, a socket). */
+export class NotRegularFileError extends Error {
+  override readonly name = 'NotRegularFileError';
+  readonly code = 'ENOTREG';
+  constructor(
+    readonly path: string,
+    readonly kind: string,
+  ) {
+    // A directory says so as EISDIR always did; anything else says what it is not.
+    super(kind === 'a directory' ? 'is a directory' : `is ${kind}, not a regular file`);
+  }
+}
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
+}
+
 /**
- * Reads a UTF-8 file of at most `limit` bytes. Reads in chunks rather than trusting the size
- * `stat` reports, so devices and FIFOs (which report 0) are capped too.
+ * Opens a path the user named (an identity file, a config, a seed, a data directory's log) for
+ * reading, and refuses anything but a regular file. The open itself never blocks: with
+ * O_NONBLOCK a FIFO without a writer opens at once (and is then refused) instead of waiting in
+ * the thread pool, where no signal can reach it. O_NONBLOCK changes nothing for regular files.
  */
-export async function readTextCapped(path: string, limit = MAX_CREDENTIAL_FILE_BYTES): Promise<string> {
-  const handle = await open(path, 'r');
+export async function openRegularFile(path: string): Promise<FileHandle> {
+  const handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new NotRegularFileError(path, kindOf(st));
+    return handle;
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+/**
+ * The bytes of a regular file (see {@link openRegularFile}), at most `limit` of them
+ * ({@link FileTooLargeError} beyond). Reads in chunks rather than trusting the size `stat`
+ * reports, so a file that grows while it is read is capped too.
+ */
+export async function readRegularFile(path: string, limit = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
+  const handle = await openRegularFile(path);
   try {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, limit + 1 - total));
+      const chunk = Buffer.allocUnsafe(Math.min(1024 * 1024, limit + 1 - total));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
       if (total > limit) throw new FileTooLargeError(limit);
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    return Buffer.concat(chunks, total);
   } finally {
     await handle.close();
   }
+}
+
+/** A UTF-8 regular file of at most `limit` bytes (credential files by default). */
+export async function readTextCapped(path: string, limit = MAX_CREDENTIAL_FILE_BYTES): Promise<string> {
+  return (await readRegularFile(path, limit)).toString('utf8');
+}
+
+/**
+ * `cannot read "<path>": <reason>`: an I/O failure of a user-named file, always naming it
+ * (Node's own messages for EISDIR or EAGAIN do not).
+ */
+export function readError(path: string, err: unknown, what = ''): Error {
+  const label = what ? `${what} ` : '';
+  return new Error(`cannot read ${label}"${path}": ${describeFsError(err)}`, { cause: err });
 }
 
 /** One file for {@link writeFilesExclusive}. */
@@ -59,6 +115,10 @@ export function describeFsError(err: unknown): string {
   switch (code) {
     case 'ENOENT':
       return 'no such file';
+    case 'ENXIO':
+      return 'no such device (a socket or a FIFO without a reader?)';
+    case 'EIO':
+      return 'input/output error';
     case 'EACCES':
     case 'EPERM':
       return 'permission denied';
@@ -71,6 +131,7 @@ export function describeFsError(err: unknown): string {
     case 'EROFS':
       return 'read-only file system';
     default:
+      if (err instanceof NotRegularFileError) return err.message;
       if (err instanceof FileTooLargeError) return `${err.message}; is this the right file?`;
       return code ?? (err instanceof Error ? err.message : String(err));
   }

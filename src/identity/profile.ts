@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AccessError } from '../model/errors.js';
-import { describeFsError, readTextCapped, writeFileAtomic } from './files.js';
+import { describeFsError, NotRegularFileError, readTextCapped, writeFileAtomic } from './files.js';
 import {
   certificateBlocks,
   isCertificate,
@@ -62,10 +62,16 @@ function keyPaths(source: TshProfileSource) {
   };
 }
 
+/**
+ * The text of an optional tsh file, or undefined when it cannot be read. A path that is not a
+ * regular file (a FIFO) is refused, not skipped: it was put there, and reading it would block.
+ */
 async function readOptional(path: string): Promise<string | undefined> {
   try {
     return await readTextCapped(path);
-  } catch {
+  } catch (err) {
+    if (err instanceof NotRegularFileError)
+      throw new AccessError('permission', `cannot read "${path}": ${describeFsError(err)}`);
     return undefined;
   }
 }

@@ -32,6 +32,23 @@ export const MAX_LABEL_BYTES = 64;
  */
 export const MAX_CONDITION_LENGTH = 16_384;
 
+/**
+ * Ours (Teleport has none): the longest error text echoed, in characters. The server cuts a
+ * gRPC status message to it (a 100,000-character role name in one overflowed the client's
+ * HTTP/2 header list limit, and the call waited for its deadline), and the CLI its one error
+ * line, so a long name or reason is never echoed in full.
+ */
+export const MAX_ECHOED_MESSAGE_CHARS = 1024;
+
+/** `text` cut to `max` characters (never inside a surrogate pair), saying how much was left out. */
+export function clipText(text: string, max = MAX_ECHOED_MESSAGE_CHARS): string {
+  if (text.length <= max) return text;
+  let end = max;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return `${text.slice(0, end)}… (${(text.length - end).toLocaleString('en-US')} more characters)`;
+}
+
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** The first string of `items` longer than `max` bytes, if any. */

@@ -1,3 +1,5 @@
+import { EXIT_CODES } from '../model/errors.js';
+
 /** Anything output can be written to: a process stream, or a string buffer in tests. */
 export interface Writable {
   /** `false` (a stream's backpressure) means: wait for 'drain' before writing more. */
@@ -88,6 +90,8 @@ export interface IO {
    * running a program in the foreground passes them on and cleans up after it.
    */
   trapSignals?(handler: (signal: TrappedSignal) => void): () => void;
+  /** Our PID and user, and whether a PID runs (exec's temporary identities); absent in tests that do not need it. */
+  processes?: { pid: number; uid: number | undefined; alive(pid: number): boolean };
 }
 
 /**
@@ -112,9 +116,17 @@ export function terminalColumns(out: TerminalOutput): number {
   return out.columns || 80;
 }
 
-/** An EPIPE (output piped into `head`) ends the process quietly, as other CLIs do. */
-export function exitQuietlyOnEpipe(stdout: NodeJS.WriteStream): void {
+/**
+ * What a failed write to stdout does. EPIPE (output piped into `head`) ends the process
+ * quietly, as other CLIs do. Any other failure (`> /dev/full`: ENOSPC, EIO) means output was
+ * lost: it ends the process with exit code 1 (failure) and says why on stderr, instead of the
+ * command's own exit code 0.
+ */
+export function handleStdoutErrors(stdout: NodeJS.WriteStream): void {
   stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
+    const reason = e.code === 'ENOSPC' ? 'no space left on device' : (e.code ?? e.message);
+    process.stderr.write(`error: cannot write to standard output: ${reason}\n`);
+    process.exit(EXIT_CODES.failure);
   });
 }

@@ -14,9 +14,9 @@
  */
 import { RequestState } from '../gen/teleport/legacy/types/types.js';
 import { automaticReview } from './amr-service.js';
-import type { RuleStore } from './amr-store.js';
 import type { ServiceDeps } from './service.js';
-import type { Commit } from './store.js';
+import type { RuleStore } from './storage/amr-store.js';
+import type { Commit } from './storage/store.js';
 
 export class AccessMonitor {
   private readonly running = new Set<Promise<void>>();

@@ -21,13 +21,13 @@ import {
   resourceLabelMaps,
 } from '../model/rule-condition.js';
 import { scheduleAllows, scheduleProblem } from '../model/schedule.js';
-import type { RuleStore } from './amr-store.js';
 import { requireRule } from './authz.js';
 import { unary } from './grpc/handlers.js';
 import { DEFAULT_PAGE } from './grpc/paging.js';
 import type { AccessMonitoringRulesServiceServer } from './grpc-definitions.js';
 import { fromLabelValues } from './requests/wire.js';
 import type { ServiceDeps } from './service.js';
+import type { RuleStore } from './storage/amr-store.js';
 import { badParameter, type Caller, notFound, type Policy, ServerError, type Verb } from './types.js';
 
 export const AMR_KIND = 'access_monitoring_rule';

@@ -21,7 +21,7 @@ import {
   issueCertificate,
 } from '../identity/x509.js';
 import type { DataDir } from './datadir.js';
-import { readOptional } from './durable-file.js';
+import { readOptional } from './storage/durable-file.js';
 
 /** The key material a running server holds. Never log any `*KeyPem`. */
 export interface ClusterCerts {

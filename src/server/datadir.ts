@@ -2,12 +2,14 @@
  * The layout of an `access server` data directory and the small JSON files in it.
  *
  * ```
- * DIR/cluster.json          {cluster, created}: written once; the cluster this DIR belongs to
+ * DIR/cluster.json          {cluster, created, id, logs}: the cluster this DIR belongs to, the DIR's
+ *                           ID (in every log record) and the least length of each log
  * DIR/seed.json             the roles, users and resources loaded on first start
  * DIR/ca/{user,host}.{crt,key}
  * DIR/server.{crt,key}      the server's TLS certificate (signed by the host CA)
- * DIR/requests.log          the durable request log (store.ts)
- * DIR/locks.json            the locks (locks.ts)
+ * DIR/requests.log          the durable request log (storage/store.ts)
+ * DIR/locks.log             the locks (storage/lock-store.ts; locks.json before issue 22)
+ * DIR/access_monitoring_rules.log  the rules (storage/amr-store.ts; .pb before issue 22)
  * DIR/identities/<user>.pem identity files of the seeded users
  * DIR/server.json           {addr, cluster}: rewritten on every start with the bound address
  * DIR/lock                  the PID of the server using DIR
@@ -17,7 +19,9 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../identity/files.js';
-import { readOptional, writeSynced } from './durable-file.js';
+import type { LogRecord } from './storage/append-log.js';
+import { processAlive, readOptional, writeSynced } from './storage/durable-file.js';
+import { ID_BYTES } from './storage/log-frame.js';
 import type { Seed } from './types.js';
 
 export interface DataDir {
@@ -31,7 +35,12 @@ export interface DataDir {
   serverCert: string;
   serverKey: string;
   requestsLog: string;
-  locksJson: string;
+  locksLog: string;
+  /** Where earlier versions kept the locks, converted on first start. */
+  legacyLocksJson: string;
+  rulesLog: string;
+  /** Where earlier versions kept the rules, converted on first start. */
+  legacyRulesFile: string;
   identitiesDir: string;
   serverJson: string;
   lock: string;
@@ -50,7 +59,10 @@ export function dataDir(root: string): DataDir {
     serverCert: join(root, 'server.crt'),
     serverKey: join(root, 'server.key'),
     requestsLog: join(root, 'requests.log'),
-    locksJson: join(root, 'locks.json'),
+    locksLog: join(root, 'locks.log'),
+    legacyLocksJson: join(root, 'locks.json'),
+    rulesLog: join(root, 'access_monitoring_rules.log'),
+    legacyRulesFile: join(root, 'access_monitoring_rules.pb'),
     identitiesDir: join(root, 'identities'),
     serverJson: join(root, 'server.json'),
     lock: join(root, 'lock'),
@@ -75,6 +87,75 @@ export interface ServerInfo {
 export interface ClusterInfo {
   cluster: string;
   created: string;
+  /**
+   * The data directory's ID, hex: every log's header and record carries it, so a log (or
+   * records) of another directory is told apart. Added on the first start that lacks it.
+   */
+  id?: string;
+  /** Each log's least length in bytes, by file name (storage/append-log.ts says when it is set). */
+  logs?: Record<string, number>;
+}
+
+/** What is wrong with a parsed cluster.json, or undefined when it is sound. */
+export function clusterInfoProblem(info: unknown): string | undefined {
+  const v = info as Partial<ClusterInfo> | undefined;
+  if (typeof v !== 'object' || v === null || typeof v.cluster !== 'string') return '"cluster" is not a name';
+  if (
+    v.id !== undefined &&
+    !(typeof v.id === 'string' && new RegExp(`^[0-9a-f]{${2 * ID_BYTES}}$`).test(v.id))
+  )
+    return '"id" is not an ID';
+  if (v.logs !== undefined) {
+    if (typeof v.logs !== 'object' || v.logs === null || Array.isArray(v.logs))
+      return '"logs" is not an object';
+    for (const [k, n] of Object.entries(v.logs))
+      if (!Number.isSafeInteger(n) || n < 0) return `"logs"."${k}" is not a length`;
+  }
+  return undefined;
+}
+
+/**
+ * cluster.json as the stores keep it: the directory's ID and each log's least length,
+ * written whole (temp, fsync, rename) one change at a time.
+ */
+export class ClusterFile {
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly dir: DataDir,
+    private info: ClusterInfo,
+  ) {}
+
+  /** Takes `info` as read; gives the directory an ID first when it has none. */
+  static async load(dir: DataDir, info: ClusterInfo): Promise<ClusterFile> {
+    const file = new ClusterFile(dir, info);
+    if (!info.id) await file.write((cur) => ({ ...cur, id: randomBytes(ID_BYTES).toString('hex') }));
+    return file;
+  }
+
+  get id(): Buffer {
+    return Buffer.from(this.info.id!, 'hex');
+  }
+
+  /** What the directory records about its log `name` (a file in it), for the store that opens it. */
+  log(name: string): LogRecord {
+    return {
+      id: this.id,
+      minBytes: this.info.logs?.[name],
+      record: (bytes) => this.write((cur) => ({ ...cur, logs: { ...cur.logs, [name]: bytes } })),
+      recovery: `restore it from a backup of the data directory, or, to start without what it held, move it away and remove "${name}" from "logs" in ${this.dir.clusterJson}`,
+    };
+  }
+
+  private write(edit: (current: ClusterInfo) => ClusterInfo): Promise<void> {
+    const run = this.chain.then(async () => {
+      const next = edit(this.info);
+      await writeJson(this.dir.clusterJson, next);
+      this.info = next;
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
 }
 
 export async function readJson<T>(path: string): Promise<T | undefined> {
@@ -112,15 +193,6 @@ export async function ensureDirs(dir: DataDir): Promise<void> {
   await mkdir(dir.root, { recursive: true, mode: 0o700 });
   await mkdir(join(dir.root, 'ca'), { recursive: true, mode: 0o700 });
   await mkdir(dir.identitiesDir, { recursive: true, mode: 0o700 });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Lock file content: `<pid> <nonce>\n`; the newline says it was written whole. */

@@ -11,8 +11,8 @@ import { status } from '@grpc/grpc-js';
 import type { AccessMonitoringRule } from '../gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
 import { type Event, Operation, type Watch } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState, type WatchKind } from '../gen/teleport/legacy/types/types.js';
-import type { RuleCommit } from './amr-store.js';
-import type { Commit } from './store.js';
+import type { RuleCommit } from './storage/amr-store.js';
+import type { Commit } from './storage/store.js';
 import { accessDenied, badParameter, ServerError } from './types.js';
 
 export const ACCESS_REQUEST_KIND = 'access_request';
@@ -154,6 +154,15 @@ interface Subscriber {
   sink: EventSink;
 }
 
+/**
+ * Events a watcher may have queued (beyond what HTTP/2 flow control has taken) before it is
+ * cut off: Teleport's lib/services/fanout.go, defaultQueueSize (64), the queue of each watcher
+ * the auth server's fan-out feeds; its emit fails with "buffer overflow" once the queue is
+ * full and the watcher is closed. 400 watchers that never read then hold at most 64 events
+ * each instead of thousands.
+ */
+export const WATCH_QUEUE_SIZE = 64;
+
 export interface WatchHubOptions {
   /** Backlog (events) at which a subscriber is cut off with ResourceExhausted. */
   maxBacklog?: number;
@@ -229,7 +238,7 @@ export class WatchHub {
   private readonly maxBacklog: number;
 
   constructor(opts: WatchHubOptions = {}) {
-    this.maxBacklog = opts.maxBacklog ?? 4096;
+    this.maxBacklog = opts.maxBacklog ?? WATCH_QUEUE_SIZE;
   }
 
   /** Number of live subscribers. */
@@ -269,6 +278,9 @@ export class WatchHub {
       const event = eventFor(sub);
       if (!event) continue;
       if (sub.sink.backlog() >= this.maxBacklog) {
+        // Teleport's emit answers trace.BadParameter("buffer overflow") (InvalidArgument). Ours is
+        // ResourceExhausted: clients reconnect on it, as Teleport's own watchers do after any
+        // watcher error, whereas they give up on InvalidArgument (client/wait.ts).
         this.subscribers.delete(sub);
         sub.sink.close(
           new ServerError(

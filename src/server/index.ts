@@ -4,14 +4,20 @@
  * over mTLS, and returns a handle to stop it.
  */
 
-import { join, resolve as resolvePath } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { AccessMonitor } from './access-monitor.js';
 import { createAmrService } from './amr-service.js';
-import { RULES_FILE, RuleStore } from './amr-store.js';
 import { writeIdentityFile } from './certs.js';
-import { identityPath, writeServerInfo } from './datadir.js';
+import {
+  ClusterFile,
+  clusterInfoProblem,
+  dataDir,
+  identityPath,
+  readClusterInfo,
+  writeServerInfo,
+} from './datadir.js';
 import { WatchHub } from './events.js';
 import {
   AccessMonitoringRulesServiceService,
@@ -28,10 +34,12 @@ import {
   prepareDataDir,
 } from './init.js';
 import { createKubeService } from './kube-service.js';
-import { LockStore } from './locks.js';
 import { createAuthService, type ServiceDeps, sweepExpired } from './service.js';
-import { RequestStore } from './store.js';
-import type { Damage } from './store-log.js';
+import { RuleStore } from './storage/amr-store.js';
+import { removeStaleReplacements } from './storage/durable-file.js';
+import { LockStore } from './storage/lock-store.js';
+import { RequestStore, type StoreOptions } from './storage/store.js';
+import type { Damage } from './storage/store-log.js';
 import { notFound, ServerError } from './types.js';
 import { createUsersService } from './users-service.js';
 
@@ -116,11 +124,15 @@ function bind(server: grpc.Server, address: string, creds: grpc.ServerCredential
   });
 }
 
-function damageWarning(d: Damage): string {
+function damageWarning(d: Damage, what = 'request log'): string {
   const ranges = d.ranges.length === 1 ? '1 damaged range' : `${d.ranges.length} damaged ranges`;
   return (
-    `warning: request log damaged: ${d.recovered} record${d.recovered === 1 ? '' : 's'} recovered, ` +
-    `${d.bytes} byte${d.bytes === 1 ? '' : 's'} in ${ranges} not replayable, copied to ${d.copiedTo}`
+    `warning: ${what} damaged: ${d.recovered} record${d.recovered === 1 ? '' : 's'} recovered, ` +
+    `${d.bytes} byte${d.bytes === 1 ? '' : 's'} in ${ranges} not replayable` +
+    (d.foreign > 0
+      ? ` (${d.foreign} record${d.foreign === 1 ? '' : 's'} of another data directory's log, never replayed here)`
+      : '') +
+    `, copied to ${d.copiedTo}`
   );
 }
 
@@ -140,19 +152,36 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     log,
     warn,
   });
-  const { dir, clusterName, policy, certs, release } = prepared;
+  const { dir, clusterName, policy, certs, cluster, release } = prepared;
   let store: RequestStore | undefined;
+  let lockStore: LockStore | undefined;
+  let ruleStore: RuleStore | undefined;
   let server: grpc.Server | undefined;
   try {
+    for (const name of await removeStaleReplacements(dir.root))
+      log(`removed ${name}, left by a server that stopped while replacing a file`);
     const openedStore = await RequestStore.open(dir.requestsLog, {
+      record: cluster.log(basename(dir.requestsLog)),
       log,
       onDamage: (d) => warn(damageWarning(d)),
     });
     store = openedStore;
-    const locks = await LockStore.open(dir.locksJson);
+    const locks = await LockStore.open(dir.locksLog, {
+      record: cluster.log(basename(dir.locksLog)),
+      legacyPath: dir.legacyLocksJson,
+      log,
+      onDamage: (d) => warn(damageWarning(d, 'lock log')),
+    });
+    lockStore = locks;
     const hub = new WatchHub();
     openedStore.onCommit((c) => hub.publish(c));
-    const rules = await RuleStore.open(join(dir.root, RULES_FILE));
+    const rules = await RuleStore.open(dir.rulesLog, {
+      record: cluster.log(basename(dir.rulesLog)),
+      legacyPath: dir.legacyRulesFile,
+      log,
+      onDamage: (d) => warn(damageWarning(d, 'access monitoring rule log')),
+    });
+    ruleStore = rules;
     rules.onCommit((c) => hub.publishRule(c));
     const deps: ServiceDeps = { policy, store: openedStore, locks, rules, hub, certs, now, log };
     const monitor = new AccessMonitor({ ...deps, rules });
@@ -221,6 +250,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         await sweeping;
         await monitor.idle();
         await openedStore.close();
+        await lockStore?.close();
+        await ruleStore?.close();
         await release();
         log('server stopped');
       })();
@@ -243,9 +274,24 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   } catch (err) {
     server?.forceShutdown();
     await store?.close().catch(() => undefined);
+    await lockStore?.close().catch(() => undefined);
+    await ruleStore?.close().catch(() => undefined);
     await release();
     throw err;
   }
 }
 
 export { readServerInfo, type ServerInfo } from './datadir.js';
+
+/**
+ * Opens the request store of a stopped server's data directory as the server does (its ID and
+ * recorded length from cluster.json), for tools and tests that read or fill it directly.
+ */
+export async function openRequestStore(root: string, opts: StoreOptions = {}): Promise<RequestStore> {
+  const dir = dataDir(resolvePath(root));
+  const info = await readClusterInfo(dir);
+  const problem = info ? clusterInfoProblem(info) : 'missing';
+  if (!info || problem) throw new Error(`${dir.clusterJson} is damaged (${problem})`);
+  const cluster = await ClusterFile.load(dir, info);
+  return RequestStore.open(dir.requestsLog, { ...opts, record: cluster.log(basename(dir.requestsLog)) });
+}

@@ -14,6 +14,8 @@ import { UsageError } from '../model/errors.js';
 import { loginsFor } from './auth-service/certs.js';
 import { type ClusterCerts, loadOrCreateCerts, type UserCertSpec, writeIdentityFile } from './certs.js';
 import {
+  ClusterFile,
+  clusterInfoProblem,
   type DataDir,
   dataDir,
   ensureDirs,
@@ -24,9 +26,10 @@ import {
   writeJson,
 } from './datadir.js';
 import { demoSeed } from './demo-seed.js';
-import { syncDir } from './durable-file.js';
 import { createPolicy } from './policy.js';
 import { loadSeedFile } from './seed.js';
+import { syncDir } from './storage/durable-file.js';
+import { ID_BYTES } from './storage/log-frame.js';
 import type { Policy, Seed, User } from './types.js';
 
 export const DEFAULT_CLUSTER = 'local';
@@ -268,6 +271,8 @@ export interface Prepared {
   seed: Seed;
   policy: Policy;
   certs: ClusterCerts;
+  /** cluster.json, as the stores record their logs in it. */
+  cluster: ClusterFile;
   /** Releases the data dir's lock. */
   release: () => Promise<void>;
 }
@@ -295,7 +300,11 @@ async function initialise(
     const certs = await loadOrCreateCerts(tmp, { clusterName, now: opts.now(), create: true, log: opts.log });
     await writeJson(tmp.seedJson, seed, 0o600);
     await ensureIdentities(tmp, seed, createPolicy(seed, clusterName), certs, opts.now(), () => {});
-    await writeJson(tmp.clusterJson, { cluster: clusterName, created: opts.now().toISOString() });
+    await writeJson(tmp.clusterJson, {
+      cluster: clusterName,
+      created: opts.now().toISOString(),
+      id: randomBytes(ID_BYTES).toString('hex'),
+    });
     try {
       // Replaces an empty directory; fails when a concurrent start filled it first.
       await rename(tmpRoot, dir.root);
@@ -355,8 +364,11 @@ async function openExisting(dir: DataDir, opts: PrepareOptions): Promise<Prepare
   const release = await lockDataDir(dir);
   try {
     const info = await readClusterInfo(dir);
-    if (!info || typeof info.cluster !== 'string') {
-      throw new Error(`${dir.clusterJson} is damaged; restore it from a backup of the data directory`);
+    const problem = info ? clusterInfoProblem(info) : 'empty';
+    if (!info || problem) {
+      throw new Error(
+        `${dir.clusterJson} is damaged (${problem}); restore it from a backup of the data directory`,
+      );
     }
     const clusterName = info.cluster;
     if (opts.clusterName && opts.clusterName !== clusterName) {
@@ -375,7 +387,8 @@ async function openExisting(dir: DataDir, opts: PrepareOptions): Promise<Prepare
     });
     const policy = createPolicy(seed, clusterName);
     await ensureIdentities(dir, seed, policy, certs, opts.now(), opts.log);
-    return { dir, clusterName, seed, policy, certs, release };
+    const cluster = await ClusterFile.load(dir, info);
+    return { dir, clusterName, seed, policy, certs, cluster, release };
   } catch (err) {
     await release();
     throw err;

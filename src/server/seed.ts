@@ -6,8 +6,9 @@
  * references to roles or clusters that do not exist are SeedErrors naming the document and
  * the field.
  */
-import { readFile } from 'node:fs/promises';
+
 import { parseAllDocuments } from 'yaml';
+import { describeFsError, readRegularFile } from '../identity/files.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
 import { UsageError } from '../model/errors.js';
 import { MAX_ACCESS_DURATION_MS } from '../model/limits.js';
@@ -233,12 +234,9 @@ export function parseSeed(yamlText: string, sourceName: string): Seed {
 export async function loadSeedFile(path: string): Promise<Seed> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFile(path)).toString('utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new SeedError(
-      `cannot read seed ${JSON.stringify(path)}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
-    );
+    throw new SeedError(`cannot read seed ${JSON.stringify(path)}: ${describeFsError(err)}`);
   }
   return parseSeed(text, path);
 }

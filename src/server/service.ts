@@ -7,7 +7,6 @@
 import { status } from '@grpc/grpc-js';
 import type { PingResponse } from '../gen/teleport/legacy/client/proto/authservice.js';
 import { SignatureAlgorithmSuite } from '../gen/teleport/legacy/types/types.js';
-import type { RuleStore } from './amr-store.js';
 import { certHandlers } from './auth-service/certs.js';
 import { lockHandlers } from './auth-service/locks.js';
 import { requestHandlers } from './auth-service/requests.js';
@@ -19,9 +18,11 @@ import type { WatchHub } from './events.js';
 import { toServiceError } from './grpc/errors.js';
 import { SERVER_VERSION } from './grpc/shape.js';
 import type { AuthServiceServer } from './grpc-definitions.js';
-import { checkCallerNotLocked, type LockStore } from './locks.js';
+import { checkCallerNotLocked } from './locks.js';
 import { expiryOf } from './requests/expiry.js';
-import type { RequestStore } from './store.js';
+import type { RuleStore } from './storage/amr-store.js';
+import type { LockStore } from './storage/lock-store.js';
+import type { RequestStore } from './storage/store.js';
 import { type Policy, ServerError } from './types.js';
 
 export interface ServiceDeps {

@@ -20,8 +20,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AccessRequestV3 } from '../../dist/gen/teleport/legacy/types/types.js';
-import { startServer } from '../../dist/server/index.js';
-import { RequestStore } from '../../dist/server/store.js';
+import { openRequestStore, startServer } from '../../dist/server/index.js';
 import { call, connect, pct, runAccess, runProcess, runtimes } from './lib.mjs';
 
 const ROUNDS = 15;
@@ -63,7 +62,7 @@ const median = (xs) =>
  * and the server replays the log on its next start like any other.
  */
 async function fillStore(dataDir, template, total) {
-  const store = await RequestStore.open(join(dataDir, 'requests.log'));
+  const store = await openRequestStore(dataDir);
   try {
     const base = template.spec.created.getTime();
     let n = 0;
@@ -217,7 +216,7 @@ try {
     const rows = [];
     for (const size of LARGE) {
       await server.stop();
-      const store = await RequestStore.open(join(dir, 'requests.log'));
+      const store = await openRequestStore(dir);
       const tmpl = store.get(firstId);
       await store.close();
       const start = performance.now();

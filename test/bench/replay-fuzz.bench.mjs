@@ -1,7 +1,7 @@
 // Replay fuzz at scale (run after `npm run build`; `npm run bench` does both): the property
 // of test/reliability/replay-fuzz.test.ts over many more generated logs, and larger ones.
 // Set REPLAY_FUZZ_RUNS to change the count. A counterexample crashes the run with its seed.
-import * as frame from '../../dist/server/log-frame.js';
+import * as frame from '../../dist/server/storage/log-frame.js';
 import { fuzzReplay } from '../helpers/log-fuzz.mjs';
 
 const runs = Number(process.env.REPLAY_FUZZ_RUNS) || 200_000;

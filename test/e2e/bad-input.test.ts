@@ -673,10 +673,10 @@ const CASES: Case[] = [
 
   // Credentials.
   [
-    '-i /dev/zero: capped, one clear line',
+    '-i /dev/zero: refused without reading, one clear line',
     () => ['request', 'ls', '-i', '/dev/zero'],
     7,
-    /^error: cannot read identity file "\/dev\/zero": larger than 4 MiB; is this the right file\?$/,
+    /^error: cannot read identity file "\/dev\/zero": is a character device, not a regular file$/,
   ],
   [
     '-i a missing file',

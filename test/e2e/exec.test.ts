@@ -4,7 +4,8 @@
  * modes); afterwards the temporary identity must be gone, whatever way the child ended.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type ExecDeps, exitCodeOf, parse, run } from '../../src/cli/commands/exec.js';
@@ -150,6 +151,44 @@ describe('exec', () => {
     expect(exit.code, exit.stderr + exit.stdout).toBe(0);
     expect(exit.stdout).toContain('child got SIGTERM\n');
     expect(existsSync(join(seen.path, '..'))).toBe(false);
+  });
+
+  test('after kill -9 of exec, the next exec and drop remove the elevated identity it left', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'access-exec-tmp-'));
+    // An identity of its own: drop re-issues it.
+    const env = { ...(await copyIdentity(server, 'alice')).env, TMPDIR: tmp };
+    try {
+      const exec = spawnCli(['exec', '--roles', 'dba', '--reason', 'r', ...child('hang')], env);
+      const first = await exec.waitForStderr(
+        /Created access request (\S+) \(PENDING\)|Using approved access request/,
+      );
+      if (first[1]) await review(first[1], 'bob', '--approve');
+      const seen = reportOf((await exec.waitForStdout(/^\{.*\}$/m))[0]);
+      // exec first, so it cannot clean up; COMMAND holds exec's stdout until it dies too.
+      exec.child.kill('SIGKILL');
+      process.kill(seen.pid, 'SIGKILL');
+      await exec.exited();
+      expect(existsSync(seen.path)).toBe(true);
+      // Another user's file and a directory of a live process are left alone.
+      const live = join(tmp, `access-exec-${process.pid}-abcdef`);
+      await mkdir(live);
+      const again = await runAccess(['exec', '--roles', 'dba', '--reason', 'r', ...child(0)], env);
+      expect(again.code, again.stderr).toBe(0);
+      expect(existsSync(join(seen.path, '..'))).toBe(false);
+      expect(existsSync(live)).toBe(true);
+
+      const second = spawnCli(['exec', '--roles', 'dba', '--reason', 'r', ...child('hang')], env);
+      const left = reportOf((await second.waitForStdout(/^\{.*\}$/m))[0]);
+      second.child.kill('SIGKILL');
+      process.kill(left.pid, 'SIGKILL');
+      await second.exited();
+      expect(existsSync(left.path)).toBe(true);
+      const drop = await runAccess(['request', 'drop'], env);
+      expect(drop.code, drop.stderr).toBe(0);
+      expect(existsSync(join(left.path, '..'))).toBe(false);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 
   test('a second exec while the first waits reuses the same pending request', async () => {

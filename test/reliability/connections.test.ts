@@ -8,6 +8,7 @@ import { connect as http2Connect } from 'node:http2';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListAccessRequestsRequest } from '../../src/gen/teleport/legacy/client/proto/authservice.js';
 import { type RunningServer, startServer } from '../../src/server/index.js';
@@ -90,5 +91,27 @@ describe('connection bounds', () => {
       session.once('error', reject);
     });
     await allClosed([session.socket as Socket], 5_000);
+  });
+
+  it('closes 100 authenticated TLS connections that never send a frame (not even the HTTP/2 preface)', async () => {
+    const pems = parseIdentityPems(await readFile(server.identityPath('alice'), 'utf8'));
+    let authenticated = 0;
+    const sockets = Array.from({ length: 100 }, () => {
+      const s = tlsConnect({
+        host,
+        port,
+        key: pems.keyPem,
+        cert: pems.certPem,
+        ca: pems.caPems,
+        servername: 'teleport.cluster.local',
+        ALPNProtocols: ['h2'],
+      });
+      // Reads (and drops) the server's SETTINGS, so the server's close is seen; sends nothing.
+      s.resume();
+      s.once('secureConnect', () => authenticated++);
+      return s;
+    });
+    await allClosed(sockets, 5_000);
+    expect(authenticated).toBeGreaterThan(0);
   });
 });

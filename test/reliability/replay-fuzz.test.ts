@@ -4,7 +4,7 @@
  * unaccounted for (what is not replayed is copied aside). More cases: test/bench/replay-fuzz.
  */
 import { describe, expect, it } from 'vitest';
-import * as frame from '../../src/server/log-frame.js';
+import * as frame from '../../src/server/storage/log-frame.js';
 import { checkReplay, fuzzReplay } from '../helpers/log-fuzz.mjs';
 
 describe('log replay under random damage', () => {

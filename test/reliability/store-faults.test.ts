@@ -7,11 +7,14 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AccessRequestV3, RequestState } from '../../src/gen/teleport/legacy/types/types.js';
-import { type AppendFile, openAppendFile } from '../../src/server/durable-file.js';
-import { MAGIC } from '../../src/server/log-frame.js';
-import { RequestStore } from '../../src/server/store.js';
-import type { Damage } from '../../src/server/store-log.js';
+import { AccessMonitoringRule } from '../../src/gen/teleport/accessmonitoringrules/v1/access_monitoring_rules.js';
+import { AccessRequestV3, LockV2, RequestState } from '../../src/gen/teleport/legacy/types/types.js';
+import { RuleStore } from '../../src/server/storage/amr-store.js';
+import { type AppendFile, openAppendFile } from '../../src/server/storage/durable-file.js';
+import { LockStore } from '../../src/server/storage/lock-store.js';
+import { MAGIC } from '../../src/server/storage/log-frame.js';
+import { RequestStore } from '../../src/server/storage/store.js';
+import type { Damage } from '../../src/server/storage/store-log.js';
 
 function request(id: string): AccessRequestV3 {
   return AccessRequestV3.fromPartial({
@@ -120,6 +123,38 @@ describe('disk full: a write that does not fully reach the disk', () => {
     await s.create(request('a'));
     await s.create(request('b'));
     expect(ids(await reopen())).toEqual(['a', 'b']);
+  });
+});
+
+describe('disk full: the rule and lock stores answer as the request store does', () => {
+  it('a rule write that hits ENOSPC: Unknown (not Unavailable), nothing changed, later writes kept', async () => {
+    const rulesPath = join(dir, 'rules.log');
+    const rules = await RuleStore.open(rulesPath, { openAppend: faultyFile });
+    const rule = (name: string) =>
+      AccessMonitoringRule.fromPartial({ kind: 'access_monitoring_rule', version: 'v1', metadata: { name } });
+    await rules.mutate('a', () => rule('a'));
+    faults.push('enospc');
+    const failed = rules.mutate('b', () => rule('b'));
+    await expect(failed).rejects.toMatchObject({ code: 2 });
+    await expect(failed).rejects.toThrow(/^the server could not store the change \(disk full\?\)/);
+    expect(rules.get('b')).toBeUndefined();
+    await rules.mutate('c', () => rule('c'));
+    await rules.close();
+    const again = await RuleStore.open(rulesPath);
+    expect(again.list().map((r) => r.metadata?.name)).toEqual(['a', 'c']);
+    await again.close();
+  });
+
+  it('a lock write that hits ENOSPC: Unknown, the same message', async () => {
+    const locks = await LockStore.open(join(dir, 'locks.log'), { openAppend: faultyFile });
+    faults.push('enospc');
+    const failed = locks.upsert(
+      LockV2.fromPartial({ metadata: { name: 'l' }, spec: { target: { user: 'mallory' } } }),
+    );
+    await expect(failed).rejects.toMatchObject({ code: 2 });
+    await expect(failed).rejects.toThrow(/^the server could not store the change \(disk full\?\)/);
+    expect(locks.get('l', new Date())).toBeUndefined();
+    await locks.close();
   });
 });
 

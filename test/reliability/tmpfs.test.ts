@@ -10,9 +10,8 @@ import { mkdir, mkdtemp, open, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/server/index.js';
-import { RequestStore } from '../../src/server/store.js';
-import type { Damage } from '../../src/server/store-log.js';
+import { openRequestStore, type RunningServer, startServer } from '../../src/server/index.js';
+import type { Damage } from '../../src/server/storage/store-log.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -92,7 +91,7 @@ describe.runIf(isRoot)('on a small tmpfs', () => {
     server = undefined;
 
     const damages: Damage[] = [];
-    const store = await RequestStore.open(join(data, 'requests.log'), { onDamage: (d) => damages.push(d) });
+    const store = await openRequestStore(data, { onDamage: (d) => damages.push(d) });
     try {
       expect(damages).toEqual([]);
       for (const id of acknowledged) expect(store.get(id)).toBeDefined();

@@ -234,7 +234,11 @@ async function runWithIdentity(
   const { issueFreshIdentity } = await import('../../client/reissue.js');
   const { formatIdentityFile, writeFileAtomic } = await import('../../identity/index.js');
   const fresh = await issueFreshIdentity(conn, { accessRequests: [id], ...callOpts(ctx) });
-  const dir = await mkdtemp(join(ctx.env.TMPDIR || tmpdir(), 'access-exec-'));
+  const tmp = ctx.env.TMPDIR || tmpdir();
+  const procs = ctx.io.processes;
+  const { execIdentityPrefix, removeStaleExecIdentities } = await import('../../identity/temp-identity.js');
+  if (procs) await removeStaleExecIdentities(tmp, procs);
+  const dir = await mkdtemp(procs ? execIdentityPrefix(tmp, procs.pid) : join(tmp, 'access-exec-'));
   try {
     await chmod(dir, 0o700);
     const file = join(dir, 'identity');

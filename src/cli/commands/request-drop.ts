@@ -38,6 +38,13 @@ export async function run(ctx: Context, opts: DropOptions): Promise<number> {
   if (creds.source.kind === 'tls-trio') {
     throw new UsageError(READ_ONLY_CREDENTIALS.message, READ_ONLY_CREDENTIALS.hint);
   }
+  // Elevated identities a killed `access exec` left behind are dropped too.
+  const procs = ctx.io.processes;
+  if (procs) {
+    const { removeStaleExecIdentities } = await import('../../identity/temp-identity.js');
+    const { tmpdir } = await import('node:os');
+    await removeStaleExecIdentities(ctx.env.TMPDIR || tmpdir(), procs);
+  }
   const conn = await ctx.connect();
   // Refused before anything changes when the caller may not lock.
   if (opts.lock) await assertMayLock(ctx, conn);

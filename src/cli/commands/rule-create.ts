@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { Command } from '@commander-js/extra-typings';
+import { describeFsError, readRegularFile } from '../../identity/files.js';
 import { UsageError } from '../../model/errors.js';
 import { type AccessMonitoringRule, rulesFromYaml } from '../../model/rule.js';
 import type { FlagsOf } from '../command.js';
@@ -10,14 +10,15 @@ export interface RuleFileOptions {
   file: string;
 }
 
-/** The text of a file named by a flag; a missing or unreadable file is a usage error. */
+/**
+ * The text of a file named by a flag; a missing or unreadable file, or one that is not a
+ * regular file (a FIFO would block), is a usage error naming it.
+ */
 export async function readInputFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return (await readRegularFile(file)).toString('utf8');
   } catch (err) {
-    throw new UsageError(
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    throw new UsageError(`cannot read "${file}": ${describeFsError(err)}`);
   }
 }
 

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import { Command } from '@commander-js/extra-typings';
+import { describeFsError, readRegularFile } from '../../identity/files.js';
 import { UsageError } from '../../model/errors.js';
 import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
@@ -28,11 +29,9 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): WebhookServeOpt
 
 async function readText(path: string, what: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return (await readRegularFile(path)).toString('utf8');
   } catch (err) {
-    throw new UsageError(
-      `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    throw new UsageError(`cannot read ${what} "${path}": ${describeFsError(err)}`);
   }
 }
 

@@ -5,6 +5,7 @@
 import type { ServerErrorResponse } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { AccessError } from '../../model/errors.js';
+import { clipText } from '../../model/limits.js';
 import { ServerError } from '../types.js';
 
 /** A gRPC status for a thrown error: ServerError keeps its code; anything else is UNKNOWN. */
@@ -29,5 +30,7 @@ export function toServiceError(err: unknown, log?: (line: string) => void): Serv
     message = err instanceof Error ? err.message : String(err);
     log?.(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : message}`);
   }
+  // A status message travels in an HTTP/2 trailer: bounded, so it always fits the peer's limit.
+  message = clipText(message);
   return Object.assign(new Error(message), { code, details: message });
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Event, Operation } from '../../../../src/gen/teleport/legacy/client/proto/authservice.js';
 import { type AccessRequestV3, RequestState } from '../../../../src/gen/teleport/legacy/types/types.js';
 import { type EventSink, planWatch, WatchHub } from '../../../../src/server/events.js';
-import type { Commit } from '../../../../src/server/store.js';
+import type { Commit } from '../../../../src/server/storage/store.js';
 import { ServerError } from '../../../../src/server/types.js';
 
 function req(id: string, user: string, state = RequestState.PENDING): AccessRequestV3 {
@@ -218,6 +218,19 @@ describe('WatchHub', () => {
         .slice(1)
         .map((e) => (e.resource?.$case === 'accessRequest' ? e.resource.value.metadata?.name : '')),
     ).toEqual(['c']);
+  });
+
+  it("by default cuts a subscriber off at Teleport's fan-out queue size, 64 events (lib/services/fanout.go)", () => {
+    const hub = new WatchHub();
+    const slow = new FakeSink();
+    hub.subscribe(planWatch({ kinds: [watchKind()], allowPartialSuccess: false }), slow);
+    slow.pending = 63;
+    hub.publish(put(req('a', 'alice')));
+    expect(slow.closedWith).toBeUndefined();
+    slow.pending = 64;
+    hub.publish(put(req('b', 'alice')));
+    expect(slow.closedWith).toMatchObject({ code: 8 });
+    expect(hub.size).toBe(0);
   });
 
   it('cuts off a subscriber whose backlog overflows without affecting others', () => {

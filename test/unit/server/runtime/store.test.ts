@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AccessRequestV3, RequestState } from '../../../../src/gen/teleport/legacy/types/types.js';
-import { type Commit, RequestStore } from '../../../../src/server/store.js';
-import type { Damage } from '../../../../src/server/store-log.js';
+import { type Commit, RequestStore } from '../../../../src/server/storage/store.js';
+import type { Damage } from '../../../../src/server/storage/store-log.js';
 import { ServerError } from '../../../../src/server/types.js';
 
 function request(id: string, user: string, createdMs: number, extra: Partial<AccessRequestV3['spec']> = {}) {

@@ -1,25 +1,28 @@
 /**
- * Durable storage of access requests: an append-only log of protobuf records, replayed
- * into an in-memory index on open.
- *
- * Records are framed as log-frame.ts describes; payload = op byte + body (PUT: the
- * AccessRequestV3 in protobuf, DELETE: the request ID in UTF-8). Every acknowledged change
- * is written in full and fdatasync'ed before its promise resolves; a write that fails or
- * falls short is cut off again, so the log never holds a partial record before a good
- * one. Concurrent appends share one write+fsync (group commit). Mutations of one request are serialized by a per-ID lock,
- * so a read-modify-write (a review, a state change) never interleaves with another.
+ * Durable storage of access requests: an append-only log (append-log.ts) of protobuf records
+ * (PUT: the AccessRequestV3, DELETE: the request ID in UTF-8), replayed into an in-memory
+ * index on open. Mutations of one request are serialized by a per-ID lock, so a
+ * read-modify-write (a review, a state change) never interleaves with another.
  */
 
-import { readFile } from 'node:fs/promises';
 import { status } from '@grpc/grpc-js';
-import { AccessRequestV3, RequestState } from '../gen/teleport/legacy/types/types.js';
-import { type AppendFile, openAppendFile, STORE_FAILED } from './durable-file.js';
-import { decodePageKey, encodePageKey } from './grpc/paging.js';
-import { MAGIC, OP_DELETE, OP_PUT } from './log-frame.js';
-import { expiryOf } from './requests/expiry.js';
+import { AccessRequestV3, RequestState } from '../../gen/teleport/legacy/types/types.js';
+import { decodePageKey, encodePageKey } from '../grpc/paging.js';
+import { expiryOf } from '../requests/expiry.js';
+import { badParameter, ServerError } from '../types.js';
+import { AppendLog, type AppendLogOptions } from './append-log.js';
 import { idOf, type Key, millis, SortedIndex } from './store-index.js';
-import { compact, copyAside, type Damage, encodeRecord, replay } from './store-log.js';
-import { badParameter, ServerError } from './types.js';
+import type { Codec } from './store-log.js';
+
+/** Access requests as log records. */
+export const REQUEST_CODEC: Codec<AccessRequestV3> = {
+  noun: 'access request',
+  logName: 'access request log',
+  encode: (req) => AccessRequestV3.encode(req).finish(),
+  decode: (body) => AccessRequestV3.decode(body),
+  keyOf: idOf,
+  revisionOf: (req) => Number(req.metadata?.revision),
+};
 
 /** The orders ListAccessRequests offers (proto.AccessRequestSort minus DEFAULT). */
 export type SortField = 'id' | 'created' | 'state' | 'user';
@@ -51,29 +54,14 @@ export interface Page {
   nextKey: string;
 }
 
-export interface StoreOptions {
+export interface StoreOptions extends AppendLogOptions {
   /** Log lines (compaction, listener failures). */
   log?: (line: string) => void;
-  /**
-   * Called once on open when bytes of the log could not be replayed, after they were
-   * copied aside; the server prints it on stderr whatever the log level.
-   */
-  onDamage?: (damage: Damage) => void;
-  /** Opens the log for appending (default: the real file). */
-  openAppend?: (path: string) => Promise<AppendFile>;
-  /** Compact on open when the log is at least this large and over twice the live data. */
-  compactMinBytes?: number;
 }
 
 /** A deep copy, so callers may change it freely without touching the stored value. */
 export function cloneRequest(req: AccessRequestV3): AccessRequestV3 {
   return AccessRequestV3.decode(AccessRequestV3.encode(req).finish());
-}
-
-interface Pending {
-  buf: Buffer;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 /** The durable request store; open it with {@link RequestStore.open}. */
@@ -89,77 +77,26 @@ export class RequestStore {
   };
   private readonly locks = new Map<string, Promise<void>>();
   private readonly listeners: ((c: Commit) => void)[] = [];
-  private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
   private revision = 0;
-  /** Bytes known durable; on a failed write the file is cut back to this. */
-  private size: number;
-  private closed = false;
-  private broken: Error | undefined;
 
   private constructor(
-    readonly path: string,
-    private readonly file: AppendFile,
-    size: number,
+    private readonly file: AppendLog<AccessRequestV3>,
     private readonly log: (line: string) => void,
-  ) {
-    this.size = size;
+  ) {}
+
+  get path(): string {
+    return this.file.path;
   }
 
   /**
-   * Opens (or creates) the log at `path` and replays it. Bytes that are not a valid record
-   * (a torn last write, corruption anywhere) are copied aside to `<path>.damaged-<ms>`,
-   * every intact record around them is kept, and the log is rewritten without them; a file
-   * that is not a request log is refused.
+   * Opens (or creates) the log at `path` and replays it (append-log.ts: damage copied aside,
+   * a log that is not ours, or is missing or shorter than recorded, refused).
    */
   static async open(path: string, opts: StoreOptions = {}): Promise<RequestStore> {
-    const log = opts.log ?? (() => {});
-    let data: Buffer;
-    try {
-      data = await readFile(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      data = Buffer.alloc(0);
-    }
-    let live = new Map<string, { req: AccessRequestV3; bytes: number }>();
-    let revision = 0;
-    let end = MAGIC.length;
-    let rewrite = false;
-    if (data.length < MAGIC.length) {
-      if (!MAGIC.subarray(0, data.length).equals(data))
-        throw new Error(`${path} is not an access request log`);
-      rewrite = true;
-    } else if (!data.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new Error(`${path} is not an access request log`);
-    } else {
-      const replayed = replay(data);
-      live = replayed.live;
-      revision = replayed.revision;
-      end = data.length;
-      if (replayed.damaged.length > 0) {
-        const damage = await copyAside(path, data, replayed.damaged, replayed.recovered);
-        log(
-          `request log: ${damage.bytes} unreplayable bytes in ${damage.ranges.length} range(s) copied to ${damage.copiedTo}`,
-        );
-        opts.onDamage?.(damage);
-        rewrite = true;
-      }
-    }
-
-    let liveBytes = MAGIC.length;
-    for (const v of live.values()) liveBytes += v.bytes;
-    const compactMin = opts.compactMinBytes ?? 1024 * 1024;
-    if (rewrite || (end >= compactMin && end > 2 * liveBytes)) {
-      // Only live records are written back: damaged bytes are in the copy, not in the log.
-      await compact(path, live);
-      if (!rewrite) log(`request log: compacted ${end} bytes to ${liveBytes}`);
-      end = liveBytes;
-    }
-
-    const file = await (opts.openAppend ?? openAppendFile)(path);
-    const store = new RequestStore(path, file, end, log);
+    const { log: file, live, revision } = await AppendLog.open(path, REQUEST_CODEC, opts);
+    const store = new RequestStore(file, opts.log ?? (() => {}));
     store.revision = revision;
-    for (const { req } of live.values()) store.index(req);
+    for (const req of live.values()) store.index(req);
     return store;
   }
 
@@ -235,13 +172,13 @@ export class RequestStore {
     fn: (current: AccessRequestV3 | undefined) => Change | Promise<Change>,
   ): Promise<Commit | undefined> {
     return this.withLock(id, async () => {
-      this.checkOpen();
+      this.file.checkOpen();
       const before = this.byId.get(id);
       const change = await fn(before ? cloneRequest(before) : undefined);
       if (change === undefined) return undefined;
       if (change.op === 'delete') {
         if (!before) return undefined;
-        await this.append(encodeRecord(OP_DELETE, Buffer.from(id, 'utf8')));
+        await this.file.delete(id);
         this.unindex(before);
         const commit: Commit = { op: 'delete', id, before, after: undefined };
         this.notify(commit);
@@ -251,7 +188,7 @@ export class RequestStore {
       if (idOf(value) !== id)
         throw new ServerError(status.INTERNAL, `store: request ID changed from "${id}" to "${idOf(value)}"`);
       value.metadata = { ...value.metadata!, revision: String(++this.revision) };
-      await this.append(encodeRecord(OP_PUT, AccessRequestV3.encode(value).finish()));
+      await this.file.put(value);
       if (before) this.unindex(before);
       this.index(value);
       const commit: Commit = { op: 'put', id, before, after: value };
@@ -271,16 +208,8 @@ export class RequestStore {
   }
 
   /** Waits for queued writes, then closes the file. Later changes fail with Unavailable. */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    while (this.flushing) await this.flushing;
-    await this.file.close();
-  }
-
-  private checkOpen(): void {
-    if (this.closed) throw new ServerError(status.UNAVAILABLE, 'server is shutting down');
-    if (this.broken) throw storeFailed(this.broken);
+  close(): Promise<void> {
+    return this.file.close();
   }
 
   private index(req: AccessRequestV3): void {
@@ -320,71 +249,6 @@ export class RequestStore {
       if (this.locks.get(id) === tail) this.locks.delete(id);
     }
   }
-
-  private append(buf: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ buf, resolve, reject });
-      if (!this.flushing) this.flushing = this.flush();
-    });
-  }
-
-  /** Writes all of `buf`; a write that makes no progress is a failure, never a success. */
-  private async writeAll(buf: Buffer): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const n = await this.file.write(buf, done, buf.length - done);
-      if (!(n > 0)) {
-        throw Object.assign(new Error(`short write (${done} of ${buf.length} bytes)`), { code: 'ENOSPC' });
-      }
-      done += n;
-    }
-  }
-
-  /** Drains the queue: everything queued while a write+fsync runs goes into the next one. */
-  private async flush(): Promise<void> {
-    for (;;) {
-      // One turn of the event loop lets appends from this tick, and from callers whose
-      // batch just completed, join the next write instead of going out one by one.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (this.queue.length === 0) break;
-      const batch = this.queue;
-      this.queue = [];
-      if (this.broken) {
-        for (const p of batch) p.reject(storeFailed(this.broken));
-        continue;
-      }
-      const buf = batch.length === 1 ? batch[0].buf : Buffer.concat(batch.map((p) => p.buf));
-      try {
-        await this.writeAll(buf);
-        await this.file.datasync();
-        this.size += buf.length;
-        for (const p of batch) p.resolve();
-      } catch (err) {
-        try {
-          // Back to the last acknowledged byte, durably, so the next append follows it.
-          await this.file.truncate(this.size);
-          await this.file.datasync();
-        } catch (truncErr) {
-          // A partial record left in the file: later appends would go after it, unreplayed
-          // until resynchronised. Refuse further writes rather than acknowledge them.
-          this.broken = truncErr as Error;
-        }
-        const failure = storeFailed(err as Error);
-        for (const p of batch) p.reject(failure);
-      }
-    }
-    this.flushing = undefined;
-  }
-}
-
-/** The store's answer to a write that did not reach the disk: Unknown, saying why. */
-function storeFailed(err: Error): ServerError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const full = code === 'ENOSPC' || code === 'EDQUOT';
-  return new ServerError(
-    STORE_FAILED,
-    `the server could not store the change${full ? ' (disk full?)' : ''}: ${err.message}`,
-  );
 }
 
 function encodeStartKey(sort: SortField, key: Key): string {

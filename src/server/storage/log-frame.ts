@@ -1,5 +1,5 @@
 /**
- * The framing of the request log, apart from what the records mean: a file magic, then
+ * The framing of the stores' logs, apart from what the records mean: a file header, then
  * records `u32 length | u32 CRC-32 of payload | payload`, payload = op byte + body.
  *
  * Reading is resynchronising: a damaged stretch never hides the intact records after it.
@@ -9,8 +9,22 @@
  */
 import { crc32 } from 'node:zlib';
 
-/** File magic; a log starting with anything else is not ours and is never touched. */
+/**
+ * Magic of the first log format (no data directory ID); still read, and rewritten in the
+ * current one, when the data directory records no log yet (one made before IDs).
+ */
 export const MAGIC = Buffer.from('ACCESSLOG1\n', 'latin1');
+/**
+ * Magic of the current format: the header is this magic and the data directory's ID
+ * ({@link ID_BYTES}), and every record's body starts with that ID too, so records copied from
+ * another directory's log are told apart from this one's. A log starting with anything else
+ * is not ours and is never touched.
+ */
+export const MAGIC_V2 = Buffer.from('ACCESSLOG2\n', 'latin1');
+/** Length of a data directory ID (random, in cluster.json). */
+export const ID_BYTES = 8;
+/** Bytes before the first record in the current format. */
+export const HEADER_V2_BYTES = MAGIC_V2.length + ID_BYTES;
 export const HEADER_BYTES = 8;
 /** Far above any real request (≤300 resources, ≤4 KiB reason); a larger length is corruption. */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;

@@ -1,8 +1,8 @@
 /**
  * The store's in-memory orderings of requests (by creation, state, user).
  */
-import type { AccessRequestV3 } from '../gen/teleport/legacy/types/types.js';
-import { compareKeys, type PageKey } from './grpc/paging.js';
+import type { AccessRequestV3 } from '../../gen/teleport/legacy/types/types.js';
+import { compareKeys, type PageKey } from '../grpc/paging.js';
 
 export type Key = PageKey;
 

@@ -4,9 +4,10 @@
  */
 
 import { constants as fsConstants } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { readError, readRegularFile } from '../../identity/files.js';
 
 /**
  * gRPC code of a change the server could not make durable. Teleport's backends return the
@@ -39,13 +40,16 @@ export async function openAppendFile(path: string): Promise<AppendFile> {
   };
 }
 
-/** The text of `path`, or undefined when there is no such file. */
+/**
+ * The text of `path`, or undefined when there is no such file. Anything but a regular file is
+ * refused without blocking, and every failure names the path.
+ */
 export async function readOptional(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return (await readRegularFile(path)).toString('utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    throw readError(path, err);
   }
 }
 
@@ -63,9 +67,40 @@ export async function writeSynced(path: string, data: Buffer | string, flag: 'w'
   }
 }
 
+/** The temp file {@link replaceFile} writes `path`'s new content to. */
+function replacementOf(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+}
+
+/**
+ * Removes what {@link replaceFile} leaves in `dir` when a process dies between writing its temp
+ * file and renaming it (`.requests.log.tmp-<pid>`), unless that process still runs. Call it
+ * holding the directory's lock. Returns the names removed.
+ */
+export async function removeStaleReplacements(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(dir)) {
+    const m = /^\..+\.tmp-(\d+)$/.exec(name);
+    if (!m || (Number(m[1]) !== process.pid && processAlive(Number(m[1])))) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Whether a process with this PID exists (EPERM: it does, someone else's). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Replaces `path` with `data` durably: temp file, fsync, rename, fsync the directory. */
 export async function replaceFile(path: string, data: Buffer): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const tmp = replacementOf(path);
   await writeSynced(tmp, data, 'w');
   try {
     await rename(tmp, path);
