@@ -12,6 +12,7 @@
 // Each round runs every command of every pipeline on every runtime once, in turn, so a noisy
 // machine slows them alike; the table shows medians, and each pipeline against the shipped one.
 // `--rounds N` (default 15); `--this-node` measures this Node only. Prints figures; asserts nothing.
+import { randomUUID } from 'node:crypto';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,7 +110,10 @@ try {
     await call(
       alice,
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { roles: ['auditor'], requestReason: `bench ${i}` } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['auditor'], requestReason: `bench ${i}` },
+      }),
     );
   }
   alice.close();

@@ -6,6 +6,7 @@
 //     and after, and how many watches the server cut off.
 // `node test/bench/stores.bench.mjs [rules] [watches]` (defaults 3655 and 400).
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { connect as http2Connect } from 'node:http2';
 import { tmpdir } from 'node:os';
@@ -138,7 +139,10 @@ try {
     await call(
       alice,
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { roles: ['dba'], requestReason: reason } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['dba'], requestReason: reason },
+      }),
     );
   }
   await new Promise((r) => setTimeout(r, 1000));

@@ -4,6 +4,7 @@
 // each for PHASE_MS, then recovers. Prints events created, delivered (a complete 2xx answer),
 // duplicated (answered 2xx more than once), lost (never answered 2xx), and how long after the
 // recovery the last event arrived, against the bound the backoff allows. Asserts nothing.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -115,7 +116,10 @@ const producer = (async () => {
     const r = await call(
       alice,
       'createAccessRequestV2',
-      AccessRequestV3.fromPartial({ spec: { user: 'alice', roles: ['auditor'], requestReason: 'soak' } }),
+      AccessRequestV3.fromPartial({
+        metadata: { name: randomUUID() },
+        spec: { user: 'alice', roles: ['auditor'], requestReason: 'soak' },
+      }),
     );
     created.push(r.metadata.name);
     await new Promise((res) => setTimeout(res, CREATE_EVERY_MS));

@@ -6,6 +6,7 @@
  * are never replayed as this one's.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import {
   appendFile,
   mkdtemp,
@@ -70,7 +71,10 @@ function withRequests(dir: string, n: number): Promise<string[]> {
     for (let i = 0; i < n; i++) {
       const made = await alice.call(
         'createAccessRequestV2',
-        AccessRequestV3.fromPartial({ spec: { roles: ['dba'], requestReason: `r${i}` } }),
+        AccessRequestV3.fromPartial({
+          metadata: { name: randomUUID() },
+          spec: { user: 'alice', roles: ['dba'], requestReason: `r${i}` },
+        }),
       );
       ids.push(made.metadata!.name);
     }
