@@ -5,11 +5,9 @@ import { structuredListWriter } from '../../render/format.js';
 import {
   REASON_COLUMN,
   REASON_FOOTNOTE,
-  REQUEST_COLUMN_PRIORITY,
   REQUEST_COLUMNS,
-  RESOURCES_FOOTNOTE,
+  REQUEST_TABLE,
   requestRow,
-  STATE_COLUMN,
 } from '../../render/request.js';
 import { tableWriter } from '../../render/table.js';
 import type { FlagsOf } from '../command.js';
@@ -121,15 +119,7 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
 
   const structured =
     ctx.format === 'text' ? undefined : await structuredListWriter<AccessRequest>(ctx.io, ctx.format);
-  const table =
-    ctx.format === 'text'
-      ? tableWriter(ctx.io, REQUEST_COLUMNS, {
-          fitColumn: REASON_COLUMN,
-          priority: REQUEST_COLUMN_PRIORITY,
-          stateColumn: STATE_COLUMN,
-        })
-      : undefined;
-  let cutResources = false;
+  const table = ctx.format === 'text' ? tableWriter(ctx.io, REQUEST_COLUMNS, REQUEST_TABLE) : undefined;
   let cutReason = false;
   let shown = 0;
   let rows: string[][] = [];
@@ -145,7 +135,6 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
       if (structured) reqs.push(req);
       else {
         const row = requestRow(req, now, ctx.io.stdoutIsTTY);
-        cutResources ||= row.cutResources;
         cutReason ||= row.cutReason;
         rows.push(row.cells);
       }
@@ -179,9 +168,8 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
     structured.end();
     return 0;
   }
-  await table?.end();
-  if (cutResources) note(ctx, RESOURCES_FOOTNOTE);
-  if (cutReason) note(ctx, REASON_FOOTNOTE);
+  const columnsShown = (await table?.end()) ?? [];
+  if (cutReason && columnsShown.includes(REASON_COLUMN)) note(ctx, REASON_FOOTNOTE);
   if (shown === 0) {
     note(
       ctx,

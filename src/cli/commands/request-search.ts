@@ -4,7 +4,7 @@ import { parseLabels } from '../../model/kv.js';
 import { kubeKindString } from '../../model/resource-id.js';
 import { SEARCH_KINDS, type SearchKind, type SearchResult } from '../../model/search.js';
 import { escapeControls } from '../../render/escape.js';
-import { printTable, tableWriter } from '../../render/table.js';
+import { printTable } from '../../render/table.js';
 import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { callOpts, emit, note, oneValue } from './shared.js';
@@ -205,9 +205,12 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
         return;
       }
       // As tsh: a Role | Description table; on a TTY the description wraps to fit.
-      const table = tableWriter(ctx.io, ['Role', 'Description'], { fitColumn: 1 });
-      await table.add(roles.map((r) => [r.role, r.description]));
-      await table.end();
+      await printTable(
+        ctx.io,
+        ['Role', 'Description'],
+        roles.map((r) => [r.role, r.description]),
+        { wrap: 1 },
+      );
       note(
         ctx,
         '\nTo request one of these roles, run\n> access request create --roles <role> --reason <reason>',
@@ -218,15 +221,20 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
   const results = await searchResources(ctx, opts);
   await emit(ctx, results, async () => {
     const second = Object.hasOwn(SECOND_COLUMN, opts.kind!) ? SECOND_COLUMN[opts.kind!] : HOSTNAME_COLUMN;
+    const headers = ['Name', ...(second ? [second.title] : []), 'Labels', 'Resource ID'];
+    const labels = headers.indexOf('Labels');
+    // On a narrow terminal the resource ID (what `create` takes) and the name stay first;
+    // labels are a list, one a line.
     await printTable(
       ctx.io,
-      ['Name', ...(second ? [second.title] : []), 'Labels', 'Resource ID'],
+      headers,
       results.map((r) => [
         r.name,
         ...(second ? [second.value(r)] : []),
         formatLabels(r.labels),
         r.resource_id,
       ]),
+      { priority: [headers.length - 1, 0, 1, labels], required: 2, lists: [labels] },
     );
     if (results.length === 0) {
       note(ctx, 'No matching resources found.');

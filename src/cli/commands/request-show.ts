@@ -56,8 +56,9 @@ export async function run(ctx: Context, opts: ShowOptions): Promise<number> {
   for (const id of opts.ids) reqs.push(await fetchRequest(ctx, conn, id));
   const hostnames = ctx.format === 'text' ? await nodeHostnames(ctx, conn, reqs) : new Map<string, string>();
   const now = ctx.now();
+  const width = ctx.io.stdoutIsTTY ? ctx.io.columns : undefined;
   await emit(ctx, reqs, () => {
-    ctx.io.stdout.write(reqs.map((r) => requestDetail(r, now, hostnames)).join('\n'));
+    ctx.io.stdout.write(reqs.map((r) => requestDetail(r, now, hostnames, width)).join('\n'));
   });
   return 0;
 }

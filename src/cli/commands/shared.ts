@@ -5,6 +5,7 @@ import { MAX_REASON_BYTES } from '../../model/limits.js';
 import type { AccessRequest } from '../../model/request.js';
 import { parseRequestId } from '../../model/request-id.js';
 import { printStructured } from '../../render/format.js';
+import { wrapCommand, wrapWords } from '../../render/wrap.js';
 import type { Context } from '../context.js';
 
 /** Per-call options for unary RPCs: the injected cancellation signal. */
@@ -61,7 +62,19 @@ export async function emit(ctx: Context, value: unknown, text: () => void | Prom
   else await printStructured(ctx.io, ctx.format, value);
 }
 
-/** Writes a line to stderr. */
+/**
+ * Writes a line (or several) to stderr. On a terminal each is wrapped between words to its
+ * width, and a `> command` line between arguments with ` \\` so it still pastes whole.
+ */
 export function note(ctx: Context, line: string): void {
-  ctx.io.stderr.write(`${line}\n`);
+  ctx.io.stderr.write(`${ctx.io.stderrIsTTY ? fitLines(line, ctx.io.columns) : line}\n`);
+}
+
+function fitLines(text: string, width: number): string {
+  return text
+    .split('\n')
+    .flatMap((l) =>
+      l.startsWith('> ') ? wrapCommand(l, width) : l.length <= width ? [l] : wrapWords(l, width),
+    )
+    .join('\n');
 }

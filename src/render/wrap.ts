@@ -1,0 +1,80 @@
+/**
+ * Word wrapping for terminal output: lines break between words, never inside one. A single
+ * word wider than the line (a resource ID on a 40-column terminal) breaks after a `/` or a
+ * `,` where it has one, and only then at the width.
+ */
+
+/** Where a word too long for its line may break: after these characters. */
+const SOFT_BREAKS = new Set(['/', ',']);
+
+/** Cuts one word into pieces of at most `width`, after a `/` or `,` where possible. */
+export function breakWord(word: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = word;
+  while (rest.length > width) {
+    let at = -1;
+    for (let i = width; i > 0; i--) {
+      if (SOFT_BREAKS.has(rest[i - 1])) {
+        at = i;
+        break;
+      }
+    }
+    if (at <= 0) at = width;
+    out.push(rest.slice(0, at));
+    rest = rest.slice(at);
+  }
+  out.push(rest);
+  return out;
+}
+
+/**
+ * `text` in lines of at most `width` characters, broken between words (runs of spaces).
+ * Empty text is one empty line.
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const w = Math.max(1, width);
+  const words = text.split(/ +/).filter((x) => x !== '');
+  if (words.length === 0) return [''];
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    const pieces = word.length > w ? breakWord(word, w) : [word];
+    for (const piece of pieces) {
+      if (line === '') line = piece;
+      else if (line.length + 1 + piece.length <= w) line += ` ${piece}`;
+      else {
+        lines.push(line);
+        line = piece;
+      }
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** The longest word of `text`: the narrowest it can wrap without breaking a word. */
+export function longestWord(text: string): number {
+  return Math.max(0, ...text.split(/ +/).map((w) => w.length));
+}
+
+/**
+ * A shell command in lines of at most `width`, broken between arguments with a trailing
+ * ` \` so each piece still pastes as one command.
+ */
+export function wrapCommand(command: string, width: number, indent = '  '): string[] {
+  if (command.length <= width) return [command];
+  const words = command.split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words) {
+    const prefix = lines.length === 0 ? '' : indent;
+    if (line === '') line = prefix + word;
+    else if (line.length + 1 + word.length + 2 <= width) line += ` ${word}`;
+    else {
+      lines.push(`${line} \\`);
+      line = indent + word;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
