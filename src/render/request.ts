@@ -75,7 +75,10 @@ export function requestRow(
   let reason = req.reason === '' ? '' : JSON.stringify(req.reason);
   let cutReason = false;
   if (tty && reason.length > REASON_WIDTH) {
-    reason = `${reason.slice(0, REASON_WIDTH - 4)} [*]`;
+    // Cut between words where there is one, so no word is shown in part.
+    const room = reason.slice(0, REASON_WIDTH - 3);
+    const space = room.lastIndexOf(' ');
+    reason = `${space > 0 ? room.slice(0, space) : room.slice(0, -1)} [*]`;
     cutReason = true;
   }
   const created = parse(req.created);

@@ -59,20 +59,35 @@ export function longestWord(text: string): number {
 
 /**
  * A shell command in lines of at most `width`, broken between arguments with a trailing
- * ` \` so each piece still pastes as one command.
+ * ` \\` so the lines still paste as one command. An argument too long for a line of its own
+ * breaks after a `/` with a bare `\\`, which the shell joins back without a space.
  */
 export function wrapCommand(command: string, width: number, indent = '  '): string[] {
   if (command.length <= width) return [command];
-  const words = command.split(' ');
   const lines: string[] = [];
   let line = '';
-  for (const word of words) {
-    const prefix = lines.length === 0 ? '' : indent;
-    if (line === '') line = prefix + word;
-    else if (line.length + 1 + word.length + 2 <= width) line += ` ${word}`;
-    else {
-      lines.push(`${line} \\`);
-      line = indent + word;
+  const flush = (end: string) => {
+    lines.push(`${line}${end}`);
+    line = indent;
+  };
+  for (const word of command.split(' ')) {
+    const sep = line === '' || line === indent ? '' : ' ';
+    if (line.length + sep.length + word.length + 2 <= width) {
+      line += sep + word;
+      continue;
+    }
+    if (line !== '' && line !== indent) flush(' \\');
+    if (line.length + word.length + 2 <= width) {
+      line += word;
+      continue;
+    }
+    const pieces = breakWord(word, width - line.length - 1);
+    for (const [n, piece] of pieces.entries()) {
+      line += piece;
+      if (n < pieces.length - 1) {
+        lines.push(`${line}\\`);
+        line = '';
+      }
     }
   }
   lines.push(line);

@@ -168,8 +168,17 @@ describe('fitting a width', () => {
   test('a command wraps between arguments with a continuation backslash', () => {
     const lines = wrapCommand('> access request create --resource /a/b --reason <reason>', 30);
     expect(lines).toEqual(['> access request create \\', '  --resource /a/b --reason \\', '  <reason>']);
-    for (const l of lines) expect(l.length).toBeLessThanOrEqual(30);
   });
+
+  for (const width of [30, 40, 50]) {
+    test(`at ${width} columns a command still pastes as the same words, an argument longer than a line included`, () => {
+      const command = `> access request create --resource /local/node/${'8c3e2a6e-0c1e-4d6a-9a5b-0f9a2b1c3d4e'} --reason <reason>`;
+      const lines = wrapCommand(command, width);
+      for (const l of lines) expect(l.length).toBeLessThanOrEqual(width);
+      // What the shell does with backslash-newline: removes both.
+      expect(lines.join('\n').replace(/\\\n/g, '').split(/\s+/)).toEqual(command.split(' '));
+    });
+  }
 
   test('key-value blocks at a width: aligned while the longest word fits, else each after its key', () => {
     expect(
