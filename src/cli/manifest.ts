@@ -143,7 +143,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         'drop',
         {
           args: ['[ids...]'],
-          summary: 'Re-issue your certificate without the given assumed requests (all when none are given),',
+          summary: 'Re-issue your certificate without the given assumed requests (all when none are given).',
         },
         () => import('./commands/request-drop.js'),
       ),
@@ -151,8 +151,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         'rm',
         {
           args: ['<ids...>'],
-          summary:
-            'Delete access requests (needs the access_request delete rule). Deleting an approved request',
+          summary: 'Delete access requests (needs the access_request delete rule).',
         },
         () => import('./commands/request-rm.js'),
       ),
@@ -161,13 +160,13 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         {
           args: ['<id>'],
           summary:
-            'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every',
+            'Revoke an access request: a Teleport lock makes the Auth Service refuse every certificate carrying it.',
         },
         () => import('./commands/request-lock.js'),
       ),
       leaf(
         'watch',
-        { summary: 'Stream changes to access requests until interrupted: one line per change (text:' },
+        { summary: 'Stream changes to access requests until interrupted, one line per change.' },
         () => import('./commands/request-watch.js'),
       ),
       leaf(
@@ -185,7 +184,8 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
     'exec',
     {
       args: ['[command...]'],
-      summary: 'Run one command with elevated access: reuse a matching approved or pending request of yours',
+      summary:
+        'Run one command with elevated access, reusing or creating a request and waiting for approval.',
     },
     () => import('./commands/exec.js'),
   ),
@@ -199,7 +199,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
       'rm',
       {
         args: ['<names...>'],
-        summary: 'Remove locks by name (needs delete on lock). Certificates carrying the request work again',
+        summary: 'Remove locks by name (needs delete on lock).',
       },
       () => import('./commands/lock-rm.js'),
     ),
@@ -248,7 +248,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         {
           args: ['[name]'],
           summary:
-            'Evaluate Access Monitoring Rules against a request and say whether each matches, what it would',
+            'Evaluate Access Monitoring Rules against a request: whether each matches, and what it would do.',
         },
         () => import('./commands/rule-test.js'),
       ),
@@ -258,13 +258,13 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
   group('webhook', 'The teleport-webhooks plugin, signed: post request changes, take callbacks.', [
     leaf(
       'serve',
-      { summary: 'Run the webhook bridge: POST signed access request changes to receivers (routed by' },
+      { summary: 'Run the webhook bridge: POST signed access request changes to receivers.' },
       () => import('./commands/webhook-serve.js'),
     ),
     leaf(
       'configure',
       {
-        summary: 'Print a commented configuration template for `access webhook serve` (the teleport-webhooks',
+        summary: 'Print a commented configuration template for `access webhook serve`.',
       },
       () => import('./commands/webhook-configure.js'),
     ),
@@ -277,7 +277,10 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
   group('server', 'Run the embedded Teleport-compatible Auth API.', [
     leaf(
       'start',
-      { summary: 'Start the embedded Auth API (a local stand-in for a Teleport cluster) and run until' },
+      {
+        summary:
+          'Start the embedded Auth API (a local stand-in for a Teleport cluster) until Ctrl-C or SIGTERM.',
+      },
       () => import('./commands/server-start.js'),
     ),
   ]),

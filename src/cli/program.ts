@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, type CommandUnknownOpts, type HelpConfiguration } from '@commander-js/extra-typings';
 import { UsageError } from '../model/errors.js';
 import type { Context } from './context.js';
-import { PIPE_HELP_WIDTH } from './fast-help.js';
+import { HELP_LAYOUT, PIPE_HELP_WIDTH } from './fast-help.js';
 import { helpTopics } from './help-topics.js';
 import { COMMANDS, type LeafEntry, type LoadedCommand, leafNamedBy, leaves } from './manifest.js';
 import { addGlobalOptions, addPlaceholderOptions } from './options.js';
@@ -125,7 +125,7 @@ export function buildProgram(
     .helpCommand(false)
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false, ...help })
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false, ...HELP_LAYOUT, ...help })
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
@@ -136,11 +136,12 @@ export function buildProgram(
     });
   addGlobalOptions(program, 'root');
   reportUsageAgainst(program);
+  // One topic a line, so the list fits any terminal help is read on.
   program.addHelpText(
     'after',
-    `\nHelp topics (access help <topic>): ${helpTopics()
-      .map((t) => t.name)
-      .join(', ')}`,
+    `\nHelp topics (access help <topic>):\n${helpTopics()
+      .map((t) => `  ${t.name}`)
+      .join('\n')}`,
   );
   program.hook('preAction', (_root, leaf) => {
     ctx.configure?.(leaf);

@@ -13,8 +13,9 @@ export function define() {
   return new Command('completion')
     .description(
       'Print a shell completion script, generated from the command tree.\n' +
-        'bash: source <(access completion bash); zsh: access completion zsh > ~/.zfunc/_access (on $fpath);\n' +
-        'fish: access completion fish > ~/.config/fish/completions/access.fish',
+        'bash: run `source <(access completion bash)`.\n' +
+        'zsh: run `access completion zsh > ~/.zfunc/_access` (a directory on $fpath).\n' +
+        'fish: run `access completion fish > ~/.config/fish/completions/access.fish`.',
     )
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS));
 }

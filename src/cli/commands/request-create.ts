@@ -37,8 +37,8 @@ export function define() {
     .alias('new')
     .description(
       'Create an access request for roles or resources and, by default, wait for it to be resolved.\n' +
-        'The request ID is printed on stderr as soon as the request exists. On approval the\n' +
-        'certificate is re-issued with the request assumed. Exit codes: 0 approved, 3 denied,\n' +
+        'The request ID is printed on stderr as soon as the request exists. On approval the ' +
+        'certificate is re-issued with the request assumed. Exit codes: 0 approved, 3 denied, ' +
         '4 --timeout, 5 expired or deleted, 130 interrupted (resume with `access request wait <id>`).',
     )
     .option('--roles <roles>', 'roles to request, comma-separated')

@@ -17,7 +17,7 @@ export interface DropOptions {
 export function define() {
   return new Command('drop')
     .description(
-      'Re-issue your certificate without the given assumed requests (all when none are given),\n' +
+      'Re-issue your certificate without the given assumed requests (all when none are given), ' +
         'returning to your base roles. Nothing is deleted on the server.',
     )
     .argument('[ids...]', 'request IDs to drop (default: all)')

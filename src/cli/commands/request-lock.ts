@@ -20,8 +20,8 @@ export interface LockOptions extends LockSpecOptions {
 export function define() {
   return new Command('lock')
     .description(
-      'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every\n' +
-        'certificate that carries the request, and refuse to issue one with it (needs create and\n' +
+      'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every ' +
+        'certificate that carries the request, and refuse to issue one with it (needs create and ' +
         'update on lock). Locking a request again updates its lock. Remove it with `access lock rm`.',
     )
     .argument('<id>', 'request ID')

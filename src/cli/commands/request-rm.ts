@@ -15,7 +15,7 @@ export interface RmOptions {
 export function define() {
   return new Command('rm')
     .description(
-      'Delete access requests (needs the access_request delete rule). Deleting an approved request\n' +
+      'Delete access requests (needs the access_request delete rule). Deleting an approved request ' +
         'does not take back access already granted; that needs --force.',
     )
     .argument('<ids...>', 'request IDs (commas also separate IDs)')

@@ -22,7 +22,7 @@ export function define() {
   return new Command('wait')
     .description(
       'Wait for a request to be resolved (resume after `create --nowait`, a timeout or Ctrl-C).\n' +
-        'On approval the certificate is re-issued with the request assumed. Exit codes: 0 approved,\n' +
+        'On approval the certificate is re-issued with the request assumed. Exit codes: 0 approved, ' +
         '3 denied, 4 --timeout, 5 expired or deleted, 130 interrupted.',
     )
     .argument('<id>', 'request ID')
