@@ -102,6 +102,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         'create',
         {
           aliases: ['new'],
+          args: ['[resources...]'],
           summary:
             'Create an access request for roles or resources and, by default, wait for it to be resolved.',
         },

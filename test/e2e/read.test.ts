@@ -365,12 +365,15 @@ describe('create --nowait, ls and show', () => {
     expect(parse(r.stdout)).toEqual(json);
   });
 
-  test('show: JSON is an array, also for one ID; unknown ID exits 6', async () => {
+  test('show: JSON is one object for one ID, an array for several; unknown ID exits 6', async () => {
     const a = await createPending();
     const b = await createPending('auditor', 'two');
-    const one = await accessJson<AccessRequest[]>(['request', 'show', a.id], alice);
-    expectSchema('requests', one);
-    expect(one.map((r) => r.id)).toEqual([a.id]);
+    const one = await accessJson<AccessRequest>(['request', 'show', a.id], alice);
+    expectSchema('request', one);
+    expect(one.id).toBe(a.id);
+    // A single ID given comma-separated with another is two IDs: an array.
+    const pair = await accessJson<AccessRequest[]>(['request', 'show', `${a.id},${b.id}`], alice);
+    expectSchema('requests', pair);
     const two = await accessJson<AccessRequest[]>(['request', 'show', a.id, b.id], alice);
     expect(two.map((r) => r.id)).toEqual([a.id, b.id]);
     expect(two[1].thresholds).toEqual([{ name: 'two-approvals', approve: 2, deny: 1 }]);

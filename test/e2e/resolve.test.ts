@@ -90,7 +90,7 @@ describe('approve, deny, rm', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`approved ${a.id}\napproved ${b.id}\n`);
-    const [shown] = await accessJson<AccessRequest[]>(['request', 'show', a.id], admin);
+    const shown = await accessJson<AccessRequest>(['request', 'show', a.id], admin);
     expect(shown).toMatchObject({
       state: 'APPROVED',
       resolve_reason: 'batch',
@@ -121,7 +121,7 @@ describe('approve, deny, rm', () => {
       admin,
     );
     expect(r.code).toBe(0);
-    const [after] = await accessJson<AccessRequest[]>(['request', 'show', both.id], admin);
+    const after = await accessJson<AccessRequest>(['request', 'show', both.id], admin);
     expect(after).toMatchObject({ state: 'APPROVED', roles: ['dba'] });
   });
 
@@ -181,7 +181,7 @@ describe('bad input changes nothing', () => {
     const r = await runAccess(['request', 'approve', req.id, '--annotations', 'novalue'], admin);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('error: invalid --annotations "novalue": expected key=value\n');
-    const [after] = await accessJson<AccessRequest[]>(['request', 'show', req.id], admin);
+    const after = await accessJson<AccessRequest>(['request', 'show', req.id], admin);
     expect(after.state).toBe('PENDING');
   });
 

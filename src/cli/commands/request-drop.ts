@@ -1,11 +1,12 @@
 import { Command } from '@commander-js/extra-typings';
-import { UsageError } from '../../model/errors.js';
+import { AccessError, UsageError } from '../../model/errors.js';
+import { isRequestIdPrefix, matchRequestId } from '../../model/request-id.js';
 import type { DropResult } from '../../model/schema.js';
 import { formatKeyValues } from '../../render/table.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
-import { emit, note, requestIds } from './shared.js';
+import { ambiguousPrefix, emit, note, requestIds } from './shared.js';
 
 export interface DropOptions {
   /** Requests to drop; empty means all active requests. */
@@ -27,6 +28,20 @@ export function define() {
     );
 }
 
+/** A whole ID as given; the start of one (issue 23) as the one active request it names. */
+function activeId(id: string, active: readonly string[]): string {
+  if (!isRequestIdPrefix(id)) return id;
+  const match = matchRequestId(id, active);
+  if (match === undefined) {
+    throw new AccessError(
+      'not-found',
+      `no access request assumed by your certificate starts with ${JSON.stringify(id)}`,
+    );
+  }
+  if (Array.isArray(match)) throw ambiguousPrefix(id, match);
+  return match;
+}
+
 export function parse([given]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): DropOptions {
   const ids = requestIds(given, ['*']);
   return { ids: ids.includes('*') ? [] : ids, lock: flags.lock === true };
@@ -45,6 +60,7 @@ export async function run(ctx: Context, opts: DropOptions): Promise<number> {
   if (opts.lock) await assertMayLock(ctx, conn);
   const { reissueCertificates, writeBackCredentials } = await import('../../client/reissue.js');
   const active = conn.identity.activeRequests;
+  opts = { ...opts, ids: opts.ids.map((id) => activeId(id, active)) };
   const all = opts.ids.length === 0;
   note(
     ctx,

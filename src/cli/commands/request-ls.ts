@@ -49,21 +49,25 @@ export interface LsOptions {
 const PAGE_SIZE = 500;
 
 export function define() {
-  return new Command('ls')
-    .alias('list')
-    .description('List access requests, newest first; filters are applied by the server.')
-    .option('--state <state>', 'only requests in this state (PENDING, APPROVED, DENIED, PROMOTED)')
-    .option('--user <user>', 'only requests of this user')
-    .option('--mine', 'only my requests')
-    .option('--reviewable', 'only requests I can review')
-    .option('--suggested', 'only reviewable requests that name me as a suggested reviewer')
-    .option('--reviewed', 'only requests I have reviewed')
-    .option('--search <keywords>', 'only requests matching all these keywords (space-separated)')
-    .option('--all', 'also requests whose access has already expired')
-    .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
-    .option('--asc', 'oldest (or lowest) first')
-    .option('--limit <n>', 'show at most N requests')
-    .option(CONDITION_FLAG, CONDITION_HELP);
+  return (
+    new Command('ls')
+      .alias('list')
+      .description('List access requests, newest first; filters are applied by the server.')
+      .option('--state <state>', 'only requests in this state (PENDING, APPROVED, DENIED, PROMOTED)')
+      .option('--user <user>', 'only requests of this user')
+      .option('--mine', 'only my requests')
+      // tsh's name for --mine (tool/tsh/common/tsh.go: `request ls --my-requests`).
+      .addOption(new Option('--my-requests').hideHelp())
+      .option('--reviewable', 'only requests I can review')
+      .option('--suggested', 'only reviewable requests that name me as a suggested reviewer')
+      .option('--reviewed', 'only requests I have reviewed')
+      .option('--search <keywords>', 'only requests matching all these keywords (space-separated)')
+      .option('--all', 'also requests whose access has already expired')
+      .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
+      .option('--asc', 'oldest (or lowest) first')
+      .option('--limit <n>', 'show at most N requests')
+      .option(CONDITION_FLAG, CONDITION_HELP)
+  );
 }
 
 export function parse(_args: [], flags: FlagsOf<typeof define>): LsOptions {
@@ -79,7 +83,7 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): LsOptions {
   const opts: LsOptions = {
     state: stateText === undefined ? undefined : parseStateName(stateText),
     user: flags.user,
-    mine: flags.mine === true,
+    mine: flags.mine === true || flags.myRequests === true,
     reviewable: flags.reviewable === true,
     suggested: flags.suggested === true,
     reviewed: flags.reviewed === true,

@@ -75,28 +75,35 @@ const SECOND_COLUMN: Partial<
 const HOSTNAME_COLUMN = { title: 'Hostname', value: (r: SearchResult) => r.hostname };
 
 export function define() {
-  return new Command('search')
-    .description(
-      'Search for resources you may request (search_as_roles), or list requestable roles with --roles.\n' +
-        'Prints a ready-to-run `access request create` line on stderr.',
-    )
-    .addOption(new Option('--kind <kind>', 'kind of resource to search').choices(SEARCH_KINDS))
-    .option('--roles', 'list requestable roles (with their descriptions) instead of searching for resources')
-    .option(
-      '--descriptions',
-      'with --roles and --format json/yaml: list {role, description} objects instead of role names',
-    )
-    .option('--search <keywords>', 'comma-separated keywords, e.g. --search foo,bar,"some phrase"')
-    .option('--query <expr>', `predicate, e.g. --query 'labels["env"] == "prod"'`)
-    .option('--labels <k=v,...>', 'only resources with these labels', oneValue)
-    .option(
-      '--kube-kind <plural>',
-      'Kubernetes kind in plural form (pods, deployments, ...) for --kind kube_resource',
-    )
-    .option('--kube-api-group <group>', 'Kubernetes API group (required for kinds outside the core group)')
-    .option('--kube-cluster <name>', 'Kubernetes cluster to search (required for --kind kube_resource)')
-    .option('--namespace <ns>', 'Kubernetes namespace (default "default")')
-    .option('--all-kube-namespaces', 'search every Kubernetes namespace');
+  return (
+    new Command('search')
+      .description(
+        'Search for resources you may request (search_as_roles), or list requestable roles with --roles.\n' +
+          'Prints a ready-to-run `access request create` line on stderr.',
+      )
+      .addOption(new Option('--kind <kind>', 'kind of resource to search').choices(SEARCH_KINDS))
+      .option(
+        '--roles',
+        'list requestable roles (with their descriptions) instead of searching for resources',
+      )
+      .option(
+        '--descriptions',
+        'with --roles and --format json/yaml: list {role, description} objects instead of role names',
+      )
+      .option('--search <keywords>', 'comma-separated keywords, e.g. --search foo,bar,"some phrase"')
+      .option('--query <expr>', `predicate, e.g. --query 'labels["env"] == "prod"'`)
+      .option('--labels <k=v,...>', 'only resources with these labels', oneValue)
+      .option(
+        '--kube-kind <plural>',
+        'Kubernetes kind in plural form (pods, deployments, ...) for --kind kube_resource',
+      )
+      .option('--kube-api-group <group>', 'Kubernetes API group (required for kinds outside the core group)')
+      .option('--kube-cluster <name>', 'Kubernetes cluster to search (required for --kind kube_resource)')
+      .option('--namespace <ns>', 'Kubernetes namespace (default "default")')
+      // tsh's older name for --namespace, still accepted (hidden) by tsh request search.
+      .addOption(new Option('--kube-namespace <ns>').hideHelp())
+      .option('--all-kube-namespaces', 'search every Kubernetes namespace')
+  );
 }
 
 function keywords(s: string | undefined): string[] {
@@ -125,7 +132,14 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): SearchOptions {
   const kubeKind = flags.kubeKind;
   const kubeApiGroup = flags.kubeApiGroup ?? '';
   const kubeCluster = flags.kubeCluster;
-  const namespaceFlag = flags.namespace;
+  if (
+    flags.namespace !== undefined &&
+    flags.kubeNamespace !== undefined &&
+    flags.namespace !== flags.kubeNamespace
+  ) {
+    throw new UsageError('--namespace and --kube-namespace (its tsh name) name different namespaces');
+  }
+  const namespaceFlag = flags.namespace ?? flags.kubeNamespace;
   const all = flags.allKubeNamespaces === true;
   const kubeFlags = [
     ['--kube-kind', kubeKind],

@@ -9,7 +9,7 @@ import { requestDetail } from '../../render/request.js';
 import { startSpinner } from '../../render/spinner.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { fetchRequest, note, requestIds } from './shared.js';
+import { fetchRequest, note, requestIds, resolveRequestIds } from './shared.js';
 
 export interface WaitOptions {
   id: string;
@@ -209,7 +209,8 @@ export async function waitAndReport(
 export async function run(ctx: Context, opts: WaitOptions): Promise<number> {
   const conn = await ctx.connect();
   // An ID that never existed (or is not visible) is "not found", not "expired while waiting".
-  const req = await fetchRequest(ctx, conn, opts.id);
-  note(ctx, `Waiting for request ${opts.id} (Ctrl-C to stop)...`);
-  return waitAndReport(ctx, conn, opts.id, { ...opts, user: req.user });
+  const [id] = await resolveRequestIds(ctx, conn, [opts.id]);
+  const req = await fetchRequest(ctx, conn, id);
+  note(ctx, `Waiting for request ${id} (Ctrl-C to stop)...`);
+  return waitAndReport(ctx, conn, id, { ...opts, user: req.user });
 }

@@ -8,7 +8,7 @@ import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, list, note, oneValue, reasonFlag, requestIds } from './shared.js';
+import { callOpts, list, note, oneValue, reasonFlag, requestIds, resolveRequestIds } from './shared.js';
 
 /** Options shared by `approve` and `deny`, which both call SetAccessRequestState. */
 export interface ResolveOptions {
@@ -83,8 +83,10 @@ export async function runResolve(ctx: Context, opts: ResolveOptions): Promise<nu
   const results: ActionResult[] = [];
   let firstFailure: number | undefined;
   const verb = opts.state === 'APPROVED' ? 'approved' : 'denied';
-  for (const id of opts.ids) {
+  for (const given of opts.ids) {
+    let id = given;
     try {
+      [id] = await resolveRequestIds(ctx, conn, [given]);
       await setRequestState(
         conn,
         id,
