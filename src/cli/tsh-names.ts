@@ -16,6 +16,9 @@ const OPTIONS: Readonly<Record<string, string>> = {
   '--request-nowait': 'tsh login --request-nowait is `access request create --nowait` here',
   '--author':
     'tctl’s review --author is the identity you connect with here: run `access request review ID --approve` as the reviewer',
+  // tsh and tctl head the column "Status"; here it is State, as the --state filter, `--sort
+  // state`, the JSON field and Teleport's API (RequestState, AccessRequestFilter.State) name it.
+  '--status': 'the request state is --state here (PENDING, APPROVED, DENIED, PROMOTED)',
   '--verbose': 'tables show every column the terminal has room for; `-f json` shows every field',
 };
 

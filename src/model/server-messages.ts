@@ -4,6 +4,9 @@
  * client recognises them to add a hint. Nothing else may branch on a message.
  */
 
+const PERMISSION_DENIED = 'PERMISSION_DENIED';
+const INVALID_ARGUMENT = 'INVALID_ARGUMENT';
+
 /** api/mfa: ErrAdminActionMFARequired. */
 export const ADMIN_MFA_REQUIRED = 'admin-level API request requires MFA verification';
 
@@ -21,15 +24,22 @@ export function isLockOnRequest(message: string, id: string): boolean {
   return message.startsWith(lockInForceMessage(`AccessRequest:${JSON.stringify(id)}`, ''));
 }
 
+/** lib/services/role.go, CheckAccessToRule: the refusal of `verb` on `resource` by the role rules. */
+export function ruleDeniedMessage(resource: string, verb: string): string {
+  return `access denied to perform action "${verb}" on "${resource}"`;
+}
+
+/** Whether an answer is the rule check's refusal of `verb` on `resource` (PermissionDenied). */
+export function isRuleDenied(code: string, details: string, resource: string, verb: string): boolean {
+  return code === PERMISSION_DENIED && details.includes(ruleDeniedMessage(resource, verb));
+}
+
 interface KnownAnswer {
   /** gRPC status name the text comes with. */
   code: string;
   text: RegExp;
   hint: string;
 }
-
-const PERMISSION_DENIED = 'PERMISSION_DENIED';
-const INVALID_ARGUMENT = 'INVALID_ARGUMENT';
 
 /** Hints for Teleport's common refusals (lib/services/access_request.go, auth_with_roles.go). */
 const KNOWN_ANSWERS: readonly KnownAnswer[] = [

@@ -35,7 +35,7 @@ function approvedWarning(id: string): string {
 the user's access to these roles. If you would like to lock the user's access to the
 requested roles instead, you can run:
 
-> tctl lock --access-request ${id}
+> access request lock ${id}
 
 To disregard this warning and delete the request anyway, re-run this command with --force:
 
