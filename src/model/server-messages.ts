@@ -24,6 +24,18 @@ export function isLockOnRequest(message: string, id: string): boolean {
   return message.startsWith(lockInForceMessage(`AccessRequest:${JSON.stringify(id)}`, ''));
 }
 
+/**
+ * lib/auth/auth_with_roles.go, generateUserCerts: a user that does not exist is refused with
+ * a bare "access denied", as Teleport hides whether a user exists from those who may not read
+ * users.
+ */
+export const BARE_ACCESS_DENIED = 'access denied';
+
+/** Whether an answer is the bare refusal that hides whether a user exists. */
+export function isBareAccessDenied(code: string, details: string): boolean {
+  return code === PERMISSION_DENIED && details.trim() === BARE_ACCESS_DENIED;
+}
+
 /** lib/services/role.go, CheckAccessToRule: the refusal of `verb` on `resource` by the role rules. */
 export function ruleDeniedMessage(resource: string, verb: string): string {
   return `access denied to perform action "${verb}" on "${resource}"`;

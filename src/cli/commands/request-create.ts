@@ -261,7 +261,12 @@ async function reasonIfRequired(ctx: Context, conn: Connection, opts: CreateOpti
     );
   }
   if (prompt) note(ctx, escapeControls(prompt));
-  const answer = (await ask('Reason (required): ')).trim();
+  // An empty answer (Enter pressed too soon) is asked once more before giving up.
+  let answer = (await ask('Reason (required): ')).trim();
+  if (answer === '') {
+    note(ctx, 'A reason is required; type one, or press Enter again to give up.');
+    answer = (await ask('Reason (required): ')).trim();
+  }
   if (answer === '') throw new UsageError('a reason is required and none was given: pass --reason TEXT');
   const sizeProblem = requestSizeProblem({ reason: answer, resourceIds: [], reviewers: [], labels: {} });
   if (sizeProblem) throw new UsageError(sizeProblem);

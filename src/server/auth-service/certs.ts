@@ -6,6 +6,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { Certs, UserCertsRequest } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import type { AccessRequestV3 } from '../../gen/teleport/legacy/types/types.js';
+import { BARE_ACCESS_DENIED } from '../../model/server-messages.js';
 import { authorizeAdminAction } from '../authz.js';
 import {
   issueUserSshCert,
@@ -73,7 +74,7 @@ export function certHandlers(deps: ServiceDeps) {
       if (!self) throw accessDenied('access denied: impersonated user can not impersonate anyone else');
     }
     const targetUser = policy.user(target);
-    if (!targetUser) throw accessDenied('access denied');
+    if (!targetUser) throw accessDenied(BARE_ACCESS_DENIED);
     if (!self) {
       authorizeAdminAction(policy, caller);
       if (req.accessRequests.length > 0) {
