@@ -32,7 +32,7 @@ function __access_at
 end
 
 function __access_request_ids
-    timeout 3 access request ls --format json 2>/dev/null | grep -o '"id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
+    timeout 3 access request ls $argv --format json 2>/dev/null | grep -o '"id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
 end
 
 complete -c access -f
@@ -110,12 +110,12 @@ complete -c access -n '__access_at \'request create\'' -l nowait -d 'return as s
 complete -c access -n '__access_at \'request create\'' -l no-assume -d 'do not re-issue the certificate on approval'
 complete -c access -n '__access_at \'request create\'' -l no-input -d 'never ask at the terminal: a required reason that is missing is an error (exit 2)'
 complete -c access -n '__access_at \'request wait\'' -l no-assume -d 'do not re-issue the certificate on approval'
-complete -c access -n '__access_at \'request wait\'' -a '(__access_request_ids)'
+complete -c access -n '__access_at \'request wait\'' -a '(__access_request_ids --mine)'
 complete -c access -n '__access_at \'request review\'' -l approve -d 'propose approval'
 complete -c access -n '__access_at \'request review\'' -l deny -d 'propose denial'
 complete -c access -n '__access_at \'request review\'' -l reason -r -F -d 'reason for the review'
 complete -c access -n '__access_at \'request review\'' -l assume-start-time -r -F -d 'propose an earlier or later start time'
-complete -c access -n '__access_at \'request review\'' -a '(__access_request_ids)'
+complete -c access -n '__access_at \'request review\'' -a '(__access_request_ids --reviewable)'
 complete -c access -n '__access_at \'request approve\'' -l roles -r -F -d 'approve only these of the requested roles'
 complete -c access -n '__access_at \'request approve\'' -l reason -r -F -d 'resolve reason'
 complete -c access -n '__access_at \'request approve\'' -l annotations -r -F -d 'resolve annotations; a repeated key collects values'
@@ -127,7 +127,7 @@ complete -c access -n '__access_at \'request deny\'' -l annotations -r -F -d 're
 complete -c access -n '__access_at \'request deny\'' -l delegator -r -F -d 'record this user as the one the change is made for'
 complete -c access -n '__access_at \'request deny\'' -a '(__access_request_ids)'
 complete -c access -n '__access_at \'request drop\'' -l lock -d 'also lock the dropped requests (see `access request lock`), so copies of the old certificate stop working'
-complete -c access -n '__access_at \'request drop\'' -a '(__access_request_ids)'
+complete -c access -n '__access_at \'request drop\'' -a '(__access_request_ids --mine)'
 complete -c access -n '__access_at \'request rm\'' -l force -d 'delete even approved requests'
 complete -c access -n '__access_at \'request rm\'' -l lock -d 'lock each request first (see `access request lock`), so certificates that carry it stop working'
 complete -c access -n '__access_at \'request rm\'' -a '(__access_request_ids)'
