@@ -1,4 +1,5 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import type { Connection } from '../../client/index.js';
 import { UsageError } from '../../model/errors.js';
 import { type AccessRequest, parseStateName, type RequestStateName } from '../../model/request.js';
 import { structuredListWriter } from '../../render/format.js';
@@ -103,6 +104,21 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): LsOptions {
   return opts;
 }
 
+/**
+ * What to say when nothing is listed: how to create a request to someone who may request
+ * roles; to an identity that may not (a plugin, a reviewer), how to see requests as they come.
+ */
+async function emptyListHint(ctx: Context, conn: Connection, me: string): Promise<string> {
+  const { getCapabilities } = await import('../../client/resources.js');
+  const caps = await getCapabilities(conn, me, { requestableRoles: true }, callOpts(ctx)).catch(
+    () => undefined,
+  );
+  if (caps && caps.requestable_roles.length === 0) {
+    return 'hint: no access requests yet; `access request watch` shows new ones as they are made';
+  }
+  return 'hint: no access requests; create one with `access request create --roles <role> --reason <reason>`';
+}
+
 export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   const matches = await requestCondition(opts.condition);
   const conn = await ctx.connect();
@@ -175,10 +191,7 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
   const columnsShown = (await table?.end()) ?? [];
   if (cutReason && columnsShown.includes(REASON_COLUMN)) note(ctx, REASON_FOOTNOTE);
   if (shown === 0) {
-    note(
-      ctx,
-      'hint: no access requests; create one with `access request create --roles <role> --reason <reason>`',
-    );
+    note(ctx, await emptyListHint(ctx, conn, me));
   } else {
     note(ctx, 'hint: use `access request show <id>` for details');
   }
