@@ -93,3 +93,69 @@ export function wrapCommand(command: string, width: number, indent = '  '): stri
   lines.push(line);
   return lines;
 }
+
+/** An indented `term  description` line of a help page: two or more spaces between them. */
+const TERM_LINE = /^( +)(\S(?:.*?\S)?)( {2,})(\S.*)$/;
+
+/**
+ * A fixed-layout help page (`access help <topic>`) refitted to `width` when it has a line
+ * wider: paragraphs rewrap between words; indented `term  description` entries keep their
+ * description column while 20 characters fit beside it, else the description goes under the
+ * term; any other indented line (a command) wraps with ` \` continuations. A page that fits
+ * is returned as written.
+ */
+export function refitPage(text: string, width: number): string {
+  const lines = text.split('\n');
+  if (lines.every((l) => l.length <= width)) return text;
+  const out: string[] = [];
+  let paragraph: string[] = [];
+  const flush = () => {
+    if (paragraph.length > 0) out.push(...wrapWords(paragraph.join(' '), width));
+    paragraph = [];
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === '') {
+      flush();
+      out.push('');
+      continue;
+    }
+    if (!line.startsWith(' ')) {
+      paragraph.push(line);
+      continue;
+    }
+    flush();
+    const entry = TERM_LINE.exec(line);
+    if (!entry) {
+      const indent = line.length - line.trimStart().length;
+      const pieces = wrapCommand(line.trim(), width - indent);
+      // A line ending in a bare `\` continues a word: the next starts at the margin.
+      out.push(...pieces.map((l, n) => (n > 0 && /\S\\$/.test(pieces[n - 1]) ? l : ' '.repeat(indent) + l)));
+      continue;
+    }
+    const [, indent, term, gap, first] = entry;
+    const column = indent.length + term.length + gap.length;
+    let description = first;
+    // Continuation lines sit under the description column.
+    while (
+      i + 1 < lines.length &&
+      /^ +\S/.test(lines[i + 1]) &&
+      lines[i + 1].length - lines[i + 1].trimStart().length >= column
+    ) {
+      description += ` ${lines[++i].trim()}`;
+    }
+    if (column + 20 <= width) {
+      out.push(
+        ...wrapWords(description, width - column).map(
+          (l, n) => (n === 0 ? indent + term + gap : ' '.repeat(column)) + l,
+        ),
+      );
+    } else {
+      out.push(...wrapWords(term, width - indent.length).map((l) => indent + l));
+      const under = indent.length + 4;
+      out.push(...wrapWords(description, width - under).map((l) => ' '.repeat(under) + l));
+    }
+  }
+  flush();
+  return out.join('\n');
+}

@@ -8,6 +8,7 @@ import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { commandPaths, helpTemplates } from '../../../src/cli/docs/help-table.js';
 import { fastHelp, type HelpTemplate } from '../../../src/cli/fast-help.js';
+import { helpTopics } from '../../../src/cli/help-topics.js';
 import { COMMANDS, leaves } from '../../../src/cli/manifest.js';
 import { type LoadedCommands, loadCommands } from '../../../src/cli/program.js';
 import { runCli } from '../../helpers/run-cli.js';
@@ -38,6 +39,18 @@ describe('every help screen fits', () => {
       expect(fast, `no template for ${path.join(' ')}`).toBeDefined();
       expect(overWidth(fast!, columns), `template at ${columns}:\n${fast}`).toEqual([]);
     }
+  });
+});
+
+describe.each(helpTopics().map((t) => t.name))('the help topic %s', (topic) => {
+  test.each(WIDTHS)('fits %i columns, every word of it kept', async (columns) => {
+    const r = await runCli(['help', topic], { isTTY: true, columns });
+    expect(r.code).toBe(0);
+    expect(overWidth(r.stdout, columns), r.stdout).toEqual([]);
+    // Refitting moves words, never drops or cuts one (a ` \\` continuation aside).
+    const words = (t: string) => t.split(/\s+/).filter((w) => w !== '' && w !== '\\');
+    const piped = await runCli(['help', topic]);
+    expect(words(r.stdout.replace(/\\\n/g, ''))).toEqual(words(piped.stdout));
   });
 });
 
