@@ -117,6 +117,9 @@ beforeAll(async () => {
   expect(review.code, review.stderr).toBe(0);
   requests = await accessJson<AccessRequest[]>(['request', 'show', ...made.map((r) => r.id)], alice);
   await writeFile(join(server.dir, 'tmux.conf'), 'set -g history-limit 50000\n');
+  // A session that lives as long as the file's tests: the tmux server would otherwise exit as
+  // each width's session ends, and the next width's could meet it exiting.
+  tmux('-f', join(server.dir, 'tmux.conf'), 'new-session', '-d', '-s', 'keep', 'sleep 600');
 });
 
 afterAll(async () => {
