@@ -5,21 +5,20 @@
  */
 
 /** Where a word too long for its line may break: after these characters. */
-const SOFT_BREAKS = new Set(['/', ',']);
+const SOFT_BREAKS = new Set(['/', ',', '-']);
 
-/** Cuts one word into pieces of at most `width`, after a `/` or `,` where possible. */
+/**
+ * Cuts one word into pieces of at most `width`, after a `/`, `,` or `-`: the first such place
+ * after which the rest fits on one line (so `/local/node/<uuid>` and `access-request-<uuid>`
+ * keep the UUID whole), else the last one, else at the width.
+ */
 export function breakWord(word: string, width: number): string[] {
   const out: string[] = [];
   let rest = word;
   while (rest.length > width) {
-    let at = -1;
-    for (let i = width; i > 0; i--) {
-      if (SOFT_BREAKS.has(rest[i - 1])) {
-        at = i;
-        break;
-      }
-    }
-    if (at <= 0) at = width;
+    const soft: number[] = [];
+    for (let i = 1; i <= width; i++) if (SOFT_BREAKS.has(rest[i - 1])) soft.push(i);
+    const at = soft.find((i) => rest.length - i <= width) ?? soft.at(-1) ?? width;
     out.push(rest.slice(0, at));
     rest = rest.slice(at);
   }

@@ -27,7 +27,9 @@ const REASONS = [
   'investigate intermittent checkout latency regression reported overnight',
   'rotate credentials',
 ];
-const VOCABULARY = new Set(REASONS.flatMap((r) => r.split(' ')));
+/** The message of a lock on the second request. */
+const LOCK_MESSAGE = 'suspended pending incident postmortem';
+const VOCABULARY = new Set([...REASONS, LOCK_MESSAGE].flatMap((r) => r.split(' ')));
 
 interface Screen {
   name: string;
@@ -64,6 +66,7 @@ const SCREENS: Screen[] = [
     args: () => 'request search --kind node --search nomatch',
     ids: () => [],
   },
+  { name: 'lock ls', user: 'admin', args: () => 'lock ls', ids: () => [requests[1].id] },
 ];
 
 const WIDTHS = [40, 80, 120];
@@ -115,6 +118,11 @@ beforeAll(async () => {
     server.env('bob'),
   );
   expect(review.code, review.stderr).toBe(0);
+  const lock = await access(
+    ['request', 'lock', made[1].id, '--ttl', '1h', '--message', LOCK_MESSAGE],
+    server.env('admin'),
+  );
+  expect(lock.code, lock.stderr).toBe(0);
   requests = await accessJson<AccessRequest[]>(['request', 'show', ...made.map((r) => r.id)], alice);
   await writeFile(join(server.dir, 'tmux.conf'), 'set -g history-limit 50000\n');
   // A session that lives as long as the file's tests: the tmux server would otherwise exit as

@@ -163,6 +163,9 @@ describe('fitting a width', () => {
     expect(wrapWords('one two three four', 9)).toEqual(['one two', 'three', 'four']);
     expect(breakWord('/local/node/abc', 8)).toEqual(['/local/', 'node/abc']);
     expect(breakWord('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
+    // The break that leaves the rest whole on the next line wins: a UUID is not cut.
+    const uuid = '6feeb2ae-ea2e-4a51-950c-afa9b7fa142a';
+    expect(breakWord(`access-request-${uuid}`, 38)).toEqual(['access-request-', uuid]);
   });
 
   test('a command wraps between arguments with a continuation backslash', () => {
