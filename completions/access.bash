@@ -2,7 +2,7 @@
 # Install: source this file, or copy it to ~/.local/share/bash-completion/completions/access
 
 _access_request_ids() {
-  timeout 3 access request ls --format json 2>/dev/null | grep -o '"id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
+  timeout 3 access request ls "$@" --format json 2>/dev/null | grep -o '"id": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/'
 }
 
 _access_subcommands() {
@@ -134,16 +134,19 @@ _access_option_values() {
   esac
 }
 
+# Prints the `request ls` flags an ID argument completes from; fails for a command without one.
 _access_takes_ids() {
   case "$1" in
-    "request show"|"request wait"|"request assume"|"request review"|"request approve"|"request deny"|"request drop"|"request rm"|"request lock") return 0 ;;
+    "request show"|"request assume"|"request approve"|"request deny"|"request rm"|"request lock") echo "" ;;
+    "request wait"|"request drop") echo "--mine" ;;
+    "request review") echo "--reviewable" ;;
+    *) return 1 ;;
   esac
-  return 1
 }
 
 _access() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
-  local cmdpath="" w i skip=0 subs values
+  local cmdpath="" w i skip=0 subs values scope
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="${COMP_WORDS[i]}"
     if ((skip)); then skip=0; continue; fi
@@ -169,8 +172,8 @@ _access() {
   subs="$(_access_subcommands "$cmdpath")"
   if [[ -n "$subs" ]]; then
     COMPREPLY=($(compgen -W "$subs" -- "$cur"))
-  elif _access_takes_ids "$cmdpath"; then
-    COMPREPLY=($(compgen -W "$(_access_request_ids)" -- "$cur"))
+  elif scope=$(_access_takes_ids "$cmdpath"); then
+    COMPREPLY=($(compgen -W "$(_access_request_ids $scope)" -- "$cur"))
   fi
   return 0
 }

@@ -34,9 +34,35 @@ export const PIPE_HELP_WIDTH = 100;
 /** Stands for piece `i` in a template: NUL never appears in help text. */
 export const pieceMark = (i: number): string => `\u0000${i}\u0000`;
 
+/** Narrower than this, an option's or command's description goes on the lines under its term. */
+const MIN_DESCRIPTION_WIDTH = 30;
+
+/**
+ * How help fits any terminal width ≥ 40 (issue 23), on top of commander's Help, which leaves a
+ * description unwrapped (and the line over the width) when its column would be narrower than
+ * 40: wrap down to narrow widths, put a description that has no room beside its term on the
+ * lines below it, and wrap the usage line. The program (program.ts) and the templates here use
+ * the same, so both print the same bytes.
+ */
+export const HELP_LAYOUT = {
+  minWidthToWrap: 10,
+  formatItem(this: Help, term: string, termWidth: number, description: string, helper: Help): string {
+    const width = this.helpWidth ?? 80;
+    if (!description || width - termWidth - 4 >= MIN_DESCRIPTION_WIDTH) {
+      return Help.prototype.formatItem.call(this, term, termWidth, description, helper);
+    }
+    return `  ${term}\n${helper.boxWrap(description, width - 6).replace(/^(?=.)/gm, '      ')}`;
+  },
+  formatHelp(this: Help, cmd: Parameters<Help['formatHelp']>[0], helper: Help): string {
+    const text = Help.prototype.formatHelp.call(this, cmd, helper);
+    const end = text.indexOf('\n');
+    return helper.boxWrap(text.slice(0, end), this.helpWidth ?? 80) + text.slice(end);
+  },
+};
+
 /** A template's help at `width`, wrapped as commander wraps it. */
 export function renderTemplate({ template, pieces }: HelpTemplate, width: number): string {
-  const help = new Help();
+  const help = Object.assign(new Help(), HELP_LAYOUT);
   help.prepareContext({ helpWidth: width });
   return template.replace(/\u0000(\d+)\u0000/g, (_, i: string) => {
     const piece = pieces[Number(i)];

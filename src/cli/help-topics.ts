@@ -89,12 +89,14 @@ Examples:
 the part that is wrong.`;
 
 function formatsText(): string {
-  return `--format text (default): tables on a terminal; when stdout is not a terminal, the same
-columns without borders or truncation, one row a line, columns separated by two spaces
-(an empty cell prints as "-"). --format json: one JSON document ending in a newline; lists
-are arrays. --format yaml: the same structures as YAML. \`watch --format json\` prints one
-JSON object per line (NDJSON). \`show\` prints an array even for one ID. Progress, hints and
-errors always go to stderr, never into the document.
+  return `--format text (default): on a terminal, tables fit its width: the least important
+columns are left out, long text wraps between words, and on a narrow terminal each row is a
+block of "Column: value" lines. When stdout is not a terminal, every column, without borders
+or truncation, one row a line, columns separated by two spaces (an empty cell prints as "-").
+--format json: one JSON document ending in a newline; lists are arrays. --format yaml: the
+same structures as YAML. \`watch --format json\` prints one JSON object per line (NDJSON).
+\`show\` prints one request for one ID and an array for several, as kubectl prints one
+object. Progress, hints and errors always go to stderr, never into the document.
 
 ${schemaDoc()}`.trimEnd();
 }

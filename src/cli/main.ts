@@ -13,6 +13,7 @@ import {
 } from '../render/io.js';
 import { CliContext } from './context.js';
 import { runProgram } from './program.js';
+import { tshNameHint } from './tsh-names.js';
 
 /** What main prints for a failure, and the exit code it returns. */
 export interface ErrorReport {
@@ -46,7 +47,9 @@ export function reportFor(err: unknown, io?: IO): ErrorReport {
     return {
       code: EXIT_CODES.usage,
       message,
-      hint: suggestion ? `did you mean ${suggestion[1]}?` : `run \`${path} --help\` for usage`,
+      hint: suggestion
+        ? `did you mean ${suggestion[1]}?`
+        : (tshNameHint(message, path) ?? `run \`${path} --help\` for usage`),
     };
   }
   if (err instanceof AccessError) {

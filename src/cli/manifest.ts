@@ -102,6 +102,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         'create',
         {
           aliases: ['new'],
+          args: ['[resources...]'],
           summary:
             'Create an access request for roles or resources and, by default, wait for it to be resolved.',
         },
@@ -151,7 +152,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         'drop',
         {
           args: ['[ids...]'],
-          summary: 'Re-issue your certificate without the given assumed requests (all when none are given),',
+          summary: 'Re-issue your certificate without the given assumed requests (all when none are given).',
         },
         () => import('./commands/request-drop.js'),
       ),
@@ -159,8 +160,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         'rm',
         {
           args: ['<ids...>'],
-          summary:
-            'Delete access requests (needs the access_request delete rule). Deleting an approved request',
+          summary: 'Delete access requests (needs the access_request delete rule).',
         },
         () => import('./commands/request-rm.js'),
       ),
@@ -169,13 +169,13 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         {
           args: ['<id>'],
           summary:
-            'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every',
+            'Revoke an access request: a Teleport lock makes the Auth Service refuse every certificate carrying it.',
         },
         () => import('./commands/request-lock.js'),
       ),
       leaf(
         'watch',
-        { summary: 'Stream changes to access requests until interrupted: one line per change (text:' },
+        { summary: 'Stream changes to access requests until interrupted, one line per change.' },
         () => import('./commands/request-watch.js'),
       ),
       leaf(
@@ -193,7 +193,8 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
     'exec',
     {
       args: ['[command...]'],
-      summary: 'Run one command with elevated access: reuse a matching approved or pending request of yours',
+      summary:
+        'Run one command with elevated access, reusing or creating a request and waiting for approval.',
     },
     () => import('./commands/exec.js'),
   ),
@@ -207,7 +208,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
       'rm',
       {
         args: ['<names...>'],
-        summary: 'Remove locks by name (needs delete on lock). Certificates carrying the request work again',
+        summary: 'Remove locks by name (needs delete on lock).',
       },
       () => import('./commands/lock-rm.js'),
     ),
@@ -256,7 +257,7 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
         {
           args: ['[name]'],
           summary:
-            'Evaluate Access Monitoring Rules against a request and say whether each matches, what it would',
+            'Evaluate Access Monitoring Rules against a request: whether each matches, and what it would do.',
         },
         () => import('./commands/rule-test.js'),
       ),
@@ -266,13 +267,13 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
   group('webhook', 'The teleport-webhooks plugin, signed: post request changes, take callbacks.', [
     leaf(
       'serve',
-      { summary: 'Run the webhook bridge: POST signed access request changes to receivers (routed by' },
+      { summary: 'Run the webhook bridge: POST signed access request changes to receivers.' },
       () => import('./commands/webhook-serve.js'),
     ),
     leaf(
       'configure',
       {
-        summary: 'Print a commented configuration template for `access webhook serve` (the teleport-webhooks',
+        summary: 'Print a commented configuration template for `access webhook serve`.',
       },
       () => import('./commands/webhook-configure.js'),
     ),
@@ -285,7 +286,10 @@ export const COMMANDS: readonly (GroupEntry | LeafEntry)[] = [
   group('server', 'Run the embedded Teleport-compatible Auth API.', [
     leaf(
       'start',
-      { summary: 'Start the embedded Auth API (a local stand-in for a Teleport cluster) and run until' },
+      {
+        summary:
+          'Start the embedded Auth API (a local stand-in for a Teleport cluster) until Ctrl-C or SIGTERM.',
+      },
       () => import('./commands/server-start.js'),
     ),
   ]),

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, type CommandUnknownOpts, type HelpConfiguration } from '@commander-js/extra-typings';
 import { UsageError } from '../model/errors.js';
+import { refitPage } from '../render/wrap.js';
 import type { Context } from './context.js';
-import { PIPE_HELP_WIDTH } from './fast-help.js';
+import { HELP_LAYOUT, PIPE_HELP_WIDTH } from './fast-help.js';
 import { helpTopics } from './help-topics.js';
 import { COMMANDS, type LeafEntry, type LoadedCommand, leafNamedBy, leaves } from './manifest.js';
 import { addGlobalOptions, addPlaceholderOptions } from './options.js';
@@ -125,7 +126,7 @@ export function buildProgram(
     .helpCommand(false)
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false, ...help })
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false, ...HELP_LAYOUT, ...help })
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
@@ -136,11 +137,12 @@ export function buildProgram(
     });
   addGlobalOptions(program, 'root');
   reportUsageAgainst(program);
+  // One topic a line, so the list fits any terminal help is read on.
   program.addHelpText(
     'after',
-    `\nHelp topics (access help <topic>): ${helpTopics()
-      .map((t) => t.name)
-      .join(', ')}`,
+    `\nHelp topics (access help <topic>):\n${helpTopics()
+      .map((t) => `  ${t.name}`)
+      .join('\n')}`,
   );
   program.hook('preAction', (_root, leaf) => {
     ctx.configure?.(leaf);
@@ -156,7 +158,7 @@ export function buildProgram(
     for (const alias of entry.aliases) cmd.alias(alias);
     for (const leaf of entry.commands) attach(cmd, leaf, loaded, ctx, hooks);
   }
-  addHelpCommand(program, hooks);
+  addHelpCommand(program, hooks, () => (io.stdoutIsTTY ? io.columns : undefined));
   return program;
 }
 
@@ -197,7 +199,15 @@ export async function runProgram(
  * `access help [topic|command...]`: the root help, a topic page (environment, exit-codes,
  * formats, resource-ids), or a command's help, on stdout with exit 0.
  */
-function addHelpCommand(program: CommandUnknownOpts, hooks: ProgramHooks): void {
+/**
+ * `terminalWidth` is the width a topic page is refitted to on a terminal (undefined off one:
+ * piped pages keep their layout).
+ */
+function addHelpCommand(
+  program: CommandUnknownOpts,
+  hooks: ProgramHooks,
+  terminalWidth: () => number | undefined,
+): void {
   const io = () => program.configureOutput();
   const cmd = new Command('help')
     .description('Show help for a command or a topic (environment, exit-codes, formats, resource-ids).')
@@ -211,7 +221,8 @@ function addHelpCommand(program: CommandUnknownOpts, hooks: ProgramHooks): void 
     } else {
       const topic = helpTopics().find((t) => t.name === words[0]);
       if (topic && words.length === 1) {
-        out(`${topic.title}\n\n${topic.text}\n`);
+        const width = terminalWidth();
+        out(`${topic.title}\n\n${width === undefined ? topic.text : refitPage(topic.text, width)}\n`);
       } else {
         let target: CommandUnknownOpts | undefined = program;
         for (const w of words) {

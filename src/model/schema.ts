@@ -199,7 +199,7 @@ const ACTION_RESULT = object(
 /** `access request create --wait` and `access request wait`: the request in its final state. */
 export const ACCESS_REQUEST_SCHEMA: JsonSchema = root({
   ...REQUEST_BODY,
-  description: 'One access request (create, wait, review).',
+  description: 'One access request (create, wait, review, and show given one ID).',
 });
 
 /** `access request create --dry-run`: the request it would create, then the reason policy. */
@@ -219,10 +219,13 @@ export const DRY_RUN_SCHEMA: JsonSchema = root(
   ),
 );
 
-/** `access request ls` and `access request show`: an array of requests (`[]` when none). */
+/**
+ * `access request ls` and `access request show` given several IDs: an array of requests (`[]`
+ * when none). `show` given one ID prints that one request, as kubectl prints one object.
+ */
 export const ACCESS_REQUEST_LIST_SCHEMA: JsonSchema = root({
   title: 'AccessRequest[]',
-  description: 'A list of access requests (ls, show).',
+  description: 'A list of access requests (ls, and show given several IDs).',
   type: 'array',
   items: REQUEST_BODY,
 });

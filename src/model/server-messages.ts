@@ -4,6 +4,10 @@
  * client recognises them to add a hint. Nothing else may branch on a message.
  */
 
+const PERMISSION_DENIED = 'PERMISSION_DENIED';
+const INVALID_ARGUMENT = 'INVALID_ARGUMENT';
+const NOT_FOUND = 'NOT_FOUND';
+
 /** api/mfa: ErrAdminActionMFARequired. */
 export const ADMIN_MFA_REQUIRED = 'admin-level API request requires MFA verification';
 
@@ -79,16 +83,34 @@ function goTimeString(t: Date): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms ? `.${ms}` : ''} +0000 UTC`;
 }
 
+/**
+ * lib/auth/auth_with_roles.go, generateUserCerts: a user that does not exist is refused with
+ * a bare "access denied", as Teleport hides whether a user exists from those who may not read
+ * users.
+ */
+export const BARE_ACCESS_DENIED = 'access denied';
+
+/** Whether an answer is the bare refusal that hides whether a user exists. */
+export function isBareAccessDenied(code: string, details: string): boolean {
+  return code === PERMISSION_DENIED && details.trim() === BARE_ACCESS_DENIED;
+}
+
+/** lib/services/role.go, CheckAccessToRule: the refusal of `verb` on `resource` by the role rules. */
+export function ruleDeniedMessage(resource: string, verb: string): string {
+  return `access denied to perform action "${verb}" on "${resource}"`;
+}
+
+/** Whether an answer is the rule check's refusal of `verb` on `resource` (PermissionDenied). */
+export function isRuleDenied(code: string, details: string, resource: string, verb: string): boolean {
+  return code === PERMISSION_DENIED && details.includes(ruleDeniedMessage(resource, verb));
+}
+
 interface KnownAnswer {
   /** gRPC status name the text comes with. */
   code: string;
   text: RegExp;
   hint: string;
 }
-
-const PERMISSION_DENIED = 'PERMISSION_DENIED';
-const INVALID_ARGUMENT = 'INVALID_ARGUMENT';
-const NOT_FOUND = 'NOT_FOUND';
 
 /** Hints for Teleport's common refusals (lib/services/access_request.go, auth_with_roles.go). */
 const KNOWN_ANSWERS: readonly KnownAnswer[] = [

@@ -1,7 +1,8 @@
 import { type AccessRequest, approvalProgress, approvalProgressText } from '../model/request.js';
 import { escapeControls } from './escape.js';
-import { formatKeyValues, type KeyValue, truncateCell } from './table.js';
+import { formatKeyValues, type KeyValue, type TableOptions } from './table.js';
 import { formatRelative, formatRfc822, formatTtl, formatUtc } from './time.js';
+import { wrapWords } from './wrap.js';
 
 /** Columns of `access request ls`, in order. */
 export const REQUEST_COLUMNS = [
@@ -18,32 +19,42 @@ export const REQUEST_COLUMNS = [
   'Reason',
 ] as const;
 
-/** Index of the Reason column: the one cut or wrapped to fit a terminal. */
+/** Index of the Reason column: the one wrapped between words to fit a terminal. */
 export const REASON_COLUMN = REQUEST_COLUMNS.indexOf('Reason');
 /** Index of the State column, coloured on a TTY. */
 export const STATE_COLUMN = REQUEST_COLUMNS.indexOf('State');
-/** Which `ls` columns stay on a narrow terminal, most important first; the ID always stays. */
-export const REQUEST_COLUMN_PRIORITY = (
-  [
-    'User',
-    'Roles',
-    'State',
-    'Approvals',
-    'Reason',
-    'Reviewed By',
-    'Access TTL',
-    'Request TTL',
-    'Resources',
-    'Created At (UTC)',
-  ] as const
-).map((c) => REQUEST_COLUMNS.indexOf(c));
 
-/** Cut widths on a TTY, as tctl cuts them. */
-const RESOURCES_WIDTH = 20;
+/**
+ * How `ls` fits a terminal (issue 23): columns by priority, the ID always whole, then state,
+ * user, what is requested, approvals, created and the reason, which wraps to the room left;
+ * the reviewers and the TTLs only on wide terminals. Narrower than ID, state and user, one
+ * block per request.
+ */
+export const REQUEST_TABLE: TableOptions = {
+  priority: (
+    [
+      'ID',
+      'State',
+      'User',
+      'Roles',
+      'Resources',
+      'Approvals',
+      'Created At (UTC)',
+      'Reason',
+      'Reviewed By',
+      'Access TTL',
+      'Request TTL',
+    ] as const
+  ).map((c) => REQUEST_COLUMNS.indexOf(c)),
+  required: 3,
+  wrap: REASON_COLUMN,
+  lists: (['Roles', 'Resources', 'Reviewed By'] as const).map((c) => REQUEST_COLUMNS.indexOf(c)),
+  stateColumn: STATE_COLUMN,
+};
+
+/** Reasons are cut at this width on a TTY, as tctl cuts them. */
 const REASON_WIDTH = 75;
 
-export const RESOURCES_FOOTNOTE =
-  '[+] Requested resources truncated, use `access request show <id>` to view the full list';
 export const REASON_FOOTNOTE =
   '[*] Full reason was truncated, use `access request show <id>` to view the full reason';
 
@@ -51,19 +62,24 @@ function parse(iso: string | null): Date | undefined {
   return iso === null ? undefined : new Date(iso);
 }
 
-/** One `ls` row. On a TTY long resource lists and reasons are cut and marked; `cut` tells which. */
+/**
+ * One `ls` row. On a TTY a long reason is cut and marked `[*]` (`cutReason`); resources are
+ * never cut: the table shows each whole, one a line, or leaves the column out.
+ */
 export function requestRow(
   req: AccessRequest,
   now: Date,
   tty: boolean,
-): { cells: string[]; cutResources: boolean; cutReason: boolean } {
-  let resources = req.resources.join(',');
+): { cells: string[]; cutReason: boolean } {
+  const resources = req.resources.join(',');
   let reason = req.reason === '' ? '' : JSON.stringify(req.reason);
-  let cutResources = false;
   let cutReason = false;
-  if (tty) {
-    ({ text: resources, cut: cutResources } = truncateCell(resources, RESOURCES_WIDTH, '[+]'));
-    ({ text: reason, cut: cutReason } = truncateCell(reason, REASON_WIDTH, '[*]'));
+  if (tty && reason.length > REASON_WIDTH) {
+    // Cut between words where there is one, so no word is shown in part.
+    const room = reason.slice(0, REASON_WIDTH - 3);
+    const space = room.lastIndexOf(' ');
+    reason = `${space > 0 ? room.slice(0, space) : room.slice(0, -1)} [*]`;
+    cutReason = true;
   }
   const created = parse(req.created);
   return {
@@ -80,7 +96,6 @@ export function requestRow(
       req.reviews.map((r) => r.author).join(','),
       reason,
     ],
-    cutResources,
     cutReason,
   };
 }
@@ -109,11 +124,13 @@ export function stateSummary(req: AccessRequest): string {
 /**
  * Every field of a request as a headless `Key: value` block (the `show` view).
  * `hostnames` maps node names (UUIDs) to hostnames, shown next to node resource IDs.
+ * With a `width` (a terminal's) no line is wider: values wrap between words.
  */
 export function requestDetail(
   req: AccessRequest,
   now: Date,
   hostnames?: ReadonlyMap<string, string>,
+  width?: number,
 ): string {
   const resources = req.resources.map((id) => {
     const name = id.split('/')[3];
@@ -147,7 +164,7 @@ export function requestDetail(
   if (Object.keys(req.system_annotations).length > 0) {
     pairs.push(['System Annotations', annotationLines(req.system_annotations)]);
   }
-  let out = formatKeyValues(pairs);
+  let out = formatKeyValues(pairs, width);
   if (req.reviews.length > 0) {
     const lines = req.reviews.map((r) => {
       const when = parse(r.created);
@@ -156,7 +173,11 @@ export function requestDetail(
       if (r.roles.length > 0) parts.push(`as ${r.roles.join(', ')}`);
       if (r.reason !== '') parts.push(`reason ${JSON.stringify(r.reason)}`);
       if (r.assume_start_time) parts.push(`start ${r.assume_start_time}`);
-      return `  ${escapeControls(parts.join(', '))}`;
+      const line = escapeControls(parts.join(', '));
+      if (width === undefined) return `  ${line}`;
+      return wrapWords(line, width - 4)
+        .map((l, n) => `${n === 0 ? '  ' : '    '}${l}`)
+        .join('\n');
     });
     out += `\nReviews:\n${lines.join('\n')}`;
   }

@@ -1,5 +1,6 @@
 /** Text rendering of Access Monitoring Rules; server-sent text is printed escaped. */
 import type { AccessMonitoringRule } from '../model/rule.js';
+import type { TableOptions } from './table.js';
 
 /** Control characters (terminal escapes) from the server are shown as `\uXXXX`, never raw. */
 export function printable(s: string): string {
@@ -38,6 +39,9 @@ export function ruleAction(r: AccessMonitoringRule): string {
 }
 
 export const RULE_COLUMNS = ['Name', 'Subjects', 'Action', 'Condition'] as const;
+
+/** On a narrow terminal: the name and what the rule does first; the condition wraps. */
+export const RULE_TABLE: TableOptions = { priority: [0, 2, 1, 3], required: 2, wrap: 3, lists: [1] };
 
 export function ruleRow(r: AccessMonitoringRule): string[] {
   return [

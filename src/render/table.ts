@@ -1,17 +1,20 @@
 import { escapeControls } from './escape.js';
 import { type IO, writeWithBackpressure } from './io.js';
+import { breakWord, longestWord, wrapWords } from './wrap.js';
 
 /**
- * Writes rows as they arrive. On a TTY the rows are kept and drawn as one cli-table3 table
- * at `end()`, which is the only place cli-table3 and chalk load. Otherwise each batch is written at once as plain lines (columns padded and
- * separated by two spaces, no box drawing, no truncation), so `grep`/`awk` work and memory
- * is bounded by a batch; widths only grow, so later batches stay aligned with earlier ones
- * unless a wider value arrives.
+ * Writes rows as they arrive. On a TTY the rows are kept and laid out at `end()` to fit the
+ * terminal's width (`tableLines`): a borderless table, or one `key: value` block per row when
+ * the table's required columns do not fit. Otherwise each batch is written at once as plain
+ * lines (columns padded and separated by two spaces, no truncation), so `grep`/`awk` work and
+ * memory is bounded by a batch; widths only grow, so later batches stay aligned with earlier
+ * ones unless a wider value arrives.
  */
 export interface TableWriter {
   /** Resolves once the batch is written and, off a TTY, the reader has caught up. */
   add(rows: readonly (readonly string[])[]): Promise<void>;
-  end(): Promise<void>;
+  /** Writes what is kept; resolves to the columns shown (all of them off a TTY). */
+  end(): Promise<readonly number[]>;
   /** Rows added so far. */
   readonly count: number;
 }
@@ -34,66 +37,121 @@ function padLine(cells: readonly string[], widths: number[], style?: CellStyle):
     .trimEnd();
 }
 
-/** How a table is drawn on a TTY. */
+/** How a table is laid out on a TTY (`tableLines`). */
 export interface TableOptions {
   /**
-   * Fit the terminal: columns are dropped, lowest `priority` first, until the table fits
-   * with `fitColumn` at least MIN_FIT_WIDTH wide; that column then wraps onto more lines.
-   * Columns not in `priority` are never dropped.
+   * Column indexes, most important first; columns not listed follow in their order. Each is
+   * kept if it fits beside the columns already kept, else left out, so the least important
+   * go first as the terminal narrows. A column is never cut.
    */
-  fitColumn?: number;
-  /** Column indexes, most important first. */
   priority?: readonly number[];
+  /**
+   * How many columns of `priority` the table needs (default 1). When they do not fit, each
+   * row is printed as a block of `Header: value` lines instead.
+   */
+  required?: number;
+  /** The column that wraps between words (a reason, a description) to use the room left. */
+  wrap?: number;
+  /** Columns holding comma-separated lists (roles, resources): one item a line. */
+  lists?: readonly number[];
   /** A column of request states, coloured by state. */
   stateColumn?: number;
 }
 
-/** The narrowest a fitted column gets before columns are dropped. */
-const MIN_FIT_WIDTH = 12;
+/** The narrowest the wrapping column gets; below that it is left out like any other. */
+export const MIN_WRAP_WIDTH = 20;
 const GAP = '  ';
 
 /**
- * A borderless table sized to `columns`: which columns stay, and the width of each. Pure,
- * so the fitting can be tested without a terminal.
+ * How rows fit a width: a table of the `keep` columns (in header order) sized `widths`, or
+ * blocks of every non-empty column, most important first.
  */
-export function fitColumns(
+export type TableLayout =
+  | { mode: 'table'; keep: number[]; widths: number[] }
+  | { mode: 'blocks'; keep: number[] };
+
+/** The lines of one cell at `width`: a list one item a line, the wrap column between words. */
+function cellLines(value: string, column: number, width: number, opts: TableOptions): string[] {
+  if (opts.lists?.includes(column)) {
+    const items = value.split(',').filter((x) => x !== '');
+    return items.length === 0 ? [''] : items.flatMap((x) => (x.length > width ? breakWord(x, width) : [x]));
+  }
+  if (column === opts.wrap) return wrapWords(value, width);
+  return [value];
+}
+
+function naturalWidth(value: string, column: number, opts: TableOptions): number {
+  if (opts.lists?.includes(column)) return Math.max(0, ...value.split(',').map((x) => x.length));
+  return value.length;
+}
+
+/**
+ * Which columns of a table fit in `columns` characters, and how wide each is. Pure, so the
+ * fitting is tested without a terminal. A column empty in every row is left out.
+ */
+export function layoutTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
   columns: number,
-  opts: TableOptions,
-): { keep: number[]; widths: number[] } {
-  const natural = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const keep = headers.map((_, i) => i);
-  const fit = opts.fitColumn;
-  const total = () => keep.reduce((sum, i) => sum + natural[i], 0) + GAP.length * (keep.length - 1);
-  const need = () =>
-    fit === undefined ? total() : total() - natural[fit] + Math.min(natural[fit], MIN_FIT_WIDTH);
-  const droppable = [...(opts.priority ?? [])].reverse().filter((i) => i !== fit);
-  while (need() > columns && droppable.length > 0) keep.splice(keep.indexOf(droppable.shift()!), 1);
-  const widths = [...natural];
-  if (fit !== undefined && total() > columns) {
-    widths[fit] = Math.max(MIN_FIT_WIDTH, natural[fit] - (total() - columns));
+  opts: TableOptions = {},
+): TableLayout {
+  const all = headers.map((_, i) => i);
+  const present = rows.length === 0 ? all : all.filter((i) => rows.some((r) => (r[i] ?? '') !== ''));
+  const natural = headers.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => naturalWidth(r[i] ?? '', i, opts))),
+  );
+  const least = (i: number) =>
+    i === opts.wrap ? Math.min(natural[i], Math.max(MIN_WRAP_WIDTH, headers[i].length)) : natural[i];
+  const listed = (opts.priority ?? []).filter((i) => present.includes(i));
+  const order = [...listed, ...present.filter((i) => !listed.includes(i))];
+  const required = Math.min(opts.required ?? 1, order.length);
+  const kept: number[] = [];
+  let used = 0;
+  for (const [n, i] of order.entries()) {
+    const need = least(i) + (kept.length > 0 ? GAP.length : 0);
+    if (used + need <= columns) {
+      kept.push(i);
+      used += need;
+    } else if (n < required) {
+      return { mode: 'blocks', keep: order };
+    }
   }
-  return { keep, widths };
+  const keep = all.filter((i) => kept.includes(i));
+  const widths = [...natural];
+  if (opts.wrap !== undefined && kept.includes(opts.wrap)) {
+    widths[opts.wrap] = Math.min(natural[opts.wrap], least(opts.wrap) + (columns - used));
+  }
+  return { mode: 'table', keep, widths };
 }
 
-/** Cuts `s` into pieces of at most `width` characters. */
-function wrap(s: string, width: number): string[] {
-  if (s.length <= width) return [s];
-  const out: string[] = [];
-  for (let i = 0; i < s.length; i += width) out.push(s.slice(i, i + width));
-  return out;
-}
-
-/** The lines of a fitted, borderless table: a bold header, then each row, wrapped where needed. */
-function fittedLines(
+/**
+ * A table fitted to `columns` (see {@link layoutTable}): a bold header, then each row on as
+ * many lines as its wrapped and listed cells need, or one block of `Header: value` lines per
+ * row (blank-line separated) when the table does not fit. No line is wider than `columns`.
+ */
+export function tableLines(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
   columns: number,
   opts: TableOptions,
   theme: { bold(s: string): string; state(s: string): string },
 ): string[] {
-  const { keep, widths } = fitColumns(headers, rows, columns, opts);
+  const layout = layoutTable(headers, rows, columns, opts);
+  if (layout.mode === 'blocks') {
+    const out: string[] = [];
+    for (const [n, row] of rows.entries()) {
+      if (n > 0) out.push('');
+      const pairs = layout.keep
+        .filter((i) => (row[i] ?? '') !== '')
+        .map((i): [string, KeyValue] => [
+          headers[i],
+          opts.lists?.includes(i) ? row[i].split(',').filter((x) => x !== '') : row[i],
+        ]);
+      out.push(...keyValueLines(pairs, columns));
+    }
+    return out;
+  }
+  const { keep, widths } = layout;
   const line = (cells: readonly string[], style: (i: number, c: string) => string) =>
     keep
       .map((i, k) => style(i, k === keep.length - 1 ? (cells[i] ?? '') : (cells[i] ?? '').padEnd(widths[i])))
@@ -101,7 +159,7 @@ function fittedLines(
       .trimEnd();
   const out = [line(headers, (_, c) => theme.bold(c))];
   for (const row of rows) {
-    const pieces = keep.map((i) => wrap(row[i] ?? '', widths[i]));
+    const pieces = keep.map((i) => cellLines(row[i] ?? '', i, widths[i], opts));
     const height = Math.max(...pieces.map((p) => p.length));
     for (let n = 0; n < height; n++) {
       const cells: string[] = [];
@@ -127,21 +185,12 @@ export function tableWriter(io: IO, headers: readonly string[], opts: TableOptio
         count += rows.length;
       },
       async end() {
-        const [{ default: Table }, { themeFor }] = await Promise.all([
-          import('cli-table3'),
-          import('./theme.js'),
-        ]);
-        const theme = themeFor(io);
-        if (opts.fitColumn !== undefined) {
-          io.stdout.write(`${fittedLines(headers, kept, io.columns, opts, theme).join('\n')}\n`);
-          return;
-        }
-        const table = new Table({
-          head: headers.map((h) => theme.bold(h)),
-          style: { head: [], border: [] },
-        });
-        table.push(...kept);
-        io.stdout.write(`${table.toString()}\n`);
+        // Nothing to lay out: the caller says so on stderr, as gh does.
+        if (kept.length === 0) return [];
+        const { themeFor } = await import('./theme.js');
+        io.stdout.write(`${tableLines(headers, kept, io.columns, opts, themeFor(io)).join('\n')}\n`);
+        const layout = layoutTable(headers, kept, io.columns, opts);
+        return layout.keep;
       },
     };
   }
@@ -183,6 +232,7 @@ export function tableWriter(io: IO, headers: readonly string[], opts: TableOptio
     },
     async end() {
       if (!headerWritten) io.stdout.write(await header());
+      return headers.map((_, i) => i);
     },
   };
 }
@@ -192,36 +242,53 @@ export async function printTable(
   io: IO,
   headers: readonly string[],
   rows: readonly (readonly string[])[],
-): Promise<void> {
-  const w = tableWriter(io, headers);
+  opts: TableOptions = {},
+): Promise<readonly number[]> {
+  const w = tableWriter(io, headers, opts);
   await w.add(rows);
-  await w.end();
+  return w.end();
 }
 
 /** A `Key: value` value: one line, or several (a list) printed one under the other. */
 export type KeyValue = string | readonly string[];
 
 /**
- * A headless `Key: value` block, as `tctl requests get` and `tsh request show` print,
- * identical on and off a TTY. A list value is printed one item a line, indented under the
- * value column. Every value line is escaped, so a value can never add a line of its own.
+ * A headless `Key: value` block, as `tctl requests get` and `tsh request show` print. A list
+ * value is printed one item a line under the value column. Every value line is escaped, so a
+ * value can never add a line of its own.
+ *
+ * With a `width` (a terminal's), no line is wider: values wrap between words under their
+ * column; keys stay aligned only while the longest word still fits beside them, else each
+ * value follows its own key; a value with a word too wide for that goes on the lines below
+ * its key, indented two spaces. Without one, each value stays on its line(s) whole.
  */
-export function formatKeyValues(pairs: readonly (readonly [string, KeyValue])[]): string {
-  const width = Math.max(0, ...pairs.map(([k]) => k.length + 1));
-  return pairs
-    .map(([k, v]) => {
-      const pad = `${k}:`.padEnd(width + 1);
-      const lines = (typeof v === 'string' ? [v] : v).map(escapeControls);
-      return `${pad}${lines.join(`\n${' '.repeat(width + 1)}`)}`.trimEnd();
-    })
-    .join('\n');
+export function keyValueLines(pairs: readonly (readonly [string, KeyValue])[], width?: number): string[] {
+  const items = pairs.map(([k, v]) => [k, (typeof v === 'string' ? [v] : v).map(escapeControls)] as const);
+  const keyWidth = Math.max(0, ...items.map(([k]) => k.length + 1));
+  if (width === undefined) {
+    return items.map(([k, lines]) =>
+      `${`${k}:`.padEnd(keyWidth + 1)}${lines.join(`\n${' '.repeat(keyWidth + 1)}`)}`.trimEnd(),
+    );
+  }
+  const longest = Math.max(0, ...items.flatMap(([, vs]) => vs.map(longestWord)));
+  const aligned = keyWidth + 1 + longest <= width;
+  const out: string[] = [];
+  for (const [k, values] of items) {
+    const col = aligned ? keyWidth + 1 : k.length + 2;
+    if (values.every((v) => longestWord(v) <= width - col)) {
+      const lines = values.flatMap((v) => wrapWords(v, width - col));
+      lines.forEach((l, n) => {
+        out.push(`${n === 0 ? `${k}:`.padEnd(col) : ' '.repeat(col)}${l}`.trimEnd());
+      });
+    } else {
+      out.push(`${k}:`);
+      for (const v of values) out.push(...wrapWords(v, width - 2).map((l) => `  ${l}`));
+    }
+  }
+  return out;
 }
 
-/**
- * Cuts `s` to `max` characters for a TTY table cell, marking the cut with `mark`
- * (e.g. `[+]`); returns whether it was cut so the caller can print the footnote.
- */
-export function truncateCell(s: string, max: number, mark: string): { text: string; cut: boolean } {
-  if (s.length <= max) return { text: s, cut: false };
-  return { text: `${s.slice(0, Math.max(0, max - mark.length - 1))} ${mark}`, cut: true };
+/** {@link keyValueLines} as one string, without a final newline. */
+export function formatKeyValues(pairs: readonly (readonly [string, KeyValue])[], width?: number): string {
+  return keyValueLines(pairs, width).join('\n');
 }

@@ -28,10 +28,8 @@ export function rulesAllow(roles: readonly Role[], resource: string, verb: strin
   return roles.some((r) => ruleMatches(r.allow.rules, resource, verb));
 }
 
-/** Teleport's "access denied" message for a rule check. */
-export function ruleDeniedMessage(resource: string, verb: string): string {
-  return `access denied to perform action "${verb}" on "${resource}"`;
-}
+/** Teleport's "access denied" message for a rule check: one text, in model/server-messages.ts. */
+export { ruleDeniedMessage } from '../model/server-messages.js';
 
 /** A request as review permission checks see it. */
 export interface ReviewTarget {

@@ -180,7 +180,7 @@ describe("create's reason check with a server that answers the dry run with the 
     } as unknown as Context;
   }
 
-  const opts = () => create.parse([], { roles: 'dba', nowait: true, input: false, assume: true });
+  const opts = () => create.parse([[]], { roles: 'dba', nowait: true, input: false, assume: true });
 
   test('without a TTY: a usage error naming --reason and the served prompts; nothing created', async () => {
     const { conn, created } = enrichingServer(['Name the incident ticket', 'Say which dashboard']);

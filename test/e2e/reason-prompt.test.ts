@@ -78,6 +78,38 @@ describe('a required reason', () => {
     });
   });
 
+  test('an empty answer is asked once more; a reason then creates the request', async () => {
+    const answers = ['', 'ticket 7'];
+    const asked: string[] = [];
+    const r = await runCli(['request', 'create', '--roles', 'dba', '--nowait', '--format', 'json'], {
+      env,
+      ask: async (q) => {
+        asked.push(q);
+        return answers.shift()!;
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(asked).toEqual(['Reason (required): ', 'Reason (required): ']);
+    expect(r.stderr).toContain('A reason is required; type one, or press Enter again to give up.\n');
+    expect(JSON.parse(r.stdout)).toMatchObject({ reason: 'ticket 7' });
+  });
+
+  test('two empty answers: exit 2, nothing created', async () => {
+    const before = await requestCount();
+    let asked = 0;
+    const r = await runCli(['request', 'create', '--roles', 'dba', '--nowait'], {
+      env,
+      ask: async () => {
+        asked++;
+        return '  ';
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(asked).toBe(2);
+    expect(r.stderr).toContain('error: a reason is required and none was given: pass --reason TEXT\n');
+    expect(await requestCount()).toBe(before);
+  });
+
   test('Ctrl-C at the question exits 130 and creates nothing', async () => {
     const before = await requestCount();
     const r = await runCli(['request', 'create', '--roles', 'dba', '--nowait'], {

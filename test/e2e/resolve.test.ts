@@ -90,7 +90,7 @@ describe('approve, deny, rm', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`approved ${a.id}\napproved ${b.id}\n`);
-    const [shown] = await accessJson<AccessRequest[]>(['request', 'show', a.id], admin);
+    const shown = await accessJson<AccessRequest>(['request', 'show', a.id], admin);
     expect(shown).toMatchObject({
       state: 'APPROVED',
       resolve_reason: 'batch',
@@ -121,15 +121,23 @@ describe('approve, deny, rm', () => {
       admin,
     );
     expect(r.code).toBe(0);
-    const [after] = await accessJson<AccessRequest[]>(['request', 'show', both.id], admin);
+    const after = await accessJson<AccessRequest>(['request', 'show', both.id], admin);
     expect(after).toMatchObject({ state: 'APPROVED', roles: ['dba'] });
   });
 
-  test('approve without the update rule: exit 7', async () => {
+  test('approve or deny without the update rule: exit 7, and a reviewer is pointed at review', async () => {
     const a = await createPending();
     const r = await access(['request', 'approve', a.id], bob);
     expect(r.code).toBe(7);
     expect(r.stderr).toMatch(new RegExp(`^error: ${a.id}: `));
+    expect(r.stderr).toContain(
+      `hint: approve needs the access_request update rule; as a reviewer, submit a review: access request review ${a.id} --approve\n`,
+    );
+    const deny = await access(['request', 'deny', a.id], bob);
+    expect(deny.stderr).toContain(`access request review ${a.id} --deny\n`);
+    // A refusal of another kind (a request that does not exist) gets no such hint.
+    const missing = await access(['request', 'approve', '00000000-0000-0000-0000-000000000009'], admin);
+    expect(missing.stderr).not.toContain('as a reviewer');
   });
 
   test('rm refuses an approved request without --force and deletes nothing', async () => {
@@ -140,6 +148,9 @@ describe('approve, deny, rm', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('This access request has already been approved');
     expect(refused.stderr).toContain(`> access request rm --force ${a.id}`);
+    // The lock advice names our command, not tctl's.
+    expect(refused.stderr).toContain(`> access request lock ${a.id}\n`);
+    expect(refused.stderr).not.toContain('tctl lock');
     const still = await accessJson<AccessRequest[]>(['request', 'show', a.id, b.id], admin);
     expect(still).toHaveLength(2);
 
@@ -181,7 +192,7 @@ describe('bad input changes nothing', () => {
     const r = await runAccess(['request', 'approve', req.id, '--annotations', 'novalue'], admin);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('error: invalid --annotations "novalue": expected key=value\n');
-    const [after] = await accessJson<AccessRequest[]>(['request', 'show', req.id], admin);
+    const after = await accessJson<AccessRequest>(['request', 'show', req.id], admin);
     expect(after.state).toBe('PENDING');
   });
 

@@ -166,6 +166,16 @@ describe('access sign-helper --format tls (the default)', () => {
     expect((await readdir(join(dir, 'out'))).filter((n) => n.startsWith('alice-try'))).toEqual([]);
   });
 
+  test('a user that does not exist: exit 7, and the hint says both things Teleport hides', async () => {
+    const r = await sign(['--user', 'nosuch', '--out', out('nosuch')]);
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/^error: access denied issuing credentials for "nosuch"$/m);
+    expect(r.stderr).toMatch(
+      /^hint: Teleport does not say which: the user "nosuch" may not exist, or you may not impersonate them/m,
+    );
+    expect((await readdir(join(dir, 'out'))).filter((n) => n.startsWith('nosuch'))).toEqual([]);
+  });
+
   test('a TTL above max_session_ttl is refused naming both durations, and nothing is written', async () => {
     const r = await sign(['--user', 'access-plugin', '--out', out('long'), '--ttl', '1000h']);
     expect(r.code).toBe(2);

@@ -108,7 +108,7 @@ describe('create --wait', () => {
     expect(id).toBeDefined();
     expect(exit.stderr).toContain(`error: timed out waiting for request ${id}; it is still pending\n`);
     expect(exit.stderr).toContain(`hint: resume with: access request wait ${id}\n`);
-    const [req] = await accessJson<AccessRequest[]>(['request', 'show', id!], alice.env);
+    const req = await accessJson<AccessRequest>(['request', 'show', id!], alice.env);
     expect(req.state).toBe('PENDING');
   });
 

@@ -117,7 +117,7 @@ async function pendingRequest(roles: string): Promise<string> {
 }
 
 async function stateOf(id: string): Promise<string> {
-  return JSON.parse((await access('admin', ['request', 'show', id, '-f', 'json'])).out)[0].state;
+  return JSON.parse((await access('admin', ['request', 'show', id, '-f', 'json'])).out).state;
 }
 
 describe('webhook bridge', () => {

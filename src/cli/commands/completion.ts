@@ -12,12 +12,10 @@ export interface CompletionOptions {
 export function define() {
   return new Command('completion')
     .description(
-      'Print a shell completion script, generated from the command tree. To install it:\n\n' +
-        '  source <(access completion bash)        # bash: e.g. in ~/.bashrc\n' +
-        '  mkdir -p ~/.zfunc                       # zsh: with fpath=(~/.zfunc $fpath) in ~/.zshrc\n' +
-        '  access completion zsh > ~/.zfunc/_access\n' +
-        '  mkdir -p ~/.config/fish/completions     # fish\n' +
-        '  access completion fish > ~/.config/fish/completions/access.fish',
+      'Print a shell completion script, generated from the command tree.\n' +
+        'bash: run `source <(access completion bash)`.\n' +
+        'zsh: run `mkdir -p ~/.zfunc && access completion zsh > ~/.zfunc/_access` (with fpath=(~/.zfunc $fpath) in ~/.zshrc).\n' +
+        'fish: run `mkdir -p ~/.config/fish/completions && access completion fish > ~/.config/fish/completions/access.fish`.',
     )
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS));
 }

@@ -4,7 +4,7 @@ import type { AccessRequest } from '../../model/request.js';
 
 export const CONDITION_FLAG = '--condition <expr>';
 export const CONDITION_HELP =
-  'only requests matching an Access Monitoring Rule condition, e.g. \'access_request.spec.roles.contains("dba")\'' +
+  'only requests matching an Access Monitoring Rule condition, e.g. \'access_request.spec.user == "alice"\'' +
   ' (user.traits and resource labels read as empty here)';
 
 /** Compiles the condition before anything is sent; a bad one is a usage error with its position. */

@@ -47,12 +47,12 @@ const RESUME = 'the same `access exec` command (it reuses the pending request)';
 export function define() {
   return new Command('exec')
     .description(
-      'Run one command with elevated access: reuse a matching approved or pending request of yours\n' +
-        '(or create one), wait for approval, and run COMMAND with a temporary identity file carrying\n' +
-        'the request (TELEPORT_IDENTITY_FILE and ACCESS_IDENTITY point at it). Your own credentials are\n' +
-        'not modified; the temporary identity is deleted when COMMAND ends, also on Ctrl-C. SIGINT,\n' +
-        'SIGTERM and SIGHUP are passed on to COMMAND. Exit codes: those of COMMAND once it ran (128+n\n' +
-        'when killed by signal n); before that 3 denied, 4 --timeout, 5 expired, 9 these credentials\n' +
+      'Run one command with elevated access: reuse a matching approved or pending request of yours ' +
+        '(or create one), wait for approval, and run COMMAND with a temporary identity file carrying ' +
+        'the request (TELEPORT_IDENTITY_FILE and ACCESS_IDENTITY point at it). Your own credentials are ' +
+        'not modified; the temporary identity is deleted when COMMAND ends, also on Ctrl-C. SIGINT, ' +
+        'SIGTERM and SIGHUP are passed on to COMMAND. Exit codes: those of COMMAND once it ran (128+n ' +
+        'when killed by signal n); before that 3 denied, 4 --timeout, 5 expired, 9 these credentials ' +
         'cannot assume requests, 130 interrupted.',
     )
     .usage('(--roles R | --resource ID)... --reason TEXT [options] -- COMMAND [ARGS...]')
@@ -67,7 +67,7 @@ export function define() {
       'use a request of its own (never reuse one) and lock it once COMMAND ends, so nothing issued with it works any more',
     )
     .passThroughOptions()
-    .addHelpText('after', `\nExample:\n  ${EXAMPLE}`);
+    .addHelpText('after', `\nExample:\n  access exec --roles dba \\\n    --reason 'ticket 42' -- psql -h db`);
 }
 
 export function parse([words]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): ExecOptions {

@@ -23,8 +23,8 @@ export async function run(ctx: Context, opts: LockLsOptions): Promise<number> {
   const conn = await ctx.connect();
   const { listRequestLocks } = await import('../../client/locks.js');
   const locks = await listRequestLocks(conn, { ...callOpts(ctx), inForceOnly: opts.inForce, now: ctx.now() });
-  await emit(ctx, locks, () => {
-    printTable(
+  await emit(ctx, locks, async () => {
+    await printTable(
       ctx.io,
       ['Name', 'Access Request', 'In Force', 'Expires', 'Created By', 'Message'],
       locks.map((l) => [
@@ -35,6 +35,7 @@ export async function run(ctx: Context, opts: LockLsOptions): Promise<number> {
         l.created_by,
         l.message,
       ]),
+      { priority: [0, 1, 2, 3, 5, 4], required: 2, wrap: 5 },
     );
     if (locks.length === 0) note(ctx, 'hint: no request locks; lock one with `access request lock <id>`');
   });

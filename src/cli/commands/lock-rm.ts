@@ -13,7 +13,7 @@ export interface LockRmOptions {
 export function define() {
   return new Command('rm')
     .description(
-      'Remove locks by name (needs delete on lock). Certificates carrying the request work again\n' +
+      'Remove locks by name (needs delete on lock). Certificates carrying the request work again ' +
         'until they expire; requests dropped or deleted meanwhile stay dropped or deleted.',
     )
     .argument('<names...>', 'lock names, as `access lock ls` shows them');

@@ -40,7 +40,7 @@ export async function run(ctx: Context, opts: CapsOptions): Promise<number> {
       ['Require Reason:', caps.require_reason ? 'yes' : 'no'],
     ];
     if (caps.request_prompt !== '') rows.push(['Request Prompt:', caps.request_prompt]);
-    await printTable(ctx.io, ['Name', 'Value'], rows);
+    await printTable(ctx.io, ['Name', 'Value'], rows, { required: 2, wrap: 1 });
   });
   return 0;
 }

@@ -17,7 +17,7 @@ import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import { requestDetail } from '../../render/request.js';
 import { formatKeyValues, type KeyValue } from '../../render/table.js';
-import type { FlagsOf } from '../command.js';
+import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import type { define as defineExec } from './exec.js';
 import { parseTimeout, waitAndReport } from './request-wait.js';
@@ -37,10 +37,11 @@ export function define() {
     .alias('new')
     .description(
       'Create an access request for roles or resources and, by default, wait for it to be resolved.\n' +
-        'The request ID is printed on stderr as soon as the request exists. On approval the\n' +
-        'certificate is re-issued with the request assumed. Exit codes: 0 approved, 3 denied,\n' +
+        'The request ID is printed on stderr as soon as the request exists. On approval the ' +
+        'certificate is re-issued with the request assumed. Exit codes: 0 approved, 3 denied, ' +
         '4 --timeout, 5 expired or deleted, 130 interrupted (resume with `access request wait <id>`).',
     )
+    .argument('[resources...]', 'resource IDs to request, as with --resource')
     .option('--roles <roles>', 'roles to request, comma-separated')
     .option('--resource <id>', 'resource ID to request (repeatable); see `access help resource-ids`', collect)
     .option('--reason <text>', 'reason for the request')
@@ -88,8 +89,27 @@ export function requestedAccess(
   return { roles, resources };
 }
 
-export function parse(_args: [], flags: FlagsOf<typeof define>): CreateOptions {
-  const { roles, resources } = requestedAccess(flags);
+/**
+ * Resource IDs given as arguments (`access request create /local/node/ID`, as people write
+ * tsh's `--resource`): each must look like one; a bare word is most likely a role.
+ */
+function positionalResources(words: readonly string[]): string[] {
+  for (const word of words) {
+    if (!word.startsWith('/')) {
+      throw new UsageError(
+        `${JSON.stringify(word)} is not a resource ID (arguments of create are resource IDs, /CLUSTER/KIND/NAME)`,
+        `to request a role, use --roles ${word}`,
+      );
+    }
+  }
+  return [...words];
+}
+
+export function parse([ids]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): CreateOptions {
+  const { roles, resources } = requestedAccess({
+    roles: flags.roles,
+    resource: [...positionalResources(ids), ...(flags.resource ?? [])],
+  });
   if (flags.wait === true && flags.nowait === true)
     throw new UsageError('--wait and --nowait cannot be combined');
   const dryRun = flags.dryRun === true;
@@ -241,7 +261,12 @@ async function reasonIfRequired(ctx: Context, conn: Connection, opts: CreateOpti
     );
   }
   if (prompt) note(ctx, escapeControls(prompt));
-  const answer = (await ask('Reason (required): ')).trim();
+  // An empty answer (Enter pressed too soon) is asked once more before giving up.
+  let answer = (await ask('Reason (required): ')).trim();
+  if (answer === '') {
+    note(ctx, 'A reason is required; type one, or press Enter again to give up.');
+    answer = (await ask('Reason (required): ')).trim();
+  }
   if (answer === '') throw new UsageError('a reason is required and none was given: pass --reason TEXT');
   const sizeProblem = requestSizeProblem({ reason: answer, resourceIds: [], reviewers: [], labels: {} });
   if (sizeProblem) throw new UsageError(sizeProblem);

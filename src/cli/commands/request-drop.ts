@@ -1,11 +1,12 @@
 import { Command } from '@commander-js/extra-typings';
-import { UsageError } from '../../model/errors.js';
+import { AccessError, UsageError } from '../../model/errors.js';
+import { isRequestIdPrefix, matchRequestId } from '../../model/request-id.js';
 import type { DropResult } from '../../model/schema.js';
 import { formatKeyValues } from '../../render/table.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
-import { callOpts, emit, note, requestIds } from './shared.js';
+import { ambiguousPrefix, callOpts, emit, note, requestIds } from './shared.js';
 
 export interface DropOptions {
   /** Requests to drop; empty means all active requests. */
@@ -17,7 +18,7 @@ export interface DropOptions {
 export function define() {
   return new Command('drop')
     .description(
-      'Re-issue your certificate without the given assumed requests (all when none are given),\n' +
+      'Re-issue your certificate without the given assumed requests (all when none are given), ' +
         'returning to your base roles. Nothing is deleted on the server.',
     )
     .argument('[ids...]', 'request IDs to drop (default: all)')
@@ -25,6 +26,20 @@ export function define() {
       '--lock',
       'also lock the dropped requests (see `access request lock`), so copies of the old certificate stop working',
     );
+}
+
+/** A whole ID as given; the start of one (issue 23) as the one active request it names. */
+function activeId(id: string, active: readonly string[]): string {
+  if (!isRequestIdPrefix(id)) return id;
+  const match = matchRequestId(id, active);
+  if (match === undefined) {
+    throw new AccessError(
+      'not-found',
+      `no access request assumed by your certificate starts with ${JSON.stringify(id)}`,
+    );
+  }
+  if (Array.isArray(match)) throw ambiguousPrefix(id, match);
+  return match;
 }
 
 export function parse([given]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): DropOptions {
@@ -48,6 +63,8 @@ export async function run(ctx: Context, opts: DropOptions): Promise<number> {
   const conn = await ctx.connect();
   // Refused before anything changes when the caller may not lock.
   if (opts.lock) await assertMayLock(ctx, conn);
+  const active = conn.identity.activeRequests;
+  opts = { ...opts, ids: opts.ids.map((id) => activeId(id, active)) };
   const all = opts.ids.length === 0;
   note(
     ctx,

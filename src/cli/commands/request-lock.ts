@@ -11,7 +11,7 @@ import {
   lockRequests,
   lockTtl,
 } from './lock-shared.js';
-import { emit, fetchRequest, note } from './shared.js';
+import { emit, fetchRequest, note, resolveRequestIds } from './shared.js';
 
 export interface LockOptions extends LockSpecOptions {
   id: string;
@@ -20,8 +20,8 @@ export interface LockOptions extends LockSpecOptions {
 export function define() {
   return new Command('lock')
     .description(
-      'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every\n' +
-        'certificate that carries the request, and refuse to issue one with it (needs create and\n' +
+      'Revoke an access request: a Teleport lock targeting it makes the Auth Service refuse every ' +
+        'certificate that carries the request, and refuse to issue one with it (needs create and ' +
         'update on lock). Locking a request again updates its lock. Remove it with `access lock rm`.',
     )
     .argument('<id>', 'request ID')
@@ -31,7 +31,7 @@ export function define() {
 
 export function parse([id]: ArgsOf<typeof define>, flags: FlagsOf<typeof define>): LockOptions {
   return {
-    id: parseRequestId(id),
+    id: parseRequestId(id, true),
     ttlMs: lockTtl(flags.ttl),
     message: lockMessage(flags.message),
   };
@@ -41,8 +41,9 @@ export async function run(ctx: Context, opts: LockOptions): Promise<number> {
   const conn = await ctx.connect();
   // Permission first, then the request must exist: a refused or unknown lock changes nothing.
   await assertMayLock(ctx, conn);
-  await fetchRequest(ctx, conn, opts.id);
-  const [lock] = await lockRequests(ctx, conn, [opts.id], opts);
+  const [id] = await resolveRequestIds(ctx, conn, [opts.id]);
+  await fetchRequest(ctx, conn, id);
+  const [lock] = await lockRequests(ctx, conn, [id], opts);
   await emit(ctx, lock, () => {
     ctx.io.stdout.write(`${lockDetails(lock)}\n`);
     note(ctx, lockCreatedLine(lock));

@@ -1,15 +1,14 @@
 import { Command, Option } from '@commander-js/extra-typings';
+import type { Connection } from '../../client/index.js';
 import { UsageError } from '../../model/errors.js';
 import { type AccessRequest, parseStateName, type RequestStateName } from '../../model/request.js';
 import { structuredListWriter } from '../../render/format.js';
 import {
   REASON_COLUMN,
   REASON_FOOTNOTE,
-  REQUEST_COLUMN_PRIORITY,
   REQUEST_COLUMNS,
-  RESOURCES_FOOTNOTE,
+  REQUEST_TABLE,
   requestRow,
-  STATE_COLUMN,
 } from '../../render/request.js';
 import { tableWriter } from '../../render/table.js';
 import type { FlagsOf } from '../command.js';
@@ -51,24 +50,28 @@ export interface LsOptions {
 const PAGE_SIZE = 500;
 
 export function define() {
-  return new Command('ls')
-    .alias('list')
-    .description('List access requests, newest first; filters are applied by the server.')
-    .option('--state <state>', 'only requests in this state (PENDING, APPROVED, DENIED, PROMOTED)')
-    .option('--user <user>', 'only requests of this user')
-    .option('--mine', 'only my requests')
-    .option('--reviewable', 'only requests I can review')
-    .option('--suggested', 'only reviewable requests that name me as a suggested reviewer')
-    .option('--reviewed', 'only requests I have reviewed')
-    .option(
-      '--search <keywords>',
-      'only requests matching all these keywords (space-separated; each is found, ignoring case, in a label key or value, the ID, the user, a role or a requested resource name, not in reasons or states)',
-    )
-    .option('--all', 'also requests whose access has already expired')
-    .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
-    .option('--asc', 'oldest (or lowest) first')
-    .option('--limit <n>', 'show at most N requests')
-    .option(CONDITION_FLAG, CONDITION_HELP);
+  return (
+    new Command('ls')
+      .alias('list')
+      .description('List access requests, newest first; filters are applied by the server.')
+      .option('--state <state>', 'only requests in this state (PENDING, APPROVED, DENIED, PROMOTED)')
+      .option('--user <user>', 'only requests of this user')
+      .option('--mine', 'only my requests')
+      // tsh's name for --mine (tool/tsh/common/tsh.go: `request ls --my-requests`).
+      .addOption(new Option('--my-requests').hideHelp())
+      .option('--reviewable', 'only requests I can review')
+      .option('--suggested', 'only reviewable requests that name me as a suggested reviewer')
+      .option('--reviewed', 'only requests I have reviewed')
+      .option(
+        '--search <keywords>',
+        'only requests matching all these keywords (space-separated; each is found, ignoring case, in a label key or value, the ID, the user, a role or a requested resource name, not in reasons or states)',
+      )
+      .option('--all', 'also requests whose access has already expired')
+      .addOption(new Option('--sort <field>', 'sort by').choices(SORTS).default('created'))
+      .option('--asc', 'oldest (or lowest) first')
+      .option('--limit <n>', 'show at most N requests')
+      .option(CONDITION_FLAG, CONDITION_HELP)
+  );
 }
 
 export function parse(_args: [], flags: FlagsOf<typeof define>): LsOptions {
@@ -84,7 +87,7 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): LsOptions {
   const opts: LsOptions = {
     state: stateText === undefined ? undefined : parseStateName(stateText),
     user: flags.user,
-    mine: flags.mine === true,
+    mine: flags.mine === true || flags.myRequests === true,
     reviewable: flags.reviewable === true,
     suggested: flags.suggested === true,
     reviewed: flags.reviewed === true,
@@ -102,6 +105,21 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): LsOptions {
     throw new UsageError('--reviewed cannot be combined with --mine, --reviewable or --suggested');
   }
   return opts;
+}
+
+/**
+ * What to say when nothing is listed: how to create a request to someone who may request
+ * roles; to an identity that may not (a plugin, a reviewer), how to see requests as they come.
+ */
+async function emptyListHint(ctx: Context, conn: Connection, me: string): Promise<string> {
+  const { getCapabilities } = await import('../../client/resources.js');
+  const caps = await getCapabilities(conn, me, { requestableRoles: true }, callOpts(ctx)).catch(
+    () => undefined,
+  );
+  if (caps && caps.requestable_roles.length === 0) {
+    return 'hint: no access requests yet; `access request watch` shows new ones as they are made';
+  }
+  return 'hint: no access requests; create one with `access request create --roles <role> --reason <reason>`';
 }
 
 export async function run(ctx: Context, opts: LsOptions): Promise<number> {
@@ -124,15 +142,7 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
 
   const structured =
     ctx.format === 'text' ? undefined : await structuredListWriter<AccessRequest>(ctx.io, ctx.format);
-  const table =
-    ctx.format === 'text'
-      ? tableWriter(ctx.io, REQUEST_COLUMNS, {
-          fitColumn: REASON_COLUMN,
-          priority: REQUEST_COLUMN_PRIORITY,
-          stateColumn: STATE_COLUMN,
-        })
-      : undefined;
-  let cutResources = false;
+  const table = ctx.format === 'text' ? tableWriter(ctx.io, REQUEST_COLUMNS, REQUEST_TABLE) : undefined;
   let cutReason = false;
   let shown = 0;
   let rows: string[][] = [];
@@ -148,7 +158,6 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
       if (structured) reqs.push(req);
       else {
         const row = requestRow(req, now, ctx.io.stdoutIsTTY);
-        cutResources ||= row.cutResources;
         cutReason ||= row.cutReason;
         rows.push(row.cells);
       }
@@ -182,14 +191,10 @@ export async function run(ctx: Context, opts: LsOptions): Promise<number> {
     structured.end();
     return 0;
   }
-  await table?.end();
-  if (cutResources) note(ctx, RESOURCES_FOOTNOTE);
-  if (cutReason) note(ctx, REASON_FOOTNOTE);
+  const columnsShown = (await table?.end()) ?? [];
+  if (cutReason && columnsShown.includes(REASON_COLUMN)) note(ctx, REASON_FOOTNOTE);
   if (shown === 0) {
-    note(
-      ctx,
-      'hint: no access requests; create one with `access request create --roles <role> --reason <reason>`',
-    );
+    note(ctx, await emptyListHint(ctx, conn, me));
   } else {
     note(ctx, 'hint: use `access request show <id>` for details');
   }

@@ -4,7 +4,7 @@ import { parseRfc3339 } from '../../model/time.js';
 import { printStructured } from '../../render/format.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, note, reasonFlag, requestIds } from './shared.js';
+import { callOpts, note, reasonFlag, requestIds, resolveRequestIds } from './shared.js';
 
 export interface ReviewOptions {
   id: string;
@@ -43,11 +43,12 @@ export function parse(args: ArgsOf<typeof define>, flags: FlagsOf<typeof define>
 
 export async function run(ctx: Context, opts: ReviewOptions): Promise<number> {
   const conn = await ctx.connect();
+  const [id] = await resolveRequestIds(ctx, conn, [opts.id]);
   const { reviewRequest } = await import('../../client/requests.js');
   const proposal = opts.approve ? 'APPROVED' : 'DENIED';
   const req = await reviewRequest(
     conn,
-    opts.id,
+    id,
     { proposal, reason: opts.reason, created: ctx.now(), assumeStartTime: opts.assumeStartTime },
     callOpts(ctx),
   );

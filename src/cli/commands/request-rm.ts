@@ -3,7 +3,7 @@ import type { RmResult } from '../../model/schema.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { assertMayLock, lockCreatedLine, lockRequests } from './lock-shared.js';
-import { callOpts, emit, fetchRequest, note, requestIds } from './shared.js';
+import { callOpts, emit, fetchRequest, note, requestIds, resolveRequestIds } from './shared.js';
 
 export interface RmOptions {
   ids: string[];
@@ -15,7 +15,7 @@ export interface RmOptions {
 export function define() {
   return new Command('rm')
     .description(
-      'Delete access requests (needs the access_request delete rule). Deleting an approved request\n' +
+      'Delete access requests (needs the access_request delete rule). Deleting an approved request ' +
         'does not take back access already granted; that needs --force.',
     )
     .argument('<ids...>', 'request IDs (commas also separate IDs)')
@@ -35,7 +35,7 @@ function approvedWarning(id: string): string {
 the user's access to these roles. If you would like to lock the user's access to the
 requested roles instead, you can run:
 
-> tctl lock --access-request ${id}
+> access request lock ${id}
 
 To disregard this warning and delete the request anyway, re-run this command with --force:
 
@@ -56,7 +56,7 @@ export async function run(ctx: Context, opts: RmOptions): Promise<number> {
   // Every request is read first, so a missing or approved one stops the command before
   // anything is deleted.
   const reqs = [];
-  for (const id of opts.ids) reqs.push(await fetchRequest(ctx, conn, id));
+  for (const id of await resolveRequestIds(ctx, conn, opts.ids)) reqs.push(await fetchRequest(ctx, conn, id));
   const approved = reqs.filter((r) => r.state === 'APPROVED');
   // With --lock, deleting an approved request no longer leaves its access in place.
   if (approved.length > 0 && !opts.force && !opts.lock) {

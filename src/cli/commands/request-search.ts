@@ -4,7 +4,7 @@ import { parseLabels } from '../../model/kv.js';
 import { kubeKindString } from '../../model/resource-id.js';
 import { SEARCH_KINDS, type SearchKind, type SearchResult } from '../../model/search.js';
 import { escapeControls } from '../../render/escape.js';
-import { printTable, tableWriter } from '../../render/table.js';
+import { printTable } from '../../render/table.js';
 import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
 import { callOpts, emit, note, oneValue } from './shared.js';
@@ -75,28 +75,35 @@ const SECOND_COLUMN: Partial<
 const HOSTNAME_COLUMN = { title: 'Hostname', value: (r: SearchResult) => r.hostname };
 
 export function define() {
-  return new Command('search')
-    .description(
-      'Search for resources you may request (search_as_roles), or list requestable roles with --roles.\n' +
-        'Prints a ready-to-run `access request create` line on stderr.',
-    )
-    .addOption(new Option('--kind <kind>', 'kind of resource to search').choices(SEARCH_KINDS))
-    .option('--roles', 'list requestable roles (with their descriptions) instead of searching for resources')
-    .option(
-      '--descriptions',
-      'with --roles and --format json/yaml: list {role, description} objects instead of role names',
-    )
-    .option('--search <keywords>', 'comma-separated keywords, e.g. --search foo,bar,"some phrase"')
-    .option('--query <expr>', `predicate, e.g. --query 'labels["env"] == "prod"'`)
-    .option('--labels <k=v,...>', 'only resources with these labels', oneValue)
-    .option(
-      '--kube-kind <plural>',
-      'Kubernetes kind in plural form (pods, deployments, ...) for --kind kube_resource',
-    )
-    .option('--kube-api-group <group>', 'Kubernetes API group (required for kinds outside the core group)')
-    .option('--kube-cluster <name>', 'Kubernetes cluster to search (required for --kind kube_resource)')
-    .option('--namespace <ns>', 'Kubernetes namespace (default "default")')
-    .option('--all-kube-namespaces', 'search every Kubernetes namespace');
+  return (
+    new Command('search')
+      .description(
+        'Search for resources you may request (search_as_roles), or list requestable roles with --roles.\n' +
+          'Prints a ready-to-run `access request create` line on stderr.',
+      )
+      .addOption(new Option('--kind <kind>', 'kind of resource to search').choices(SEARCH_KINDS))
+      .option(
+        '--roles',
+        'list requestable roles (with their descriptions) instead of searching for resources',
+      )
+      .option(
+        '--descriptions',
+        'with --roles and --format json/yaml: list {role, description} objects instead of role names',
+      )
+      .option('--search <keywords>', 'comma-separated keywords, e.g. --search foo,bar,"some phrase"')
+      .option('--query <expr>', `predicate, e.g. --query 'labels["env"] == "prod"'`)
+      .option('--labels <k=v,...>', 'only resources with these labels', oneValue)
+      .option(
+        '--kube-kind <plural>',
+        'Kubernetes kind in plural form (pods, deployments, ...) for --kind kube_resource',
+      )
+      .option('--kube-api-group <group>', 'Kubernetes API group (required for kinds outside the core group)')
+      .option('--kube-cluster <name>', 'Kubernetes cluster to search (required for --kind kube_resource)')
+      .option('--namespace <ns>', 'Kubernetes namespace (default "default")')
+      // tsh's older name for --namespace, still accepted (hidden) by tsh request search.
+      .addOption(new Option('--kube-namespace <ns>').hideHelp())
+      .option('--all-kube-namespaces', 'search every Kubernetes namespace')
+  );
 }
 
 function keywords(s: string | undefined): string[] {
@@ -125,7 +132,14 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): SearchOptions {
   const kubeKind = flags.kubeKind;
   const kubeApiGroup = flags.kubeApiGroup ?? '';
   const kubeCluster = flags.kubeCluster;
-  const namespaceFlag = flags.namespace;
+  if (
+    flags.namespace !== undefined &&
+    flags.kubeNamespace !== undefined &&
+    flags.namespace !== flags.kubeNamespace
+  ) {
+    throw new UsageError('--namespace and --kube-namespace (its tsh name) name different namespaces');
+  }
+  const namespaceFlag = flags.namespace ?? flags.kubeNamespace;
   const all = flags.allKubeNamespaces === true;
   const kubeFlags = [
     ['--kube-kind', kubeKind],
@@ -205,9 +219,12 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
         return;
       }
       // As tsh: a Role | Description table; on a TTY the description wraps to fit.
-      const table = tableWriter(ctx.io, ['Role', 'Description'], { fitColumn: 1 });
-      await table.add(roles.map((r) => [r.role, r.description]));
-      await table.end();
+      await printTable(
+        ctx.io,
+        ['Role', 'Description'],
+        roles.map((r) => [r.role, r.description]),
+        { wrap: 1 },
+      );
       note(
         ctx,
         '\nTo request one of these roles, run\n> access request create --roles <role> --reason <reason>',
@@ -218,15 +235,20 @@ export async function run(ctx: Context, opts: SearchOptions): Promise<number> {
   const results = await searchResources(ctx, opts);
   await emit(ctx, results, async () => {
     const second = Object.hasOwn(SECOND_COLUMN, opts.kind!) ? SECOND_COLUMN[opts.kind!] : HOSTNAME_COLUMN;
+    const headers = ['Name', ...(second ? [second.title] : []), 'Labels', 'Resource ID'];
+    const labels = headers.indexOf('Labels');
+    // On a narrow terminal the resource ID (what `create` takes) and the name stay first;
+    // labels are a list, one a line.
     await printTable(
       ctx.io,
-      ['Name', ...(second ? [second.title] : []), 'Labels', 'Resource ID'],
+      headers,
       results.map((r) => [
         r.name,
         ...(second ? [second.value(r)] : []),
         formatLabels(r.labels),
         r.resource_id,
       ]),
+      { priority: [headers.length - 1, 0, 1, labels], required: 2, lists: [labels] },
     );
     if (results.length === 0) {
       note(ctx, 'No matching resources found.');

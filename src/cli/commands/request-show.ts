@@ -5,7 +5,7 @@ import { parseResourceId } from '../../model/resource-id.js';
 import { requestDetail } from '../../render/request.js';
 import type { ArgsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, emit, fetchRequest, requestIds } from './shared.js';
+import { callOpts, emit, fetchRequest, requestIds, resolveRequestIds } from './shared.js';
 
 export interface ShowOptions {
   ids: string[];
@@ -16,7 +16,7 @@ export function define() {
     .alias('get')
     .description(
       'Show every field of one or more requests: reviews, threshold progress, annotations, resources.\n' +
-        'JSON/YAML output is always an array, even for one ID.',
+        'JSON/YAML output is one request for one ID (as kubectl prints one object), an array for several.',
     )
     .argument('<ids...>', 'request IDs (commas also separate IDs)');
 }
@@ -53,11 +53,13 @@ async function nodeHostnames(
 export async function run(ctx: Context, opts: ShowOptions): Promise<number> {
   const conn = await ctx.connect();
   const reqs: AccessRequest[] = [];
-  for (const id of opts.ids) reqs.push(await fetchRequest(ctx, conn, id));
+  for (const id of await resolveRequestIds(ctx, conn, opts.ids)) reqs.push(await fetchRequest(ctx, conn, id));
   const hostnames = ctx.format === 'text' ? await nodeHostnames(ctx, conn, reqs) : new Map<string, string>();
   const now = ctx.now();
-  await emit(ctx, reqs, () => {
-    ctx.io.stdout.write(reqs.map((r) => requestDetail(r, now, hostnames)).join('\n'));
+  const width = ctx.io.stdoutIsTTY ? ctx.io.columns : undefined;
+  // One ID asked for: one object, so `jq .state` works; several: an array (issue 23).
+  await emit(ctx, opts.ids.length === 1 ? reqs[0] : reqs, () => {
+    ctx.io.stdout.write(reqs.map((r) => requestDetail(r, now, hostnames, width)).join('\n'));
   });
   return 0;
 }

@@ -10,7 +10,7 @@ import { requestDetail } from '../../render/request.js';
 import { startSpinner } from '../../render/spinner.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, fetchRequest, note, requestIds } from './shared.js';
+import { callOpts, fetchRequest, note, requestIds, resolveRequestIds } from './shared.js';
 
 export interface WaitOptions {
   id: string;
@@ -23,7 +23,7 @@ export function define() {
   return new Command('wait')
     .description(
       'Wait for a request to be resolved (resume after `create --nowait`, a timeout or Ctrl-C).\n' +
-        'On approval the certificate is re-issued with the request assumed. Exit codes: 0 approved,\n' +
+        'On approval the certificate is re-issued with the request assumed. Exit codes: 0 approved, ' +
         '3 denied, 4 --timeout, 5 expired or deleted, 130 interrupted.',
     )
     .argument('<id>', 'request ID')
@@ -202,7 +202,8 @@ export async function waitAndReport(
 export async function run(ctx: Context, opts: WaitOptions): Promise<number> {
   const conn = await ctx.connect();
   // An ID that never existed (or is not visible) is "not found", not "expired while waiting".
-  const req = await fetchRequest(ctx, conn, opts.id);
-  note(ctx, `Waiting for request ${opts.id} (Ctrl-C to stop)...`);
-  return waitAndReport(ctx, conn, opts.id, { ...opts, user: req.user });
+  const [id] = await resolveRequestIds(ctx, conn, [opts.id]);
+  const req = await fetchRequest(ctx, conn, id);
+  note(ctx, `Waiting for request ${id} (Ctrl-C to stop)...`);
+  return waitAndReport(ctx, conn, id, { ...opts, user: req.user });
 }

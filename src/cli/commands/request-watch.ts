@@ -21,7 +21,7 @@ export function define() {
     .description(
       'Stream changes to access requests until interrupted: one line per change (text:\n' +
         '`PUT <id> <user> <state>` / `DELETE <id>`; json: one WatchEvent object per line).\n' +
-        'Reconnects when the stream breaks; each (re)connection starts with an `init` event, after\n' +
+        'Reconnects when the stream breaks; each (re)connection starts with an `init` event, after ' +
         'which changes missed while disconnected are not replayed: re-read with `ls` if they matter.\n' +
         'Ctrl-C is the normal way to stop: exit 0.',
     )

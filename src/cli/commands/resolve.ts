@@ -3,12 +3,13 @@ import { AccessError, EXIT_CODES, UsageError } from '../../model/errors.js';
 import { parseKeyValues } from '../../model/kv.js';
 import { annotationsProblem } from '../../model/limits.js';
 import type { ActionResult } from '../../model/schema.js';
+import { isRuleDenied } from '../../model/server-messages.js';
 import { parseRfc3339 } from '../../model/time.js';
 import { escapeControls } from '../../render/escape.js';
 import { printStructured } from '../../render/format.js';
 import type { ArgsOf, FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
-import { callOpts, list, note, oneValue, reasonFlag, requestIds } from './shared.js';
+import { callOpts, list, note, oneValue, reasonFlag, requestIds, resolveRequestIds } from './shared.js';
 
 /** Options shared by `approve` and `deny`, which both call SetAccessRequestState. */
 export interface ResolveOptions {
@@ -82,9 +83,13 @@ export async function runResolve(ctx: Context, opts: ResolveOptions): Promise<nu
   const { setRequestState } = await import('../../client/requests.js');
   const results: ActionResult[] = [];
   let firstFailure: number | undefined;
+  /** The first ID refused for want of the `update` rule: a reviewer who meant to review. */
+  let reviewerInstead: string | undefined;
   const verb = opts.state === 'APPROVED' ? 'approved' : 'denied';
-  for (const id of opts.ids) {
+  for (const given of opts.ids) {
+    let id = given;
     try {
+      [id] = await resolveRequestIds(ctx, conn, [given]);
       await setRequestState(
         conn,
         id,
@@ -103,12 +108,26 @@ export async function runResolve(ctx: Context, opts: ResolveOptions): Promise<nu
     } catch (err) {
       // Ctrl-C stops the whole batch rather than being reported as one ID's failure.
       if (err instanceof AccessError && err.kind === 'interrupted') throw err;
+      const { isRpcError } = await import('../../client/errors.js');
+      if (isRpcError(err) && isRuleDenied(err.code, err.details, 'access_request', 'update')) {
+        reviewerInstead ??= id;
+      }
       const message = err instanceof Error ? err.message.replace(/\s+/g, ' ') : String(err);
       const kind = err instanceof AccessError ? err.kind : 'failure';
       firstFailure ??= EXIT_CODES[kind];
       results.push({ id, ok: false, state: null, error: message });
       note(ctx, `error: ${id}: ${escapeControls(message)}`);
     }
+  }
+  if (reviewerInstead !== undefined) {
+    // approve/deny set the state outright, which takes the access_request update rule; a
+    // reviewer (review_requests) submits a review instead, which counts toward the thresholds.
+    const flag = opts.state === 'APPROVED' ? '--approve' : '--deny';
+    note(
+      ctx,
+      `hint: ${opts.state === 'APPROVED' ? 'approve' : 'deny'} needs the access_request update rule; ` +
+        `as a reviewer, submit a review: access request review ${reviewerInstead} ${flag}`,
+    );
   }
   if (ctx.format !== 'text') await printStructured(ctx.io, ctx.format, results);
   return firstFailure ?? 0;

@@ -24,7 +24,9 @@ export async function listRules(ctx: Context): Promise<AccessMonitoringRule[]> {
 
 export async function run(ctx: Context): Promise<number> {
   const rules = await listRules(ctx);
-  const { RULE_COLUMNS, ruleRow } = await import('../../render/rule.js');
-  await emit(ctx, rules, () => printTable(ctx.io, RULE_COLUMNS, rules.map(ruleRow)));
+  const { RULE_COLUMNS, RULE_TABLE, ruleRow } = await import('../../render/rule.js');
+  await emit(ctx, rules, async () => {
+    await printTable(ctx.io, RULE_COLUMNS, rules.map(ruleRow), RULE_TABLE);
+  });
   return 0;
 }

@@ -37,10 +37,10 @@ export interface RuleVerdict {
 export function define() {
   return new Command('test')
     .description(
-      'Evaluate Access Monitoring Rules against a request and say whether each matches, what it would\n' +
-        'do (notify whom, review how), which part of its condition failed, and whether its schedules\n' +
-        '(if any) are in effect now. The request is a stored one (--request ID) or a file in our JSON\n' +
-        'request shape (--request-file), which may add "user_traits" and "resource_labels" (a list of\n' +
+      'Evaluate Access Monitoring Rules against a request and say whether each matches, what it would ' +
+        'do (notify whom, review how), which part of its condition failed, and whether its schedules ' +
+        '(if any) are in effect now. The request is a stored one (--request ID) or a file in our JSON ' +
+        'request shape (--request-file), which may add "user_traits" and "resource_labels" (a list of ' +
         'label maps): the client cannot read those itself.',
     )
     .argument('[name]', 'a stored rule (or -f FILE)')

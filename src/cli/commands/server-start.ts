@@ -16,14 +16,14 @@ export interface ServerStartOptions {
 export function define() {
   return new Command('start')
     .description(
-      'Start the embedded Auth API (a local stand-in for a Teleport cluster) and run until\n' +
+      'Start the embedded Auth API (a local stand-in for a Teleport cluster) and run until ' +
         'Ctrl-C or SIGTERM. Prints `listening on HOST:PORT` and the export line to use it.',
     )
     .option('--data-dir <dir>', 'state directory (env ACCESS_DATA_DIR; default ~/.access/server)')
     .option('--listen <host:port>', 'address to listen on; port 0 picks a free one', '127.0.0.1:3025')
     .option(
       '--seed <file>',
-      'YAML roles, users and resources for a new data directory (default: demo seed); an existing\n' +
+      'YAML roles, users and resources for a new data directory (default: demo seed); an existing ' +
         'directory keeps its own, and --seed is then ignored with a warning (as Teleport does with --bootstrap)',
     )
     .option(

@@ -1,10 +1,11 @@
 import type { Connection } from '../../client/index.js';
-import { UsageError } from '../../model/errors.js';
+import { AccessError, UsageError } from '../../model/errors.js';
 import { splitList } from '../../model/kv.js';
 import { MAX_REASON_BYTES } from '../../model/limits.js';
 import type { AccessRequest } from '../../model/request.js';
-import { parseRequestId } from '../../model/request-id.js';
+import { isRequestIdPrefix, matchRequestId, parseRequestId } from '../../model/request-id.js';
 import { printStructured } from '../../render/format.js';
+import { wrapCommand, wrapWords } from '../../render/wrap.js';
 import type { Context } from '../context.js';
 
 /** Per-call options for unary RPCs: the injected cancellation signal. */
@@ -29,11 +30,61 @@ export function list(given: string | readonly string[] | undefined): string[] {
 
 /**
  * Request IDs from positional arguments; commas separate IDs too, as tctl accepts. Every ID
- * must be a UUID (exit 2 otherwise); `allow` names extra accepted words (drop's `*`).
+ * must be a UUID or the start of one, at least 8 characters (exit 2 otherwise), which `run`
+ * resolves with {@link resolveRequestIds}; `allow` names extra accepted words (drop's `*`).
  */
 export function requestIds(args: readonly string[], allow: readonly string[] = []): string[] {
   const ids = args.flatMap((x) => x.split(',')).map((x) => x.trim());
-  return ids.map((id) => (allow.includes(id) ? id : parseRequestId(id)));
+  return ids.map((id) => (allow.includes(id) ? id : parseRequestId(id, true)));
+}
+
+/** The refusal of a prefix that starts several request IDs, naming them. */
+export function ambiguousPrefix(id: string, matches: readonly string[]): UsageError {
+  return new UsageError(
+    `request ID prefix ${JSON.stringify(id)} is ambiguous: it matches ${matches.join(', ')}`,
+    'give more characters of the ID',
+  );
+}
+
+/**
+ * The whole IDs of `ids`: a whole ID as given, the start of one (issue 23) as the one request
+ * visible to the caller whose ID starts so. None is NotFound (exit 6); several are refused
+ * (exit 2), naming them. The server's keyword search covers request IDs (api/types/
+ * access_request.go: AccessRequestFilter.Match calls req.MatchSearch, whose fields include
+ * the request's name), so only requests containing the prefix are listed.
+ */
+export async function resolveRequestIds(
+  ctx: Context,
+  conn: Connection,
+  ids: readonly string[],
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of ids) {
+    if (!isRequestIdPrefix(id)) {
+      out.push(id);
+      continue;
+    }
+    const candidates: string[] = [];
+    const { requestPages } = await import('../../client/list.js');
+    await requestPages(
+      conn,
+      { scope: 'all', search: [id.toLowerCase()], sort: 'created', descending: true },
+      { pageSize: 100, call: callOpts(ctx) },
+      {
+        consume: (page) => {
+          for (const r of page) candidates.push(r.id);
+          return true;
+        },
+      },
+    );
+    const match = matchRequestId(id, candidates);
+    if (match === undefined) {
+      throw new AccessError('not-found', `no access request ID starts with ${JSON.stringify(id)}`);
+    }
+    if (Array.isArray(match)) throw ambiguousPrefix(id, match);
+    out.push(match);
+  }
+  return out;
 }
 
 /**
@@ -61,7 +112,19 @@ export async function emit(ctx: Context, value: unknown, text: () => void | Prom
   else await printStructured(ctx.io, ctx.format, value);
 }
 
-/** Writes a line to stderr. */
+/**
+ * Writes a line (or several) to stderr. On a terminal each is wrapped between words to its
+ * width, and a `> command` line between arguments with ` \\` so it still pastes whole.
+ */
 export function note(ctx: Context, line: string): void {
-  ctx.io.stderr.write(`${line}\n`);
+  ctx.io.stderr.write(`${ctx.io.stderrIsTTY ? fitLines(line, ctx.io.columns) : line}\n`);
+}
+
+function fitLines(text: string, width: number): string {
+  return text
+    .split('\n')
+    .flatMap((l) =>
+      l.startsWith('> ') ? wrapCommand(l, width) : l.length <= width ? [l] : wrapWords(l, width),
+    )
+    .join('\n');
 }

@@ -2,6 +2,8 @@
  * `access sign-helper` issuing: a key made here, a certificate for the plugin's user from
  * the Auth Service, checked, then written with the CAs that trust the cluster.
  */
+import { AccessError } from '../../model/errors.js';
+import { isBareAccessDenied } from '../../model/server-messages.js';
 import { toIsoOrNull } from '../../model/time.js';
 import type { Context } from '../context.js';
 import { callOpts } from './shared.js';
@@ -24,16 +26,31 @@ export async function sign(
   const key = await generateKey(server.userKeyAlgorithm);
   const now = ctx.now();
   const requested = new Date(now.getTime() + opts.ttlMs);
-  const issued = await certs.issueUserCertificates(
-    conn,
-    {
-      user: opts.user,
-      expires: requested,
-      tlsPublicKeyPem: key.publicKeyPem,
-      ...(targets.kind === 'file' ? { sshPublicKey: sshPublicKeyFromPem(key.publicKeyPem) } : {}),
-    },
-    callOpts(ctx),
-  );
+  const issued = await certs
+    .issueUserCertificates(
+      conn,
+      {
+        user: opts.user,
+        expires: requested,
+        tlsPublicKeyPem: key.publicKeyPem,
+        ...(targets.kind === 'file' ? { sshPublicKey: sshPublicKeyFromPem(key.publicKeyPem) } : {}),
+      },
+      callOpts(ctx),
+    )
+    .catch(async (err: unknown) => {
+      const { isRpcError } = await import('../../client/errors.js');
+      if (isRpcError(err) && isBareAccessDenied(err.code, err.details)) {
+        // Teleport says no more than "access denied" for a user it will not name, so both
+        // possibilities are said.
+        throw new AccessError(
+          'permission',
+          `access denied issuing credentials for ${JSON.stringify(opts.user)}`,
+          `Teleport does not say which: the user ${JSON.stringify(opts.user)} may not exist, or you may not ` +
+            'impersonate them (your roles need `impersonate: users` naming them); check with `tctl get users`',
+        );
+      }
+      throw err;
+    });
 
   await checkIssuedCertificate(key.privateKeyPem, issued.certPem, opts.user);
   const expires = certificateExpiry(issued.certPem);

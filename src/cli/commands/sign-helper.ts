@@ -71,11 +71,11 @@ function addFormatOption<A extends unknown[], F extends OptionValues>(cmd: Comma
 export function define() {
   const cmd = new Command('sign-helper')
     .description(
-      'Issue credentials for an Access Request plugin (like `tctl auth sign`): a key made here, a\n' +
-        'certificate for --user from the Auth Service (you need impersonation rights), written as\n' +
-        'PREFIX.crt, PREFIX.key, PREFIX.cas (--format tls, the default) or as one identity file at\n' +
+      'Issue credentials for an Access Request plugin (like `tctl auth sign`): a key made here, a ' +
+        'certificate for --user from the Auth Service (you need impersonation rights), written as ' +
+        'PREFIX.crt, PREFIX.key, PREFIX.cas (--format tls, the default) or as one identity file at ' +
         'PREFIX (--format file), followed by the plugin configuration that uses them.\n' +
-        '--format accepts tctl values (tls, file) and output formats (text, json, yaml); give it twice\n' +
+        '--format accepts tctl values (tls, file) and output formats (text, json, yaml); give it twice ' +
         'for both, e.g. `--format tls -f json`, or use --out-format for the first.\n' +
         'Existing files are never replaced without --overwrite, and a failure writes nothing.',
     )
@@ -94,10 +94,17 @@ export function define() {
     .option('--verify', 'connect with the new credentials and report what they may do on access requests')
     .addHelpText(
       'after',
+      // Lines of at most 40 characters, so the examples fit any terminal help is read on.
       '\nExamples:\n' +
-        '  access sign-helper --print-rbac > plugin-rbac.yaml        # then: tctl create -f plugin-rbac.yaml\n' +
-        '  access sign-helper --user access-plugin --out auth --ttl 8h --verify\n' +
-        '  access sign-helper --user access-plugin --out identity --format file -f json\n',
+        '  access sign-helper --print-rbac \\\n' +
+        '    > plugin-rbac.yaml\n' +
+        '  tctl create -f plugin-rbac.yaml\n' +
+        '  access sign-helper \\\n' +
+        '    --user access-plugin --out auth \\\n' +
+        '    --ttl 8h --verify\n' +
+        '  access sign-helper \\\n' +
+        '    --user access-plugin \\\n' +
+        '    --out identity --format file -f json\n',
     );
 }
 

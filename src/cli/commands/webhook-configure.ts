@@ -5,7 +5,7 @@ export type WebhookConfigureOptions = Record<string, never>;
 
 export function define() {
   return new Command('configure').description(
-    'Print a commented configuration template for `access webhook serve` (the teleport-webhooks\n' +
+    'Print a commented configuration template for `access webhook serve` (the teleport-webhooks ' +
       'format plus our keys: signing_secret_file, endpoints, state_file, callback_window).',
   );
 }

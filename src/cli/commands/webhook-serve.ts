@@ -13,9 +13,9 @@ export interface WebhookServeOptions {
 export function define() {
   return new Command('serve')
     .description(
-      'Run the webhook bridge: POST signed access request changes to receivers (routed by\n' +
-        'access_monitoring_rules whose notification is "webhook", else webhook_url), at least once,\n' +
-        'and unless notify_only serve HTTPS callbacks that review requests. Reads the\n' +
+      'Run the webhook bridge: POST signed access request changes to receivers (routed by ' +
+        'access_monitoring_rules whose notification is "webhook", else webhook_url), at least once, ' +
+        'and unless notify_only serve HTTPS callbacks that review requests. Reads the ' +
         'teleport-webhooks plugin configuration as is (see `access webhook configure`). Ctrl-C stops.',
     )
     .requiredOption('--config <file>', 'TOML configuration (the teleport-webhooks format)');

@@ -1,5 +1,5 @@
 /** The bash completion script, from the command tree. */
-import { type CommandDoc, flagNames, GENERATED, ID_LIST, takesRequestIds, walk } from './tree.js';
+import { type CommandDoc, flagNames, GENERATED, idList, idScope, takesRequestIds, walk } from './tree.js';
 
 export function bashCompletion(root: CommandDoc): string {
   const all = walk(root);
@@ -11,7 +11,7 @@ export function bashCompletion(root: CommandDoc): string {
     '# Install: source this file, or copy it to ~/.local/share/bash-completion/completions/access',
     '',
   );
-  lines.push('_access_request_ids() {', `  ${ID_LIST}`, '}', '');
+  lines.push('_access_request_ids() {', `  ${idList('"$@"')}`, '}', '');
   lines.push('_access_subcommands() {', '  case "$1" in');
   for (const d of all.filter((c) => c.subcommands.length > 0)) {
     lines.push(`    "${key(d)}") echo "${d.subcommands.map((s) => s.path.at(-1)).join(' ')}" ;;`);
@@ -39,14 +39,20 @@ export function bashCompletion(root: CommandDoc): string {
     }
   }
   lines.push('    *) return 1 ;;', '  esac', '}', '');
+  lines.push(
+    '# Prints the `request ls` flags an ID argument completes from; fails for a command without one.',
+  );
   lines.push('_access_takes_ids() {', '  case "$1" in');
-  const idCmds = all.filter(takesRequestIds).map((d) => `"${key(d)}"`);
-  if (idCmds.length > 0) lines.push(`    ${idCmds.join('|')}) return 0 ;;`);
-  lines.push('  esac', '  return 1', '}', '');
+  const idCmds = all.filter(takesRequestIds);
+  for (const scope of [...new Set(idCmds.map(idScope))]) {
+    const cmds = idCmds.filter((d) => idScope(d) === scope).map((d) => `"${key(d)}"`);
+    lines.push(`    ${cmds.join('|')}) echo "${scope}" ;;`);
+  }
+  lines.push('    *) return 1 ;;', '  esac', '}', '');
   lines.push(
     '_access() {',
     '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
-    '  local cmdpath="" w i skip=0 subs values',
+    '  local cmdpath="" w i skip=0 subs values scope',
     '  for ((i = 1; i < COMP_CWORD; i++)); do',
     '    w="${COMP_WORDS[i]}"',
     '    if ((skip)); then skip=0; continue; fi',
@@ -72,8 +78,8 @@ export function bashCompletion(root: CommandDoc): string {
     '  subs="$(_access_subcommands "$cmdpath")"',
     '  if [[ -n "$subs" ]]; then',
     '    COMPREPLY=($(compgen -W "$subs" -- "$cur"))',
-    '  elif _access_takes_ids "$cmdpath"; then',
-    '    COMPREPLY=($(compgen -W "$(_access_request_ids)" -- "$cur"))',
+    '  elif scope=$(_access_takes_ids "$cmdpath"); then',
+    '    COMPREPLY=($(compgen -W "$(_access_request_ids $scope)" -- "$cur"))',
     '  fi',
     '  return 0',
     '}',

@@ -3,7 +3,8 @@ import {
   type CommandDoc,
   flagNames,
   GENERATED,
-  ID_LIST,
+  idList,
+  idScope,
   type OptionDoc,
   takesRequestIds,
   walk,
@@ -68,7 +69,7 @@ export function fishCompletion(root: CommandDoc): string {
     'end',
     '',
   );
-  lines.push('function __access_request_ids', `    ${ID_LIST}`, 'end', '');
+  lines.push('function __access_request_ids', `    ${idList('$argv')}`, 'end', '');
   lines.push('complete -c access -f');
   const short = (o: OptionDoc) => (o.short ? ` -s ${o.short.replace(/^-/, '')}` : '');
   const long = (o: OptionDoc) => (o.long ? ` -l ${o.long.replace(/^--/, '')}` : '');
@@ -94,7 +95,10 @@ export function fishCompletion(root: CommandDoc): string {
         : '';
       lines.push(`complete -c access -n ${cond}${short(o)}${long(o)}${value} -d ${fishQuote(o.description)}`);
     }
-    if (takesRequestIds(d)) lines.push(`complete -c access -n ${cond} -a '(__access_request_ids)'`);
+    const scope = idScope(d);
+    if (takesRequestIds(d)) {
+      lines.push(`complete -c access -n ${cond} -a '(__access_request_ids${scope ? ` ${scope}` : ''})'`);
+    }
   }
   lines.push('');
   return lines.join('\n');

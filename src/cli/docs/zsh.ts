@@ -1,5 +1,5 @@
 /** The zsh completion script, from the command tree. */
-import { type CommandDoc, flagNames, GENERATED, ID_LIST, takesRequestIds, walk } from './tree.js';
+import { type CommandDoc, flagNames, GENERATED, idList, idScope, takesRequestIds, walk } from './tree.js';
 
 function zshQuote(s: string): string {
   return s.replace(/'/g, "'\\''");
@@ -18,7 +18,7 @@ export function zshCompletion(root: CommandDoc): string {
   lines.push(
     '_access_request_ids() {',
     '  local -a ids',
-    `  ids=(\${(f)"$(${ID_LIST})"})`,
+    `  ids=(\${(f)"$(${idList('"$@"')})"})`,
     '  compadd -a ids',
     '}',
     '',
@@ -63,8 +63,11 @@ export function zshCompletion(root: CommandDoc): string {
     );
     lines.push(`    "${key(d)}") subs=(${entries.join(' ')}); _describe command subs ;;`);
   }
-  const idCmds = all.filter(takesRequestIds).map((d) => `"${key(d)}"`);
-  if (idCmds.length > 0) lines.push(`    ${idCmds.join('|')}) _access_request_ids ;;`);
+  const idCmds = all.filter(takesRequestIds);
+  for (const scope of [...new Set(idCmds.map(idScope))]) {
+    const cmds = idCmds.filter((d) => idScope(d) === scope).map((d) => `"${key(d)}"`);
+    lines.push(`    ${cmds.join('|')}) _access_request_ids${scope ? ` ${scope}` : ''} ;;`);
+  }
   lines.push('  esac', '}', '', 'if (( $+functions[compdef] )); then', '  compdef _access access', 'fi', '');
   return lines.join('\n');
 }

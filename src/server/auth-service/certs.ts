@@ -10,7 +10,7 @@ import {
   UserCertsRequest_CertUsage,
 } from '../../gen/teleport/legacy/client/proto/authservice.js';
 import type { AccessRequestV3 } from '../../gen/teleport/legacy/types/types.js';
-import { CLIENT_CREDENTIALS_EXPIRED } from '../../model/server-messages.js';
+import { BARE_ACCESS_DENIED, CLIENT_CREDENTIALS_EXPIRED } from '../../model/server-messages.js';
 import { authorizeAdminAction } from '../authz.js';
 import {
   issueUserSshCert,
@@ -123,7 +123,7 @@ export function certHandlers(deps: ServiceDeps) {
       if (!self) throw accessDenied('access denied: impersonated user can not impersonate anyone else');
     }
     const targetUser = policy.user(target);
-    if (!targetUser) throw accessDenied('access denied');
+    if (!targetUser) throw accessDenied(BARE_ACCESS_DENIED);
     const wanted = setTime(req.expires);
     // A renewal must say when it ends, and not in the past (ErrClientCredentialsHaveExpired).
     if (self && (!wanted || wanted.getTime() < now.getTime())) throw accessDenied(CLIENT_CREDENTIALS_EXPIRED);

@@ -23,13 +23,20 @@ function has(shell: string): boolean {
   return spawnSync(shell, ['-c', 'exit 0']).status === 0;
 }
 
-/** A directory holding a stand-in `access` whose `request ls --format json` prints two requests. */
+/**
+ * A directory holding a stand-in `access` whose `request ls --format json` prints two requests,
+ * `--reviewable` the first and `--mine` the second.
+ */
 const fakeBin = mkdtempSync(join(tmpdir(), 'access-completion-'));
 writeFileSync(
   join(fakeBin, 'access'),
   `#!/bin/sh
-[ "$*" = "request ls --format json" ] || exit 1
-echo '[{"id": "0193aaaa-1", "user": "alice", "reviews": [{"author": "bob"}]}, {"id": "0193bbbb-2", "user": "bob"}]'
+case "$*" in
+  "request ls --format json") echo '[{"id": "0193aaaa-1", "user": "alice"}, {"id": "0193bbbb-2", "user": "bob"}]' ;;
+  "request ls --reviewable --format json") echo '[{"id": "0193aaaa-1", "user": "alice"}]' ;;
+  "request ls --mine --format json") echo '[{"id": "0193bbbb-2", "user": "bob"}]' ;;
+  *) exit 1 ;;
+esac
 `,
 );
 chmodSync(join(fakeBin, 'access'), 0o755);
@@ -128,6 +135,11 @@ group.runIf(has('bash'))('bash', () => {
     expect(withRequests(() => bash(['access', 'request', 'approve', '0193b']))).toEqual(['0193bbbb-2']);
     expect(bash(['access', 'request', 'show', ''])).toEqual([]);
   });
+  it('offers review the reviewable IDs, and drop and wait the caller’s own', () => {
+    expect(withRequests(() => bash(['access', 'request', 'review', '0193']))).toEqual(['0193aaaa-1']);
+    expect(withRequests(() => bash(['access', 'request', 'drop', '0193']))).toEqual(['0193bbbb-2']);
+    expect(withRequests(() => bash(['access', 'request', 'wait', '']))).toEqual(['0193bbbb-2']);
+  });
 });
 
 group.runIf(has('zsh'))('zsh', () => {
@@ -141,6 +153,7 @@ group.runIf(has('zsh'))('zsh', () => {
       '0193aaaa-1',
       '0193bbbb-2',
     ]);
+    expect(withRequests(() => zsh(['access', 'request', 'review', '0193']))).toEqual(['0193aaaa-1']);
   });
 });
 
@@ -151,6 +164,7 @@ group.runIf(has('fish'))('fish', () => {
     expect(fish('access request search --kind ').sort()).toEqual([...KINDS].sort());
   });
   it('completes request IDs', () => {
-    expect(withRequests(() => fish('access request wait 0193'))).toEqual(['0193aaaa-1', '0193bbbb-2']);
+    expect(withRequests(() => fish('access request show 0193'))).toEqual(['0193aaaa-1', '0193bbbb-2']);
+    expect(withRequests(() => fish('access request wait 0193'))).toEqual(['0193bbbb-2']);
   });
 });

@@ -86,7 +86,7 @@ describe('main', () => {
     expect(r.stdout).toContain('request');
     expect(r.stdout).toContain('--rpc-timeout');
     expect(r.stdout).toContain(
-      'Help topics (access help <topic>): environment, exit-codes, formats, resource-ids',
+      'Help topics (access help <topic>):\n  environment\n  exit-codes\n  formats\n  resource-ids',
     );
     expect(r.stderr).toBe('');
   });

@@ -119,6 +119,8 @@ const TABLES: Table[] = [
         },
       ],
       [['--mine', '--limit', '5'], { mine: true, limit: 5 }],
+      // tsh's name for --mine (issue 23).
+      [['--my-requests'], { mine: true }],
       [['--reviewable', '--suggested'], { reviewable: true, suggested: true }],
       [['--reviewed', '--condition', 'true'], { reviewed: true, condition: 'true' }],
     ],
@@ -178,8 +180,18 @@ const TABLES: Table[] = [
         ['--kind', 'kube_resource', '--kube-kind', 'pods', '--kube-cluster', 'k1', '--all-kube-namespaces'],
         { kind: 'kube_resource', kubeKind: 'pods', kubeCluster: 'k1', namespace: '' },
       ],
+      // tsh's older name for --namespace (issue 23).
+      [
+        ['--kind', 'kube_resource', '--kube-kind', 'pods', '--kube-cluster', 'k1', '--kube-namespace', 'ns2'],
+        { kind: 'kube_resource', kubeKind: 'pods', kubeCluster: 'k1', namespace: 'ns2' },
+      ],
     ],
     invalid: [
+      ['--kind', 'kube_resource', '--kube-kind', 'pods', '--kube-cluster', 'k1', '--namespace', 'a'].concat(
+        '--kube-namespace',
+        'b',
+      ),
+      ['--kind', 'node', '--kube-namespace', 'ns'],
       [],
       ['--kind', 'node', '--roles'],
       ['--kind', 'node', '--descriptions'],
@@ -240,10 +252,16 @@ const TABLES: Table[] = [
       ],
       [['--roles', 'dba', '--nowait', '--no-input'], { wait: false, noInput: true }],
       [['--roles', 'dba', '--dry-run'], { dryRun: true, wait: false }],
+      // Resource IDs as arguments, as people write them after tsh's --resource (issue 23).
+      [
+        [NODE, '--resource', '/root/db/pg', '--reason', 'r'],
+        { roles: [], resources: [parseResourceId(NODE), parseResourceId('/root/db/pg')], reason: 'r' },
+      ],
     ],
     invalid: [
       [],
       ['--reason', 'why'],
+      ['dba', '--reason', 'why'],
       ['--roles', 'dba', '--wait', '--nowait'],
       ['--roles', 'dba', '--nowait', '--timeout', '1m'],
       ['--roles', 'dba', '--request-ttl', '0s'],

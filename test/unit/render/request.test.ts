@@ -20,7 +20,7 @@ const req = newAccessRequest({
 });
 
 describe('request rendering', () => {
-  test('an ls row, cut on a TTY only', () => {
+  test('an ls row: on a TTY only a long reason is cut, resources never', () => {
     const plain = requestRow(req, now, false);
     expect(plain.cells).toEqual([
       req.id,
@@ -35,10 +35,24 @@ describe('request rendering', () => {
       'carol',
       '"ticket 42"',
     ]);
-    expect(plain.cutResources).toBe(false);
     const tty = requestRow(req, now, true);
-    expect(tty.cells[3]).toBe('/local/node/8c3e [+]');
-    expect(tty.cutResources).toBe(true);
+    expect(tty.cells).toEqual(plain.cells);
+    expect(tty.cutReason).toBe(false);
+    const long = requestRow({ ...req, reason: 'words '.repeat(30).trim() }, now, true);
+    expect(long.cutReason).toBe(true);
+    // Cut between words: 11 whole words and the mark, within tctl's 75 characters.
+    expect(long.cells[10]).toBe(`"${'words '.repeat(11)}[*]`);
+    expect(long.cells[10].length).toBeLessThanOrEqual(75);
+  });
+
+  test('the detail view at 40 columns: no line wider, the ID whole, values wrapped between words', () => {
+    const long = { ...req, reason: 'rotate the orders database credentials after the incident' };
+    const lines = requestDetail(long, now, undefined, 40).trimEnd().split('\n');
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(40);
+    expect(lines[0]).toBe(`ID: ${req.id}`);
+    const text = lines.join(' ');
+    for (const word of long.reason.split(' ')) expect(text).toMatch(new RegExp(`[ "]${word}[ "]`));
+    expect(lines).toContain('  8c3e2a6e-0c1e-4d6a-9a5b-0f9a2b1c3d4e');
   });
 
   test('threshold progress', () => {
