@@ -443,7 +443,10 @@ function typeText(s: JsonSchema, nested: boolean): string {
   if (nested && s.title) return s.title;
   if (s.anyOf) return s.anyOf.map((x) => typeText(x, true)).join(' or ');
   const orNull = Array.isArray(s.type) && s.type.includes('null') ? ' or null' : '';
-  if (s.enum) return s.enum.length <= 3 ? s.enum.join('|') : `state name${orNull}`;
+  if (s.enum)
+    return s.enum.length <= 3
+      ? s.enum.join(s.enum.join('|').length > 24 ? ' | ' : '|')
+      : `state name${orNull}`;
   if (s.pattern === UTC_TIME_PATTERN) return `time${orNull}`;
   if (s.type === 'array' && s.items) {
     const inner = typeText(s.items, true);

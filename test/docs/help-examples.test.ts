@@ -96,16 +96,13 @@ const plans: Plan[] = [
     skip: 'what `access server start` prints: compared with its output in the example above',
   },
   {
-    example: 'source <(access completion bash)        # bash: e.g. in ~/.bashrc',
+    example: 'source <(access completion bash)',
     run: async (ctx, example) => {
       expect(await runBlock(ctx, `${example}\ncomplete -p access`, 'alice')).toMatch(/complete .* access$/m);
     },
   },
   {
-    example: [
-      'mkdir -p ~/.zfunc                       # zsh: with fpath=(~/.zfunc $fpath) in ~/.zshrc',
-      'access completion zsh > ~/.zfunc/_access',
-    ].join('\n'),
+    example: ['mkdir -p ~/.zfunc', 'access completion zsh \\', '    > ~/.zfunc/_access'].join('\n'),
     run: async (ctx, example) => {
       await runBlock(ctx, example, 'alice');
       expect(await readFile(join(ctx.sh.home, '.zfunc/_access'), 'utf8')).toMatch(/^#compdef access/);
@@ -113,8 +110,9 @@ const plans: Plan[] = [
   },
   {
     example: [
-      'mkdir -p ~/.config/fish/completions     # fish',
-      'access completion fish > ~/.config/fish/completions/access.fish',
+      'mkdir -p ~/.config/fish/completions',
+      'access completion fish > \\',
+      '  ~/.config/fish/completions/access.fish',
     ].join('\n'),
     run: async (ctx, example) => {
       await runBlock(ctx, example, 'alice');
@@ -122,7 +120,7 @@ const plans: Plan[] = [
     },
   },
   {
-    example: "access exec --roles dba --reason 'ticket 42' -- psql -h db",
+    example: "access exec --roles dba \\\n    --reason 'ticket 42' -- psql -h db",
     run: async (ctx, example) => {
       await ctx.sh.standIn(
         'psql',
@@ -143,15 +141,14 @@ const plans: Plan[] = [
     },
   },
   {
-    example:
-      'access sign-helper --print-rbac > plugin-rbac.yaml        # then: tctl create -f plugin-rbac.yaml',
+    example: 'access sign-helper --print-rbac \\\n    > plugin-rbac.yaml',
     run: async (ctx, example) => {
       await runBlock(ctx, example, 'admin');
       expect(await readFile(join(ctx.sh.work, 'plugin-rbac.yaml'), 'utf8')).toMatch(/^kind: role$/m);
     },
   },
   {
-    example: 'access sign-helper --user access-plugin --out auth --ttl 8h --verify',
+    example: 'access sign-helper \\\n    --user access-plugin --out auth \\\n    --ttl 8h --verify',
     run: async (ctx, example) => {
       await runBlock(ctx, example, 'admin');
       for (const f of ['auth.crt', 'auth.key', 'auth.cas'])
@@ -159,7 +156,7 @@ const plans: Plan[] = [
     },
   },
   {
-    example: 'access sign-helper --user access-plugin --out identity --format file -f json',
+    example: 'access sign-helper \\\n    --user access-plugin \\\n    --out identity --format file -f json',
     run: async (ctx, example) => {
       // JSON on stdout (the block shows stdout and stderr together).
       expect(await runBlock(ctx, example, 'admin')).toMatch(

@@ -96,7 +96,7 @@ async function requestState(
 ): Promise<{ state: string; resolve_reason: string; reviews: { author: string }[] }> {
   const r = await runAccess(['request', 'show', id, '--format', 'json'], ctx.as('admin'));
   if (r.code !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout)[0];
+  return JSON.parse(r.stdout);
 }
 
 const steps: Step[] = [

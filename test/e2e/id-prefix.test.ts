@@ -1,46 +1,50 @@
 /**
  * The start of a request ID names it wherever an ID is taken (issue 23), as `git` takes a
  * short hash: a unique start of at least 8 characters resolves, one that starts several IDs is
- * refused naming them, and one that starts none is "not found". The two requests are created
- * with chosen IDs (the client may name a request, as Teleport's may) sharing their first 13.
+ * refused naming them, and one that starts none is "not found". The server names requests
+ * (UUIDv7: the first 12 hex digits are the creation time in milliseconds), so two requests made
+ * moments apart share at least their first 8 characters.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { AccessRequestV3 } from '../../src/gen/teleport/legacy/types/types.js';
 import type { AccessRequest } from '../../src/model/request.js';
 import { access, accessJson, startTestServer, type TestServer } from '../helpers/e2e.js';
-import { connectIdentity } from '../helpers/grpc.js';
 
 let server: TestServer;
 let a: AccessRequest;
 let b: AccessRequest;
 /** The longest start the two IDs share (at least 8 characters: they were made moments apart). */
 let common: string;
-/** The shortest start of a's ID that b's does not share. */
+/** The shortest start of a's ID that no other request's shares. */
 let unique: string;
 
-const A_ID = '0193c1e2-7b3a-4c4d-9e5f-0a1b2c3d4e5f';
-const B_ID = '0193c1e2-7b3a-4fff-8e5f-0a1b2c3d4e60';
+const create = (roles: string) =>
+  accessJson<AccessRequest>(
+    ['request', 'create', '--roles', roles, '--reason', 'prefix', '--nowait'],
+    server.env('alice'),
+  );
+
+function sharedStart(x: string, y: string): string {
+  let n = 0;
+  while (n < x.length && x[n] === y[n]) n++;
+  return x.slice(0, n);
+}
 
 beforeAll(async () => {
   server = await startTestServer();
-  const alice = await connectIdentity(server.addr, server.identity('alice'));
-  for (const [name, roles] of [
-    [A_ID, ['dba']],
-    [B_ID, ['auditor']],
-  ] as const) {
-    await alice.call(
-      'createAccessRequestV2',
-      AccessRequestV3.fromPartial({
-        metadata: { name },
-        spec: { roles: [...roles], requestReason: 'prefix' },
-      }),
-    );
+  a = await create('dba');
+  // The top 32 bits of the time change every 65.5 s: a second pair is made moments apart again.
+  for (let tries = 0; tries < 3; tries++) {
+    b = await create('auditor');
+    common = sharedStart(a.id, b.id);
+    if (common.length >= 8) break;
+    a = await create('dba');
   }
-  alice.close();
-  a = await accessJson<AccessRequest>(['request', 'show', A_ID], server.env('alice'));
-  b = await accessJson<AccessRequest>(['request', 'show', B_ID], server.env('alice'));
-  common = '0193c1e2-7b3a-4';
-  unique = '0193c1e2-7b3a-4c';
+  expect(common.length).toBeGreaterThanOrEqual(8);
+  const all = await accessJson<AccessRequest[]>(['request', 'ls', '--all'], server.env('admin'));
+  const others = all.map((r) => r.id).filter((id) => id !== a.id);
+  let n = 8;
+  while (others.some((id) => id.startsWith(a.id.slice(0, n)))) n++;
+  unique = a.id.slice(0, n);
 });
 
 afterAll(async () => {

@@ -339,7 +339,7 @@ describe('access mcp through the SDK client over stdio', () => {
           `^error: user "erin" cannot review request "${req.id}" \\(permission, exit code 7\\)\nhint: nobody reviews their own request`,
         ),
       );
-      const [after] = await accessJson<AccessRequest[]>(['request', 'show', req.id], erin);
+      const after = await accessJson<AccessRequest>(['request', 'show', req.id], erin);
       expect(after.reviews).toEqual([]);
     } finally {
       await s.close();

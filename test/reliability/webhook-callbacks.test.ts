@@ -114,7 +114,7 @@ async function pending(): Promise<string> {
 }
 
 const stateOf = async (id: string) =>
-  JSON.parse((await access('admin', ['request', 'show', id, '-f', 'json'])).out)[0].state;
+  JSON.parse((await access('admin', ['request', 'show', id, '-f', 'json'])).out).state;
 
 describe('callback signatures', () => {
   it('another spelling of a used signature is refused, not taken for a new one', async () => {

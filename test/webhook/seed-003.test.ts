@@ -261,7 +261,7 @@ describe('seed 003: the teleport-webhooks TOML as documented, with the plugin id
         req.end(body);
       });
       expect(status, stderr()).toBe(200);
-      const shown = JSON.parse((await access('admin', ['request', 'show', id, '-f', 'json'])).out)[0];
+      const shown = JSON.parse((await access('admin', ['request', 'show', id, '-f', 'json'])).out);
       expect(shown.state).toBe('APPROVED');
       expect(stderr()).toMatch(
         /WARN webhook: callbacks set the state directly, as teleport-webhooks did \(thresholds do not apply\): user "access-plugin" cannot submit reviews \(none of its roles allows review_requests\)/,

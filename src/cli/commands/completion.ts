@@ -13,9 +13,19 @@ export function define() {
   return new Command('completion')
     .description(
       'Print a shell completion script, generated from the command tree.\n' +
-        'bash: run `source <(access completion bash)`.\n' +
-        'zsh: run `mkdir -p ~/.zfunc && access completion zsh > ~/.zfunc/_access` (with fpath=(~/.zfunc $fpath) in ~/.zshrc).\n' +
-        'fish: run `mkdir -p ~/.config/fish/completions && access completion fish > ~/.config/fish/completions/access.fish`.',
+        'bash sources it; zsh and fish read it from a file in a folder they search, made first.\n' +
+        'For zsh, put fpath=(~/.zfunc $fpath) in ~/.zshrc.',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  source <(access completion bash)\n' +
+        '  mkdir -p ~/.zfunc\n' +
+        '  access completion zsh \\\n' +
+        '    > ~/.zfunc/_access\n' +
+        '  mkdir -p ~/.config/fish/completions\n' +
+        '  access completion fish > \\\n' +
+        '  ~/.config/fish/completions/access.fish',
     )
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS));
 }

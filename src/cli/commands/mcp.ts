@@ -14,9 +14,9 @@ export function define() {
   return new Command('mcp')
     .description(
       'Serve the access-request tools to AI agents over MCP on stdio; reviews stay with people.\n' +
-        'Tools: whoami, search_requestable, list_access_requests, get_access_request,\n' +
-        'create_access_request, wait_for_access_request (assumes on approval), drop_access. Each call\n' +
-        'is logged to stderr. `--print-config` prints the JSON an MCP client takes to start it.',
+        'Tools: whoami, search_requestable, list_access_requests, get_access_request, create_access_request, wait_for_access_request (assumes on approval), drop_access.\n' +
+        'Each call is logged to stderr.\n' +
+        '`--print-config` prints the JSON an MCP client takes to start it.',
     )
     .option(
       '--allow-review',

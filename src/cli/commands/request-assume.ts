@@ -13,8 +13,8 @@ export function define() {
   return new Command('assume')
     .description(
       'Assume an approved request without waiting, as `tsh login --request-id` does.\n' +
-        'Your certificate is re-issued with the request and written back where it came from. A\n' +
-        'pending request is refused (wait for it with `access request wait`); exit 3 when it was denied.',
+        'Your certificate is re-issued with the request and written back where it came from.\n' +
+        'A pending request is refused (wait for it with `access request wait`); exit 3 when it was denied.',
     )
     .argument('<id>', 'request ID');
 }

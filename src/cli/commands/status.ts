@@ -9,9 +9,8 @@ export function define() {
     .alias('whoami')
     .description(
       'Show who your credentials say you are, as `tsh status` does.\n' +
-        'User, cluster, roles, the access requests the certificate carries (their state and expiry),\n' +
-        'when it expires and where the credentials came from. `--format json` prints the `status`\n' +
-        'document (`access help formats`).',
+        'It lists the user, cluster and roles, the access requests the certificate carries with their state and expiry, when it expires and where the credentials came from.\n' +
+        '`--format json` prints the `status` document (`access help formats`).',
     );
 }
 

@@ -114,9 +114,9 @@ describe('every command through the bundle', () => {
         expect(show).toContain(req.id);
       } else {
         expectSchema('requests', ls);
-        expectSchema('requests', show);
+        expectSchema('request', show);
         expect((ls as AccessRequest[]).map((r) => r.id)).toContain(req.id);
-        expect(show).toMatchObject([{ id: req.id, state: 'PENDING', reason: `ls ${format}` }]);
+        expect(show).toMatchObject({ id: req.id, state: 'PENDING', reason: `ls ${format}` });
       }
     });
 
