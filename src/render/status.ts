@@ -18,10 +18,10 @@ function when(iso: string | null, now: Date): string[] {
 
 /**
  * `access status` for people, as tsh status shows it: a `Key: value` block with short keys and
- * one item a line, then one block per assumed request headed by its ID, so each line stays
- * within 40 columns (a request ID is 36) but for a long credentials path.
+ * one item a line, then one block per assumed request headed by its ID. On a terminal `width`
+ * is its columns: values wrap to it (a long credentials path too), as every table does.
  */
-export function statusText(s: Status, now: Date): string {
+export function statusText(s: Status, now: Date, width?: number): string {
   const pairs: [string, KeyValue][] = [
     ['User', s.user],
     ['Cluster', s.cluster],
@@ -31,7 +31,7 @@ export function statusText(s: Status, now: Date): string {
   ];
   if (s.impersonator) pairs.push(['Issuer', [s.impersonator, '(cannot assume requests)']]);
   if (s.allowed_resources.length > 0) pairs.push(['Limited', s.allowed_resources]);
-  const out = [formatKeyValues(pairs)];
+  const out = [formatKeyValues(pairs, width)];
   if (s.active_requests.length === 0) {
     out.push('Requests: [none assumed]');
   } else {
@@ -43,7 +43,7 @@ export function statusText(s: Status, now: Date): string {
       if (r.resources.length > 0) detail.push(['Access', r.resources]);
       if (r.access_expires) detail.push(['Until', when(r.access_expires, now)]);
       out.push(
-        formatKeyValues(detail)
+        formatKeyValues(detail, width === undefined ? undefined : width - 4)
           .split('\n')
           .map((line) => `    ${line}`)
           .join('\n'),

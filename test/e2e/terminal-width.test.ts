@@ -60,6 +60,7 @@ const SCREENS: Screen[] = [
     ids: () => [requests[0].id, requests[1].id],
   },
   { name: 'search', user: 'alice', args: () => 'request search --kind node', ids: () => [] },
+  { name: 'status', user: 'alice', args: () => 'status', ids: () => [] },
   {
     name: 'search (empty)',
     user: 'alice',

@@ -23,7 +23,7 @@ export async function run(ctx: Context): Promise<number> {
   const { whoami } = await import('../../client/status.js');
   const status = await whoami(conn, callOpts(ctx));
   await emit(ctx, status, () => {
-    ctx.io.stdout.write(statusText(status, ctx.now()));
+    ctx.io.stdout.write(statusText(status, ctx.now(), ctx.io.stdoutIsTTY ? ctx.io.columns : undefined));
   });
   return 0;
 }

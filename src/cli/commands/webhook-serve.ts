@@ -1,4 +1,3 @@
-import { appendFile, readFile } from 'node:fs/promises';
 import { Command } from '@commander-js/extra-typings';
 import { describeFsError, readRegularFile } from '../../identity/files.js';
 import { UsageError } from '../../model/errors.js';

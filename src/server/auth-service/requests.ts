@@ -35,7 +35,7 @@ import { fromLabelValues, uuidv7 } from '../requests/wire.js';
 import { resourceIdString } from '../resources.js';
 import type { ServiceDeps } from '../service.js';
 import type { SortField } from '../storage/store.js';
-import { accessDenied, badParameter, type Caller, notFound, type Policy, ServerError } from '../types.js';
+import { accessDenied, badParameter, type Caller, notFound, type Policy } from '../types.js';
 
 /**
  * api/types/access_request.go, AccessRequestV3.MatchSearch: every keyword must appear,
