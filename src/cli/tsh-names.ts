@@ -12,7 +12,8 @@ const OPTIONS: Readonly<Record<string, string>> = {
   '--sort-order': 'tctl’s --sort-order is --asc here (newest first is the default)',
   '--request-roles': 'tsh login --request-roles is `access request create --roles ROLES` here',
   '--request-reason': 'tsh login --request-reason is `access request create --reason TEXT` here',
-  '--request-id': 'tsh login --request-id is `access request assume ID` here (`access request wait ID` waits first)',
+  '--request-id':
+    'tsh login --request-id is `access request assume ID` here (`access request wait ID` waits first)',
   '--request-nowait': 'tsh login --request-nowait is `access request create --nowait` here',
   '--author':
     'tctl’s review --author is the identity you connect with here: run `access request review ID --approve` as the reviewer',
