@@ -23,7 +23,7 @@ describe('tsh/tctl names we spell differently', () => {
     [['request', 'details', 'x'], 'hint: did you mean show?'],
     [
       ['login', '--request-id', 'x'],
-      'hint: tsh login --request-id/--request-roles is `access request wait ID`',
+      'hint: tsh login --request-id/--request-roles is `access request assume ID`',
     ],
     [['ls'], 'hint: did you mean `access request ls`?'],
     [['approve', 'x'], 'hint: did you mean `access request approve`?'],
