@@ -89,6 +89,23 @@ export async function readTextCapped(path: string, limit = MAX_CREDENTIAL_FILE_B
 }
 
 /**
+ * A file the user named for a command's input or configuration, refused (UsageError, exit 2)
+ * with `cannot read <what> "<path>": <reason>` when it is missing, not a regular file (never
+ * blocking on a FIFO) or unreadable.
+ */
+export async function readUserFile(
+  path: string,
+  what: string,
+  limit = MAX_CREDENTIAL_FILE_BYTES,
+): Promise<Buffer> {
+  try {
+    return await readRegularFile(path, limit);
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} "${path}": ${describeFsError(err)}`);
+  }
+}
+
+/**
  * `cannot read "<path>": <reason>`: an I/O failure of a user-named file, always naming it
  * (Node's own messages for EISDIR or EAGAIN do not).
  */

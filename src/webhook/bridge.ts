@@ -13,7 +13,6 @@
  * (reset, aborted, closed early) or too slow fails it, so no receiver can stall its queue.
  * Every delivery is logged: INFO when acknowledged, WARN when it will be retried.
  */
-import { readFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
@@ -24,7 +23,7 @@ import { notificationRules } from '../client/rules.js';
 import { userTraits } from '../client/users.js';
 import { backoffDelay, sleep } from '../client/wait.js';
 import { type RequestFeedEvent, watchRequestFeed } from '../client/watch.js';
-import { writeFileAtomic } from '../identity/files.js';
+import { describeFsError, readRegularFile, writeFileAtomic } from '../identity/files.js';
 import type { AccessRequest } from '../model/request.js';
 import { compileCondition, conditionUsesTraits, requestContext } from '../model/rule-condition.js';
 import { checkReceiverUrl, type StateKey, type WebhookConfig } from './config.js';
@@ -57,6 +56,8 @@ export interface BridgeOptions {
   config: WebhookConfig;
   conn: Connection;
   secret: Buffer;
+  /** The PEM of `ca_file`, read by the caller, trusted beside Node's roots. */
+  caPem?: string;
   cluster: string;
   log: WebhookLog;
   signal: AbortSignal;
@@ -116,17 +117,18 @@ export class WebhookBridge {
 
   static async create(opts: BridgeOptions): Promise<WebhookBridge> {
     let ca: string[] | undefined;
-    if (opts.config.webhook.caFile)
-      ca = [...rootCertificates, await readFile(opts.config.webhook.caFile, 'utf8')];
+    if (opts.caPem !== undefined) ca = [...rootCertificates, opts.caPem];
     const bridge = new WebhookBridge(opts, ca);
     try {
-      const saved = JSON.parse(await readFile(opts.config.webhook.stateFile, 'utf8')) as StateFile;
+      // A FIFO or a directory here is refused at once, never blocking the start.
+      const text = (await readRegularFile(opts.config.webhook.stateFile)).toString('utf8');
+      const saved = JSON.parse(text) as StateFile;
       if (saved.version === 1) bridge.state = saved;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         opts.log(
           'warn',
-          `webhook: state file ${opts.config.webhook.stateFile} unreadable, starting afresh: ${(err as Error).message}`,
+          `webhook: state file ${opts.config.webhook.stateFile} unreadable, starting afresh: ${describeFsError(err)}`,
         );
       }
     }

@@ -11,7 +11,6 @@
  * gets a 4xx JSON error and changes nothing.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Connection } from '../client/connect.js';
@@ -63,6 +62,8 @@ export async function startCallbackServer(opts: {
   config: WebhookConfig;
   conn: Connection;
   secret: Buffer;
+  /** The HTTPS key and certificate (`https_key_file`, `https_cert_file`), read by the caller. */
+  tls: { key: Buffer; cert: Buffer };
   mode: CallbackMode;
   log: WebhookLog;
   now?: () => Date;
@@ -72,10 +73,7 @@ export async function startCallbackServer(opts: {
   const window = config.webhook.callbackWindowSeconds;
   /** Signatures already used, until they leave the window. */
   const used = new Map<string, number>();
-  const server = https.createServer({
-    key: await readFile(config.http.keyFile),
-    cert: await readFile(config.http.certFile),
-  });
+  const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert });
 
   const authorize = (headers: Record<string, string | string[] | undefined>, body: string) => {
     const basic = config.http.basicAuth;

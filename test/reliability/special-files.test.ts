@@ -4,7 +4,7 @@
  * SIGINT), and every I/O error names the path.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,5 +76,55 @@ describe('special files are refused at once, naming the path', () => {
     // The path named: the flag's value, or the tsh file.
     expect(lines[0]).toContain(teleportHome ?? args.at(-1)!);
     expect(r.code).toBe(code);
+  });
+});
+
+describe('webhook serve: the files its configuration names', () => {
+  /** A configuration with no signing key (serve would generate one) naming `files`. */
+  async function config(name: string, files: { ca?: string; key?: string; cert?: string }): Promise<string> {
+    const d = join(tmp, name);
+    await mkdir(d);
+    await writeFile(join(d, 'plugin.pem'), 'not read before the refusal\n', { mode: 0o600 });
+    const key = files.key ?? join(d, 'server.key');
+    if (!files.key) await writeFile(key, 'key\n', { mode: 0o600 });
+    const toml = [
+      '[teleport]',
+      'auth_server = "127.0.0.1:1"',
+      `identity = "${join(d, 'plugin.pem')}"`,
+      '[webhook]',
+      'webhook_url = "https://receiver.example.com/hook"',
+      `state_file = "${join(d, 'state.json')}"`,
+      ...(files.ca ? [`ca_file = "${files.ca}"`] : []),
+      '[http]',
+      `https_key_file = "${key}"`,
+      `https_cert_file = "${files.cert ?? join(d, 'server.crt')}"`,
+    ].join('\n');
+    await writeFile(join(d, 'webhook.toml'), `${toml}\n`);
+    return d;
+  }
+
+  it.each<[string, (d: string) => { ca?: string; cert?: string }, RegExp]>([
+    [
+      'ca_file FIFO',
+      () => ({ ca: fifo }),
+      /^error: cannot read ca_file ".*\/fifo": is a FIFO, not a regular file$/,
+    ],
+    [
+      'ca_file directory',
+      () => ({ ca: dir }),
+      /^error: cannot read ca_file ".*\/a-directory": is a directory/,
+    ],
+    [
+      'https_cert_file FIFO',
+      () => ({ cert: fifo }),
+      /^error: cannot read https_cert_file ".*\/fifo": is a FIFO, not a regular file$/,
+    ],
+  ])('%s is refused at once, before anything is written', async (name, files, line) => {
+    const d = await config(name.replace(/\W+/g, '-'), files(''));
+    const r = await runCli(['webhook', 'serve', '--config', join(d, 'webhook.toml')], { env: { HOME: tmp } });
+    expect(r.stderr.split('\n')[0]).toMatch(line);
+    expect(r.code).toBe(2);
+    // No signing key was generated, no state written.
+    expect((await readdir(d)).sort()).toEqual(['plugin.pem', 'server.key', 'webhook.toml']);
   });
 });

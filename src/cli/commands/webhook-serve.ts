@@ -1,5 +1,5 @@
 import { Command } from '@commander-js/extra-typings';
-import { describeFsError, readRegularFile } from '../../identity/files.js';
+import { readUserFile } from '../../identity/files.js';
 import { UsageError } from '../../model/errors.js';
 import type { FlagsOf } from '../command.js';
 import type { Context } from '../context.js';
@@ -26,23 +26,28 @@ export function parse(_args: [], flags: FlagsOf<typeof define>): WebhookServeOpt
   return { config };
 }
 
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    return (await readRegularFile(path)).toString('utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${what} "${path}": ${describeFsError(err)}`);
-  }
-}
-
 export async function run(ctx: Context, opts: WebhookServeOptions): Promise<number> {
   const { parseWebhookConfig } = await import('../../webhook/config.js');
-  const config = await parseWebhookConfig(await readText(opts.config, 'configuration'), opts.config);
+  const config = await parseWebhookConfig(
+    (await readUserFile(opts.config, 'configuration')).toString('utf8'),
+    opts.config,
+  );
   const { checkPrivateFile, describeSigningSecret, loadSigningSecret } = await import(
     '../../webhook/secret.js'
   );
   if (config.teleport.identity) await checkPrivateFile(config.teleport.identity, 'identity file');
   else await checkPrivateFile(config.teleport.clientKey, 'client key');
   if (!config.webhook.notifyOnly) await checkPrivateFile(config.http.keyFile, 'HTTPS key');
+  // Every file the configuration names is read before anything connects or is written.
+  const caPem = config.webhook.caFile
+    ? (await readUserFile(config.webhook.caFile, 'ca_file')).toString('utf8')
+    : undefined;
+  const tls = config.webhook.notifyOnly
+    ? undefined
+    : {
+        key: await readUserFile(config.http.keyFile, 'https_key_file'),
+        cert: await readUserFile(config.http.certFile, 'https_cert_file'),
+      };
   const signing = await loadSigningSecret(config);
   const { receiverForLog, webhookLog } = await import('../../webhook/log.js');
   const log = webhookLog(config, ctx.io);
@@ -77,18 +82,20 @@ export async function run(ctx: Context, opts: WebhookServeOptions): Promise<numb
       config,
       conn,
       secret: signing.key,
+      caPem,
       cluster: pong.clusterName,
       log,
       signal: controller.signal,
       now: () => ctx.io.now(),
     });
     let callback: { addr: string; close(): Promise<void> } | undefined;
-    if (mode) {
+    if (mode && tls) {
       const { startCallbackServer } = await import('../../webhook/callback.js');
       callback = await startCallbackServer({
         config,
         conn,
         secret: signing.key,
+        tls,
         mode,
         log,
         now: () => ctx.io.now(),
