@@ -33,7 +33,7 @@ const GRPC_JS = [/node_modules\/@grpc\//, /src\/server\/grpc-definitions\.ts$/];
 const CONNECTION = [/src\/client\/connect\.ts$/, /src\/client\/grpc-wire\.ts$/, /src\/gen\//];
 /** Generated code of the services request ls does not call (the rule message is in AuthService's watch events). */
 const OTHER_SERVICES = [/src\/gen\/teleport\/kube\//, /access_monitoring_rules_service\.ts$/];
-const TTY_ONLY = [/node_modules\/cli-table3\//, /node_modules\/chalk\//];
+const TTY_ONLY = [/node_modules\/chalk\//];
 /** The MCP SDK with zod and ajv, and our tools: `access mcp` alone loads them. */
 const MCP = [/node_modules\/@modelcontextprotocol\//, /node_modules\/(zod|ajv|ajv-formats)\//, /src\/mcp\//];
 /** Command modules: help answers from src/cli/manifest.ts; a command loads only its own. */
