@@ -68,24 +68,29 @@ export function canReviewRequest(reviewer: User, reviewerRoles: readonly Role[],
 }
 
 /**
- * Teleport's impersonation check: no deny condition may match the target user (and one of its
- * roles, when the condition names roles), and one allow condition must match the user and
- * every one of its roles.
+ * lib/services/role.go, RoleSet.CheckImpersonate with matchDenyImpersonateCondition and
+ * matchAllowImpersonateCondition. A condition takes part only when it names both users and
+ * roles (user-less conditions are for role-only impersonation, role-less ones match nothing).
+ * Deny is greedy: a condition matching the target user OR any of its roles refuses. Allow: one
+ * condition must match the user AND every one of its roles. Names are matched as Teleport's
+ * parse.NewAnyMatcher does (literal, glob, `^…$`, regexp.match/not_match).
  */
 export function canImpersonateUser(callerRoles: readonly Role[], target: User): boolean {
+  const usable = (c: { users?: string[]; roles?: string[] } | undefined) =>
+    c !== undefined && (c.users?.length ?? 0) > 0 && (c.roles?.length ?? 0) > 0;
   for (const role of callerRoles) {
     const deny = role.deny.impersonate;
-    if (!deny || !matchesAny(deny.users, target.name)) continue;
-    if (!deny.roles || deny.roles.length === 0 || target.roles.some((r) => matchesAny(deny.roles, r))) {
+    if (!usable(deny)) continue;
+    if (matchesAny(deny?.users, target.name) || target.roles.some((r) => matchesAny(deny?.roles, r))) {
       return false;
     }
   }
   return callerRoles.some((role) => {
     const allow = role.allow.impersonate;
     return (
-      allow !== undefined &&
-      matchesAny(allow.users, target.name) &&
-      target.roles.every((r) => matchesAny(allow.roles, r))
+      usable(allow) &&
+      matchesAny(allow?.users, target.name) &&
+      target.roles.every((r) => matchesAny(allow?.roles, r))
     );
   });
 }

@@ -128,7 +128,7 @@ spec:
   allow:
     impersonate: {users: ['*'], roles: ['*']}
   deny:
-    impersonate: {users: [root-user]}
+    impersonate: {users: [root-user], roles: [no-such-role]}
 ---
 kind: user
 metadata: {name: req}
