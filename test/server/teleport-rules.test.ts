@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
  * Teleport's gRPC code and message: admin actions under admin MFA, impersonated
  * certificates, and listing order and scopes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,38 +18,10 @@ import {
 } from '../../src/gen/teleport/legacy/types/types.js';
 import { generateKey } from '../../src/identity/keys.js';
 import { parseIdentity } from '../../src/identity/x509.js';
-import { DEMO_SEED_YAML } from '../../src/server/demo-seed.js';
-import { type RunningServer, startServer } from '../../src/server/index.js';
+import { type Cluster, demoCluster } from '../helpers/cluster.js';
 import { connectIdentity, failure, type TestClient } from '../helpers/grpc.js';
 
 const MFA = 'admin-level API request requires MFA verification';
-
-interface Cluster {
-  dir: string;
-  server: RunningServer;
-  c: Record<string, TestClient>;
-  close(): Promise<void>;
-}
-
-/** A server on the demo seed plus `extraYaml`, with clients for `users` (by identity file path or user). */
-async function cluster(extraYaml: string, users: string[]): Promise<Cluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'access-rules-'));
-  const seedFile = join(dir, 'seed.yaml');
-  await writeFile(seedFile, `${DEMO_SEED_YAML}\n${extraYaml}`);
-  const server = await startServer({ dataDir: join(dir, 'data'), listen: '127.0.0.1:0', seedFile });
-  const c: Record<string, TestClient> = {};
-  for (const user of users) c[user] = await connectIdentity(server.addr, server.identityPath(user));
-  return {
-    dir,
-    server,
-    c,
-    async close() {
-      for (const x of Object.values(c)) x.close();
-      await server.stop({ graceMs: 500 });
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const createFor = (client: TestClient, user: string, roles: string[]) =>
   client.call(
@@ -95,7 +65,7 @@ async function certsRequest(
 describe('admin actions when the cluster enforces admin MFA (lib/authz/permissions.go)', () => {
   let k: Cluster;
   beforeAll(async () => {
-    k = await cluster(
+    k = await demoCluster(
       `---
 kind: cluster_auth_preference
 version: v2
@@ -150,7 +120,7 @@ spec: { roles: [reviewer] }
 describe('impersonated certificates (lib/auth/auth_with_roles.go: generateUserCerts)', () => {
   let k: Cluster;
   beforeAll(async () => {
-    k = await cluster('', ['alice', 'bob', 'carol', 'admin']);
+    k = await demoCluster('', ['alice', 'bob', 'carol', 'admin']);
   });
   afterAll(() => k?.close());
 
@@ -201,7 +171,7 @@ describe('impersonated certificates (lib/auth/auth_with_roles.go: generateUserCe
 describe('listing (lib/auth/auth_with_roles.go: ListAccessRequests, AccessRequestFilter.Match)', () => {
   let k: Cluster;
   beforeAll(async () => {
-    k = await cluster('', ['alice', 'bob', 'carol', 'admin', 'access-plugin']);
+    k = await demoCluster('', ['alice', 'bob', 'carol', 'admin', 'access-plugin']);
   });
   afterAll(() => k?.close());
 
