@@ -14,7 +14,7 @@ export function define() {
     .description(
       'Run the webhook bridge: POST signed access request changes to receivers (routed by ' +
         'access_monitoring_rules whose notification is "webhook", else webhook_url), at least once, ' +
-        'and unless notify_only serve HTTPS callbacks that review requests. Reads the ' +
+        'and unless notify_only serve HTTPS callbacks that review requests (or set their state when the identity may not review). Reads the ' +
         'teleport-webhooks plugin configuration as is (see `access webhook configure`). Ctrl-C stops.',
     )
     .requiredOption('--config <file>', 'TOML configuration (the teleport-webhooks format)');
